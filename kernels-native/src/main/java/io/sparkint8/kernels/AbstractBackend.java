@@ -1,0 +1,336 @@
+package io.sparkint8.kernels;
+
+/**
+ * Argument checking shared by the backends: every public operation validates its buffers against the
+ * descriptor (open, large enough) and then calls the backend's unchecked implementation. Messages name
+ * the argument, the value and what was expected.
+ */
+abstract class AbstractBackend implements Int8Backend {
+  /** Largest k a single int32 pass can reduce without overflow (|a*b| <= 2^14). */
+  static final int KMAX = 131008;
+
+  private final int threads;
+
+  AbstractBackend(int threads) {
+    if (threads < 1 || threads > 64) {
+      throw new IllegalArgumentException("threads=" + threads + ", expected 1..64");
+    }
+    this.threads = threads;
+  }
+
+  @Override
+  public final int threads() {
+    return threads;
+  }
+
+  static void require(OffHeapBuffer buffer, long elements, String what) {
+    if (buffer == null) {
+      throw new IllegalArgumentException("buffer '" + what + "' is null");
+    }
+    buffer.checkOpen();
+    if (buffer.length() < elements) {
+      throw new IllegalArgumentException(
+          "buffer '" + what + "' holds " + buffer.length() + " elements, the call needs "
+              + elements);
+    }
+  }
+
+  static void requireOptional(OffHeapBuffer buffer, long elements, String what) {
+    if (buffer != null) {
+      require(buffer, elements, what);
+    }
+  }
+
+  private static void requireDesc(Object desc, String what) {
+    if (desc == null) {
+      throw new IllegalArgumentException(what + " must not be null");
+    }
+  }
+
+  private static void requireCount(int count, String op) {
+    if (count < 1) {
+      throw new IllegalArgumentException(op + ": count=" + count + ", expected >= 1");
+    }
+  }
+
+  private static void requireMatrix(int rows, int cols, String op) {
+    if (rows < 1 || cols < 1 || (long) rows * cols > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          op + ": rows=" + rows + " cols=" + cols + ", expected >= 1 and at most 2^31-1 elements");
+    }
+  }
+
+  private void checkGemm(GemmDesc d, Int8Buffer a, Int8Buffer b, OffHeapBuffer c) {
+    requireDesc(d, "gemm descriptor");
+    require(a, d.spanA(), "a");
+    require(b, d.spanB(), "b");
+    require(c, d.spanC(), "c");
+  }
+
+  private void checkPacked(GemmDesc d, Int8Buffer a, PackedB b, OffHeapBuffer c) {
+    requireDesc(d, "gemm descriptor");
+    require(a, d.spanA(), "a");
+    if (b == null) {
+      throw new IllegalArgumentException("packed b is null");
+    }
+    if (b.k() != d.k() || b.n() != d.n()) {
+      throw new IllegalArgumentException(
+          "packed b is " + b.k() + " x " + b.n() + ", the call needs " + d.k() + " x " + d.n());
+    }
+    String me = name() + "/" + isa();
+    if (!b.packedBy().equals(me)) {
+      throw new IllegalArgumentException(
+          "packed b was made by " + b.packedBy() + " and cannot be used by " + me);
+    }
+    b.data().checkOpen();
+    require(c, d.spanC(), "c");
+  }
+
+  private static void checkEpilogue(GemmDesc d, Epilogue ep) {
+    if (ep == null) {
+      throw new IllegalArgumentException("epilogue must not be null (use Epilogue.scale(1))");
+    }
+    requireOptional(ep.rowScale(), d.m(), "rowScale");
+    requireOptional(ep.colScale(), d.n(), "colScale");
+    requireOptional(ep.bias(), d.n(), "bias");
+  }
+
+  @Override
+  public final void gemmS8S8S32(GemmDesc d, Int8Buffer a, Int8Buffer b, Int32Buffer c) {
+    checkGemm(d, a, b, c);
+    gemmS8(d, a, b, null, null, c, null);
+  }
+
+  @Override
+  public final void gemmS8S8S32(GemmDesc d, Int8Buffer a, PackedB b, Int32Buffer c) {
+    checkPacked(d, a, b, c);
+    gemmS8(d, a, null, b, null, c, null);
+  }
+
+  @Override
+  public final void gemmS8S8F32(
+      GemmDesc d, Int8Buffer a, Int8Buffer b, Epilogue ep, Float32Buffer c) {
+    checkGemm(d, a, b, c);
+    checkEpilogue(d, ep);
+    gemmS8(d, a, b, null, ep, null, c);
+  }
+
+  @Override
+  public final void gemmS8S8F32(GemmDesc d, Int8Buffer a, PackedB b, Epilogue ep, Float32Buffer c) {
+    checkPacked(d, a, b, c);
+    checkEpilogue(d, ep);
+    gemmS8(d, a, null, b, ep, null, c);
+  }
+
+  /** Exactly one of b / packed and one of c32 / c32f is non-null; ep != null iff cf != null. */
+  abstract void gemmS8(
+      GemmDesc d,
+      Int8Buffer a,
+      Int8Buffer b,
+      PackedB packed,
+      Epilogue ep,
+      Int32Buffer c32,
+      Float32Buffer cf);
+
+  @Override
+  public final PackedB packB(
+      BufferAllocator allocator, Trans transB, int k, int n, int ldb, Int8Buffer b) {
+    if (allocator == null || transB == null) {
+      throw new IllegalArgumentException("packB: allocator and transB must not be null");
+    }
+    if (k < 1 || k > KMAX || n < 1) {
+      throw new IllegalArgumentException(
+          "packB: k=" + k + " n=" + n + ", expected 1 <= k <= " + KMAX + " and n >= 1");
+    }
+    int cols = transB == Trans.N ? n : k;
+    if (ldb < cols) {
+      throw new IllegalArgumentException("packB: ldb=" + ldb + ", expected >= " + cols);
+    }
+    require(b, transB == Trans.N ? GemmDesc.span(k, n, ldb) : GemmDesc.span(n, k, ldb), "b");
+    return pack(allocator, transB, k, n, ldb, b);
+  }
+
+  abstract PackedB pack(
+      BufferAllocator allocator, Trans transB, int k, int n, int ldb, Int8Buffer b);
+
+  @Override
+  public final void gemmF32(
+      GemmDesc d, float alpha, Float32Buffer a, Float32Buffer b, float beta, Float32Buffer c) {
+    requireDesc(d, "gemm descriptor");
+    require(a, d.spanA(), "a");
+    require(b, d.spanB(), "b");
+    require(c, d.spanC(), "c");
+    sgemm(d, alpha, a, b, beta, c);
+  }
+
+  abstract void sgemm(
+      GemmDesc d, float alpha, Float32Buffer a, Float32Buffer b, float beta, Float32Buffer c);
+
+  @Override
+  public final void quantize(
+      QuantDesc d, Float32Buffer src, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales) {
+    requireDesc(d, "quant descriptor");
+    require(src, d.count(), "src");
+    requireOptional(clip, d.groups(), "clip");
+    require(codes, d.count(), "codes");
+    require(scales, d.groups(), "scales");
+    quantizeChecked(d, src, clip, codes, scales);
+  }
+
+  abstract void quantizeChecked(
+      QuantDesc d, Float32Buffer src, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales);
+
+  @Override
+  public final void dequantize(
+      QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst) {
+    requireDesc(d, "quant descriptor");
+    require(codes, d.count(), "codes");
+    require(scales, d.groups(), "scales");
+    require(dst, d.count(), "dst");
+    dequantizeChecked(d, codes, scales, dst);
+  }
+
+  abstract void dequantizeChecked(
+      QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst);
+
+  @Override
+  public final void absmax(int rows, int cols, Float32Buffer src, Axis axis, Float32Buffer out) {
+    requireMatrix(rows, cols, "absmax");
+    requireDesc(axis, "axis");
+    require(src, (long) rows * cols, "src");
+    require(out, axis.outputs(rows, cols), "out");
+    absmaxChecked(rows, cols, src, axis, out);
+  }
+
+  abstract void absmaxChecked(int rows, int cols, Float32Buffer src, Axis axis, Float32Buffer out);
+
+  @Override
+  public final void channelFractionAboveStd(
+      int rows, int cols, Float32Buffer src, Float32Buffer out) {
+    requireMatrix(rows, cols, "channelFractionAboveStd");
+    require(src, (long) rows * cols, "src");
+    require(out, cols, "out");
+    channelFractionChecked(rows, cols, src, out);
+  }
+
+  abstract void channelFractionChecked(int rows, int cols, Float32Buffer src, Float32Buffer out);
+
+  @Override
+  public final double[] clipCosineDeviation(
+      Float32Buffer src, int count, int bits, float[] candidates) {
+    requireCount(count, "clipCosineDeviation");
+    require(src, count, "src");
+    if (bits < 2 || bits > 8) {
+      throw new IllegalArgumentException("clipCosineDeviation: bits=" + bits + ", expected 2..8");
+    }
+    if (candidates == null || candidates.length < 1 || candidates.length > 64) {
+      throw new IllegalArgumentException(
+          "clipCosineDeviation: "
+              + (candidates == null ? "null" : String.valueOf(candidates.length))
+              + " candidates, expected 1..64");
+    }
+    for (int i = 0; i < candidates.length; i++) {
+      if (!(Float.isFinite(candidates[i]) && candidates[i] > 0)) {
+        throw new IllegalArgumentException(
+            "clipCosineDeviation: candidate[" + i + "]=" + candidates[i]
+                + ", expected a finite value > 0");
+      }
+    }
+    return clipDeviationChecked(src, count, bits, candidates.clone());
+  }
+
+  abstract double[] clipDeviationChecked(Float32Buffer src, int count, int bits, float[] cand);
+
+  @Override
+  public final void im2col(ConvDesc d, Int8Buffer src, Int8Buffer cols) {
+    requireDesc(d, "window descriptor");
+    require(src, d.inputSize(), "src");
+    require(cols, (long) d.colRows() * d.colCols(), "cols");
+    window(WindowOp.IM2COL_S8, d, src, cols, null);
+  }
+
+  @Override
+  public final void im2col(ConvDesc d, Float32Buffer src, Float32Buffer cols) {
+    requireDesc(d, "window descriptor");
+    require(src, d.inputSize(), "src");
+    require(cols, (long) d.colRows() * d.colCols(), "cols");
+    window(WindowOp.IM2COL_F32, d, src, cols, null);
+  }
+
+  @Override
+  public final void col2im(ConvDesc d, Float32Buffer cols, Float32Buffer dst) {
+    requireDesc(d, "window descriptor");
+    require(cols, (long) d.colRows() * d.colCols(), "cols");
+    require(dst, d.inputSize(), "dst");
+    window(WindowOp.COL2IM_F32, d, cols, dst, null);
+  }
+
+  @Override
+  public final void col2im(ConvDesc d, Int32Buffer cols, Int32Buffer dst) {
+    requireDesc(d, "window descriptor");
+    require(cols, (long) d.colRows() * d.colCols(), "cols");
+    require(dst, d.inputSize(), "dst");
+    window(WindowOp.COL2IM_S32, d, cols, dst, null);
+  }
+
+  @Override
+  public final void maxPool(ConvDesc d, Int8Buffer src, Int8Buffer dst, Int32Buffer argmax) {
+    requireDesc(d, "window descriptor");
+    d.requirePoolingPadding();
+    require(src, d.inputSize(), "src");
+    require(dst, d.pooledSize(), "dst");
+    require(argmax, d.pooledSize(), "argmax");
+    window(WindowOp.MAXPOOL_S8, d, src, dst, argmax);
+  }
+
+  @Override
+  public final void maxPoolBackward(
+      ConvDesc d, Float32Buffer gradOut, Int32Buffer argmax, Float32Buffer gradIn) {
+    requireDesc(d, "window descriptor");
+    d.requirePoolingPadding();
+    require(gradOut, d.pooledSize(), "gradOut");
+    require(argmax, d.pooledSize(), "argmax");
+    require(gradIn, d.inputSize(), "gradIn");
+    window(WindowOp.MAXPOOL_BACKWARD_F32, d, gradOut, gradIn, argmax);
+  }
+
+  /** The window operations, numbered as the native glue expects. */
+  enum WindowOp {
+    IM2COL_S8,
+    IM2COL_F32,
+    COL2IM_F32,
+    COL2IM_S32,
+    MAXPOOL_S8,
+    MAXPOOL_BACKWARD_F32
+  }
+
+  abstract void window(
+      WindowOp op, ConvDesc d, OffHeapBuffer src, OffHeapBuffer dst, Int32Buffer argmax);
+
+  @Override
+  public final void relu(int count, Int8Buffer src, Int8Buffer dst, Int8Buffer mask) {
+    requireCount(count, "relu");
+    require(src, count, "src");
+    require(dst, count, "dst");
+    require(mask, count, "mask");
+    reluChecked(count, src, dst, mask);
+  }
+
+  abstract void reluChecked(int count, Int8Buffer src, Int8Buffer dst, Int8Buffer mask);
+
+  @Override
+  public final void reluBackward(int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst) {
+    requireCount(count, "reluBackward");
+    require(grad, count, "grad");
+    require(mask, count, "mask");
+    require(dst, count, "dst");
+    reluBackwardChecked(count, grad, mask, dst);
+  }
+
+  abstract void reluBackwardChecked(int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst);
+
+  @Override
+  public String toString() {
+    return name() + "/" + isa() + " (" + threads + " thread" + (threads == 1 ? ")" : "s)");
+  }
+}

@@ -1,0 +1,97 @@
+package io.sparkint8.kernels;
+
+/**
+ * The compute operations spark-int8 trains with. Every implementation computes exactly what {@link
+ * JavaBackend} computes (bit for bit; the fp32 GEMM excepted, whose summation order belongs to the BLAS it
+ * runs on). Matrices are row-major, images NHWC. Buffers are borrowed for the length of a call; sizes are
+ * checked against them and a violation throws {@link IllegalArgumentException}.
+ *
+ * <p>Instances are immutable and thread-safe; {@link #withThreads} gives one that splits each call over
+ * more threads (one by default, since Spark runs one task per core). Results never depend on it.
+ */
+public interface Int8Backend {
+
+  /** "java" or "native". */
+  String name();
+
+  /** The instruction-set path: "java", "scalar", "avx2" or "avx512vnni". */
+  String isa();
+
+  int threads();
+
+  /** This backend with an intra-op thread count (1..64). */
+  Int8Backend withThreads(int threads);
+
+  // ---- GEMM -------------------------------------------------------------------------------------
+
+  /** C = op(A) * op(B) exactly, as int32 (the sum reduced modulo 2^32; exact for k <= 131008). */
+  void gemmS8S8S32(GemmDesc d, Int8Buffer a, Int8Buffer b, Int32Buffer c);
+
+  /** As above with a pre-packed B (its k and n must match; transB and ldb of d are ignored). */
+  void gemmS8S8S32(GemmDesc d, Int8Buffer a, PackedB b, Int32Buffer c);
+
+  /** C = epilogue(op(A) * op(B)) in fp32; the integer sums are exact for any k. */
+  void gemmS8S8F32(GemmDesc d, Int8Buffer a, Int8Buffer b, Epilogue ep, Float32Buffer c);
+
+  void gemmS8S8F32(GemmDesc d, Int8Buffer a, PackedB b, Epilogue ep, Float32Buffer c);
+
+  /** Packs B (k x n, stored as given by transB and ldb; k <= 131008) for reuse; the caller owns it. */
+  PackedB packB(BufferAllocator allocator, Trans transB, int k, int n, int ldb, Int8Buffer b);
+
+  /** C = alpha * op(A) * op(B) + beta * C in fp32 (C is not read when beta == 0). */
+  void gemmF32(
+      GemmDesc d, float alpha, Float32Buffer a, Float32Buffer b, float beta, Float32Buffer c);
+
+  /** Which implementation the fp32 GEMM runs on, e.g. "openblas" or "java-reference". */
+  String gemmF32Route();
+
+  // ---- quantization -----------------------------------------------------------------------------
+
+  /**
+   * Quantizes src (d.rows x d.cols) into codes and writes one scale (s / qmax) per group. {@code clip},
+   * if not null, holds the clip value s of each group (finite, >= 0) instead of max|x|. A group holding
+   * NaN or infinity is rejected.
+   */
+  void quantize(
+      QuantDesc d, Float32Buffer src, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales);
+
+  /** dst = code * scale of its group. */
+  void dequantize(QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst);
+
+  // ---- statistics -------------------------------------------------------------------------------
+
+  /** max |x| over the matrix, per row or per column; NaN if the reduction holds a NaN. */
+  void absmax(int rows, int cols, Float32Buffer src, Axis axis, Float32Buffer out);
+
+  /** Per column (channel): the fraction of |x| above the column's standard deviation (GVQ's test). */
+  void channelFractionAboveStd(int rows, int cols, Float32Buffer src, Float32Buffer out);
+
+  /**
+   * DSGC's deviation 1 - cos(x, dequant(quant(clamp(x, c)))) of the first {@code count} elements at
+   * each candidate clip c (1..64 candidates, each finite and > 0), per-tensor, nearest rounding.
+   */
+  double[] clipCosineDeviation(Float32Buffer src, int count, int bits, float[] candidates);
+
+  // ---- convolution helpers, pooling, ReLU (NHWC) -----------------------------------------------
+
+  void im2col(ConvDesc d, Int8Buffer src, Int8Buffer cols);
+
+  void im2col(ConvDesc d, Float32Buffer src, Float32Buffer cols);
+
+  /** The adjoint of im2col: dst is overwritten with the sum of the column entries of each pixel. */
+  void col2im(ConvDesc d, Float32Buffer cols, Float32Buffer dst);
+
+  void col2im(ConvDesc d, Int32Buffer cols, Int32Buffer dst);
+
+  /** Max-pool of codes; argmax receives the flat NHWC index of each winner (first maximum). */
+  void maxPool(ConvDesc d, Int8Buffer src, Int8Buffer dst, Int32Buffer argmax);
+
+  /** gradIn = 0, then gradIn[argmax[o]] += gradOut[o] in order. */
+  void maxPoolBackward(ConvDesc d, Float32Buffer gradOut, Int32Buffer argmax, Float32Buffer gradIn);
+
+  /** dst = max(src, 0) on codes; mask = 1 where src > 0, else 0. */
+  void relu(int count, Int8Buffer src, Int8Buffer dst, Int8Buffer mask);
+
+  /** dst = grad where mask != 0, else 0. */
+  void reluBackward(int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst);
+}

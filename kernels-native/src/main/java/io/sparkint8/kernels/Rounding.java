@@ -1,0 +1,14 @@
+package io.sparkint8.kernels;
+
+/**
+ * Rounding of quantized values: to the nearest code (ties to even), or stochastic (unbiased, driven by a
+ * counter-based generator keyed by seed, stream and element index; see {@link StochasticRounding}).
+ */
+public enum Rounding {
+  NEAREST,
+  STOCHASTIC;
+
+  int code() {
+    return ordinal();
+  }
+}

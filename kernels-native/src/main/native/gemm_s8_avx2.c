@@ -1,0 +1,407 @@
+/*
+ * gemm_s8_avx2.c - s8 x s8 GEMM for AVX2 (Haswell, Zen): exact int32 sums, int32 or fused-epilogue fp32 output.
+ *
+ * Arithmetic: both operands are widened to int16 and multiplied with vpmaddwd, which adds the two products
+ * of each int16 pair into an int32 lane. That is exact for every int8 input (|sum of a pair| <= 2^15), unlike
+ * vpmaddubsw, whose int16 pair sums saturate. A k-pair (2p, 2p+1) is therefore the unit of the K loop.
+ *
+ * Packed-B layout (private to this ISA): column panels of NR = 16 columns, panel q holding columns
+ * [16q, 16q + 16); inside a panel, for each k-pair p in [0, ceil(k/2)), 16 int32 words, word c being the
+ * int16 pair (B[2p][16q + c], B[2p+1][16q + c]) (low half first). Missing columns and the odd k row are zero.
+ *   body[(q * ceil(k/2) + p) * 16 + c]   (int32 units)          size = ceil(n/16) * ceil(k/2) * 64 bytes
+ * Panels are contiguous in k, so any K block of a panel is a plain offset into it.
+ *
+ * Blocking (Goto/BLIS order): jc over NC columns of B, pc over KC k-pairs, ic over MC rows of A, then the
+ * 16-column B micro-panel (KC * 64 bytes) stays in L1 while the MR = 6 row A micro-panels stream from the
+ * packed A block in L2. The register tile is 6 x 16 int32: 12 accumulators + 2 B vectors + 1 broadcast.
+ */
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "int8k_isa.h"
+
+#define MR 6
+#define NR 16
+/* k-pairs per K block: a 16 KB B micro-panel, half of L1, leaves room for the A stream. 256 measured best
+ * of 192/256/320 on Zen 3; it also keeps the m = 64, k = 4096 case from thrashing L1. */
+#define KC_MAX 256
+/* rows per A block: 192 * 256 * 4 = 192 KB, well inside a 512 KB L2 */
+#define MC_MAX 192
+/* columns per B block when B is packed per call: 256 * 1024 * 4 = 1 MB, L2/L3 */
+#define NC_MAX 1024
+
+static inline int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
+static inline int64_t kpairs(int64_t k) { return (k + 1) >> 1; }
+
+static int64_t packed_b_body_size_avx2(int64_t k, int64_t n) {
+  return ((n + NR - 1) / NR) * kpairs(k) * NR * 4;
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Packing                                                                                               */
+/* ---------------------------------------------------------------------------------------------------- */
+
+static inline int32_t pair16(int8_t lo, int8_t hi) {
+  return (int32_t)(((uint32_t)(uint16_t)(int16_t)hi << 16) | (uint32_t)(uint16_t)(int16_t)lo);
+}
+
+/* Element B[p][j] of op(B). */
+static inline int8_t b_at(int trans_b, const int8_t *b, int64_t ldb, int64_t p, int64_t j) {
+  return trans_b ? b[j * ldb + p] : b[p * ldb + j];
+}
+
+/*
+ * Packs op(B) rows [k0, k0 + klen), columns [j0, j0 + nc) into panels of kcp = ceil(klen/2) pairs, panel q at
+ * dst + q * panel_stride (int32 units). Reads only inside those rows and columns.
+ */
+static void pack_b_block(int trans_b, const int8_t *b, int64_t ldb, int64_t k0, int64_t klen, int64_t j0,
+                         int64_t nc, int64_t panel_stride, int32_t *dst) {
+  const int64_t kcp = kpairs(klen), kfull = klen >> 1; /* pairs with both rows present */
+  const int64_t nfull = nc / NR;                       /* panels with all 16 columns present */
+  int64_t q = 0;
+  if (!trans_b) {
+    /* Interleaving two rows bytewise and sign-extending yields the pairs directly. Four panels (64 source
+     * bytes, a cache line) are done per row pair: walking one panel down the rows alone would revisit each
+     * line four times at a stride of ldb, which for power-of-two ldb maps every row to the same cache set. */
+    for (; q < nfull; q += 4) {
+      const int64_t nq = min64(4, nfull - q);
+      for (int64_t p = 0; p < kfull; p++) {
+        const int8_t *r0 = b + (k0 + 2 * p) * ldb + j0 + q * NR;
+        for (int64_t u = 0; u < nq; u++) {
+          __m128i x0 = _mm_loadu_si128((const __m128i *)(r0 + u * NR));
+          __m128i x1 = _mm_loadu_si128((const __m128i *)(r0 + ldb + u * NR));
+          int32_t *dp = dst + (q + u) * panel_stride + p * NR;
+          _mm256_storeu_si256((__m256i *)dp, _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x0, x1)));
+          _mm256_storeu_si256((__m256i *)(dp + 8), _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(x0, x1)));
+        }
+      }
+    }
+  } else {
+    /* Column j of op(B) is a contiguous row of b: its pairs widen in place, then 8x8 int32 transposes
+     * turn 8 columns x 8 pairs into 8 pair-rows x 8 columns. */
+    for (q = 0; q < nfull; q++) {
+      const int64_t jq = j0 + q * NR;
+      int32_t *dp = dst + q * panel_stride;
+      for (int64_t p = 0; p + 8 <= kfull; p += 8) {
+        for (int h = 0; h < 2; h++) {
+          __m256i r[8], t[8], u[8];
+          for (int c = 0; c < 8; c++)
+            r[c] = _mm256_cvtepi8_epi16(
+                _mm_loadu_si128((const __m128i *)(b + (jq + 8 * h + c) * ldb + k0 + 2 * p)));
+          for (int c = 0; c < 8; c += 2) {
+            t[c] = _mm256_unpacklo_epi32(r[c], r[c + 1]);
+            t[c + 1] = _mm256_unpackhi_epi32(r[c], r[c + 1]);
+          }
+          for (int c = 0; c < 8; c += 4) {
+            u[c] = _mm256_unpacklo_epi64(t[c], t[c + 2]);
+            u[c + 1] = _mm256_unpackhi_epi64(t[c], t[c + 2]);
+            u[c + 2] = _mm256_unpacklo_epi64(t[c + 1], t[c + 3]);
+            u[c + 3] = _mm256_unpackhi_epi64(t[c + 1], t[c + 3]);
+          }
+          for (int c = 0; c < 4; c++) {
+            _mm256_storeu_si256((__m256i *)(dp + (p + c) * NR + 8 * h),
+                                _mm256_permute2x128_si256(u[c], u[c + 4], 0x20));
+            _mm256_storeu_si256((__m256i *)(dp + (p + c + 4) * NR + 8 * h),
+                                _mm256_permute2x128_si256(u[c], u[c + 4], 0x31));
+          }
+        }
+      }
+    }
+  }
+  /* What the vector loops left: the pairs after the last full group (all of them in a partial panel). */
+  for (q = 0; q * NR < nc; q++) {
+    const int64_t jq = j0 + q * NR, ncols = min64(NR, nc - q * NR);
+    int32_t *dp = dst + q * panel_stride;
+    int64_t p = 0;
+    if (ncols == NR) p = trans_b ? kfull / 8 * 8 : kfull;
+    for (; p < kcp; p++) {
+      const int64_t pr = k0 + 2 * p;
+      const int has_hi = 2 * p + 1 < klen;
+      for (int64_t c = 0; c < NR; c++) {
+        int32_t w = 0;
+        if (c < ncols)
+          w = pair16(b_at(trans_b, b, ldb, pr, jq + c), has_hi ? b_at(trans_b, b, ldb, pr + 1, jq + c) : 0);
+        dp[p * NR + c] = w;
+      }
+    }
+  }
+}
+
+static void pack_b_avx2(int trans_b, int64_t k, int64_t n, const int8_t *b, int64_t ldb, uint8_t *body) {
+  pack_b_block(trans_b, b, ldb, 0, k, 0, n, kpairs(k) * NR, (int32_t *)body);
+}
+
+/*
+ * Packs rows [i0, i0 + mc) and k [k0, k0 + klen) of op(A) as int16 pairs, rows padded with zeros to a
+ * multiple of MR. The kernel reads pair p of tile row r at base[r * rs + p * ps]:
+ *   trans_a = 0: row-major, row stride ars (rs = ars, ps = 1) - a straight sign-extending copy.
+ *   trans_a = 1: MR-row panels of kcp * MR words (rs = 1, ps = MR) - the transpose has to happen anyway,
+ *                and the panel form keeps a micro-panel in few cache lines.
+ */
+static void pack_a_block(int trans_a, const int8_t *a, int64_t lda, int64_t i0, int64_t mc, int64_t k0,
+                         int64_t klen, int64_t ars, int32_t *dst) {
+  const int64_t kcp = kpairs(klen), kfull = klen >> 1;
+  const int64_t mcp = (mc + MR - 1) / MR * MR;
+  if (!trans_a) {
+    for (int64_t i = 0; i < mcp; i++) {
+      int32_t *d = dst + i * ars;
+      if (i >= mc) {
+        memset(d, 0, (size_t)kcp * 4);
+        continue;
+      }
+      const int8_t *s = a + (i0 + i) * lda + k0;
+      int64_t p = 0;
+      for (; p + 8 <= kfull; p += 8)
+        _mm256_storeu_si256((__m256i *)(d + p), _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(s + 2 * p))));
+      for (; p < kcp; p++) d[p] = pair16(s[2 * p], 2 * p + 1 < klen ? s[2 * p + 1] : 0);
+    }
+    return;
+  }
+  const int64_t pstride = kcp * MR;
+  for (int64_t p = 0; p < kcp; p++) {
+    const int8_t *r0 = a + (k0 + 2 * p) * lda + i0;
+    const int has_hi = 2 * p + 1 < klen;
+    int64_t i = 0;
+    if (has_hi) {
+      for (; i + 16 <= mc; i += 16) {
+        __m128i x0 = _mm_loadu_si128((const __m128i *)(r0 + i));
+        __m128i x1 = _mm_loadu_si128((const __m128i *)(r0 + lda + i));
+        int32_t tmp[16];
+        _mm256_storeu_si256((__m256i *)tmp, _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x0, x1)));
+        _mm256_storeu_si256((__m256i *)(tmp + 8), _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(x0, x1)));
+        for (int t = 0; t < 16; t++) dst[(i + t) / MR * pstride + p * MR + (i + t) % MR] = tmp[t];
+      }
+    }
+    for (; i < mcp; i++) {
+      int32_t w = 0;
+      if (i < mc) w = pair16(r0[i], has_hi ? r0[lda + i] : 0);
+      dst[i / MR * pstride + p * MR + i % MR] = w;
+    }
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Micro-kernel and tile output                                                                          */
+/* ---------------------------------------------------------------------------------------------------- */
+
+/* Where a tile goes. ci: int32 sums (C itself, or a scratch holding earlier K blocks); acc: add ci's old
+ * values first; ep: this is the last K block and the fp32 epilogue writes cf (ci is then only read). */
+typedef struct tile_out {
+  int32_t *ci;
+  int64_t ldci;
+  int acc;
+  const int8k_epilogue *ep;
+  const float *row_scale, *col_scale, *bias; /* offset to the tile's first row / column */
+  float *cf;
+  int64_t ldcf;
+} tile_out;
+
+static inline float epilogue1(const tile_out *o, int32_t s, int64_t r, int64_t c, const float *cold) {
+  float v = (float)s;
+  v = v * o->ep->alpha;
+  if (o->row_scale) v = v * o->row_scale[r];
+  if (o->col_scale) v = v * o->col_scale[c];
+  if (o->bias) v = v + o->bias[c];
+  if (o->ep->beta != 0.0f) v = v + o->ep->beta * *cold;
+  return v;
+}
+
+/* One 8-column vector of sums for row r, columns [c, c + 8). Separate mul/add keep the reference order. */
+static inline void store_vec(const tile_out *o, __m256i s, int64_t r, int64_t c) {
+  if (o->acc) s = _mm256_add_epi32(s, _mm256_loadu_si256((const __m256i *)(o->ci + r * o->ldci + c)));
+  if (!o->ep) {
+    _mm256_storeu_si256((__m256i *)(o->ci + r * o->ldci + c), s);
+    return;
+  }
+  __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(o->ep->alpha));
+  if (o->row_scale) v = _mm256_mul_ps(v, _mm256_set1_ps(o->row_scale[r]));
+  if (o->col_scale) v = _mm256_mul_ps(v, _mm256_loadu_ps(o->col_scale + c));
+  if (o->bias) v = _mm256_add_ps(v, _mm256_loadu_ps(o->bias + c));
+  float *d = o->cf + r * o->ldcf + c;
+  if (o->ep->beta != 0.0f) v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_set1_ps(o->ep->beta), _mm256_loadu_ps(d)));
+  _mm256_storeu_ps(d, v);
+}
+
+/* Edge tiles: the full 6x16 tile is spilled and only its mr x nr corner is written, element by element. */
+static void store_partial(const tile_out *o, const int32_t *t, int64_t mr, int64_t nr) {
+  for (int64_t r = 0; r < mr; r++)
+    for (int64_t c = 0; c < nr; c++) {
+      int32_t s = t[r * NR + c];
+      if (o->acc) s = (int32_t)((uint32_t)s + (uint32_t)o->ci[r * o->ldci + c]);
+      if (!o->ep)
+        o->ci[r * o->ldci + c] = s;
+      else
+        o->cf[r * o->ldcf + c] = epilogue1(o, s, r, c, o->cf + r * o->ldcf + c);
+    }
+}
+
+/* One k-pair step of the 6 x 16 tile: B vectors in ymm12/13, broadcast in ymm14, product in ymm15. */
+#define K_ROW(addr, c0, c1)                 \
+  "vpbroadcastd " addr ", %%ymm14\n\t"      \
+  "vpmaddwd %%ymm12, %%ymm14, %%ymm15\n\t"  \
+  "vpaddd %%ymm15, %%" c0 ", %%" c0 "\n\t"  \
+  "vpmaddwd %%ymm13, %%ymm14, %%ymm14\n\t"  \
+  "vpaddd %%ymm14, %%" c1 ", %%" c1 "\n\t"
+#define K_STEP(boff, aoff)                                   \
+  "vmovdqu " boff "(%[b]), %%ymm12\n\t"                       \
+  "vmovdqu " boff "+32(%[b]), %%ymm13\n\t"                    \
+  K_ROW(aoff "(%[a])", "ymm0", "ymm1")                        \
+  K_ROW(aoff "(%[a],%[rs4])", "ymm2", "ymm3")                 \
+  K_ROW(aoff "(%[a],%[rs4],2)", "ymm4", "ymm5")               \
+  K_ROW(aoff "(%[a],%[rs12])", "ymm6", "ymm7")                \
+  K_ROW(aoff "(%[a],%[rs4],4)", "ymm8", "ymm9")               \
+  K_ROW(aoff "(%[a],%[rs20])", "ymm10", "ymm11")
+
+/*
+ * t (6 x 16 int32, 32-byte aligned) = sum over kp k-pairs of A pairs (tile row r, pair p at a[r*rs + p*ps])
+ * times the B micro-panel (16 words per pair). Written in assembly because the tile needs all 16 ymm
+ * registers (12 accumulators, 2 B vectors, a broadcast and a product) and compilers spill one of them
+ * inside the loop. vpbroadcastd from memory is a pure load, so the vector ports run only vpmaddwd/vpaddd;
+ * on Zen 3 those share three integer pipes, which bounds a step at 8 cycles (unrolling measured no gain).
+ * kp >= 1 (the loop tests at its end).
+ */
+static void kernel_6x16(int64_t kp, const int32_t *a, int64_t rs, int64_t ps, const int32_t *b, int32_t *t) {
+  const int64_t rs4 = rs * 4, rs12 = rs * 12, rs20 = rs * 20, ps4 = ps * 4;
+  int64_t steps = kp;
+  __asm__ volatile(
+      "vpxor %%xmm0, %%xmm0, %%xmm0\n\t"
+      "vpxor %%xmm1, %%xmm1, %%xmm1\n\t"
+      "vpxor %%xmm2, %%xmm2, %%xmm2\n\t"
+      "vpxor %%xmm3, %%xmm3, %%xmm3\n\t"
+      "vpxor %%xmm4, %%xmm4, %%xmm4\n\t"
+      "vpxor %%xmm5, %%xmm5, %%xmm5\n\t"
+      "vpxor %%xmm6, %%xmm6, %%xmm6\n\t"
+      "vpxor %%xmm7, %%xmm7, %%xmm7\n\t"
+      "vpxor %%xmm8, %%xmm8, %%xmm8\n\t"
+      "vpxor %%xmm9, %%xmm9, %%xmm9\n\t"
+      "vpxor %%xmm10, %%xmm10, %%xmm10\n\t"
+      "vpxor %%xmm11, %%xmm11, %%xmm11\n\t"
+      ".p2align 5\n"
+      "1:\n\t"
+      K_STEP("0", "0")
+      "add %[ps4], %[a]\n\t"
+      "add $64, %[b]\n\t"
+      "dec %[n]\n\t"
+      "jnz 1b\n\t"
+      "vmovdqa %%ymm0, 0(%[t])\n\t"
+      "vmovdqa %%ymm1, 32(%[t])\n\t"
+      "vmovdqa %%ymm2, 64(%[t])\n\t"
+      "vmovdqa %%ymm3, 96(%[t])\n\t"
+      "vmovdqa %%ymm4, 128(%[t])\n\t"
+      "vmovdqa %%ymm5, 160(%[t])\n\t"
+      "vmovdqa %%ymm6, 192(%[t])\n\t"
+      "vmovdqa %%ymm7, 224(%[t])\n\t"
+      "vmovdqa %%ymm8, 256(%[t])\n\t"
+      "vmovdqa %%ymm9, 288(%[t])\n\t"
+      "vmovdqa %%ymm10, 320(%[t])\n\t"
+      "vmovdqa %%ymm11, 352(%[t])\n\t"
+      : [a] "+r"(a), [b] "+r"(b), [n] "+r"(steps)
+      : [rs4] "r"(rs4), [rs12] "r"(rs12), [rs20] "r"(rs20), [ps4] "r"(ps4), [t] "r"(t)
+      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+        "xmm12", "xmm13", "xmm14", "xmm15", "memory", "cc");
+}
+#undef K_STEP
+#undef K_ROW
+
+/* Runs the kernel and writes the tile: full-width rows with vectors, a column tail element by element. */
+static void tile(int64_t kp, const int32_t *a, int64_t rs, int64_t ps, const int32_t *b, const tile_out *o,
+                 int64_t mr, int64_t nr) {
+  _Alignas(32) int32_t t[MR * NR];
+  kernel_6x16(kp, a, rs, ps, b, t);
+  if (nr == NR) {
+    for (int64_t r = 0; r < mr; r++) {
+      store_vec(o, _mm256_load_si256((const __m256i *)(t + r * NR)), r, 0);
+      store_vec(o, _mm256_load_si256((const __m256i *)(t + r * NR + 8)), r, 8);
+    }
+    return;
+  }
+  store_partial(o, t, mr, nr);
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Driver                                                                                                */
+/* ---------------------------------------------------------------------------------------------------- */
+
+static void *alloc64(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
+
+static int gemm_s8s8_avx2(const int8k_gemm_call *call) {
+  const int64_t m = call->m, n = call->n, k = call->k;
+  const int64_t kp_total = kpairs(k);
+  const int64_t nkb = (kp_total + KC_MAX - 1) / KC_MAX;
+  /* Even K blocks: a short last block would waste a pass over C. */
+  const int64_t kcp_max = (kp_total + nkb - 1) / nkb;
+  const int64_t mc_max = min64(MC_MAX, (m + MR - 1) / MR * MR);
+  const int64_t nc_max = call->packed_b ? n : min64(NC_MAX, n);
+  /* Row stride of packed A: a multiple of 16 words (64 bytes), so each row starts on a cache line. */
+  const int64_t ars = (kcp_max + 15) & ~(int64_t)15;
+
+  int32_t *abuf = (int32_t *)alloc64((size_t)(mc_max * (call->trans_a ? kcp_max : ars)) * 4);
+  int32_t *bbuf = NULL, *cbuf = NULL;
+  if (!call->packed_b) bbuf = (int32_t *)alloc64((size_t)((nc_max + NR - 1) / NR * kcp_max * NR) * 4);
+  /* With an epilogue and several K blocks the int32 sums of earlier blocks wait in a scratch. */
+  const int need_cbuf = call->ep && nkb > 1;
+  if (need_cbuf) cbuf = (int32_t *)alloc64((size_t)(m * nc_max) * 4);
+  if (!abuf || (!call->packed_b && !bbuf) || (need_cbuf && !cbuf)) {
+    free(abuf), free(bbuf), free(cbuf);
+    return INT8K_ERR_NOMEM;
+  }
+
+  const int8k_epilogue *ep = call->ep;
+  for (int64_t jc = 0; jc < n; jc += nc_max) {
+    const int64_t nc = min64(nc_max, n - jc);
+    for (int64_t kb = 0; kb < nkb; kb++) {
+      const int64_t p0 = kb * kcp_max;
+      if (p0 >= kp_total) break;
+      const int64_t kcp = min64(kcp_max, kp_total - p0);
+      const int64_t k0 = 2 * p0, klen = min64(2 * kcp, k - k0);
+      const int last = p0 + kcp >= kp_total;
+      const int32_t *bblk;
+      int64_t bpanel;
+      if (call->packed_b) {
+        bpanel = kp_total * NR;
+        bblk = (const int32_t *)call->packed_b + (jc / NR) * bpanel + p0 * NR;
+      } else {
+        bpanel = kcp * NR;
+        pack_b_block(call->trans_b, call->b, call->ldb, k0, klen, jc, nc, bpanel, bbuf);
+        bblk = bbuf;
+      }
+      for (int64_t ic = 0; ic < m; ic += mc_max) {
+        const int64_t mc = min64(mc_max, m - ic);
+        pack_a_block(call->trans_a, call->a, call->lda, ic, mc, k0, klen, ars, abuf);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int64_t nr = min64(NR, nc - jr);
+          const int32_t *bp = bblk + (jr / NR) * bpanel;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int64_t mr = min64(MR, mc - ir), i = ic + ir, j = jc + jr;
+            tile_out o = {0};
+            o.acc = kb > 0;
+            o.ep = last ? ep : NULL;
+            if (!ep) {
+              o.ci = call->c_s32 + i * call->ldc + j;
+              o.ldci = call->ldc;
+            } else {
+              o.ci = cbuf ? cbuf + i * nc_max + jr : NULL;
+              o.ldci = nc_max;
+            }
+            if (o.ep) {
+              o.row_scale = ep->row_scale ? ep->row_scale + i : NULL;
+              o.col_scale = ep->col_scale ? ep->col_scale + j : NULL;
+              o.bias = ep->bias ? ep->bias + j : NULL;
+              o.cf = call->c_f32 + i * call->ldc + j;
+              o.ldcf = call->ldc;
+            }
+            if (call->trans_a)
+              tile(kcp, abuf + ir * kcp, 1, MR, bp, &o, mr, nr);
+            else
+              tile(kcp, abuf + ir * ars, ars, 1, bp, &o, mr, nr);
+          }
+        }
+      }
+    }
+  }
+  free(abuf), free(bbuf), free(cbuf);
+  return INT8K_OK;
+}
+
+const int8k_gemm_ops int8k_gemm_ops_avx2 = {INT8K_ISA_AVX2, packed_b_body_size_avx2, pack_b_avx2, gemm_s8s8_avx2};

@@ -1,0 +1,247 @@
+/*
+ * int8k.h - the C ABI of the spark-int8 CPU kernels.
+ *
+ * Every function returns INT8K_OK (0) or an error status; the message of the last error of the calling
+ * thread is in int8k_last_error(). No function aborts, throws or prints.
+ *
+ * Conventions shared by all ops
+ *  - Matrices are row-major. A "rows x cols" matrix X with leading dimension ld has X[i][j] = x[i*ld + j].
+ *  - Tensors of images are NHWC (channels innermost): element (b, y, x, ch) of an n x h x w x c tensor
+ *    is at ((b*h + y)*w + x)*c + ch.
+ *  - Floating point follows IEEE-754 binary32/binary64 with round-to-nearest-even, evaluated in exactly the
+ *    order written here (the library is built with -ffp-contract=off and without -ffast-math). The pure-Java
+ *    reference (io.sparkint8.kernels.JavaBackend) computes the same expressions in the same order, so every
+ *    op except int8k_gemm_f32 is bit-identical to it on every ISA path.
+ *  - qmax(bits) = 2^(bits-1) - 1 (127 for 8 bits). Codes never take the value -qmax-1.
+ *  - rint(x) is round-half-to-even (Java Math.rint). floor(x) is the usual floor.
+ *  - "float(v)" of an integer is the conversion with round-to-nearest-even.
+ */
+#ifndef INT8K_H
+#define INT8K_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum int8k_status {
+  INT8K_OK = 0,
+  INT8K_ERR_ARG = 1,   /* invalid argument: size, dimension, null pointer, value out of range */
+  INT8K_ERR_NOMEM = 2, /* scratch allocation failed */
+  INT8K_ERR_STATE = 3  /* e.g. a packed operand made for another ISA */
+};
+
+enum int8k_isa { INT8K_ISA_SCALAR = 0, INT8K_ISA_AVX2 = 1, INT8K_ISA_AVX512VNNI = 2 };
+
+/* Message of the last failed call on this thread ("" if none). */
+const char *int8k_last_error(void);
+
+/* The ISA path in use: the best one the CPU supports, capped by the environment variable
+ * INT8K_MAX_ISA=scalar|avx2|avx512vnni (read once, at the first call). */
+int int8k_selected_isa(void);
+/* The best ISA the CPU supports, ignoring INT8K_MAX_ISA. */
+int int8k_cpu_isa(void);
+const char *int8k_isa_name(int isa);
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* GEMM                                                                                                   */
+/* ---------------------------------------------------------------------------------------------------- */
+
+/*
+ * C[m x n] = op(A)[m x k] * op(B)[k x n].
+ *  trans_a = 0: A is stored m x k, A[i][p] = a[i*lda + p] (lda >= k)
+ *  trans_a = 1: A is stored k x m, A[i][p] = a[p*lda + i] (lda >= m)
+ *  trans_b = 0: B is stored k x n, B[p][j] = b[p*ldb + j] (ldb >= n)
+ *  trans_b = 1: B is stored n x k, B[p][j] = b[j*ldb + p] (ldb >= k)
+ *  C[i][j] = c[i*ldc + j] (ldc >= n)
+ * m, n, k >= 1. threads >= 1: the call splits its work over that many threads; the result does not
+ * depend on it.
+ */
+typedef struct int8k_gemm_desc {
+  int trans_a, trans_b;
+  int64_t m, n, k;
+  int64_t lda, ldb, ldc;
+  int threads;
+} int8k_gemm_desc;
+
+/*
+ * Fused dequantization epilogue of the s8 x s8 GEMM with fp32 output. With S the exact integer sum
+ * S = sum_p A[i][p] * B[p][j] (computed exactly, in 64 bits where K needs it):
+ *   v = float(S)
+ *   v = v * alpha
+ *   if (row_scale) v = v * row_scale[i]
+ *   if (col_scale) v = v * col_scale[j]
+ *   if (bias)      v = v + bias[j]
+ *   if (beta != 0) v = v + beta * C_old[i][j]          (C_old is not read when beta == 0)
+ *   C[i][j] = v
+ */
+typedef struct int8k_epilogue {
+  float alpha;
+  const float *row_scale; /* m entries or NULL */
+  const float *col_scale; /* n entries or NULL */
+  const float *bias;      /* n entries or NULL */
+  float beta;
+} int8k_epilogue;
+
+/* Largest K whose int32 dot products cannot overflow: |a*b| <= 128*128, so K * 16384 <= 2^31 - 1 holds for
+ * K <= 131071. Longer reductions are split into chunks of INT8K_KMAX (a multiple of 64) whose exact int32
+ * sums are added in int64. */
+#define INT8K_KMAX 131008
+
+/* s32 output: C[i][j] = (int32_t) S, i.e. the exact sum reduced modulo 2^32 (exact whenever it fits,
+ * which is always the case for K <= INT8K_KMAX). packed_b may be NULL; when it is not, b is ignored and
+ * packed_b must come from int8k_pack_b with the same (k, n) and the same ISA. */
+int int8k_gemm_s8s8s32(const int8k_gemm_desc *d, const int8_t *a, const int8_t *b, const void *packed_b,
+                       int32_t *c);
+
+/* fp32 output with the fused epilogue above. */
+int int8k_gemm_s8s8f32(const int8k_gemm_desc *d, const int8_t *a, const int8_t *b, const void *packed_b,
+                       const int8k_epilogue *ep, float *c);
+
+/* Packing of B for reuse across calls (weights are packed once per step and used by forward and
+ * grad_input). The layout is private to the ISA path that made it; the first 64 bytes hold a header
+ * (magic, isa, k, n) that the GEMM checks. k <= INT8K_KMAX. */
+int int8k_packed_b_size(int64_t k, int64_t n, int64_t *bytes);
+int int8k_pack_b(int trans_b, int64_t k, int64_t n, const int8_t *b, int64_t ldb, void *packed,
+                 int64_t packed_bytes);
+
+/* fp32 GEMM: C = alpha * op(A) * op(B) + beta * C (C not read when beta == 0). Not bit-identical to
+ * the reference: it runs on the system OpenBLAS (libopenblas.so.0, loaded at run time) when present,
+ * else on the library's own kernel. */
+int int8k_gemm_f32(const int8k_gemm_desc *d, float alpha, const float *a, const float *b, float beta,
+                   float *c);
+/* "openblas" or "int8k-native" */
+const char *int8k_gemm_f32_route(void);
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Quantization                                                                                           */
+/* ---------------------------------------------------------------------------------------------------- */
+
+enum int8k_granularity { INT8K_PER_TENSOR = 0, INT8K_PER_ROW = 1, INT8K_PER_GROUP = 2 };
+enum int8k_rounding { INT8K_ROUND_NEAREST = 0, INT8K_ROUND_STOCHASTIC = 1 };
+
+/*
+ * A rows x cols fp32 matrix (contiguous, ld = cols) quantized to codes of `bits` bits (2..8, stored one
+ * per int8) with one scale per group:
+ *   PER_TENSOR: one group, all elements.                          groups = 1
+ *   PER_ROW:    one group per row.                                groups = rows
+ *   PER_GROUP:  row r, columns [g*group, min((g+1)*group, cols)). groups = rows * ceil(cols / group),
+ *               numbered r * ceil(cols/group) + g.
+ * For each group:
+ *   amax = max |x| over the group (NaN if any element is NaN).  amax not finite -> INT8K_ERR_ARG.
+ *   s    = clip ? clip[group] : amax        (clip values must be finite and >= 0, else INT8K_ERR_ARG)
+ *   if (pow2 && s > 0) s = the smallest power of two >= s   (exact, by exponent arithmetic)
+ *   scale_out[group] = s / (float) qmax               (0 when s == 0)
+ *   if s == 0: every code of the group is 0
+ *   else: inv = (float) qmax / s;  for each element x with flat index e = r*cols + col:
+ *     y = (x > s ? s : (x < -s ? -s : x)) * inv
+ *     nearest:    q = (int) rint(y)
+ *     stochastic: q = (int) floor(y + u(seed, stream, e))          (float add)
+ *     q = min(max(q, -qmax), qmax)
+ *
+ * u(seed, stream, e) in [0, 1) is a counter-based draw, independent of threads and call order:
+ *   splitmix64(z): z += 0x9E3779B97F4A7C15; z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+ *                  z = (z ^ (z >> 27)) * 0x94D049BB133111EB; return z ^ (z >> 31);     (uint64)
+ *   fmix32(h):     h ^= h >> 16; h *= 0x85EBCA6B; h ^= h >> 13; h *= 0xC2B2AE35; h ^= h >> 16;  (uint32)
+ *   key = splitmix64(seed ^ splitmix64(stream)); k0 = (uint32) key; k1 = (uint32) (key >> 32)
+ *   h = fmix32((uint32) e ^ k0);  h = fmix32(h ^ k1 ^ (uint32) (e >> 32))
+ *   u = (float) (h >> 8) * 0x1p-24f
+ */
+typedef struct int8k_quant_desc {
+  int64_t rows, cols;
+  int bits;
+  int granularity;
+  int64_t group; /* PER_GROUP only, >= 1 */
+  int rounding;
+  int pow2;
+  uint64_t seed, stream;
+} int8k_quant_desc;
+
+int int8k_quant_groups(const int8k_quant_desc *d, int64_t *groups);
+int int8k_quantize(const int8k_quant_desc *d, const float *src, const float *clip, int8_t *dst,
+                   float *scale_out);
+/* dst[e] = (float) q[e] * scale[group of e] */
+int int8k_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float *scale, float *dst);
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Statistics                                                                                             */
+/* ---------------------------------------------------------------------------------------------------- */
+
+enum int8k_axis { INT8K_AXIS_TENSOR = 0, INT8K_AXIS_ROW = 1, INT8K_AXIS_COLUMN = 2 };
+
+/* max |x| over the whole rows x cols matrix (1 output), per row (rows outputs) or per column (cols
+ * outputs, i.e. per channel of an NHWC tensor viewed as [N*H*W, C]). The result is NaN if any element of
+ * the reduction is NaN (any NaN, Java compares with floatToIntBits), +Inf if one is infinite. */
+int int8k_absmax(int64_t rows, int64_t cols, const float *src, int axis, float *out);
+
+/*
+ * Per column c of a rows x cols matrix (the GVQ channel test), with all sums in double, rows in order:
+ *   mean = (sum_r x) / rows;  var = (sum_r (x - mean)^2) / rows;  sd = sqrt(var)
+ *   out[c] = (float) ((double) count(|x| > sd) / rows)        (the comparison is done in double)
+ * rows >= 1. Non-finite inputs give unspecified (but not crashing) results.
+ */
+int int8k_channel_fraction_above_std(int64_t rows, int64_t cols, const float *src, float *out);
+
+/*
+ * The DSGC deviation d(c) = 1 - cos<x, xhat(c)> of count elements against their per-tensor quantization
+ * with round-to-nearest at `bits`, for each of ncand clip values (finite, > 0), in one pass over x:
+ *   inv = (float) qmax / c;  step = c / (float) qmax
+ *   q = clamp((int) rint((x > c ? c : (x < -c ? -c : x)) * inv), -qmax, qmax);  xh = (float) q * step
+ *   dot += (double) x * (double) xh;  nh += (double) xh * xh;  nx += (double) x * x
+ * Summation order (so every path agrees bit for bit): element e goes into lane e % 16 of 16 double
+ * accumulators per sum; the lanes are then folded as: for w in 8, 4, 2, 1: lane[j] += lane[j + w] for j < w.
+ *   out[i] = (nx == 0 || nh == 0) ? 1.0 : 1.0 - dot / (sqrt(nx) * sqrt(nh))
+ * 1 <= ncand <= 64.
+ */
+int int8k_clip_cosine_deviation(int64_t count, const float *src, int bits, int ncand, const float *cand,
+                                double *out);
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Convolution helpers and pooling (NHWC)                                                                 */
+/* ---------------------------------------------------------------------------------------------------- */
+
+/*
+ * A sliding window over an n x h x w x c tensor: kernel kh x kw, strides, zero padding.
+ *   oh = (h + 2*pad_h - kh) / stride_h + 1,  ow = (w + 2*pad_w - kw) / stride_w + 1   (both >= 1)
+ * All sizes >= 1, pads >= 0 and (for pooling) pad_h < kh, pad_w < kw.
+ */
+typedef struct int8k_conv_desc {
+  int64_t n, h, w, c, kh, kw, stride_h, stride_w, pad_h, pad_w;
+} int8k_conv_desc;
+
+/*
+ * im2col: cols is [n*oh*ow] x [kh*kw*c]; row r = (b*oh + oy)*ow + ox, column (i*kw + j)*c + ch holds
+ * src(b, oy*stride_h - pad_h + i, ox*stride_w - pad_w + j, ch), or 0 where that is outside the image.
+ */
+int int8k_im2col_s8(const int8k_conv_desc *d, const int8_t *src, int8_t *cols);
+int int8k_im2col_f32(const int8k_conv_desc *d, const float *src, float *cols);
+/*
+ * col2im (the adjoint): dst (n x h x w x c) is set to 0, then for r ascending, for i, for j (ascending),
+ * for ch: dst(b, y, x, ch) += cols[r][(i*kw + j)*c + ch] where (y, x) is inside the image. The s32
+ * version wraps modulo 2^32.
+ */
+int int8k_col2im_f32(const int8k_conv_desc *d, const float *cols, float *dst);
+int int8k_col2im_s32(const int8k_conv_desc *d, const int32_t *cols, int32_t *dst);
+
+/*
+ * Max-pool of int8 codes (scale unchanged): dst and argmax are n x oh x ow x c. The window is scanned
+ * i then j ascending, skipping cells outside the image; the first strictly greater value wins. argmax
+ * holds the flat NHWC index of the winner in src.
+ */
+int int8k_maxpool_s8(const int8k_conv_desc *d, const int8_t *src, int8_t *dst, int32_t *argmax);
+/* grad_in (n x h x w x c) = 0, then for o ascending: grad_in[argmax[o]] += grad_out[o].
+ * Every argmax index is checked to lie in [0, n*h*w*c). */
+int int8k_maxpool_backward_f32(const int8k_conv_desc *d, const float *grad_out, const int32_t *argmax,
+                               float *grad_in);
+
+/* ReLU on codes: dst[e] = max(src[e], 0); mask[e] = src[e] > 0 ? 1 : 0. */
+int int8k_relu_s8(int64_t count, const int8_t *src, int8_t *dst, uint8_t *mask);
+/* dst[e] = mask[e] != 0 ? grad[e] : 0.0f */
+int int8k_relu_backward_f32(int64_t count, const float *grad, const uint8_t *mask, float *dst);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* INT8K_H */

@@ -1,0 +1,587 @@
+/*
+ * int8k_dispatch.c - the public entry points of int8k.h: argument validation, ISA selection (cpuid capped by
+ * INT8K_MAX_ISA), thread splitting, K splitting beyond INT8K_KMAX, error messages. The kernels themselves
+ * live in the per-ISA translation units (gemm_s8_<isa>.c, ops_<isa>.c).
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "int8k_isa.h"
+
+/* ------------------------------------------------------------------------------------------------ */
+/* errors                                                                                             */
+
+static __thread char last_error[512];
+
+const char *int8k_last_error(void) { return last_error; }
+
+static int fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int status, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+#define CHECK(cond, ...)                       \
+  do {                                         \
+    if (!(cond)) return fail(INT8K_ERR_ARG, __VA_ARGS__); \
+  } while (0)
+
+/* ------------------------------------------------------------------------------------------------ */
+/* ISA selection                                                                                      */
+
+static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
+static int cpu_isa = INT8K_ISA_SCALAR;
+static int selected_isa = -1;
+static char isa_error[256];
+
+static const char *const isa_names[] = {"scalar", "avx2", "avx512vnni"};
+
+const char *int8k_isa_name(int isa) {
+  return isa >= 0 && isa <= INT8K_ISA_AVX512VNNI ? isa_names[isa] : "unknown";
+}
+
+static void select_isa(void) {
+  __builtin_cpu_init();
+  cpu_isa = INT8K_ISA_SCALAR;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) cpu_isa = INT8K_ISA_AVX2;
+  if (cpu_isa == INT8K_ISA_AVX2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vnni"))
+    cpu_isa = INT8K_ISA_AVX512VNNI;
+  int cap = INT8K_ISA_AVX512VNNI;
+  const char *env = getenv("INT8K_MAX_ISA");
+  if (env != NULL && *env != '\0') {
+    cap = -1;
+    for (int i = 0; i <= INT8K_ISA_AVX512VNNI; i++)
+      if (strcmp(env, isa_names[i]) == 0) cap = i;
+    if (cap < 0) {
+      snprintf(isa_error, sizeof isa_error, "INT8K_MAX_ISA=%.64s: expected one of scalar, avx2, avx512vnni", env);
+      return;
+    }
+  }
+  selected_isa = cpu_isa < cap ? cpu_isa : cap;
+}
+
+int int8k_cpu_isa(void) {
+  pthread_once(&isa_once, select_isa);
+  return cpu_isa;
+}
+
+int int8k_selected_isa(void) {
+  pthread_once(&isa_once, select_isa);
+  if (selected_isa < 0) fail(INT8K_ERR_STATE, "%s", isa_error);
+  return selected_isa;
+}
+
+static const int8k_gemm_ops *const gemm_tables[] = {&int8k_gemm_ops_scalar, &int8k_gemm_ops_avx2,
+                                                    &int8k_gemm_ops_avx512vnni};
+static const int8k_misc_ops *const misc_tables[] = {&int8k_misc_ops_scalar, &int8k_misc_ops_avx2,
+                                                    &int8k_misc_ops_avx512vnni};
+
+#define SELECT(var, tables)                         \
+  int isa_ = int8k_selected_isa();                  \
+  if (isa_ < 0) return INT8K_ERR_STATE;             \
+  const __typeof__(*tables[0]) *var = tables[isa_];
+
+/* ------------------------------------------------------------------------------------------------ */
+/* threads                                                                                            */
+
+typedef struct {
+  void (*fn)(void *ctx, int part, int parts);
+  void *ctx;
+  int part, parts;
+} worker_arg;
+
+static void *worker_main(void *p) {
+  worker_arg *w = p;
+  w->fn(w->ctx, w->part, w->parts);
+  return NULL;
+}
+
+/* Runs fn(ctx, part, parts) for every part; part 0 on the calling thread. Falls back to running the parts
+ * in sequence when a thread cannot be started, so the result never depends on thread availability. */
+static void parallel_for(int parts, void (*fn)(void *, int, int), void *ctx) {
+  if (parts <= 1) {
+    fn(ctx, 0, 1);
+    return;
+  }
+  pthread_t tid[64];
+  worker_arg args[64];
+  int started[64] = {0};
+  if (parts > 64) parts = 64;
+  for (int p = 1; p < parts; p++) {
+    args[p] = (worker_arg){fn, ctx, p, parts};
+    started[p] = pthread_create(&tid[p], NULL, worker_main, &args[p]) == 0;
+  }
+  fn(ctx, 0, parts);
+  for (int p = 1; p < parts; p++) {
+    if (started[p])
+      pthread_join(tid[p], NULL);
+    else
+      fn(ctx, p, parts);
+  }
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* GEMM                                                                                               */
+
+#define PACK_HEADER 64
+#define PACK_MAGIC 0x4938504B /* "KP8I" */
+
+typedef struct {
+  uint32_t magic;
+  int32_t isa;
+  int64_t k, n, body;
+} pack_header;
+
+static int check_gemm_desc(const int8k_gemm_desc *d) {
+  CHECK(d != NULL, "gemm: null descriptor");
+  CHECK(d->trans_a == 0 || d->trans_a == 1, "gemm: trans_a=%d, expected 0 or 1", d->trans_a);
+  CHECK(d->trans_b == 0 || d->trans_b == 1, "gemm: trans_b=%d, expected 0 or 1", d->trans_b);
+  CHECK(d->m >= 1 && d->n >= 1 && d->k >= 1, "gemm: m=%lld n=%lld k=%lld, expected all >= 1", (long long)d->m,
+        (long long)d->n, (long long)d->k);
+  CHECK(d->m <= INT32_MAX && d->n <= INT32_MAX && d->k <= INT32_MAX, "gemm: dimensions above 2^31-1");
+  int64_t rows_a = d->trans_a ? d->k : d->m, cols_a = d->trans_a ? d->m : d->k;
+  int64_t rows_b = d->trans_b ? d->n : d->k, cols_b = d->trans_b ? d->k : d->n;
+  (void)rows_a;
+  (void)rows_b;
+  CHECK(d->lda >= cols_a, "gemm: lda=%lld < %lld", (long long)d->lda, (long long)cols_a);
+  CHECK(d->ldb >= cols_b, "gemm: ldb=%lld < %lld", (long long)d->ldb, (long long)cols_b);
+  CHECK(d->ldc >= d->n, "gemm: ldc=%lld < n=%lld", (long long)d->ldc, (long long)d->n);
+  CHECK(d->threads >= 1 && d->threads <= 64, "gemm: threads=%d, expected 1..64", d->threads);
+  return INT8K_OK;
+}
+
+int int8k_packed_b_size(int64_t k, int64_t n, int64_t *bytes) {
+  SELECT(ops, gemm_tables);
+  CHECK(bytes != NULL, "packed_b_size: null output");
+  CHECK(k >= 1 && k <= INT8K_KMAX, "pack_b: k=%lld, expected 1..%d", (long long)k, INT8K_KMAX);
+  CHECK(n >= 1 && n <= INT32_MAX, "pack_b: n=%lld, expected 1..2^31-1", (long long)n);
+  *bytes = PACK_HEADER + ops->packed_b_body_size(k, n);
+  return INT8K_OK;
+}
+
+int int8k_pack_b(int trans_b, int64_t k, int64_t n, const int8_t *b, int64_t ldb, void *packed,
+                 int64_t packed_bytes) {
+  int64_t need;
+  int st = int8k_packed_b_size(k, n, &need);
+  if (st) return st;
+  SELECT(ops, gemm_tables);
+  CHECK(trans_b == 0 || trans_b == 1, "pack_b: trans_b=%d, expected 0 or 1", trans_b);
+  CHECK(ldb >= (trans_b ? k : n), "pack_b: ldb=%lld too small", (long long)ldb);
+  CHECK(b != NULL && packed != NULL, "pack_b: null buffer");
+  CHECK(packed_bytes >= need, "pack_b: packed buffer holds %lld bytes, %lld needed", (long long)packed_bytes,
+        (long long)need);
+  pack_header h = {PACK_MAGIC, isa_, k, n, need - PACK_HEADER};
+  memset(packed, 0, PACK_HEADER);
+  memcpy(packed, &h, sizeof h);
+  ops->pack_b(trans_b, k, n, b, ldb, (uint8_t *)packed + PACK_HEADER);
+  return INT8K_OK;
+}
+
+typedef struct {
+  const int8k_gemm_ops *ops;
+  const int8k_gemm_desc *d;
+  const int8_t *a, *b;
+  const uint8_t *packed;
+  const int8k_epilogue *ep;
+  int32_t *c32;
+  float *cf;
+  int64_t rows_per_part;
+  int status[64];
+} gemm_job;
+
+static void gemm_part(void *p, int part, int parts) {
+  gemm_job *job = p;
+  const int8k_gemm_desc *d = job->d;
+  int64_t i0 = (int64_t)part * job->rows_per_part;
+  int64_t i1 = i0 + job->rows_per_part < d->m ? i0 + job->rows_per_part : d->m;
+  job->status[part] = INT8K_OK;
+  if (i0 >= i1) return;
+  int8k_epilogue ep;
+  if (job->ep) {
+    ep = *job->ep;
+    if (ep.row_scale) ep.row_scale += i0;
+  }
+  int8k_gemm_call call = {
+      .trans_a = d->trans_a,
+      .trans_b = d->trans_b,
+      .m = i1 - i0,
+      .n = d->n,
+      .k = d->k,
+      .a = d->trans_a ? job->a + i0 : job->a + i0 * d->lda,
+      .lda = d->lda,
+      .b = job->b,
+      .ldb = d->ldb,
+      .packed_b = job->packed,
+      .ep = job->ep ? &ep : NULL,
+      .c_s32 = job->c32 ? job->c32 + i0 * d->ldc : NULL,
+      .c_f32 = job->cf ? job->cf + i0 * d->ldc : NULL,
+      .ldc = d->ldc,
+  };
+  (void)parts;
+  job->status[part] = job->ops->gemm_s8s8(&call);
+}
+
+/* K <= KMAX: split rows over threads; with more than one thread B is packed once and shared. */
+static int gemm_rows(const int8k_gemm_ops *ops, const int8k_gemm_desc *d, const int8_t *a, const int8_t *b,
+                     const uint8_t *packed, const int8k_epilogue *ep, int32_t *c32, float *cf) {
+  int parts = d->threads;
+  if (parts > 1 && d->m < 2 * (int64_t)parts) parts = (int)(d->m / 2 > 1 ? d->m / 2 : 1);
+  uint8_t *own = NULL;
+  if (parts > 1 && packed == NULL) {
+    own = aligned_alloc(64, (size_t)((ops->packed_b_body_size(d->k, d->n) + 63) / 64 * 64));
+    if (own == NULL) return fail(INT8K_ERR_NOMEM, "gemm: cannot allocate the packed B scratch");
+    ops->pack_b(d->trans_b, d->k, d->n, b, d->ldb, own);
+    packed = own;
+  }
+  gemm_job job = {ops, d, a, b, packed, ep, c32, cf, 0, {0}};
+  int64_t rows = (d->m + parts - 1) / parts;
+  job.rows_per_part = parts > 1 ? (rows + 7) / 8 * 8 : d->m;
+  parallel_for(parts, gemm_part, &job);
+  free(own);
+  for (int p = 0; p < parts; p++)
+    if (job.status[p] != INT8K_OK) return fail(job.status[p], "gemm: scratch allocation failed");
+  return INT8K_OK;
+}
+
+static inline float apply_epilogue(int64_t s, const int8k_epilogue *ep, int64_t i, int64_t j, const float *cold) {
+  float v = (float)s;
+  v = v * ep->alpha;
+  if (ep->row_scale) v = v * ep->row_scale[i];
+  if (ep->col_scale) v = v * ep->col_scale[j];
+  if (ep->bias) v = v + ep->bias[j];
+  if (ep->beta != 0.0f) v = v + ep->beta * *cold;
+  return v;
+}
+
+/* K > KMAX: exact int32 sums per chunk of KMAX, added in int64, then converted once. */
+static int gemm_long_k(const int8k_gemm_ops *ops, const int8k_gemm_desc *d, const int8_t *a, const int8_t *b,
+                       const int8k_epilogue *ep, int32_t *c32, float *cf) {
+  int64_t mn = d->m * d->n;
+  int32_t *part = malloc((size_t)mn * sizeof *part);
+  int64_t *sum = calloc((size_t)mn, sizeof *sum);
+  if (part == NULL || sum == NULL) {
+    free(part);
+    free(sum);
+    return fail(INT8K_ERR_NOMEM, "gemm: cannot allocate %lld bytes of K-split scratch", (long long)mn * 12);
+  }
+  int st = INT8K_OK;
+  for (int64_t k0 = 0; k0 < d->k && st == INT8K_OK; k0 += INT8K_KMAX) {
+    int8k_gemm_desc sub = *d;
+    sub.k = d->k - k0 < INT8K_KMAX ? d->k - k0 : INT8K_KMAX;
+    sub.ldc = d->n;
+    const int8_t *ak = d->trans_a ? a + k0 * d->lda : a + k0;
+    const int8_t *bk = d->trans_b ? b + k0 : b + k0 * d->ldb;
+    st = gemm_rows(ops, &sub, ak, bk, NULL, NULL, part, NULL);
+    for (int64_t e = 0; e < mn && st == INT8K_OK; e++) sum[e] += part[e];
+  }
+  if (st == INT8K_OK) {
+    for (int64_t i = 0; i < d->m; i++)
+      for (int64_t j = 0; j < d->n; j++) {
+        int64_t s = sum[i * d->n + j];
+        if (ep == NULL)
+          c32[i * d->ldc + j] = (int32_t)(uint32_t)(uint64_t)s;
+        else
+          cf[i * d->ldc + j] = apply_epilogue(s, ep, i, j, &cf[i * d->ldc + j]);
+      }
+  }
+  free(part);
+  free(sum);
+  return st;
+}
+
+static int gemm_s8(const int8k_gemm_desc *d, const int8_t *a, const int8_t *b, const void *packed_b,
+                   const int8k_epilogue *ep, int32_t *c32, float *cf) {
+  SELECT(ops, gemm_tables);
+  int st = check_gemm_desc(d);
+  if (st) return st;
+  CHECK(a != NULL && (b != NULL || packed_b != NULL) && (c32 != NULL || cf != NULL), "gemm: null buffer");
+  const uint8_t *body = NULL;
+  if (packed_b != NULL) {
+    pack_header h;
+    memcpy(&h, packed_b, sizeof h);
+    if (h.magic != PACK_MAGIC || h.isa != isa_)
+      return fail(INT8K_ERR_STATE, "gemm: packed B was made by another ISA path (%s) or is not a packed B",
+                  h.magic == PACK_MAGIC ? int8k_isa_name(h.isa) : "no header");
+    CHECK(h.k == d->k && h.n == d->n, "gemm: packed B is %lld x %lld, the call needs %lld x %lld", (long long)h.k,
+          (long long)h.n, (long long)d->k, (long long)d->n);
+    body = (const uint8_t *)packed_b + PACK_HEADER;
+  }
+  if (d->k > INT8K_KMAX) return gemm_long_k(ops, d, a, b, ep, c32, cf);
+  return gemm_rows(ops, d, a, b, body, ep, c32, cf);
+}
+
+int int8k_gemm_s8s8s32(const int8k_gemm_desc *d, const int8_t *a, const int8_t *b, const void *packed_b,
+                       int32_t *c) {
+  return gemm_s8(d, a, b, packed_b, NULL, c, NULL);
+}
+
+int int8k_gemm_s8s8f32(const int8k_gemm_desc *d, const int8_t *a, const int8_t *b, const void *packed_b,
+                       const int8k_epilogue *ep, float *c) {
+  CHECK(ep != NULL, "gemm: null epilogue");
+  return gemm_s8(d, a, b, packed_b, ep, NULL, c);
+}
+
+/* ---- fp32 GEMM: system OpenBLAS when it loads, else a plain blocked loop ---- */
+
+typedef void (*cblas_sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float,
+                               float *, int);
+typedef void (*openblas_threads_fn)(int);
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static cblas_sgemm_fn blas_sgemm;
+static openblas_threads_fn blas_set_threads;
+
+static void load_blas(void) {
+  const char *names[] = {"libopenblas.so.0", "libopenblas.so"};
+  for (int i = 0; i < 2 && blas_sgemm == NULL; i++) {
+    void *h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) continue;
+    blas_sgemm = (cblas_sgemm_fn)dlsym(h, "cblas_sgemm");
+    blas_set_threads = (openblas_threads_fn)dlsym(h, "openblas_set_num_threads");
+  }
+}
+
+const char *int8k_gemm_f32_route(void) {
+  pthread_once(&blas_once, load_blas);
+  return blas_sgemm ? "openblas" : "int8k-native";
+}
+
+int int8k_gemm_f32(const int8k_gemm_desc *d, float alpha, const float *a, const float *b, float beta, float *c) {
+  int st = check_gemm_desc(d);
+  if (st) return st;
+  CHECK(a != NULL && b != NULL && c != NULL, "gemm_f32: null buffer");
+  pthread_once(&blas_once, load_blas);
+  if (blas_sgemm) {
+    if (blas_set_threads) blas_set_threads(d->threads);
+    blas_sgemm(101 /* row major */, d->trans_a ? 112 : 111, d->trans_b ? 112 : 111, (int)d->m, (int)d->n,
+               (int)d->k, alpha, a, (int)d->lda, b, (int)d->ldb, beta, c, (int)d->ldc);
+    return INT8K_OK;
+  }
+  /* i-p-j order so the inner loop runs along rows of B and C and vectorizes */
+  for (int64_t i = 0; i < d->m; i++) {
+    float *ci = c + i * d->ldc;
+    for (int64_t j = 0; j < d->n; j++) ci[j] = beta == 0.0f ? 0.0f : beta * ci[j];
+    for (int64_t p = 0; p < d->k; p++) {
+      float av = alpha * (d->trans_a ? a[p * d->lda + i] : a[i * d->lda + p]);
+      if (d->trans_b)
+        for (int64_t j = 0; j < d->n; j++) ci[j] += av * b[j * d->ldb + p];
+      else
+        for (int64_t j = 0; j < d->n; j++) ci[j] += av * b[p * d->ldb + j];
+    }
+  }
+  return INT8K_OK;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* quantization and statistics                                                                       */
+
+static int check_quant_desc(const int8k_quant_desc *d, int64_t *groups) {
+  CHECK(d != NULL, "quantize: null descriptor");
+  CHECK(d->rows >= 1 && d->cols >= 1, "quantize: rows=%lld cols=%lld, expected >= 1", (long long)d->rows,
+        (long long)d->cols);
+  CHECK(d->rows <= INT32_MAX && d->cols <= INT32_MAX && d->rows * d->cols <= INT32_MAX,
+        "quantize: %lld x %lld elements exceed 2^31-1", (long long)d->rows, (long long)d->cols);
+  CHECK(d->bits >= 2 && d->bits <= 8, "quantize: bits=%d, expected 2..8", d->bits);
+  CHECK(d->rounding == INT8K_ROUND_NEAREST || d->rounding == INT8K_ROUND_STOCHASTIC,
+        "quantize: rounding=%d, expected 0 (nearest) or 1 (stochastic)", d->rounding);
+  switch (d->granularity) {
+    case INT8K_PER_TENSOR: *groups = 1; break;
+    case INT8K_PER_ROW: *groups = d->rows; break;
+    case INT8K_PER_GROUP:
+      CHECK(d->group >= 1, "quantize: group=%lld, expected >= 1", (long long)d->group);
+      *groups = d->rows * ((d->cols + d->group - 1) / d->group);
+      break;
+    default: return fail(INT8K_ERR_ARG, "quantize: granularity=%d, expected 0, 1 or 2", d->granularity);
+  }
+  return INT8K_OK;
+}
+
+int int8k_quant_groups(const int8k_quant_desc *d, int64_t *groups) {
+  CHECK(groups != NULL, "quant_groups: null output");
+  return check_quant_desc(d, groups);
+}
+
+static float round_up_pow2(float s) {
+  int e;
+  float m = frexpf(s, &e); /* s = m * 2^e, m in [0.5, 1) */
+  return m == 0.5f ? s : ldexpf(1.0f, e);
+}
+
+int int8k_quantize(const int8k_quant_desc *d, const float *src, const float *clip, int8_t *dst, float *scale_out) {
+  SELECT(ops, misc_tables);
+  int64_t groups = 0;
+  int st = check_quant_desc(d, &groups);
+  if (st) return st;
+  CHECK(src != NULL && dst != NULL && scale_out != NULL, "quantize: null buffer");
+  float *s = malloc((size_t)groups * sizeof *s);
+  if (s == NULL) return fail(INT8K_ERR_NOMEM, "quantize: cannot allocate %lld scales", (long long)groups);
+  ops->group_absmax(d, src, s);
+  float qmax = (float)((1 << (d->bits - 1)) - 1);
+  for (int64_t g = 0; g < groups; g++) {
+    if (!isfinite(s[g])) {
+      float bad = s[g];
+      free(s);
+      return fail(INT8K_ERR_ARG, "quantize: group %lld holds a non-finite value (max |x| = %g)", (long long)g, bad);
+    }
+    if (clip != NULL) {
+      if (!isfinite(clip[g]) || clip[g] < 0.0f) {
+        float bad = clip[g];
+        free(s);
+        return fail(INT8K_ERR_ARG, "quantize: clip[%lld] = %g, expected a finite value >= 0", (long long)g, bad);
+      }
+      s[g] = clip[g];
+    }
+    if (d->pow2 && s[g] > 0.0f) s[g] = round_up_pow2(s[g]);
+    scale_out[g] = s[g] / qmax;
+  }
+  ops->quantize_groups(d, src, s, dst);
+  free(s);
+  return INT8K_OK;
+}
+
+int int8k_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float *scale, float *dst) {
+  SELECT(ops, misc_tables);
+  int64_t groups = 0;
+  int st = check_quant_desc(d, &groups);
+  if (st) return st;
+  CHECK(codes != NULL && scale != NULL && dst != NULL, "dequantize: null buffer");
+  ops->dequantize(d, codes, scale, dst);
+  return INT8K_OK;
+}
+
+static int check_matrix(const char *op, int64_t rows, int64_t cols) {
+  CHECK(rows >= 1 && cols >= 1, "%s: rows=%lld cols=%lld, expected >= 1", op, (long long)rows, (long long)cols);
+  CHECK(rows <= INT32_MAX && cols <= INT32_MAX && rows * cols <= INT32_MAX, "%s: %lld x %lld exceeds 2^31-1", op,
+        (long long)rows, (long long)cols);
+  return INT8K_OK;
+}
+
+int int8k_absmax(int64_t rows, int64_t cols, const float *src, int axis, float *out) {
+  SELECT(ops, misc_tables);
+  int st = check_matrix("absmax", rows, cols);
+  if (st) return st;
+  CHECK(axis >= INT8K_AXIS_TENSOR && axis <= INT8K_AXIS_COLUMN, "absmax: axis=%d, expected 0, 1 or 2", axis);
+  CHECK(src != NULL && out != NULL, "absmax: null buffer");
+  ops->absmax(rows, cols, src, axis, out);
+  return INT8K_OK;
+}
+
+int int8k_channel_fraction_above_std(int64_t rows, int64_t cols, const float *src, float *out) {
+  SELECT(ops, misc_tables);
+  int st = check_matrix("channel_fraction_above_std", rows, cols);
+  if (st) return st;
+  CHECK(src != NULL && out != NULL, "channel_fraction_above_std: null buffer");
+  ops->channel_fraction_above_std(rows, cols, src, out);
+  return INT8K_OK;
+}
+
+int int8k_clip_cosine_deviation(int64_t count, const float *src, int bits, int ncand, const float *cand,
+                                double *out) {
+  SELECT(ops, misc_tables);
+  CHECK(count >= 1 && count <= INT32_MAX, "clip_cosine_deviation: count=%lld, expected 1..2^31-1", (long long)count);
+  CHECK(bits >= 2 && bits <= 8, "clip_cosine_deviation: bits=%d, expected 2..8", bits);
+  CHECK(ncand >= 1 && ncand <= 64, "clip_cosine_deviation: %d candidates, expected 1..64", ncand);
+  CHECK(src != NULL && cand != NULL && out != NULL, "clip_cosine_deviation: null buffer");
+  for (int i = 0; i < ncand; i++)
+    CHECK(isfinite(cand[i]) && cand[i] > 0.0f, "clip_cosine_deviation: candidate[%d] = %g, expected finite > 0", i,
+          cand[i]);
+  ops->clip_cosine_deviation(count, src, bits, ncand, cand, out);
+  return INT8K_OK;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* convolution helpers, pooling, ReLU                                                                  */
+
+static int check_conv(const char *op, const int8k_conv_desc *d, int pooling) {
+  CHECK(d != NULL, "%s: null descriptor", op);
+  CHECK(d->n >= 1 && d->h >= 1 && d->w >= 1 && d->c >= 1, "%s: n=%lld h=%lld w=%lld c=%lld, expected all >= 1", op,
+        (long long)d->n, (long long)d->h, (long long)d->w, (long long)d->c);
+  CHECK(d->kh >= 1 && d->kw >= 1 && d->stride_h >= 1 && d->stride_w >= 1,
+        "%s: kernel %lldx%lld stride %lldx%lld, expected all >= 1", op, (long long)d->kh, (long long)d->kw,
+        (long long)d->stride_h, (long long)d->stride_w);
+  CHECK(d->pad_h >= 0 && d->pad_w >= 0, "%s: padding %lldx%lld, expected >= 0", op, (long long)d->pad_h,
+        (long long)d->pad_w);
+  CHECK(d->n <= INT32_MAX && d->h <= INT32_MAX && d->w <= INT32_MAX && d->c <= INT32_MAX && d->kh <= INT32_MAX &&
+            d->kw <= INT32_MAX && d->pad_h <= INT32_MAX && d->pad_w <= INT32_MAX,
+        "%s: a dimension exceeds 2^31-1", op);
+  if (pooling)
+    CHECK(d->pad_h < d->kh && d->pad_w < d->kw, "%s: padding %lldx%lld must be smaller than the window %lldx%lld", op,
+          (long long)d->pad_h, (long long)d->pad_w, (long long)d->kh, (long long)d->kw);
+  CHECK(d->h + 2 * d->pad_h >= d->kh && d->w + 2 * d->pad_w >= d->kw,
+        "%s: window %lldx%lld larger than the padded image %lldx%lld", op, (long long)d->kh, (long long)d->kw,
+        (long long)(d->h + 2 * d->pad_h), (long long)(d->w + 2 * d->pad_w));
+  int64_t oh = (d->h + 2 * d->pad_h - d->kh) / d->stride_h + 1, ow = (d->w + 2 * d->pad_w - d->kw) / d->stride_w + 1;
+  int64_t in = d->n * d->h * d->w, out_rows = d->n * oh * ow;
+  CHECK(in <= INT32_MAX && in * d->c <= INT32_MAX, "%s: input of %lld x %lld elements exceeds 2^31-1", op,
+        (long long)in, (long long)d->c);
+  CHECK(out_rows <= INT32_MAX && d->kh * d->kw <= INT32_MAX && d->kh * d->kw * d->c <= INT32_MAX &&
+            (double)out_rows * (double)(d->kh * d->kw * d->c) <= (double)INT32_MAX,
+        "%s: output of %lld rows x %lld columns exceeds 2^31-1 elements", op, (long long)out_rows,
+        (long long)(d->kh * d->kw * d->c));
+  return INT8K_OK;
+}
+
+#define CONV_OP(name, op_field, pooling, T_in, T_out)                                          \
+  int name(const int8k_conv_desc *d, const T_in *src, T_out *dst) {                            \
+    SELECT(ops, misc_tables);                                                                  \
+    int st = check_conv(#name, d, pooling);                                                    \
+    if (st) return st;                                                                         \
+    CHECK(src != NULL && dst != NULL, "%s: null buffer", #name);                               \
+    ops->op_field(d, src, dst);                                                                \
+    return INT8K_OK;                                                                           \
+  }
+
+CONV_OP(int8k_im2col_s8, im2col_s8, 0, int8_t, int8_t)
+CONV_OP(int8k_im2col_f32, im2col_f32, 0, float, float)
+CONV_OP(int8k_col2im_f32, col2im_f32, 0, float, float)
+CONV_OP(int8k_col2im_s32, col2im_s32, 0, int32_t, int32_t)
+
+int int8k_maxpool_s8(const int8k_conv_desc *d, const int8_t *src, int8_t *dst, int32_t *argmax) {
+  SELECT(ops, misc_tables);
+  int st = check_conv("maxpool", d, 1);
+  if (st) return st;
+  CHECK(src != NULL && dst != NULL && argmax != NULL, "maxpool: null buffer");
+  ops->maxpool_s8(d, src, dst, argmax);
+  return INT8K_OK;
+}
+
+int int8k_maxpool_backward_f32(const int8k_conv_desc *d, const float *grad_out, const int32_t *argmax,
+                               float *grad_in) {
+  SELECT(ops, misc_tables);
+  int st = check_conv("maxpool_backward", d, 1);
+  if (st) return st;
+  CHECK(grad_out != NULL && argmax != NULL && grad_in != NULL, "maxpool_backward: null buffer");
+  int64_t oh = (d->h + 2 * d->pad_h - d->kh) / d->stride_h + 1, ow = (d->w + 2 * d->pad_w - d->kw) / d->stride_w + 1;
+  int64_t outs = d->n * oh * ow * d->c, ins = d->n * d->h * d->w * d->c;
+  for (int64_t o = 0; o < outs; o++)
+    CHECK(argmax[o] >= 0 && argmax[o] < ins, "maxpool_backward: argmax[%lld] = %d, expected 0..%lld", (long long)o,
+          argmax[o], (long long)(ins - 1));
+  ops->maxpool_backward_f32(d, grad_out, argmax, grad_in);
+  return INT8K_OK;
+}
+
+int int8k_relu_s8(int64_t count, const int8_t *src, int8_t *dst, uint8_t *mask) {
+  SELECT(ops, misc_tables);
+  CHECK(count >= 1 && count <= INT32_MAX, "relu: count=%lld, expected 1..2^31-1", (long long)count);
+  CHECK(src != NULL && dst != NULL && mask != NULL, "relu: null buffer");
+  ops->relu_s8(count, src, dst, mask);
+  return INT8K_OK;
+}
+
+int int8k_relu_backward_f32(int64_t count, const float *grad, const uint8_t *mask, float *dst) {
+  SELECT(ops, misc_tables);
+  CHECK(count >= 1 && count <= INT32_MAX, "relu_backward: count=%lld, expected 1..2^31-1", (long long)count);
+  CHECK(grad != NULL && mask != NULL && dst != NULL, "relu_backward: null buffer");
+  ops->relu_backward_f32(count, grad, mask, dst);
+  return INT8K_OK;
+}

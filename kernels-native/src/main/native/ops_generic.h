@@ -1,0 +1,389 @@
+/*
+ * ops_generic.h - plain-C implementations of every int8k_misc_ops function, written as int8k.h specifies
+ * them: the same floating-point operations in the same order. They are the semantic reference of the
+ * native side; each ops_<isa>.c includes this header (so the code is compiled with that ISA's flags) and
+ * either uses these functions directly or replaces hot ones with hand-vectorized equivalents that must be
+ * bit-identical to them.
+ *
+ * Everything here is `static` so each translation unit gets its own copy built for its own ISA; the
+ * unused attribute keeps -Wall quiet in units that override some of them.
+ */
+#ifndef INT8K_OPS_GENERIC_H
+#define INT8K_OPS_GENERIC_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "int8k_isa.h"
+
+#define OPS_GENERIC_FN static __attribute__((unused))
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Shared helpers                                                                                         */
+/* ---------------------------------------------------------------------------------------------------- */
+
+static inline int ops_qmax(int bits) { return (1 << (bits - 1)) - 1; }
+
+/* Every quantization group is one contiguous run of the row-major matrix (ld == cols), so groups are
+ * described by (first flat index, length); the flat index is also the RNG counter e. */
+static inline int64_t ops_group_count(const int8k_quant_desc *d) {
+  switch (d->granularity) {
+  case INT8K_PER_TENSOR: return 1;
+  case INT8K_PER_ROW: return d->rows;
+  default: return d->rows * ((d->cols + d->group - 1) / d->group);
+  }
+}
+
+static inline void ops_group_range(const int8k_quant_desc *d, int64_t g, int64_t *start, int64_t *len) {
+  switch (d->granularity) {
+  case INT8K_PER_TENSOR:
+    *start = 0;
+    *len = d->rows * d->cols;
+    break;
+  case INT8K_PER_ROW:
+    *start = g * d->cols;
+    *len = d->cols;
+    break;
+  default: {
+    int64_t per_row = (d->cols + d->group - 1) / d->group;
+    int64_t r = g / per_row, gi = g % per_row;
+    int64_t c0 = gi * d->group;
+    *start = r * d->cols + c0;
+    *len = d->cols - c0 < d->group ? d->cols - c0 : d->group;
+    break;
+  }
+  }
+}
+
+/* Java's (int) cast followed by the clamp to [-qmax, qmax]. C leaves the cast of NaN or of out-of-range
+ * values undefined, Java defines it (NaN -> 0, saturation), and saturating then clamping is the same as
+ * clamping in float first, so this is exactly `min(max((int) r, -qmax), qmax)` with Java semantics. */
+static inline int ops_code_of(float r, int qmax) {
+  if (r != r) return 0;
+  if (r > (float)qmax) return qmax;
+  if (r < (float)-qmax) return -qmax;
+  return (int)r;
+}
+
+/* The clamp of int8k.h, including its treatment of NaN (passes through) and of -0.0 (kept). */
+static inline float ops_clamp(float x, float s) { return x > s ? s : (x < -s ? -s : x); }
+
+/* max |x| with NaN propagation: once a NaN is seen it is kept, since no comparison with it is true. */
+static inline float ops_absmax_step(float m, float x) {
+  float a = fabsf(x);
+  return (a > m || a != a) ? a : m;
+}
+
+/* Sliding-window geometry of int8k_conv_desc. */
+static inline int64_t ops_out_h(const int8k_conv_desc *d) { return (d->h + 2 * d->pad_h - d->kh) / d->stride_h + 1; }
+static inline int64_t ops_out_w(const int8k_conv_desc *d) { return (d->w + 2 * d->pad_w - d->kw) / d->stride_w + 1; }
+
+/* The j range [*jlo, *jhi) of window column offsets that land inside the image for output column ox. */
+static inline void ops_window_cols(const int8k_conv_desc *d, int64_t ox, int64_t *jlo, int64_t *jhi) {
+  int64_t x0 = ox * d->stride_w - d->pad_w;
+  int64_t lo = x0 < 0 ? -x0 : 0;
+  int64_t hi = d->w - x0 < d->kw ? d->w - x0 : d->kw;
+  if (hi < lo) hi = lo;
+  *jlo = lo;
+  *jhi = hi;
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Quantization                                                                                           */
+/* ---------------------------------------------------------------------------------------------------- */
+
+OPS_GENERIC_FN void generic_group_absmax(const int8k_quant_desc *d, const float *src, float *amax) {
+  int64_t groups = ops_group_count(d);
+  for (int64_t g = 0; g < groups; g++) {
+    int64_t start, len;
+    ops_group_range(d, g, &start, &len);
+    float m = 0.0f;
+    for (int64_t k = 0; k < len; k++) m = ops_absmax_step(m, src[start + k]);
+    amax[g] = m;
+  }
+}
+
+/* One element's code; shared with the vector paths for their tails. */
+static inline int8_t ops_quant_one(float x, float s, float inv, int qmax, int stochastic, uint64_t key,
+                                   int64_t e) {
+  float y = ops_clamp(x, s) * inv;
+  float r = stochastic ? floorf(y + int8k_sr_uniform(key, e)) : rintf(y);
+  return (int8_t)ops_code_of(r, qmax);
+}
+
+OPS_GENERIC_FN void generic_quantize_groups(const int8k_quant_desc *d, const float *src, const float *s,
+                                            int8_t *dst) {
+  int qmax = ops_qmax(d->bits);
+  int stochastic = d->rounding == INT8K_ROUND_STOCHASTIC;
+  uint64_t key = stochastic ? int8k_sr_key(d->seed, d->stream) : 0;
+  int64_t groups = ops_group_count(d);
+  for (int64_t g = 0; g < groups; g++) {
+    int64_t start, len;
+    ops_group_range(d, g, &start, &len);
+    float sg = s[g];
+    if (sg == 0.0f) {
+      memset(dst + start, 0, (size_t)len);
+      continue;
+    }
+    float inv = (float)qmax / sg;
+    for (int64_t k = 0; k < len; k++)
+      dst[start + k] = ops_quant_one(src[start + k], sg, inv, qmax, stochastic, key, start + k);
+  }
+}
+
+OPS_GENERIC_FN void generic_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float *scale,
+                                       float *dst) {
+  int64_t groups = ops_group_count(d);
+  for (int64_t g = 0; g < groups; g++) {
+    int64_t start, len;
+    ops_group_range(d, g, &start, &len);
+    float sc = scale[g];
+    for (int64_t k = 0; k < len; k++) dst[start + k] = (float)codes[start + k] * sc;
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Statistics                                                                                             */
+/* ---------------------------------------------------------------------------------------------------- */
+
+OPS_GENERIC_FN void generic_absmax(int64_t rows, int64_t cols, const float *src, int axis, float *out) {
+  if (axis == INT8K_AXIS_TENSOR) {
+    float m = 0.0f;
+    for (int64_t e = 0; e < rows * cols; e++) m = ops_absmax_step(m, src[e]);
+    out[0] = m;
+  } else if (axis == INT8K_AXIS_ROW) {
+    for (int64_t r = 0; r < rows; r++) {
+      float m = 0.0f;
+      for (int64_t c = 0; c < cols; c++) m = ops_absmax_step(m, src[r * cols + c]);
+      out[r] = m;
+    }
+  } else {
+    /* Row-outer so the matrix is read sequentially; each column's running max is independent. */
+    for (int64_t c = 0; c < cols; c++) out[c] = 0.0f;
+    for (int64_t r = 0; r < rows; r++)
+      for (int64_t c = 0; c < cols; c++) out[c] = ops_absmax_step(out[c], src[r * cols + c]);
+  }
+}
+
+/* Columns are processed in blocks so the matrix is read row by row (sequentially) while every column's
+ * sums still run over rows in ascending order, as the spec requires; the loops over a block's columns are
+ * independent, which also lets the compiler vectorize them without reassociating anything. */
+#define OPS_CF_BLOCK 128
+
+OPS_GENERIC_FN void generic_channel_fraction_above_std(int64_t rows, int64_t cols, const float *src,
+                                                       float *out) {
+  double sum[OPS_CF_BLOCK], mean[OPS_CF_BLOCK], sq[OPS_CF_BLOCK], sd[OPS_CF_BLOCK];
+  int64_t cnt[OPS_CF_BLOCK];
+  for (int64_t c0 = 0; c0 < cols; c0 += OPS_CF_BLOCK) {
+    int64_t nb = cols - c0 < OPS_CF_BLOCK ? cols - c0 : OPS_CF_BLOCK;
+    for (int64_t j = 0; j < nb; j++) {
+      sum[j] = 0.0;
+      sq[j] = 0.0;
+      cnt[j] = 0;
+    }
+    for (int64_t r = 0; r < rows; r++) {
+      const float *x = src + r * cols + c0;
+      for (int64_t j = 0; j < nb; j++) sum[j] += (double)x[j];
+    }
+    for (int64_t j = 0; j < nb; j++) mean[j] = sum[j] / (double)rows;
+    for (int64_t r = 0; r < rows; r++) {
+      const float *x = src + r * cols + c0;
+      for (int64_t j = 0; j < nb; j++) {
+        double dv = (double)x[j] - mean[j];
+        sq[j] += dv * dv;
+      }
+    }
+    for (int64_t j = 0; j < nb; j++) sd[j] = sqrt(sq[j] / (double)rows);
+    for (int64_t r = 0; r < rows; r++) {
+      const float *x = src + r * cols + c0;
+      for (int64_t j = 0; j < nb; j++) cnt[j] += fabs((double)x[j]) > sd[j];
+    }
+    for (int64_t j = 0; j < nb; j++) out[c0 + j] = (float)((double)cnt[j] / (double)rows);
+  }
+}
+
+/* The 16 -> 1 lane fold of int8k_clip_cosine_deviation. */
+static inline double ops_fold16(double *lane) {
+  for (int w = 8; w >= 1; w >>= 1)
+    for (int j = 0; j < w; j++) lane[j] += lane[j + w];
+  return lane[0];
+}
+
+static inline double ops_deviation(double dot, double nh, double nx) {
+  return (nx == 0 || nh == 0) ? 1.0 : 1.0 - dot / (sqrt(nx) * sqrt(nh));
+}
+
+/* xh of one element for one candidate: the round-to-nearest quantize/dequantize of the spec. */
+static inline float ops_qdq_nearest(float x, float c, float inv, float step, int qmax) {
+  int q = ops_code_of(rintf(ops_clamp(x, c) * inv), qmax);
+  return (float)q * step;
+}
+
+OPS_GENERIC_FN void generic_clip_cosine_deviation(int64_t count, const float *src, int bits, int ncand,
+                                                  const float *cand, double *out) {
+  int qmax = ops_qmax(bits);
+  float inv[64], step[64];
+  double dot[64][16], nh[64][16], nx[16];
+  for (int i = 0; i < ncand; i++) {
+    inv[i] = (float)qmax / cand[i];
+    step[i] = cand[i] / (float)qmax;
+    for (int l = 0; l < 16; l++) dot[i][l] = nh[i][l] = 0.0;
+  }
+  for (int l = 0; l < 16; l++) nx[l] = 0.0;
+  for (int64_t e = 0; e < count; e++) {
+    float x = src[e];
+    int l = (int)(e & 15);
+    for (int i = 0; i < ncand; i++) {
+      float xh = ops_qdq_nearest(x, cand[i], inv[i], step[i], qmax);
+      dot[i][l] += (double)x * (double)xh;
+      nh[i][l] += (double)xh * (double)xh;
+    }
+    nx[l] += (double)x * (double)x;
+  }
+  double nxs = ops_fold16(nx);
+  for (int i = 0; i < ncand; i++) out[i] = ops_deviation(ops_fold16(dot[i]), ops_fold16(nh[i]), nxs);
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Convolution helpers and pooling                                                                        */
+/* ---------------------------------------------------------------------------------------------------- */
+
+/* For a fixed (row, i) the in-image j's form one range whose source pixels are adjacent in NHWC and whose
+ * destination columns are adjacent too, so each (row, i) is at most zero fill + one copy + zero fill. */
+#define OPS_IM2COL_BODY(T)                                                                                 \
+  do {                                                                                                     \
+    int64_t oh = ops_out_h(d), ow = ops_out_w(d), c = d->c, kw = d->kw;                                   \
+    int64_t kcols = d->kh * kw * c;                                                                        \
+    T *row = cols;                                                                                         \
+    for (int64_t b = 0; b < d->n; b++)                                                                     \
+      for (int64_t oy = 0; oy < oh; oy++)                                                                  \
+        for (int64_t ox = 0; ox < ow; ox++, row += kcols) {                                                \
+          int64_t jlo, jhi;                                                                                \
+          ops_window_cols(d, ox, &jlo, &jhi);                                                              \
+          int64_t x0 = ox * d->stride_w - d->pad_w;                                                        \
+          for (int64_t i = 0; i < d->kh; i++) {                                                            \
+            int64_t y = oy * d->stride_h - d->pad_h + i;                                                   \
+            T *out = row + i * kw * c;                                                                     \
+            if (y < 0 || y >= d->h || jlo >= jhi) {                                                        \
+              memset(out, 0, (size_t)(kw * c) * sizeof(T));                                               \
+              continue;                                                                                    \
+            }                                                                                              \
+            if (jlo > 0) memset(out, 0, (size_t)(jlo * c) * sizeof(T));                                    \
+            memcpy(out + jlo * c, src + ((b * d->h + y) * d->w + x0 + jlo) * c,                            \
+                   (size_t)((jhi - jlo) * c) * sizeof(T));                                                 \
+            if (jhi < kw) memset(out + jhi * c, 0, (size_t)((kw - jhi) * c) * sizeof(T));                  \
+          }                                                                                                \
+        }                                                                                                  \
+  } while (0)
+
+OPS_GENERIC_FN void generic_im2col_s8(const int8k_conv_desc *d, const int8_t *src, int8_t *cols) {
+  OPS_IM2COL_BODY(int8_t);
+}
+
+OPS_GENERIC_FN void generic_im2col_f32(const int8k_conv_desc *d, const float *src, float *cols) {
+  OPS_IM2COL_BODY(float);
+}
+
+/* col2im: r, i, j in the spec's order; only the channel loop (independent elements) is innermost, so each
+ * dst element receives its contributions in exactly the spec's order. ADD is the element update. */
+#define OPS_COL2IM_BODY(T, ADD)                                                                            \
+  do {                                                                                                     \
+    int64_t oh = ops_out_h(d), ow = ops_out_w(d), c = d->c, kw = d->kw;                                   \
+    int64_t kcols = d->kh * kw * c;                                                                        \
+    memset(dst, 0, (size_t)(d->n * d->h * d->w * c) * sizeof(T));                                          \
+    const T *row = cols;                                                                                   \
+    for (int64_t b = 0; b < d->n; b++)                                                                     \
+      for (int64_t oy = 0; oy < oh; oy++)                                                                  \
+        for (int64_t ox = 0; ox < ow; ox++, row += kcols) {                                                \
+          int64_t jlo, jhi;                                                                                \
+          ops_window_cols(d, ox, &jlo, &jhi);                                                              \
+          int64_t x0 = ox * d->stride_w - d->pad_w;                                                        \
+          for (int64_t i = 0; i < d->kh; i++) {                                                            \
+            int64_t y = oy * d->stride_h - d->pad_h + i;                                                   \
+            if (y < 0 || y >= d->h) continue;                                                              \
+            for (int64_t j = jlo; j < jhi; j++) {                                                          \
+              T *__restrict o = dst + ((b * d->h + y) * d->w + x0 + j) * c;                                \
+              const T *__restrict in = row + (i * kw + j) * c;                                             \
+              for (int64_t ch = 0; ch < c; ch++) ADD(o[ch], in[ch]);                                       \
+            }                                                                                              \
+          }                                                                                                \
+        }                                                                                                  \
+  } while (0)
+
+#define OPS_ADD_F32(o, v) ((o) += (v))
+/* Unsigned arithmetic: the spec's wrap modulo 2^32 without signed-overflow UB. */
+#define OPS_ADD_S32(o, v) ((o) = (int32_t)((uint32_t)(o) + (uint32_t)(v)))
+
+OPS_GENERIC_FN void generic_col2im_f32(const int8k_conv_desc *d, const float *cols, float *dst) {
+  OPS_COL2IM_BODY(float, OPS_ADD_F32);
+}
+
+OPS_GENERIC_FN void generic_col2im_s32(const int8k_conv_desc *d, const int32_t *cols, int32_t *dst) {
+  OPS_COL2IM_BODY(int32_t, OPS_ADD_S32);
+}
+
+OPS_GENERIC_FN void generic_maxpool_s8(const int8k_conv_desc *d, const int8_t *src, int8_t *dst,
+                                       int32_t *argmax) {
+  int64_t oh = ops_out_h(d), ow = ops_out_w(d), c = d->c;
+  int64_t o = 0;
+  for (int64_t b = 0; b < d->n; b++)
+    for (int64_t oy = 0; oy < oh; oy++)
+      for (int64_t ox = 0; ox < ow; ox++, o += c) {
+        /* pad < kernel guarantees at least one in-image cell, so the first one seeds the maximum. */
+        int first = 1;
+        for (int64_t i = 0; i < d->kh; i++) {
+          int64_t y = oy * d->stride_h - d->pad_h + i;
+          if (y < 0 || y >= d->h) continue;
+          for (int64_t j = 0; j < d->kw; j++) {
+            int64_t x = ox * d->stride_w - d->pad_w + j;
+            if (x < 0 || x >= d->w) continue;
+            int64_t base = ((b * d->h + y) * d->w + x) * c;
+            for (int64_t ch = 0; ch < c; ch++) {
+              int8_t v = src[base + ch];
+              if (first || v > dst[o + ch]) {
+                dst[o + ch] = v;
+                argmax[o + ch] = (int32_t)(base + ch);
+              }
+            }
+            first = 0;
+          }
+        }
+      }
+}
+
+OPS_GENERIC_FN void generic_maxpool_backward_f32(const int8k_conv_desc *d, const float *grad_out,
+                                                 const int32_t *argmax, float *grad_in) {
+  int64_t total_out = d->n * ops_out_h(d) * ops_out_w(d) * d->c;
+  memset(grad_in, 0, (size_t)(d->n * d->h * d->w * d->c) * sizeof(float));
+  for (int64_t o = 0; o < total_out; o++) grad_in[argmax[o]] += grad_out[o];
+}
+
+/* relu and its backward are elementwise and safe in place (dst == src / dst == grad). */
+OPS_GENERIC_FN void generic_relu_s8(int64_t count, const int8_t *src, int8_t *dst, uint8_t *mask) {
+  for (int64_t e = 0; e < count; e++) {
+    int8_t v = src[e];
+    dst[e] = v > 0 ? v : 0;
+    mask[e] = v > 0 ? 1 : 0;
+  }
+}
+
+OPS_GENERIC_FN void generic_relu_backward_f32(int64_t count, const float *grad, const uint8_t *mask,
+                                              float *dst) {
+  for (int64_t e = 0; e < count; e++) dst[e] = mask[e] != 0 ? grad[e] : 0.0f;
+}
+
+/* Table initializer of the plain-C functions, for ISA files that use them all. */
+#define OPS_GENERIC_TABLE(ISA)                                                                             \
+  {                                                                                                        \
+    .isa = (ISA), .group_absmax = generic_group_absmax, .quantize_groups = generic_quantize_groups,       \
+    .dequantize = generic_dequantize, .absmax = generic_absmax,                                            \
+    .channel_fraction_above_std = generic_channel_fraction_above_std,                                      \
+    .clip_cosine_deviation = generic_clip_cosine_deviation, .im2col_s8 = generic_im2col_s8,                \
+    .im2col_f32 = generic_im2col_f32, .col2im_f32 = generic_col2im_f32,                                    \
+    .col2im_s32 = generic_col2im_s32, .maxpool_s8 = generic_maxpool_s8,                                    \
+    .maxpool_backward_f32 = generic_maxpool_backward_f32, .relu_s8 = generic_relu_s8,                      \
+    .relu_backward_f32 = generic_relu_backward_f32,                                                        \
+  }
+
+#endif /* INT8K_OPS_GENERIC_H */

@@ -1,0 +1,23 @@
+package io.sparkint8.kernels;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The backends a property test runs on: the reference always, the native one where it can run. */
+final class Backend {
+  private Backend() {}
+
+  static List<Int8Backend> all() {
+    List<Int8Backend> list = new ArrayList<>();
+    list.add(new JavaBackend());
+    String reason = NativeBackend.unavailableReason();
+    if (reason == null) {
+      list.add(NativeBackend.create());
+    } else if (Boolean.getBoolean("int8.requireNative")) {
+      throw new IllegalStateException("native backend required but unavailable: " + reason);
+    } else {
+      System.out.println("native backend not tested: " + reason);
+    }
+    return list;
+  }
+}

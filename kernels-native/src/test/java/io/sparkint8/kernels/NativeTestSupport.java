@@ -1,0 +1,26 @@
+package io.sparkint8.kernels;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Finds the native backend for a test. Where it cannot run the test is skipped with the reason printed,
+ * unless the build requires it (-Dint8.requireNative=true, set whenever Maven built the library), in
+ * which case the test fails: a broken native build must never pass as "skipped".
+ */
+final class NativeTestSupport {
+  private NativeTestSupport() {}
+
+  static NativeBackend nativeBackend() {
+    String reason = NativeBackend.unavailableReason();
+    if (reason != null) {
+      if (Boolean.getBoolean("int8.requireNative")) {
+        fail("native backend required but unavailable: " + reason);
+      }
+      System.out.println("SKIPPED native tests: " + reason);
+      Assumptions.assumeTrue(false, reason);
+    }
+    return NativeBackend.create();
+  }
+}
