@@ -10,6 +10,12 @@
  * int16 pair (B[2p][16q + c], B[2p+1][16q + c]) (low half first). Missing columns and the odd k row are zero.
  *   body[(q * ceil(k/2) + p) * 16 + c]   (int32 units)          size = ceil(n/16) * ceil(k/2) * 64 bytes
  * Panels are contiguous in k, so any K block of a panel is a plain offset into it.
+ * A packed body holds this int16 layout followed by the byte-quad layout of pack_bq_block (same panels, a
+ * word being 4 consecutive k as raw int8): size += ceil(n/16) * ceil(k/4) * 64 bytes.
+ *
+ * Non-negative A: when every element of op(A) is in [0, 127] (post-ReLU activations; checked by a scan of
+ * A per call) A can be the unsigned operand of vpmaddubsw, whose pair sums then cannot saturate, and the
+ * byte-quad path does 4 k per word with vpmaddubsw + vpmaddwd(ones) + vpaddd. Otherwise the int16 path.
  *
  * Blocking (Goto/BLIS order): jc over NC columns of B, pc over KC k-pairs, ic over MC rows of A, then the
  * 16-column B micro-panel (KC * 64 bytes) stays in L1 while the MR = 6 row A micro-panels stream from the
@@ -33,9 +39,13 @@
 
 static inline int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
 static inline int64_t kpairs(int64_t k) { return (k + 1) >> 1; }
+static inline int64_t kquads(int64_t k) { return (k + 3) >> 2; }
+
+/* bytes of the int16-pair layout; the byte-quad layout follows it */
+static int64_t s16_body_size(int64_t k, int64_t n) { return ((n + NR - 1) / NR) * kpairs(k) * NR * 4; }
 
 static int64_t packed_b_body_size_avx2(int64_t k, int64_t n) {
-  return ((n + NR - 1) / NR) * kpairs(k) * NR * 4;
+  return s16_body_size(k, n) + ((n + NR - 1) / NR) * kquads(k) * NR * 4;
 }
 
 /* ---------------------------------------------------------------------------------------------------- */
@@ -128,8 +138,90 @@ static void pack_b_block(int trans_b, const int8_t *b, int64_t ldb, int64_t k0, 
   }
 }
 
+/*
+ * Byte-quad layout of B for the non-negative-A path (see gemm_s8s8_avx2): same panels of NR = 16 columns,
+ * but one 32-bit word per column holds 4 consecutive k of op(B) as raw int8 (lowest k in the low byte):
+ *   word (q * ceil(k/4) + p) * 16 + c = bytes (B[4p][16q+c], B[4p+1][16q+c], B[4p+2][16q+c], B[4p+3][16q+c])
+ * Missing columns and the k rows past the end are zero. Packs op(B) rows [k0, k0 + klen), columns
+ * [j0, j0 + nc) with panel q at dst + q * panel_stride (int32 units).
+ */
+static void pack_bq_block(int trans_b, const int8_t *b, int64_t ldb, int64_t k0, int64_t klen, int64_t j0,
+                          int64_t nc, int64_t panel_stride, int32_t *dst) {
+  const int64_t kcq = kquads(klen), kfull = klen >> 2; /* quads with all four rows present */
+  const int64_t nfull = nc / NR;
+  int64_t q = 0;
+  if (!trans_b) {
+    /* Four rows interleaved bytewise give the quads of 16 columns; four panels (a cache line) per quad. */
+    for (; q < nfull; q += 4) {
+      const int64_t nq = min64(4, nfull - q);
+      for (int64_t p = 0; p < kfull; p++) {
+        const int8_t *r0 = b + (k0 + 4 * p) * ldb + j0 + q * NR;
+        for (int64_t u = 0; u < nq; u++) {
+          __m128i x0 = _mm_loadu_si128((const __m128i *)(r0 + u * NR));
+          __m128i x1 = _mm_loadu_si128((const __m128i *)(r0 + ldb + u * NR));
+          __m128i x2 = _mm_loadu_si128((const __m128i *)(r0 + 2 * ldb + u * NR));
+          __m128i x3 = _mm_loadu_si128((const __m128i *)(r0 + 3 * ldb + u * NR));
+          __m128i l01 = _mm_unpacklo_epi8(x0, x1), h01 = _mm_unpackhi_epi8(x0, x1);
+          __m128i l23 = _mm_unpacklo_epi8(x2, x3), h23 = _mm_unpackhi_epi8(x2, x3);
+          int32_t *dp = dst + (q + u) * panel_stride + p * NR;
+          _mm_storeu_si128((__m128i *)dp, _mm_unpacklo_epi16(l01, l23));
+          _mm_storeu_si128((__m128i *)(dp + 4), _mm_unpackhi_epi16(l01, l23));
+          _mm_storeu_si128((__m128i *)(dp + 8), _mm_unpacklo_epi16(h01, h23));
+          _mm_storeu_si128((__m128i *)(dp + 12), _mm_unpackhi_epi16(h01, h23));
+        }
+      }
+    }
+  } else {
+    /* Column j of op(B) is a contiguous row of b whose quads are its 32-bit words: 8x8 word transposes. */
+    for (q = 0; q < nfull; q++) {
+      const int64_t jq = j0 + q * NR;
+      int32_t *dp = dst + q * panel_stride;
+      for (int64_t p = 0; p + 8 <= kfull; p += 8) {
+        for (int h = 0; h < 2; h++) {
+          __m256i r[8], t[8], u[8];
+          for (int c = 0; c < 8; c++)
+            r[c] = _mm256_loadu_si256((const __m256i *)(b + (jq + 8 * h + c) * ldb + k0 + 4 * p));
+          for (int c = 0; c < 8; c += 2) {
+            t[c] = _mm256_unpacklo_epi32(r[c], r[c + 1]);
+            t[c + 1] = _mm256_unpackhi_epi32(r[c], r[c + 1]);
+          }
+          for (int c = 0; c < 8; c += 4) {
+            u[c] = _mm256_unpacklo_epi64(t[c], t[c + 2]);
+            u[c + 1] = _mm256_unpackhi_epi64(t[c], t[c + 2]);
+            u[c + 2] = _mm256_unpacklo_epi64(t[c + 1], t[c + 3]);
+            u[c + 3] = _mm256_unpackhi_epi64(t[c + 1], t[c + 3]);
+          }
+          for (int c = 0; c < 4; c++) {
+            _mm256_storeu_si256((__m256i *)(dp + (p + c) * NR + 8 * h),
+                                _mm256_permute2x128_si256(u[c], u[c + 4], 0x20));
+            _mm256_storeu_si256((__m256i *)(dp + (p + c + 4) * NR + 8 * h),
+                                _mm256_permute2x128_si256(u[c], u[c + 4], 0x31));
+          }
+        }
+      }
+    }
+  }
+  for (q = 0; q * NR < nc; q++) {
+    const int64_t jq = j0 + q * NR, ncols = min64(NR, nc - q * NR);
+    int32_t *dp = dst + q * panel_stride;
+    int64_t p = 0;
+    if (ncols == NR) p = trans_b ? kfull / 8 * 8 : kfull;
+    for (; p < kcq; p++) {
+      const int64_t pr = k0 + 4 * p, nk = min64(4, klen - 4 * p);
+      for (int64_t c = 0; c < NR; c++) {
+        uint32_t w = 0;
+        if (c < ncols)
+          for (int64_t t = 0; t < nk; t++) w |= (uint32_t)(uint8_t)b_at(trans_b, b, ldb, pr + t, jq + c) << (8 * t);
+        dp[p * NR + c] = (int32_t)w;
+      }
+    }
+  }
+}
+
+/* The packed body holds both layouts: int16 pairs (s16_body_size bytes), then byte quads. */
 static void pack_b_avx2(int trans_b, int64_t k, int64_t n, const int8_t *b, int64_t ldb, uint8_t *body) {
   pack_b_block(trans_b, b, ldb, 0, k, 0, n, kpairs(k) * NR, (int32_t *)body);
+  pack_bq_block(trans_b, b, ldb, 0, k, 0, n, kquads(k) * NR, (int32_t *)(body + s16_body_size(k, n)));
 }
 
 /*
@@ -179,6 +271,78 @@ static void pack_a_block(int trans_a, const int8_t *a, int64_t lda, int64_t i0, 
       dst[i / MR * pstride + p * MR + i % MR] = w;
     }
   }
+}
+
+/*
+ * The byte-quad form of pack_a_block (same word addressing, a word being 4 consecutive k of a row as raw
+ * bytes, missing k zero): rows [i0, i0 + mc), k [k0, k0 + klen) of op(A).
+ */
+static void pack_aq_block(int trans_a, const int8_t *a, int64_t lda, int64_t i0, int64_t mc, int64_t k0,
+                          int64_t klen, int64_t ars, int32_t *dst) {
+  const int64_t kcq = kquads(klen), kfull = klen >> 2;
+  const int64_t mcp = (mc + MR - 1) / MR * MR;
+  if (!trans_a) {
+    for (int64_t i = 0; i < mcp; i++) {
+      uint8_t *d = (uint8_t *)(dst + i * ars);
+      if (i >= mc) {
+        memset(d, 0, (size_t)kcq * 4);
+        continue;
+      }
+      memcpy(d, a + (i0 + i) * lda + k0, (size_t)klen);
+      memset(d + klen, 0, (size_t)(kcq * 4 - klen));
+    }
+    return;
+  }
+  const int64_t pstride = kcq * MR;
+  for (int64_t p = 0; p < kcq; p++) {
+    const int8_t *r0 = a + (k0 + 4 * p) * lda + i0;
+    int64_t i = 0;
+    if (p < kfull) {
+      for (; i + 16 <= mc; i += 16) {
+        __m128i x0 = _mm_loadu_si128((const __m128i *)(r0 + i));
+        __m128i x1 = _mm_loadu_si128((const __m128i *)(r0 + lda + i));
+        __m128i x2 = _mm_loadu_si128((const __m128i *)(r0 + 2 * lda + i));
+        __m128i x3 = _mm_loadu_si128((const __m128i *)(r0 + 3 * lda + i));
+        __m128i l01 = _mm_unpacklo_epi8(x0, x1), h01 = _mm_unpackhi_epi8(x0, x1);
+        __m128i l23 = _mm_unpacklo_epi8(x2, x3), h23 = _mm_unpackhi_epi8(x2, x3);
+        int32_t tmp[16];
+        _mm_storeu_si128((__m128i *)tmp, _mm_unpacklo_epi16(l01, l23));
+        _mm_storeu_si128((__m128i *)(tmp + 4), _mm_unpackhi_epi16(l01, l23));
+        _mm_storeu_si128((__m128i *)(tmp + 8), _mm_unpacklo_epi16(h01, h23));
+        _mm_storeu_si128((__m128i *)(tmp + 12), _mm_unpackhi_epi16(h01, h23));
+        for (int t = 0; t < 16; t++) dst[(i + t) / MR * pstride + p * MR + (i + t) % MR] = tmp[t];
+      }
+    }
+    const int64_t nk = min64(4, klen - 4 * p);
+    for (; i < mcp; i++) {
+      uint32_t w = 0;
+      if (i < mc)
+        for (int64_t t = 0; t < nk; t++) w |= (uint32_t)(uint8_t)r0[t * lda + i] << (8 * t);
+      dst[i / MR * pstride + p * MR + i % MR] = (int32_t)w;
+    }
+  }
+}
+
+/* 1 when every element of the m x k op(A) is >= 0, i.e. has a clear sign bit. */
+static int a_nonneg(int trans_a, const int8_t *a, int64_t lda, int64_t m, int64_t k) {
+  const int64_t rows = trans_a ? k : m, cols = trans_a ? m : k;
+  for (int64_t r = 0; r < rows; r++) {
+    const int8_t *s = a + r * lda;
+    __m256i acc = _mm256_setzero_si256();
+    int64_t j = 0;
+    for (; j + 128 <= cols; j += 128) {
+      __m256i x = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(s + j)),
+                                  _mm256_loadu_si256((const __m256i *)(s + j + 32)));
+      __m256i y = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(s + j + 64)),
+                                  _mm256_loadu_si256((const __m256i *)(s + j + 96)));
+      acc = _mm256_or_si256(acc, _mm256_or_si256(x, y));
+    }
+    for (; j + 32 <= cols; j += 32) acc = _mm256_or_si256(acc, _mm256_loadu_si256((const __m256i *)(s + j)));
+    int8_t t = 0;
+    for (; j < cols; j++) t |= s[j];
+    if (_mm256_movemask_epi8(acc) | (t < 0)) return 0;
+  }
+  return 1;
 }
 
 /* ---------------------------------------------------------------------------------------------------- */
@@ -304,11 +468,84 @@ static void kernel_6x16(int64_t kp, const int32_t *a, int64_t rs, int64_t ps, co
 #undef K_STEP
 #undef K_ROW
 
+/*
+ * The byte-quad kernel for A >= 0: t = sum over kq k-quads of A quads (unsigned bytes in [0, 127], tile row r,
+ * quad p at word a[r*rs + p*ps]) times the B quad micro-panel (16 words per quad). vpmaddubsw(A, B) adds two
+ * u8 x s8 products into int16; with A <= 127 that is at most 2 * 127 * 128 = 32512 in magnitude, so it never
+ * saturates and is exact. vpmaddwd with int16 ones then adds the two pairs of each quad into int32.
+ * Registers: 12 accumulators, B columns 0-7 in ymm12 (columns 8-15 are a memory operand), ones in ymm13,
+ * broadcast ymm14, product ymm15. kq >= 1.
+ */
+#define Q_ROW(addr, c0, c1)                     \
+  "vpbroadcastd " addr ", %%ymm14\n\t"          \
+  "vpmaddubsw %%ymm12, %%ymm14, %%ymm15\n\t"    \
+  "vpmaddwd %%ymm13, %%ymm15, %%ymm15\n\t"      \
+  "vpaddd %%ymm15, %%" c0 ", %%" c0 "\n\t"      \
+  "vpmaddubsw 32(%[b]), %%ymm14, %%ymm14\n\t"   \
+  "vpmaddwd %%ymm13, %%ymm14, %%ymm14\n\t"      \
+  "vpaddd %%ymm14, %%" c1 ", %%" c1 "\n\t"
+#define Q_STEP                                  \
+  "vmovdqu (%[b]), %%ymm12\n\t"                 \
+  Q_ROW("(%[a])", "ymm0", "ymm1")               \
+  Q_ROW("(%[a],%[rs4])", "ymm2", "ymm3")        \
+  Q_ROW("(%[a],%[rs4],2)", "ymm4", "ymm5")      \
+  Q_ROW("(%[a],%[rs12])", "ymm6", "ymm7")       \
+  Q_ROW("(%[a],%[rs4],4)", "ymm8", "ymm9")      \
+  Q_ROW("(%[a],%[rs20])", "ymm10", "ymm11")
+
+static void kernel_q_6x16(int64_t kq, const int32_t *a, int64_t rs, int64_t ps, const int32_t *b, int32_t *t) {
+  const int64_t rs4 = rs * 4, rs12 = rs * 12, rs20 = rs * 20, ps4 = ps * 4;
+  int64_t steps = kq;
+  __asm__ volatile(
+      "vpxor %%xmm0, %%xmm0, %%xmm0\n\t"
+      "vpxor %%xmm1, %%xmm1, %%xmm1\n\t"
+      "vpxor %%xmm2, %%xmm2, %%xmm2\n\t"
+      "vpxor %%xmm3, %%xmm3, %%xmm3\n\t"
+      "vpxor %%xmm4, %%xmm4, %%xmm4\n\t"
+      "vpxor %%xmm5, %%xmm5, %%xmm5\n\t"
+      "vpxor %%xmm6, %%xmm6, %%xmm6\n\t"
+      "vpxor %%xmm7, %%xmm7, %%xmm7\n\t"
+      "vpxor %%xmm8, %%xmm8, %%xmm8\n\t"
+      "vpxor %%xmm9, %%xmm9, %%xmm9\n\t"
+      "vpxor %%xmm10, %%xmm10, %%xmm10\n\t"
+      "vpxor %%xmm11, %%xmm11, %%xmm11\n\t"
+      "vpcmpeqw %%ymm13, %%ymm13, %%ymm13\n\t"
+      "vpsrlw $15, %%ymm13, %%ymm13\n\t"
+      ".p2align 5\n"
+      "1:\n\t"
+      Q_STEP
+      "add %[ps4], %[a]\n\t"
+      "add $64, %[b]\n\t"
+      "dec %[n]\n\t"
+      "jnz 1b\n\t"
+      "vmovdqa %%ymm0, 0(%[t])\n\t"
+      "vmovdqa %%ymm1, 32(%[t])\n\t"
+      "vmovdqa %%ymm2, 64(%[t])\n\t"
+      "vmovdqa %%ymm3, 96(%[t])\n\t"
+      "vmovdqa %%ymm4, 128(%[t])\n\t"
+      "vmovdqa %%ymm5, 160(%[t])\n\t"
+      "vmovdqa %%ymm6, 192(%[t])\n\t"
+      "vmovdqa %%ymm7, 224(%[t])\n\t"
+      "vmovdqa %%ymm8, 256(%[t])\n\t"
+      "vmovdqa %%ymm9, 288(%[t])\n\t"
+      "vmovdqa %%ymm10, 320(%[t])\n\t"
+      "vmovdqa %%ymm11, 352(%[t])\n\t"
+      : [a] "+r"(a), [b] "+r"(b), [n] "+r"(steps)
+      : [rs4] "r"(rs4), [rs12] "r"(rs12), [rs20] "r"(rs20), [ps4] "r"(ps4), [t] "r"(t)
+      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+        "xmm12", "xmm13", "xmm14", "xmm15", "memory", "cc");
+}
+#undef Q_STEP
+#undef Q_ROW
+
 /* Runs the kernel and writes the tile: full-width rows with vectors, a column tail element by element. */
-static void tile(int64_t kp, const int32_t *a, int64_t rs, int64_t ps, const int32_t *b, const tile_out *o,
-                 int64_t mr, int64_t nr) {
+static void tile(int quads, int64_t kp, const int32_t *a, int64_t rs, int64_t ps, const int32_t *b,
+                 const tile_out *o, int64_t mr, int64_t nr) {
   _Alignas(32) int32_t t[MR * NR];
-  kernel_6x16(kp, a, rs, ps, b, t);
+  if (quads)
+    kernel_q_6x16(kp, a, rs, ps, b, t);
+  else
+    kernel_6x16(kp, a, rs, ps, b, t);
   if (nr == NR) {
     for (int64_t r = 0; r < mr; r++) {
       store_vec(o, _mm256_load_si256((const __m256i *)(t + r * NR)), r, 0);
@@ -327,7 +564,12 @@ static void *alloc64(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 
 
 static int gemm_s8s8_avx2(const int8k_gemm_call *call) {
   const int64_t m = call->m, n = call->n, k = call->k;
-  const int64_t kp_total = kpairs(k);
+  /* With op(A) in [0, 127] the byte-quad path (u8 x s8 vpmaddubsw, exact there) does 4 k per word instead
+   * of 2; a word of packed A or B is then a k-quad instead of a k-pair, and every size below holds in
+   * words for both. */
+  const int quads = a_nonneg(call->trans_a, call->a, call->lda, m, k);
+  const int64_t unit = quads ? 4 : 2;
+  const int64_t kp_total = quads ? kquads(k) : kpairs(k);
   const int64_t nkb = (kp_total + KC_MAX - 1) / KC_MAX;
   /* Even K blocks: a short last block would waste a pass over C. */
   const int64_t kcp_max = (kp_total + nkb - 1) / nkb;
@@ -354,21 +596,28 @@ static int gemm_s8s8_avx2(const int8k_gemm_call *call) {
       const int64_t p0 = kb * kcp_max;
       if (p0 >= kp_total) break;
       const int64_t kcp = min64(kcp_max, kp_total - p0);
-      const int64_t k0 = 2 * p0, klen = min64(2 * kcp, k - k0);
+      const int64_t k0 = unit * p0, klen = min64(unit * kcp, k - k0);
       const int last = p0 + kcp >= kp_total;
       const int32_t *bblk;
       int64_t bpanel;
       if (call->packed_b) {
         bpanel = kp_total * NR;
-        bblk = (const int32_t *)call->packed_b + (jc / NR) * bpanel + p0 * NR;
+        bblk = (const int32_t *)(call->packed_b + (quads ? s16_body_size(k, n) : 0)) + (jc / NR) * bpanel +
+               p0 * NR;
       } else {
         bpanel = kcp * NR;
-        pack_b_block(call->trans_b, call->b, call->ldb, k0, klen, jc, nc, bpanel, bbuf);
+        if (quads)
+          pack_bq_block(call->trans_b, call->b, call->ldb, k0, klen, jc, nc, bpanel, bbuf);
+        else
+          pack_b_block(call->trans_b, call->b, call->ldb, k0, klen, jc, nc, bpanel, bbuf);
         bblk = bbuf;
       }
       for (int64_t ic = 0; ic < m; ic += mc_max) {
         const int64_t mc = min64(mc_max, m - ic);
-        pack_a_block(call->trans_a, call->a, call->lda, ic, mc, k0, klen, ars, abuf);
+        if (quads)
+          pack_aq_block(call->trans_a, call->a, call->lda, ic, mc, k0, klen, ars, abuf);
+        else
+          pack_a_block(call->trans_a, call->a, call->lda, ic, mc, k0, klen, ars, abuf);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t nr = min64(NR, nc - jr);
           const int32_t *bp = bblk + (jr / NR) * bpanel;
@@ -392,9 +641,9 @@ static int gemm_s8s8_avx2(const int8k_gemm_call *call) {
               o.ldcf = call->ldc;
             }
             if (call->trans_a)
-              tile(kcp, abuf + ir * kcp, 1, MR, bp, &o, mr, nr);
+              tile(quads, kcp, abuf + ir * kcp, 1, MR, bp, &o, mr, nr);
             else
-              tile(kcp, abuf + ir * ars, ars, 1, bp, &o, mr, nr);
+              tile(quads, kcp, abuf + ir * ars, ars, 1, bp, &o, mr, nr);
           }
         }
       }

@@ -84,15 +84,18 @@ public final class BenchKernels {
         anchorDir != null && Files.isDirectory(anchorDir) ? new AnchorGemm(anchorDir) : null;
     try (BufferAllocator alloc = new BufferAllocator("bench-kernels")) {
       for (int[] s : shapes) {
-        gemm(be, alloc, s[0], s[1], s[2], runs, anchor);
+        // activations after ReLU are non-negative (oneDNN's u8 A); errors and inputs are signed
+        gemm(be, alloc, s[0], s[1], s[2], runs, anchor, true);
+        gemm(be, alloc, s[0], s[1], s[2], runs, anchor, false);
       }
       quantize(be, alloc, runs);
       im2col(be, alloc, runs);
     }
   }
 
-  private static void gemm(
-      Int8Backend be, BufferAllocator alloc, int m, int n, int k, int runs, AnchorGemm anchor) {
+  private static void gemm(Int8Backend be, BufferAllocator alloc, int m, int n, int k, int runs,
+      AnchorGemm anchor, boolean nonNegativeA) {
+    String aRange = nonNegativeA ? "0..127" : "-127..127";
     SplittableRandom rnd = new SplittableRandom(1);
     GemmDesc d = GemmDesc.of(m, n, k);
     try (Int8Buffer a = alloc.allocateInt8((long) m * k);
@@ -103,8 +106,8 @@ public final class BenchKernels {
         Float32Buffer colScale = alloc.allocateFloat32(n);
         Float32Buffer fa = alloc.allocateFloat32((long) m * k);
         Float32Buffer fb = alloc.allocateFloat32((long) k * n)) {
-      fillCodes(a, rnd);
-      fillCodes(b, rnd);
+      fillCodes(a, rnd, nonNegativeA ? 0 : -127);
+      fillCodes(b, rnd, -127);
       fillFloats(fa, rnd);
       fillFloats(fb, rnd);
       fillFloats(rowScale, rnd);
@@ -130,43 +133,51 @@ public final class BenchKernels {
           }
         }
         double s32 = Timing.median(ours);
-        line("s8s8s32", m, n, k, be, false, s32, "gops").print();
+        line("s8s8s32", m, n, k, be, false, s32, "gops").put("a_range", aRange).print();
         double s32packed =
             ops / Timing.medianSeconds(() -> be.gemmS8S8S32(d, a, packed, c), runs, 0.3) / 1e9;
-        line("s8s8s32", m, n, k, be, true, s32packed, "gops").print();
+        line("s8s8s32", m, n, k, be, true, s32packed, "gops").put("a_range", aRange).print();
         double f32out =
             ops / Timing.medianSeconds(() -> be.gemmS8S8F32(d, a, b, ep, cf), runs, 0.3) / 1e9;
-        line("s8s8f32", m, n, k, be, false, f32out, "gops").put("epilogue", "row_col_scales")
+        line("s8s8f32", m, n, k, be, false, f32out, "gops").put("a_range", aRange)
+            .put("epilogue", "row_col_scales")
             .print();
         double f32outPacked =
             ops / Timing.medianSeconds(() -> be.gemmS8S8F32(d, a, packed, ep, cf), runs, 0.3)
                 / 1e9;
-        line("s8s8f32", m, n, k, be, true, f32outPacked, "gops")
+        line("s8s8f32", m, n, k, be, true, f32outPacked, "gops").put("a_range", aRange)
             .put("epilogue", "row_col_scales")
             .print();
         double sgemm =
             ops / Timing.medianSeconds(() -> be.gemmF32(d, 1f, fa, fb, 0f, cf), runs, 0.3) / 1e9;
-        line("f32", m, n, k, be, false, sgemm, "gflops").put("route", be.gemmF32Route()).print();
+        if (nonNegativeA) {
+          line("f32", m, n, k, be, false, sgemm, "gflops").put("route", be.gemmF32Route())
+              .print();
+        }
         new JsonLine("ratio")
             .put("what", "int8_s8s8s32_vs_fp32_same_engine")
-            .put("m", m).put("n", n).put("k", k)
+            .put("m", m).put("n", n).put("k", k).put("a_range", aRange)
             .put("ratio", s32 / sgemm)
             .print();
         if (anchored) {
           double dnnl = Timing.median(onednn);
           new JsonLine("anchor")
               .put("anchor", "onednn_u8s8s32").put("m", m).put("n", n).put("k", k)
+              .put("a_range", "0..255 (u8)")
               .put("threads", 1).put("gops", dnnl).put("runs", runs)
               .put("note", anchor.note() == null ? "" : anchor.note())
               .print();
-          new JsonLine("anchor")
-              .put("anchor", "openblas_sgemm").put("m", m).put("n", n).put("k", k)
-              .put("threads", 1).put("gflops", Timing.median(sgemmOpenblas)).put("runs", runs)
-              .print();
+          if (nonNegativeA) {
+            new JsonLine("anchor")
+                .put("anchor", "openblas_sgemm").put("m", m).put("n", n).put("k", k)
+                .put("threads", 1).put("gflops", Timing.median(sgemmOpenblas)).put("runs", runs)
+                .print();
+          }
           double best = Timing.median(oursBest);
           new JsonLine("ratio")
               .put("what", "ours_s8s8s32_vs_onednn_u8s8s32")
               .put("m", m).put("n", n).put("k", k)
+              .put("a_range", aRange)
               .put("statistic", "median over runs of the best of 10 calls, both sides")
               .put("ours_gops", best).put("onednn_gops", dnnl)
               .put("ratio", best / dnnl)
@@ -226,7 +237,7 @@ public final class BenchKernels {
         Int8Buffer cols8 = alloc.allocateInt8(cells);
         Float32Buffer src32 = alloc.allocateFloat32(d.inputSize());
         Float32Buffer cols32 = alloc.allocateFloat32(cells)) {
-      fillCodes(src8, rnd);
+      fillCodes(src8, rnd, -127);
       fillFloats(src32, rnd);
       double s8 = Timing.medianSeconds(() -> be.im2col(d, src8, cols8), runs, 0.2);
       double f32 = Timing.medianSeconds(() -> be.im2col(d, src32, cols32), runs, 0.2);
@@ -244,10 +255,11 @@ public final class BenchKernels {
     }
   }
 
-  private static void fillCodes(Int8Buffer b, SplittableRandom rnd) {
+  /** Codes uniform in [low, 127] (the quantizer never emits -128). */
+  private static void fillCodes(Int8Buffer b, SplittableRandom rnd, int low) {
     byte[] v = new byte[b.length()];
     for (int i = 0; i < v.length; i++) {
-      v[i] = (byte) (rnd.nextInt(255) - 127); // symmetric codes, as the quantizer emits
+      v[i] = (byte) (low + rnd.nextInt(128 - low));
     }
     b.copyFrom(v);
   }

@@ -29,10 +29,13 @@ final class Cases {
     return rnd.nextInt(4) == 0 ? 1 + rnd.nextInt(max) : awkward(max);
   }
 
-  /** int8 values: uniform over [-128, 127], or only the extremes, or mostly small. */
+  /**
+   * int8 values: uniform over [-128, 127], only the extremes, mostly small, or non-negative (post-ReLU
+   * activations, which kernels may multiply on a faster exact path).
+   */
   byte[] int8(int n) {
     byte[] v = new byte[n];
-    int mode = rnd.nextInt(5);
+    int mode = rnd.nextInt(6);
     for (int i = 0; i < n; i++) {
       switch (mode) {
         case 0:
@@ -43,6 +46,9 @@ final class Cases {
           break;
         case 2:
           v[i] = (byte) (rnd.nextInt(7) - 3);
+          break;
+        case 3:
+          v[i] = (byte) rnd.nextInt(128);
           break;
         default:
           v[i] = (byte) (rnd.nextInt(256) - 128);
