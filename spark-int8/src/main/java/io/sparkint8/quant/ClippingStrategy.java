@@ -1,0 +1,43 @@
+package io.sparkint8.quant;
+
+import io.sparkint8.kernels.BufferAllocator;
+import io.sparkint8.kernels.Float32Buffer;
+import io.sparkint8.kernels.Int8Backend;
+
+/**
+ * Chooses the clip value(s) of one layer's error G_Y before it is quantized. One instance per
+ * layer: strategies keep state between steps (DSGC's ratio, MCS's moving maxima), are deterministic
+ * (same gradients, same clips, on every backend) and are not thread-safe.
+ *
+ * <p>The gradient is a row-major [rows x channels] matrix, channels last (G_Y of a linear layer is
+ * [N x out], of a conv [N*H*W x C]). Per-channel clips therefore belong to columns and go with a
+ * {@link QuantGranularity#PER_COLUMN} quantizer; per-tensor clips with a per-tensor one.
+ *
+ * <p>Made by name through {@link ClippingStrategies#create}.
+ */
+public interface ClippingStrategy {
+
+  /** {@code max}, {@code dsgc} or {@code mcs}. */
+  String name();
+
+  /** What the clip values are per: PER_TENSOR (one value) or PER_COLUMN (one per channel). */
+  QuantGranularity clipGranularity();
+
+  /**
+   * Observes this step's gradient and returns the clips to quantize it with; advances the step
+   * counter. The allocator supplies a few small scratch buffers, all closed before returning. A
+   * gradient holding NaN or infinity throws {@link IllegalArgumentException} and leaves the state
+   * as it was.
+   */
+  ClipStats update(
+      Int8Backend backend, BufferAllocator allocator, Float32Buffer gradient, int rows, int cols);
+
+  /** The stats of the latest update, or null before the first. */
+  ClipStats lastStats();
+
+  /** Number of updates so far. */
+  long steps();
+
+  /** Forgets all state, as if new. */
+  void reset();
+}

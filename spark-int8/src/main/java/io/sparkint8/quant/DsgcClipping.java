@@ -1,0 +1,173 @@
+package io.sparkint8.quant;
+
+import io.sparkint8.kernels.BufferAllocator;
+import io.sparkint8.kernels.Float32Buffer;
+import io.sparkint8.kernels.Int8Backend;
+import java.util.Arrays;
+
+/**
+ * Direction Sensitive Gradient Clipping (Unified INT8, Zhu et al. 2020): choose the per-tensor clip
+ * c that minimises the deviation d_c = 1 - cos(g, ĝ(c)) between the error and its quantization.
+ *
+ * <p>Search (our reading, ALGORITHMS.md §2): at the first update and then every {@code
+ * clipUpdateInterval} updates, evaluate c = r * max|g| for r in {1.0, 0.9, ..., 0.1} in one pass
+ * ({@link Int8Backend#clipCosineDeviation}, per-tensor, nearest rounding, {@code bits} bits) and
+ * keep the r of the smallest d_c (the larger r on ties). Between searches the kept r is applied to
+ * the current max, because the max moves from step to step while the shape of the distribution
+ * changes slowly.
+ *
+ * <p>d_c is the layer's health metric and feeds {@link Dclrs}. With {@code deviationEveryStep} it
+ * is measured at the applied clip on every update (one more pass over g); otherwise the value of
+ * the last search is reported. An all-zero gradient gets clip 0 and an unknown (NaN) deviation, and
+ * a search due at that step waits for the next non-zero one.
+ */
+public final class DsgcClipping implements ClippingStrategy {
+  /** Updates between searches, by default. */
+  public static final int DEFAULT_CLIP_UPDATE_INTERVAL = 100;
+
+  private static final double[] RATIOS = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1};
+
+  private final int bits;
+  private final int clipUpdateInterval;
+  private final boolean deviationEveryStep;
+
+  private long steps;
+  private long lastSearchStep = -1;
+  private double ratio = 1.0;
+  private double deviation = Double.NaN;
+  private ClipStats last;
+
+  /** Defaults: search every 100 updates, deviation measured every update. */
+  public DsgcClipping(int bits) {
+    this(bits, DEFAULT_CLIP_UPDATE_INTERVAL, true);
+  }
+
+  public DsgcClipping(int bits, int clipUpdateInterval, boolean deviationEveryStep) {
+    if (bits < 2 || bits > 8) {
+      throw new IllegalArgumentException("dsgc: bits=" + bits + ", expected 2..8");
+    }
+    if (clipUpdateInterval < 1) {
+      throw new IllegalArgumentException(
+          "dsgc: clipUpdateInterval=" + clipUpdateInterval + ", expected >= 1");
+    }
+    this.bits = bits;
+    this.clipUpdateInterval = clipUpdateInterval;
+    this.deviationEveryStep = deviationEveryStep;
+  }
+
+  @Override
+  public String name() {
+    return "dsgc";
+  }
+
+  @Override
+  public QuantGranularity clipGranularity() {
+    return QuantGranularity.PER_TENSOR;
+  }
+
+  public int bits() {
+    return bits;
+  }
+
+  public int clipUpdateInterval() {
+    return clipUpdateInterval;
+  }
+
+  /** The clip ratio r in use (1.0 before the first search). */
+  public double ratio() {
+    return ratio;
+  }
+
+  /** The latest deviation d_c, NaN before the first measurement. */
+  public double deviation() {
+    return deviation;
+  }
+
+  /** The step of the latest search, -1 before the first. */
+  public long lastSearchStep() {
+    return lastSearchStep;
+  }
+
+  /** The candidate ratios, largest first. */
+  public static double[] candidateRatios() {
+    return RATIOS.clone();
+  }
+
+  @Override
+  public ClipStats update(
+      Int8Backend backend, BufferAllocator allocator, Float32Buffer gradient, int rows, int cols) {
+    ClippingStrategies.checkShape("dsgc", backend, gradient, rows, cols);
+    float max = ClippingStrategies.tensorMax("dsgc", backend, allocator, gradient, rows, cols);
+    int count = rows * cols;
+    float clip;
+    if (max == 0f) {
+      clip = 0f;
+      deviation = Double.NaN;
+    } else if (lastSearchStep < 0 || steps - lastSearchStep >= clipUpdateInterval) {
+      clip = search(backend, gradient, count, max);
+      lastSearchStep = steps;
+    } else {
+      clip = (float) (ratio * max);
+      if (clip == 0f) {
+        clip = max; // r * max underflowed: a subnormal max, not worth clipping
+      }
+      if (deviationEveryStep) {
+        deviation = backend.clipCosineDeviation(gradient, count, bits, new float[] {clip})[0];
+      }
+    }
+    last =
+        new ClipStats(
+            name(),
+            steps,
+            QuantGranularity.PER_TENSOR,
+            max,
+            new float[] {clip},
+            null,
+            deviation,
+            ratio,
+            null);
+    steps++;
+    return last;
+  }
+
+  private float search(Int8Backend backend, Float32Buffer gradient, int count, float max) {
+    float[] candidates = new float[RATIOS.length];
+    int n = 0;
+    for (double r : RATIOS) {
+      float c = (float) (r * max);
+      if (c > 0f) {
+        candidates[n++] = c; // ratios descend, so an underflow ends the usable ones
+      }
+    }
+    float[] used = Arrays.copyOf(candidates, n);
+    double[] d = backend.clipCosineDeviation(gradient, count, bits, used);
+    int best = 0;
+    for (int i = 1; i < n; i++) {
+      if (d[i] < d[best]) {
+        best = i;
+      }
+    }
+    ratio = RATIOS[best];
+    deviation = d[best];
+    return used[best];
+  }
+
+  @Override
+  public ClipStats lastStats() {
+    return last;
+  }
+
+  @Override
+  public long steps() {
+    return steps;
+  }
+
+  @Override
+  public void reset() {
+    steps = 0;
+    lastSearchStep = -1;
+    ratio = 1.0;
+    deviation = Double.NaN;
+    last = null;
+  }
+}

@@ -1,0 +1,60 @@
+package io.sparkint8.quant;
+
+import io.sparkint8.kernels.BufferAllocator;
+import io.sparkint8.kernels.Float32Buffer;
+import io.sparkint8.kernels.Int8Backend;
+
+/**
+ * No clipping: the clip value is max|g| of the tensor, every step. The baseline the others beat.
+ */
+public final class MaxClipping implements ClippingStrategy {
+  private long steps;
+  private ClipStats last;
+
+  @Override
+  public String name() {
+    return "max";
+  }
+
+  @Override
+  public QuantGranularity clipGranularity() {
+    return QuantGranularity.PER_TENSOR;
+  }
+
+  @Override
+  public ClipStats update(
+      Int8Backend backend, BufferAllocator allocator, Float32Buffer gradient, int rows, int cols) {
+    ClippingStrategies.checkShape("max clipping", backend, gradient, rows, cols);
+    float max =
+        ClippingStrategies.tensorMax("max clipping", backend, allocator, gradient, rows, cols);
+    last =
+        new ClipStats(
+            name(),
+            steps,
+            QuantGranularity.PER_TENSOR,
+            max,
+            new float[] {max},
+            null,
+            Double.NaN,
+            Double.NaN,
+            null);
+    steps++;
+    return last;
+  }
+
+  @Override
+  public ClipStats lastStats() {
+    return last;
+  }
+
+  @Override
+  public long steps() {
+    return steps;
+  }
+
+  @Override
+  public void reset() {
+    steps = 0;
+    last = null;
+  }
+}
