@@ -1,0 +1,246 @@
+package io.sparkint8.nn;
+
+import io.sparkint8.kernels.Float32Buffer;
+import io.sparkint8.optim.Parameter;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Batch normalisation over the channels of NHWC activations (BN-1d for flat inputs), in fp32, with
+ * optional rectification and an L1 variant.
+ *
+ * <p>Training normalises with this batch's statistics and reports them ({@link #batchStats()}) for the
+ * driver to merge across partitions; running statistics move only through {@link
+ * #updateRunning(BnStats)}, so a partitioned step and a local one update them the same way.
+ *
+ * <p>Rectification (ALGORITHMS.md §4, our reading): with quantized errors, noise entering BN's backward
+ * is multiplied by gamma/sigma per channel; the loss lambda * sum_c max(0, |gamma_c|/sigma_c - 1)^2 (sigma
+ * a constant of the batch) pushes that gain down. Its gradient is added to gamma's, scaled by the batch
+ * rows so that it counts once after the trainer divides by the global batch.
+ *
+ * <p>L1 variant ("bn-l1", Guo et al.): the denominator is sqrt(pi/2) * mean|x - mean| + eps; its backward
+ * needs only signs and means.
+ */
+public final class BatchNorm extends Layer {
+  private static final double SQRT_HALF_PI = Math.sqrt(Math.PI / 2);
+
+  private final boolean l1;
+  private final int c;
+  private final Parameter gamma;
+  private final Parameter beta;
+  private final double[] runningMean;
+  private final double[] runningScale; // the denominator: sqrt(var + eps), or the L1 one
+  private final double[] scale;
+  private final double[] mean;
+  private final Float32Buffer xhat;
+  private final Float32Buffer y;
+  private final Float32Buffer gx;
+  private BnStats lastStats;
+  private double lastGain = Double.NaN;
+  private double lastRectLoss;
+
+  public BatchNorm(LayerContext ctx, Shape in, int maxBatch, boolean l1) {
+    super(ctx, in, maxBatch);
+    this.l1 = l1;
+    this.c = in.c();
+    float[] ones = new float[c];
+    Arrays.fill(ones, 1f);
+    this.gamma = Parameter.noDecay((l1 ? "bnl1" : "bn") + id + ".gamma", ones);
+    this.beta = Parameter.noDecay((l1 ? "bnl1" : "bn") + id + ".beta", new float[c]);
+    this.runningMean = new double[c];
+    this.runningScale = new double[c];
+    Arrays.fill(runningScale, l1 ? 1.0 : Math.sqrt(1.0 + ctx.config().bnEps()));
+    this.scale = new double[c];
+    this.mean = new double[c];
+    this.xhat = newActivation(in);
+    this.y = newActivation(in);
+    this.gx = newActivation(in);
+  }
+
+  @Override
+  public Shape outputShape() {
+    return in;
+  }
+
+  @Override
+  public String describe() {
+    return l1 ? "bn-l1" : "bn";
+  }
+
+  @Override
+  public Float32Buffer forward(Float32Buffer x, int batch, boolean training) {
+    checkBatch(batch);
+    int rows = batch * in.h() * in.w();
+    FloatBuffer xv = x.bytes().asFloatBuffer();
+    if (training) {
+      computeBatchStats(xv, rows);
+    } else {
+      System.arraycopy(runningMean, 0, mean, 0, c);
+      System.arraycopy(runningScale, 0, scale, 0, c);
+    }
+    FloatBuffer h = xhat.bytes().asFloatBuffer();
+    FloatBuffer out = y.bytes().asFloatBuffer();
+    float[] g = gamma.values();
+    float[] b = beta.values();
+    for (int r = 0; r < rows; r++) {
+      int base = r * c;
+      for (int ch = 0; ch < c; ch++) {
+        float v = (float) ((xv.get(base + ch) - mean[ch]) / scale[ch]);
+        h.put(base + ch, v);
+        out.put(base + ch, g[ch] * v + b[ch]);
+      }
+    }
+    return y;
+  }
+
+  private void computeBatchStats(FloatBuffer xv, int rows) {
+    double eps = ctx.config().bnEps();
+    double[] m2 = new double[c];
+    double[] mad = new double[c];
+    Arrays.fill(mean, 0);
+    for (int r = 0; r < rows; r++) {
+      for (int ch = 0; ch < c; ch++) {
+        mean[ch] += xv.get(r * c + ch);
+      }
+    }
+    for (int ch = 0; ch < c; ch++) {
+      mean[ch] /= rows;
+    }
+    for (int r = 0; r < rows; r++) {
+      for (int ch = 0; ch < c; ch++) {
+        double dv = xv.get(r * c + ch) - mean[ch];
+        m2[ch] += dv * dv;
+        mad[ch] += Math.abs(dv);
+      }
+    }
+    for (int ch = 0; ch < c; ch++) {
+      mad[ch] /= rows;
+      scale[ch] = l1 ? SQRT_HALF_PI * mad[ch] + eps : Math.sqrt(m2[ch] / rows + eps);
+    }
+    lastStats = new BnStats(rows, mean, m2, mad);
+  }
+
+  /** This step's batch statistics (after a training forward). */
+  public BnStats batchStats() {
+    return lastStats;
+  }
+
+  /** Moves the running statistics toward merged batch statistics (momentum from the config). */
+  public void updateRunning(BnStats merged) {
+    if (merged.channels() != c) {
+      throw new IllegalArgumentException(
+          describe() + ": stats of " + merged.channels() + " channels, expected " + c);
+    }
+    double mom = ctx.config().bnMomentum();
+    double eps = ctx.config().bnEps();
+    for (int ch = 0; ch < c; ch++) {
+      double s = l1 ? SQRT_HALF_PI * merged.meanAbsDev()[ch] + eps
+          : Math.sqrt(merged.variance(ch) + eps);
+      runningMean[ch] = (1 - mom) * runningMean[ch] + mom * merged.mean()[ch];
+      runningScale[ch] = (1 - mom) * runningScale[ch] + mom * s;
+    }
+  }
+
+  public double[] runningMean() {
+    return runningMean.clone();
+  }
+
+  public double[] runningScale() {
+    return runningScale.clone();
+  }
+
+  /** Restores running statistics (model loading). */
+  public void setRunning(double[] newMean, double[] newScale) {
+    if (newMean.length != c || newScale.length != c) {
+      throw new IllegalArgumentException(describe() + ": running stats of the wrong length");
+    }
+    System.arraycopy(newMean, 0, runningMean, 0, c);
+    System.arraycopy(newScale, 0, runningScale, 0, c);
+  }
+
+  /** lambda * sum_c max(0, |gamma_c|/sigma_c - 1)^2 of the last training step. */
+  public double rectificationLoss() {
+    return lastRectLoss;
+  }
+
+  @Override
+  public Float32Buffer backward(Float32Buffer gradOut, int batch, boolean needInputGrad) {
+    checkBatch(batch);
+    int rows = batch * in.h() * in.w();
+    FloatBuffer gy = gradOut.bytes().asFloatBuffer();
+    FloatBuffer h = xhat.bytes().asFloatBuffer();
+    float[] g = gamma.values();
+    float[] dg = gamma.grad();
+    float[] db = beta.grad();
+    double[] sumG = new double[c];
+    double[] sumGh = new double[c];
+    for (int r = 0; r < rows; r++) {
+      for (int ch = 0; ch < c; ch++) {
+        double gv = gy.get(r * c + ch);
+        sumG[ch] += gv;
+        sumGh[ch] += gv * h.get(r * c + ch);
+      }
+    }
+    double lambda = ctx.config().bnRectification();
+    lastRectLoss = 0;
+    for (int ch = 0; ch < c; ch++) {
+      db[ch] = (float) sumG[ch];
+      double dgamma = sumGh[ch];
+      double excess = Math.abs(g[ch]) / scale[ch] - 1;
+      if (lambda > 0 && excess > 0) {
+        lastRectLoss += lambda * excess * excess;
+        dgamma += batch * lambda * 2 * excess * Math.signum(g[ch]) / scale[ch];
+      }
+      dg[ch] = (float) dgamma;
+    }
+    if (!needInputGrad) {
+      return null;
+    }
+    FloatBuffer out = gx.bytes().asFloatBuffer();
+    if (!l1) {
+      // G_X = (gamma / sigma) (G_y - mean(G_y) - xhat * mean(G_y * xhat))
+      for (int r = 0; r < rows; r++) {
+        for (int ch = 0; ch < c; ch++) {
+          int i = r * c + ch;
+          double v = gy.get(i) - sumG[ch] / rows - h.get(i) * (sumGh[ch] / rows);
+          out.put(i, (float) (g[ch] / scale[ch] * v));
+        }
+      }
+    } else {
+      // with d = x - mean, s = c*mean|d| + eps and G_xhat = gamma G_y:
+      // G_X = (G_xhat - mean G_xhat)/s - c/(N s^2) * (sign d - mean sign d) * sum(G_xhat * d)
+      double[] meanSign = new double[c];
+      for (int r = 0; r < rows; r++) {
+        for (int ch = 0; ch < c; ch++) {
+          meanSign[ch] += Math.signum(h.get(r * c + ch));
+        }
+      }
+      for (int ch = 0; ch < c; ch++) {
+        meanSign[ch] /= rows;
+      }
+      for (int r = 0; r < rows; r++) {
+        for (int ch = 0; ch < c; ch++) {
+          int i = r * c + ch;
+          double s = scale[ch];
+          double sumGd = g[ch] * sumGh[ch] * s; // sum(G_xhat * d) = gamma * sum(G_y * xhat) * s
+          double v = (g[ch] * gy.get(i) - g[ch] * sumG[ch] / rows) / s
+              - SQRT_HALF_PI / (rows * s * s) * (Math.signum(h.get(i)) - meanSign[ch]) * sumGd;
+          out.put(i, (float) v);
+        }
+      }
+    }
+    lastGain = GemmCore.norm(gx, (long) rows * c) / GemmCore.norm(gradOut, (long) rows * c);
+    return gx;
+  }
+
+  @Override
+  public List<Parameter> parameters() {
+    return List.of(gamma, beta);
+  }
+
+  @Override
+  public List<LayerStats> stats() {
+    return List.of(new LayerStats(describe() + "#" + id, null, Double.NaN, lastGain));
+  }
+}

@@ -1,0 +1,271 @@
+package io.sparkint8.nn;
+
+import io.sparkint8.kernels.Epilogue;
+import io.sparkint8.kernels.Float32Buffer;
+import io.sparkint8.kernels.GemmDesc;
+import io.sparkint8.kernels.Granularity;
+import io.sparkint8.kernels.Int8Backend;
+import io.sparkint8.kernels.Int8Buffer;
+import io.sparkint8.kernels.QuantDesc;
+import io.sparkint8.kernels.Rounding;
+import io.sparkint8.kernels.Trans;
+import io.sparkint8.optim.Parameter;
+import io.sparkint8.quant.ClipStats;
+import io.sparkint8.quant.ClippingStrategies;
+import io.sparkint8.quant.ClippingStrategy;
+import io.sparkint8.quant.QuantGranularity;
+import java.nio.FloatBuffer;
+import java.util.SplittableRandom;
+
+/**
+ * The three GEMMs of a linear map Y[rows x n] = X[rows x k] * W^T + b, with W stored [n x k], in the
+ * precision the engine asks for (Unified INT8 dataflow):
+ *
+ * <ul>
+ *   <li>forward: X per-tensor int8 (nearest), W per output channel or per tensor, one s8 x s8 GEMM with
+ *       the dequantization, bias included, fused into its epilogue;
+ *   <li>grad_weight: the error G_Y is clipped by the layer's strategy (max, DSGC, MCS) and quantized
+ *       with stochastic rounding at gradientBits, per tensor or per output channel (the rows of G_Y^T),
+ *       then G_W = G_Y^T * X in int8 (channel scales are row scales of this GEMM);
+ *   <li>grad_input: channel scales of G_Y lie on the reduction axis, so they are folded into the weight
+ *       operand (W'[c] = s_c * W[c], quantized once per tensor) and G_X = G_Y * W' in int8.
+ * </ul>
+ *
+ * fp32 and int8-forward modes run the corresponding GEMMs in fp32 instead. One instance per layer.
+ */
+final class GemmCore implements AutoCloseable {
+  private final LayerContext ctx;
+  private final int layerId;
+  private final String name;
+  private final int k;
+  private final int n;
+  private final int maxRows;
+  private final Parameter weight;
+  private final Parameter bias;
+  private final ClippingStrategy clipping;
+  private final Layer owner;
+
+  private final Float32Buffer w;
+  private final Float32Buffer b;
+  private final Float32Buffer y;
+  private final Float32Buffer gx;
+  private final Float32Buffer gw;
+  private Int8Buffer wq;
+  private Float32Buffer wScales;
+  private Float32Buffer one;
+  private Float32Buffer gyT;
+  private Int8Buffer gq;
+  private Float32Buffer gScales;
+  private Float32Buffer clipBuf;
+  private Float32Buffer wFolded;
+  private Int8Buffer wFoldedQ;
+  private ClipStats lastClip;
+  private double lastGain = Double.NaN;
+
+  GemmCore(Layer owner, LayerContext ctx, int layerId, String name, int k, int n, int maxRows,
+      boolean withBias) {
+    this.owner = owner;
+    this.ctx = ctx;
+    this.layerId = layerId;
+    this.name = name;
+    this.k = k;
+    this.n = n;
+    this.maxRows = maxRows;
+    float[] init = new float[n * k];
+    SplittableRandom rnd = new SplittableRandom(ctx.config().seed() * 1_000_003L + layerId);
+    double std = Math.sqrt(2.0 / k); // He initialisation for ReLU networks
+    for (int i = 0; i < init.length; i++) {
+      init[i] = (float) (gaussian(rnd) * std);
+    }
+    this.weight = Parameter.weight(name + ".weight", init);
+    this.bias = withBias ? Parameter.noDecay(name + ".bias", new float[n]) : null;
+    EngineConfig cfg = ctx.config();
+    this.clipping =
+        ClippingStrategies.create(cfg.clipping(), cfg.gradientBits(), cfg.clipUpdateInterval());
+    var alloc = ctx.allocator();
+    w = owner.own(alloc.allocateFloat32((long) n * k));
+    b = owner.own(alloc.allocateFloat32(n));
+    y = owner.own(alloc.allocateFloat32((long) maxRows * n));
+    gx = owner.own(alloc.allocateFloat32((long) maxRows * k));
+    gw = owner.own(alloc.allocateFloat32((long) n * k));
+    if (cfg.precision().int8Forward()) {
+      wq = owner.own(alloc.allocateInt8((long) n * k));
+      wScales = owner.own(alloc.allocateFloat32(n));
+      one = owner.own(alloc.allocateFloat32(1));
+    }
+    if (cfg.precision().int8Backward()) {
+      gyT = owner.own(alloc.allocateFloat32((long) n * maxRows));
+      gq = owner.own(alloc.allocateInt8((long) n * maxRows));
+      gScales = owner.own(alloc.allocateFloat32(n));
+      clipBuf = owner.own(alloc.allocateFloat32(n));
+      wFolded = owner.own(alloc.allocateFloat32((long) n * k));
+      wFoldedQ = owner.own(alloc.allocateInt8((long) n * k));
+    }
+  }
+
+  static double gaussian(SplittableRandom rnd) {
+    double u = rnd.nextDouble();
+    double v = rnd.nextDouble();
+    return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  Parameter weight() {
+    return weight;
+  }
+
+  Parameter bias() {
+    return bias;
+  }
+
+  ClipStats lastClip() {
+    return lastClip;
+  }
+
+  double lastGain() {
+    return lastGain;
+  }
+
+  private Int8Backend be() {
+    return ctx.backend();
+  }
+
+  /** Copies the master weights in and, for int8 forward, quantizes them once for this step. */
+  void loadWeights() {
+    w.copyFrom(weight.values());
+    if (bias != null) {
+      b.copyFrom(bias.values());
+    }
+    if (wq != null) {
+      QuantDesc d = ctx.config().weightPerChannel() ? QuantDesc.perRow(n, k)
+          : QuantDesc.perTensor(n, k);
+      be().quantize(d, w, null, wq, wScales);
+    }
+  }
+
+  /** Y = X W^T + b in fp32. */
+  Float32Buffer forwardF32(Float32Buffer x, int rows) {
+    be().gemmF32(GemmDesc.of(Trans.N, Trans.T, rows, n, k), 1f, x, w, 0f, y);
+    if (bias != null) {
+      FloatBuffer yv = y.bytes().asFloatBuffer();
+      float[] bv = bias.values();
+      for (int r = 0; r < rows; r++) {
+        int base = r * n;
+        for (int j = 0; j < n; j++) {
+          yv.put(base + j, yv.get(base + j) + bv[j]);
+        }
+      }
+    }
+    return y;
+  }
+
+  /** Y = dequant(Xq * Wq^T) + b with X quantized per tensor at scale sx. */
+  Float32Buffer forwardInt8(Int8Buffer xq, float sx, int rows) {
+    boolean perChannel = ctx.config().weightPerChannel();
+    Epilogue ep = new Epilogue(perChannel ? sx : sx * wScales.get(0), null,
+        perChannel ? wScales : null, bias != null ? b : null, 0f);
+    be().gemmS8S8F32(GemmDesc.of(Trans.N, Trans.T, rows, n, k), xq, wq, ep, y);
+    return y;
+  }
+
+  /**
+   * Gradients from the error gy [rows x n]: sets weight/bias gradients and returns G_X [rows x k] when
+   * asked. The forward input is given as fp32 (xf) for fp32 backward GEMMs, or as its int8 codes (xq at
+   * scale sx) for int8 ones.
+   */
+  Float32Buffer backward(Float32Buffer gy, int rows, Float32Buffer xf, Int8Buffer xq, float sx,
+      boolean needInputGrad) {
+    if (bias != null) {
+      float[] gb = bias.grad();
+      java.util.Arrays.fill(gb, 0f);
+      FloatBuffer g = gy.bytes().asFloatBuffer();
+      for (int r = 0; r < rows; r++) {
+        for (int j = 0; j < n; j++) {
+          gb[j] += g.get(r * n + j);
+        }
+      }
+    }
+    Float32Buffer result = ctx.config().precision().int8Backward()
+        ? backwardInt8(gy, rows, xq, sx, needInputGrad)
+        : backwardF32(gy, rows, xf, needInputGrad);
+    gw.bytes().asFloatBuffer().get(0, weight.grad(), 0, n * k);
+    lastGain = needInputGrad ? norm(result, (long) rows * k) / norm(gy, (long) rows * n)
+        : Double.NaN;
+    return result;
+  }
+
+  private Float32Buffer backwardF32(Float32Buffer gy, int rows, Float32Buffer xf,
+      boolean needInputGrad) {
+    // G_W = G_Y^T X : [n x rows] * [rows x k]
+    be().gemmF32(new GemmDesc(Trans.T, Trans.N, n, k, rows, n, k, k), 1f, gy, xf, 0f, gw);
+    if (!needInputGrad) {
+      return null;
+    }
+    be().gemmF32(GemmDesc.of(Trans.N, Trans.N, rows, k, n), 1f, gy, w, 0f, gx);
+    return gx;
+  }
+
+  private Float32Buffer backwardInt8(Float32Buffer gy, int rows, Int8Buffer xq, float sx,
+      boolean needInputGrad) {
+    EngineConfig cfg = ctx.config();
+    lastClip = clipping.update(be(), ctx.allocator(), gy, rows, n);
+    boolean perChannel = lastClip.granularity() == QuantGranularity.PER_COLUMN;
+    transpose(gy, rows, n, gyT);
+    float[] clips = lastClip.clips();
+    clipBuf.copyFrom(clips);
+    QuantDesc gd = new QuantDesc(n, rows, cfg.gradientBits(),
+        perChannel ? Granularity.PER_ROW : Granularity.PER_TENSOR, 0, Rounding.STOCHASTIC, false,
+        cfg.seed(), ctx.stream(layerId, 1));
+    be().quantize(gd, gyT, clipBuf, gq, gScales);
+    float gTensor = gScales.get(0);
+    // grad_weight: [n x rows] * [rows x k]; channel scales are row scales here
+    Epilogue wEp = new Epilogue(perChannel ? sx : sx * gTensor, perChannel ? gScales : null, null,
+        null, 0f);
+    be().gemmS8S8F32(new GemmDesc(Trans.N, Trans.N, n, k, rows, rows, k, k), gq, xq, wEp, gw);
+    if (!needInputGrad) {
+      return null;
+    }
+    // grad_input: fold the channel scales into W (W'[c] = s_c W[c]) and quantize it per tensor
+    FloatBuffer src = w.bytes().asFloatBuffer();
+    FloatBuffer dst = wFolded.bytes().asFloatBuffer();
+    for (int c = 0; c < n; c++) {
+      float s = perChannel ? gScales.get(c) : gTensor;
+      for (int j = 0; j < k; j++) {
+        dst.put(c * k + j, src.get(c * k + j) * s);
+      }
+    }
+    be().quantize(QuantDesc.perTensor(n, k), wFolded, null, wFoldedQ, one);
+    be().gemmS8S8F32(new GemmDesc(Trans.T, Trans.N, rows, k, n, rows, k, k), gq, wFoldedQ,
+        Epilogue.scale(one.get(0)), gx);
+    return gx;
+  }
+
+  static void transpose(Float32Buffer src, int rows, int cols, Float32Buffer dst) {
+    FloatBuffer s = src.bytes().asFloatBuffer();
+    FloatBuffer d = dst.bytes().asFloatBuffer();
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        d.put(c * rows + r, s.get(r * cols + c));
+      }
+    }
+  }
+
+  static double norm(Float32Buffer buf, long count) {
+    FloatBuffer v = buf.bytes().asFloatBuffer();
+    double s = 0;
+    for (int i = 0; i < count; i++) {
+      double x = v.get(i);
+      s += x * x;
+    }
+    return Math.sqrt(s);
+  }
+
+  @Override
+  public void close() {
+    // buffers are owned by the layer
+  }
+
+  @Override
+  public String toString() {
+    return name + " gemm [" + maxRows + " x " + k + "] -> " + n;
+  }
+}

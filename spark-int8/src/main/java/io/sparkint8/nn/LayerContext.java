@@ -1,0 +1,64 @@
+package io.sparkint8.nn;
+
+import io.sparkint8.kernels.BufferAllocator;
+import io.sparkint8.kernels.Int8Backend;
+
+/**
+ * What every layer of one network instance shares: the kernel backend, the allocator that owns the
+ * layers' buffers, the engine configuration, and the position of the current step (used to key
+ * stochastic rounding and dropout so that a step is reproducible whatever the thread count or retry).
+ * One context per network instance; not shared between threads.
+ */
+public final class LayerContext {
+  private final Int8Backend backend;
+  private final BufferAllocator allocator;
+  private final EngineConfig config;
+  private long step;
+  private int partition;
+  private int nextLayerId;
+
+  public LayerContext(Int8Backend backend, BufferAllocator allocator, EngineConfig config) {
+    if (backend == null || allocator == null || config == null) {
+      throw new IllegalArgumentException("backend, allocator and config must not be null");
+    }
+    this.backend = backend;
+    this.allocator = allocator;
+    this.config = config;
+  }
+
+  public Int8Backend backend() {
+    return backend;
+  }
+
+  public BufferAllocator allocator() {
+    return allocator;
+  }
+
+  public EngineConfig config() {
+    return config;
+  }
+
+  /** Sets the position of the step about to run (global step number, data partition). */
+  public void beginStep(long newStep, int newPartition) {
+    this.step = newStep;
+    this.partition = newPartition;
+  }
+
+  public long step() {
+    return step;
+  }
+
+  public int partition() {
+    return partition;
+  }
+
+  /** A stable id per layer, in construction order, for keying random streams. */
+  int newLayerId() {
+    return nextLayerId++;
+  }
+
+  /** The stochastic-rounding stream of (layer, tensor) at the current step and partition. */
+  long stream(int layerId, int tensor) {
+    return ((step * 65_537L + partition) * 4_099L + layerId) * 16L + tensor;
+  }
+}

@@ -1,0 +1,196 @@
+package io.sparkint8.nn;
+
+import io.sparkint8.kernels.Float32Buffer;
+import io.sparkint8.nn.spec.LayerSpec;
+import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.optim.Parameter;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A built network: the layers of a {@link NetworkSpec} for one input shape and a maximum batch, with its
+ * loss. It runs one training step ({@link #trainStep}) exactly as a Spark task will: forward, loss,
+ * backward, and a {@link StepResult} with the gradients, BN statistics and quantization statistics.
+ */
+public final class Network implements AutoCloseable {
+  private final NetworkSpec spec;
+  private final LayerContext ctx;
+  private final Sequential root;
+  private final SoftmaxCrossEntropy loss;
+  private final List<Parameter> params;
+  private final List<BatchNorm> batchNorms = new ArrayList<>();
+  private final int maxBatch;
+
+  private Network(NetworkSpec spec, Shape input, int maxBatch, LayerContext ctx) {
+    this.spec = spec;
+    this.ctx = ctx;
+    this.maxBatch = maxBatch;
+    this.root = buildSequence(spec.layers(), input);
+    Shape out = root.outputShape();
+    if (!out.isFlat() || out.c() != spec.numClasses()) {
+      root.close();
+      throw new IllegalArgumentException("network '" + spec + "' ends in " + out + ", expected ["
+          + spec.numClasses() + "] logits (end with fc)");
+    }
+    this.loss = new SoftmaxCrossEntropy(ctx.allocator(), spec.numClasses(), maxBatch);
+    this.params = List.copyOf(root.parameters());
+    for (Layer l : root.flatten()) {
+      if (l instanceof BatchNorm) {
+        batchNorms.add((BatchNorm) l);
+      }
+    }
+  }
+
+  /** Builds the layers of {@code spec} for inputs of shape {@code input} and up to maxBatch rows. */
+  public static Network build(NetworkSpec spec, Shape input, int maxBatch, LayerContext ctx) {
+    return new Network(spec, input, maxBatch, ctx);
+  }
+
+  private Sequential buildSequence(List<LayerSpec> specs, Shape input) {
+    List<Layer> layers = new ArrayList<>();
+    Shape s = input;
+    try {
+      for (LayerSpec ls : specs) {
+        Layer l = buildLayer(ls, s);
+        layers.add(l);
+        s = l.outputShape();
+      }
+      return new Sequential(ctx, input, maxBatch, layers);
+    } catch (RuntimeException e) {
+      layers.forEach(Layer::close);
+      throw e;
+    }
+  }
+
+  private Layer buildLayer(LayerSpec ls, Shape in) {
+    if (ls instanceof LayerSpec.Conv c) {
+      return new Conv2d(ctx, in, maxBatch, c.outChannels(), c.kernel(), c.stride(), c.pad(),
+          c.bias());
+    } else if (ls instanceof LayerSpec.Fc f) {
+      return new Linear(ctx, in, maxBatch, f.outFeatures(), true);
+    } else if (ls instanceof LayerSpec.Bn b) {
+      return new BatchNorm(ctx, in, maxBatch, b.variant() == LayerSpec.Bn.Variant.L1);
+    } else if (ls instanceof LayerSpec.Relu) {
+      return new Relu(ctx, in, maxBatch);
+    } else if (ls instanceof LayerSpec.MaxPool p) {
+      return new Pool2d(ctx, in, maxBatch, Pool2d.Kind.MAX, p.kernel(), p.stride(), p.pad());
+    } else if (ls instanceof LayerSpec.AvgPool p) {
+      return new Pool2d(ctx, in, maxBatch, Pool2d.Kind.AVG, p.kernel(), p.stride(), p.pad());
+    } else if (ls instanceof LayerSpec.GlobalAvgPool) {
+      return new Pool2d(ctx, in, maxBatch, Pool2d.Kind.GLOBAL_AVG, 0, 1, 0);
+    } else if (ls instanceof LayerSpec.Flatten) {
+      return new Flatten(ctx, in, maxBatch);
+    } else if (ls instanceof LayerSpec.Dropout d) {
+      return new Dropout(ctx, in, maxBatch, d.p());
+    } else if (ls instanceof LayerSpec.Residual r) {
+      Sequential body = buildSequence(r.body(), in);
+      Sequential projection = null;
+      if (!body.outputShape().equals(in)) {
+        // the shapes differ: a strided 1x1 conv + BN brings the shortcut to the body's shape
+        Shape out = body.outputShape();
+        int stride = Math.max(1, in.h() / out.h());
+        Conv2d conv = new Conv2d(ctx, in, maxBatch, out.c(), 1, stride, 0, false);
+        BatchNorm bn = new BatchNorm(ctx, conv.outputShape(), maxBatch, false);
+        projection = new Sequential(ctx, in, maxBatch, List.of(conv, bn));
+      }
+      return new Residual(ctx, in, maxBatch, body, projection);
+    }
+    throw new IllegalArgumentException("unsupported layer " + ls);
+  }
+
+  public NetworkSpec spec() {
+    return spec;
+  }
+
+  public LayerContext context() {
+    return ctx;
+  }
+
+  public int maxBatch() {
+    return maxBatch;
+  }
+
+  public Shape inputShape() {
+    return root.inputShape();
+  }
+
+  public int numClasses() {
+    return spec.numClasses();
+  }
+
+  /** Trainable parameters in a fixed order (the order of gradients in a StepResult). */
+  public List<Parameter> parameters() {
+    return params;
+  }
+
+  public List<BatchNorm> batchNorms() {
+    return List.copyOf(batchNorms);
+  }
+
+  /** Every layer in forward order, residual blocks expanded. */
+  public List<Layer> layers() {
+    return root.flatten();
+  }
+
+  /** Logits [batch x classes] (valid until the next call). */
+  public Float32Buffer forward(Float32Buffer x, int batch, boolean training) {
+    return root.forward(x, batch, training);
+  }
+
+  /**
+   * One training step on {@code batch} rows of x with labels[offset ..]: forward with batch statistics,
+   * loss, backward. Gradients are those of the SUM of the losses (divide by the global batch).
+   */
+  public StepResult trainStep(Float32Buffer x, int[] labels, int offset, int batch) {
+    Float32Buffer logits = root.forward(x, batch, true);
+    SoftmaxCrossEntropy.Result r = loss.apply(logits, labels, offset, batch);
+    root.backward(loss.gradient(), batch, false);
+    float[][] grads = new float[params.size()][];
+    for (int i = 0; i < grads.length; i++) {
+      grads[i] = params.get(i).grad().clone();
+    }
+    List<BnStats> bn = new ArrayList<>();
+    double rect = 0;
+    for (BatchNorm b : batchNorms) {
+      bn.add(b.batchStats());
+      rect += b.rectificationLoss();
+    }
+    return new StepResult(batch, r.lossSum(), r.correct(), rect, grads, bn, root.stats());
+  }
+
+  /** Copies of the current parameter values, in {@link #parameters()} order. */
+  public float[][] weights() {
+    float[][] w = new float[params.size()][];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = params.get(i).values().clone();
+    }
+    return w;
+  }
+
+  /** Sets every parameter from values in {@link #parameters()} order. */
+  public void setWeights(float[][] w) {
+    if (w.length != params.size()) {
+      throw new IllegalArgumentException(
+          "weights for " + w.length + " parameters, the network has " + params.size());
+    }
+    for (int i = 0; i < w.length; i++) {
+      float[] dst = params.get(i).values();
+      if (w[i].length != dst.length) {
+        throw new IllegalArgumentException("parameter " + params.get(i).name() + " has "
+            + dst.length + " values, got " + w[i].length);
+      }
+      System.arraycopy(w[i], 0, dst, 0, dst.length);
+    }
+  }
+
+  @Override
+  public void close() {
+    root.close();
+    loss.close();
+  }
+
+  @Override
+  public String toString() {
+    return "Network[" + spec + ", " + ctx.config().precision() + ", input " + inputShape() + "]";
+  }
+}

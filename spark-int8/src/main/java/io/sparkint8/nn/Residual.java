@@ -1,0 +1,110 @@
+package io.sparkint8.nn;
+
+import io.sparkint8.kernels.Float32Buffer;
+import io.sparkint8.optim.Parameter;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * y = body(x) + shortcut(x), with the shortcut the identity or a projection (1x1 strided conv + BN) when
+ * the body changes the shape. The residual stream stays fp32 (ALGORITHMS.md §7): the branches are added
+ * in fp32 and the next GEMM quantizes once. Backward: the error fans out unchanged to both branches and
+ * the two input errors are summed in fp32.
+ */
+public final class Residual extends Layer {
+  private final Sequential body;
+  private final Sequential projection;
+  private final Float32Buffer y;
+  private final Float32Buffer gx;
+
+  public Residual(LayerContext ctx, Shape in, int maxBatch, Sequential body,
+      Sequential projection) {
+    super(ctx, in, maxBatch);
+    Shape bodyOut = body.outputShape();
+    Shape shortcutOut = projection == null ? in : projection.outputShape();
+    if (!bodyOut.equals(shortcutOut)) {
+      throw new IllegalArgumentException("res(" + body.describe() + "): body gives " + bodyOut
+          + " but the shortcut gives " + shortcutOut);
+    }
+    this.body = body;
+    this.projection = projection;
+    this.y = newActivation(bodyOut);
+    this.gx = newActivation(in);
+  }
+
+  public Sequential body() {
+    return body;
+  }
+
+  public Sequential projection() {
+    return projection;
+  }
+
+  @Override
+  public Shape outputShape() {
+    return body.outputShape();
+  }
+
+  @Override
+  public String describe() {
+    return "res(" + body.describe() + ")";
+  }
+
+  @Override
+  public Float32Buffer forward(Float32Buffer x, int batch, boolean training) {
+    checkBatch(batch);
+    FloatBuffer a = body.forward(x, batch, training).bytes().asFloatBuffer();
+    FloatBuffer s = (projection == null ? x : projection.forward(x, batch, training)).bytes()
+        .asFloatBuffer();
+    FloatBuffer out = y.bytes().asFloatBuffer();
+    for (int i = 0; i < batch * outputShape().size(); i++) {
+      out.put(i, a.get(i) + s.get(i));
+    }
+    return y;
+  }
+
+  @Override
+  public Float32Buffer backward(Float32Buffer gradOut, int batch, boolean needInputGrad) {
+    Float32Buffer gb = body.backward(gradOut, batch, needInputGrad);
+    Float32Buffer gs = projection == null ? gradOut
+        : projection.backward(gradOut, batch, needInputGrad);
+    if (!needInputGrad) {
+      return null;
+    }
+    FloatBuffer a = gb.bytes().asFloatBuffer();
+    FloatBuffer s = gs.bytes().asFloatBuffer();
+    FloatBuffer out = gx.bytes().asFloatBuffer();
+    for (int i = 0; i < batch * in.size(); i++) {
+      out.put(i, a.get(i) + s.get(i));
+    }
+    return gx;
+  }
+
+  @Override
+  public List<Parameter> parameters() {
+    List<Parameter> p = new ArrayList<>(body.parameters());
+    if (projection != null) {
+      p.addAll(projection.parameters());
+    }
+    return p;
+  }
+
+  @Override
+  public List<LayerStats> stats() {
+    List<LayerStats> s = new ArrayList<>(body.stats());
+    if (projection != null) {
+      s.addAll(projection.stats());
+    }
+    return s;
+  }
+
+  @Override
+  public void close() {
+    body.close();
+    if (projection != null) {
+      projection.close();
+    }
+    super.close();
+  }
+}

@@ -1,0 +1,107 @@
+package io.sparkint8.nn;
+
+import io.sparkint8.kernels.Float32Buffer;
+import io.sparkint8.optim.Parameter;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Layers applied in order; the backward pass runs them in reverse. Owns (and closes) its layers. */
+public final class Sequential extends Layer {
+  private final List<Layer> layers;
+
+  public Sequential(LayerContext ctx, Shape in, int maxBatch, List<Layer> layers) {
+    super(ctx, in, maxBatch);
+    if (layers.isEmpty()) {
+      throw new IllegalArgumentException("a sequence needs at least one layer");
+    }
+    Shape s = in;
+    for (Layer l : layers) {
+      if (!l.inputShape().equals(s)) {
+        throw new IllegalArgumentException(
+            l.describe() + " expects " + l.inputShape() + " but receives " + s);
+      }
+      s = l.outputShape();
+    }
+    this.layers = List.copyOf(layers);
+  }
+
+  public List<Layer> layers() {
+    return layers;
+  }
+
+  @Override
+  public Shape outputShape() {
+    return layers.get(layers.size() - 1).outputShape();
+  }
+
+  @Override
+  public String describe() {
+    StringBuilder sb = new StringBuilder();
+    for (Layer l : layers) {
+      sb.append(sb.length() == 0 ? "" : "-").append(l.describe());
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public Float32Buffer forward(Float32Buffer x, int batch, boolean training) {
+    Float32Buffer h = x;
+    for (Layer l : layers) {
+      h = l.forward(h, batch, training);
+    }
+    return h;
+  }
+
+  @Override
+  public Float32Buffer backward(Float32Buffer gradOut, int batch, boolean needInputGrad) {
+    Float32Buffer g = gradOut;
+    for (int i = layers.size() - 1; i >= 0; i--) {
+      g = layers.get(i).backward(g, batch, i > 0 || needInputGrad);
+    }
+    return g;
+  }
+
+  @Override
+  public List<Parameter> parameters() {
+    List<Parameter> p = new ArrayList<>();
+    for (Layer l : layers) {
+      p.addAll(l.parameters());
+    }
+    return p;
+  }
+
+  @Override
+  public List<LayerStats> stats() {
+    List<LayerStats> s = new ArrayList<>();
+    for (Layer l : layers) {
+      s.addAll(l.stats());
+    }
+    return s;
+  }
+
+  /** Every layer, descending into residual blocks, in forward order. */
+  public List<Layer> flatten() {
+    List<Layer> all = new ArrayList<>();
+    for (Layer l : layers) {
+      if (l instanceof Sequential) {
+        all.addAll(((Sequential) l).flatten());
+      } else if (l instanceof Residual) {
+        all.addAll(((Residual) l).body().flatten());
+        if (((Residual) l).projection() != null) {
+          all.addAll(((Residual) l).projection().flatten());
+        }
+      } else {
+        all.add(l);
+      }
+    }
+    return all;
+  }
+
+  @Override
+  public void close() {
+    for (Layer l : layers) {
+      l.close();
+    }
+    super.close();
+  }
+}

@@ -1,0 +1,18 @@
+package io.sparkint8.nn;
+
+import java.util.List;
+
+/**
+ * What one training step over one batch produces, and what a Spark task returns to the driver: the
+ * gradients of the summed loss (one array per parameter, in the network's parameter order), the
+ * per-BatchNorm batch statistics, per-layer quantization statistics, the loss sum, the number of correct
+ * predictions and the rectification loss.
+ */
+public record StepResult(
+    int rows,
+    double lossSum,
+    int correct,
+    double rectificationLoss,
+    float[][] gradients,
+    List<BnStats> bnStats,
+    List<LayerStats> layerStats) {}

@@ -1,0 +1,50 @@
+package io.sparkint8.local;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.BufferAllocator;
+import io.sparkint8.nn.EngineConfig;
+import io.sparkint8.nn.LayerContext;
+import io.sparkint8.nn.Network;
+import io.sparkint8.nn.Precision;
+import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.optim.ConstantSchedule;
+import io.sparkint8.optim.OptimizerConfig;
+import io.sparkint8.optim.Warmup;
+import java.nio.file.Files;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The engine learns real data in fully quantized int8: cnn-small on a 10k-image Fashion-MNIST subset,
+ * one epoch, must reach 80 % test accuracy on the full 10k test set.
+ */
+class FashionMnistTrainingTest {
+
+  @Test
+  void cnnSmallInt8ReachesEightyPercentInOneEpochOnTenThousandImages() throws Exception {
+    boolean present = Files.isDirectory(IdxReader.FASHION_MNIST);
+    if (!present) {
+      System.out.println("SKIPPED: " + IdxReader.FASHION_MNIST
+          + " missing (apt-get install dataset-fashion-mnist)");
+    }
+    Assumptions.assumeTrue(present, "Fashion-MNIST not installed");
+    Dataset train = IdxReader.fashionMnist(IdxReader.FASHION_MNIST, true).head(10_000);
+    Dataset test = IdxReader.fashionMnist(IdxReader.FASHION_MNIST, false);
+    try (BufferAllocator alloc = new BufferAllocator("fashion-mnist-test")) {
+      LayerContext ctx = new LayerContext(Backends.get(), alloc,
+          EngineConfig.defaults(Precision.INT8));
+      try (Network net = Network.build(NetworkSpec.preset("cnn-small", 10), train.shape(), 128,
+              ctx);
+          LocalTrainer trainer = new LocalTrainer(net, new TrainerConfig(1, 32,
+              OptimizerConfig.defaults("sgd").withWeightDecay(5e-4),
+              new ConstantSchedule(0.05, Warmup.none()), 7L, 1))) {
+        List<EpochReport> r = trainer.fit(train, test, e -> System.out.println("epoch " + e));
+        double acc = r.get(0).testAccuracy();
+        assertTrue(acc >= 0.80, "test accuracy " + acc + " after one int8 epoch on 10k images");
+      }
+    }
+  }
+}
