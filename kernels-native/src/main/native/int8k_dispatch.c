@@ -361,8 +361,10 @@ int int8k_gemm_f32(const int8k_gemm_desc *d, float alpha, const float *a, const 
   if (st) return st;
   CHECK(a != NULL && b != NULL && c != NULL, "gemm_f32: null buffer");
   pthread_once(&blas_once, load_blas);
+  /* One thread whatever d->threads says: OpenBLAS picks kernels by problem size, so splitting the work
+   * (its threads or ours) changes the summation order, and results must not depend on the thread count. */
   if (blas_sgemm) {
-    if (blas_set_threads) blas_set_threads(d->threads);
+    if (blas_set_threads) blas_set_threads(1);
     blas_sgemm(101 /* row major */, d->trans_a ? 112 : 111, d->trans_b ? 112 : 111, (int)d->m, (int)d->n,
                (int)d->k, alpha, a, (int)d->lda, b, (int)d->ldb, beta, c, (int)d->ldc);
     return INT8K_OK;

@@ -109,7 +109,8 @@ int int8k_pack_b(int trans_b, int64_t k, int64_t n, const int8_t *b, int64_t ldb
 
 /* fp32 GEMM: C = alpha * op(A) * op(B) + beta * C (C not read when beta == 0). Not bit-identical to
  * the reference: it runs on the system OpenBLAS (libopenblas.so.0, loaded at run time) when present,
- * else on the library's own kernel. */
+ * else on the library's own kernel. Always single-threaded (d->threads is ignored): how a BLAS splits
+ * the work changes its summation order, and results must not depend on the thread count. */
 int int8k_gemm_f32(const int8k_gemm_desc *d, float alpha, const float *a, const float *b, float beta,
                    float *c);
 /* "openblas" or "int8k-native" */

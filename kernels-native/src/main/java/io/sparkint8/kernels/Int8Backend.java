@@ -38,7 +38,10 @@ public interface Int8Backend {
   /** Packs B (k x n, stored as given by transB and ldb; k <= 131008) for reuse; the caller owns it. */
   PackedB packB(BufferAllocator allocator, Trans transB, int k, int n, int ldb, Int8Buffer b);
 
-  /** C = alpha * op(A) * op(B) + beta * C in fp32 (C is not read when beta == 0). */
+  /**
+   * C = alpha * op(A) * op(B) + beta * C in fp32 (C is not read when beta == 0). Single-threaded
+   * whatever {@link #threads()} says, so that its result never depends on the thread count.
+   */
   void gemmF32(
       GemmDesc d, float alpha, Float32Buffer a, Float32Buffer b, float beta, Float32Buffer c);
 

@@ -4,12 +4,12 @@ import io.sparkint8.optim.LrSchedule;
 import io.sparkint8.optim.OptimizerConfig;
 
 /**
- * How the local trainer runs: epochs, batch size, optimizer and learning-rate schedule (in epochs), the
- * seed of the shuffling, and the intra-op thread count of the kernels. Immutable and validated.
+ * How the local trainer runs: epochs, batch size, optimizer and learning-rate schedule (in epochs) and
+ * the seed of the shuffling. (Kernel threads belong to the backend of the network's LayerContext.)
+ * Immutable and validated.
  */
 public record TrainerConfig(
-    int epochs, int batchSize, OptimizerConfig optimizer, LrSchedule schedule, long seed,
-    int threads) {
+    int epochs, int batchSize, OptimizerConfig optimizer, LrSchedule schedule, long seed) {
 
   public TrainerConfig {
     if (epochs < 1) {
@@ -20,9 +20,6 @@ public record TrainerConfig(
     }
     if (optimizer == null || schedule == null) {
       throw new IllegalArgumentException("optimizer and schedule must not be null");
-    }
-    if (threads < 1 || threads > 64) {
-      throw new IllegalArgumentException("threads=" + threads + ", expected 1..64");
     }
   }
 }

@@ -40,7 +40,7 @@ class FashionMnistTrainingTest {
               ctx);
           LocalTrainer trainer = new LocalTrainer(net, new TrainerConfig(1, 32,
               OptimizerConfig.defaults("sgd").withWeightDecay(5e-4),
-              new ConstantSchedule(0.05, Warmup.none()), 7L, 1))) {
+              new ConstantSchedule(0.05, Warmup.none()), 7L))) {
         List<EpochReport> r = trainer.fit(train, test, e -> System.out.println("epoch " + e));
         double acc = r.get(0).testAccuracy();
         assertTrue(acc >= 0.80, "test accuracy " + acc + " after one int8 epoch on 10k images");
