@@ -1,0 +1,151 @@
+package io.sparkint8.examples;
+
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.BufferAllocator;
+import io.sparkint8.kernels.Int8Backend;
+import io.sparkint8.local.Dataset;
+import io.sparkint8.local.EpochReport;
+import io.sparkint8.local.IdxReader;
+import io.sparkint8.local.LocalTrainer;
+import io.sparkint8.local.TrainerConfig;
+import io.sparkint8.nn.EngineConfig;
+import io.sparkint8.nn.LayerContext;
+import io.sparkint8.nn.Network;
+import io.sparkint8.nn.Precision;
+import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.optim.CosineSchedule;
+import io.sparkint8.optim.LinearScaling;
+import io.sparkint8.optim.OptimizerConfig;
+import io.sparkint8.optim.Warmup;
+import io.sparkint8.quant.Dclrs;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Accuracy benchmark: the same model, seed and schedule trained in fp32 and in several int8
+ * configurations on Fashion-MNIST (60k train / 10k test by default), printing one JSON line per epoch and
+ * a final line per run.
+ *
+ * <pre>
+ * examples/run bench-accuracy [--epochs 10] [--train 60000] [--batch 256] [--model cnn-small]
+ *     [--runs fp32,int8-dsgc,int8-mcs,int4-rect,int4-norect] [--data DIR] [--seed 1]
+ * </pre>
+ */
+public final class BenchAccuracy {
+  private BenchAccuracy() {}
+
+  /** One configuration to train. */
+  record Run(String name, Precision precision, String clipping, int bits, double rect,
+      boolean dclrs) {}
+
+  static final List<Run> RUNS = List.of(
+      new Run("fp32", Precision.FP32, "max", 8, 0, false),
+      new Run("int8-dsgc", Precision.INT8, "dsgc", 8, 1e-4, true),
+      new Run("int8-mcs", Precision.INT8, "mcs", 8, 1e-4, false),
+      new Run("int4-rect", Precision.INT8, "dsgc", 4, 1e-4, true),
+      new Run("int4-norect", Precision.INT8, "dsgc", 4, 0, true));
+
+  public static void main(String[] args) throws Exception {
+    int epochs = 10;
+    int trainRows = 60_000;
+    int batch = 256;
+    long seed = 1;
+    String model = "cnn-small";
+    Path data = IdxReader.FASHION_MNIST;
+    List<String> names = new ArrayList<>();
+    for (Run r : RUNS) {
+      names.add(r.name());
+    }
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--epochs":
+          epochs = Integer.parseInt(args[++i]);
+          break;
+        case "--train":
+          trainRows = Integer.parseInt(args[++i]);
+          break;
+        case "--batch":
+          batch = Integer.parseInt(args[++i]);
+          break;
+        case "--seed":
+          seed = Long.parseLong(args[++i]);
+          break;
+        case "--model":
+          model = args[++i];
+          break;
+        case "--data":
+          data = Path.of(args[++i]);
+          break;
+        case "--runs":
+          names = List.of(args[++i].split(","));
+          break;
+        default:
+          throw new IllegalArgumentException("unknown argument '" + args[i] + "'; expected --epochs,"
+              + " --train, --batch, --seed, --model, --data or --runs");
+      }
+    }
+    Dataset train = IdxReader.fashionMnist(data, true);
+    if (trainRows < train.size()) {
+      train = train.head(trainRows);
+    }
+    Dataset test = IdxReader.fashionMnist(data, false);
+    Int8Backend backend = Backends.get();
+    new JsonLine("machine").put("backend", backend.name()).put("isa", backend.isa())
+        .put("train_rows", train.size()).put("test_rows", test.size()).print();
+    for (String name : names) {
+      Run run = RUNS.stream().filter(r -> r.name().equals(name)).findFirst()
+          .orElseThrow(() -> new IllegalArgumentException("--runs: unknown run '" + name
+              + "', expected some of fp32, int8-dsgc, int8-mcs, int4-rect, int4-norect"));
+      train(run, model, train, test, epochs, batch, seed, backend);
+    }
+  }
+
+  private static void train(Run run, String model, Dataset train, Dataset test, int epochs,
+      int batch, long seed, Int8Backend backend) {
+    EngineConfig cfg = EngineConfig.defaults(run.precision()).withClipping(run.clipping())
+        .withGradientBits(run.bits()).withBnRectification(run.rect())
+        .withDclrs(run.dclrs() ? Dclrs.defaults() : Dclrs.off()).withSeed(seed);
+    double lr = LinearScaling.scale(0.1, batch);
+    TrainerConfig tc = new TrainerConfig(epochs, batch,
+        OptimizerConfig.defaults("sgd").withWeightDecay(5e-4).withNesterov(true),
+        new CosineSchedule(lr, 0, epochs, epochs >= 3 ? Warmup.linear(1, 0.1) : Warmup.none()),
+        seed);
+    long t0 = System.nanoTime();
+    try (BufferAllocator alloc = new BufferAllocator("bench-accuracy");
+        Network net = Network.build(NetworkSpec.parse(model, train.numClasses()), train.shape(),
+            batch, new LayerContext(backend, alloc, cfg));
+        LocalTrainer trainer = new LocalTrainer(net, tc)) {
+      List<EpochReport> reports = trainer.fit(train, test, e -> line(run, model, e).print());
+      EpochReport last = reports.get(reports.size() - 1);
+      new JsonLine("accuracy")
+          .put("final", true)
+          .put("model", model)
+          .put("precision", run.precision().label())
+          .put("clipping", run.clipping())
+          .put("dclrs", run.dclrs())
+          .put("gradient_bits", run.bits())
+          .put("bn_rectification", run.rect())
+          .put("epochs", epochs)
+          .put("train_rows", train.size())
+          .put("test_accuracy", last.testAccuracy())
+          .put("seconds", (System.nanoTime() - t0) * 1e-9)
+          .print();
+    }
+  }
+
+  private static JsonLine line(Run run, String model, EpochReport e) {
+    return new JsonLine("accuracy")
+        .put("final", false)
+        .put("model", model)
+        .put("run", run.name())
+        .put("epoch", e.epoch())
+        .put("train_loss", e.trainLoss())
+        .put("train_accuracy", e.trainAccuracy())
+        .put("test_accuracy", e.testAccuracy())
+        .put("seconds", e.seconds())
+        .put("samples_per_s", e.samplesPerSecond())
+        .put("mean_deviation", e.meanDeviation())
+        .put("mean_lr_factor", e.meanLrFactor());
+  }
+}
