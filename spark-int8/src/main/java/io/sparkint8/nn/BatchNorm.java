@@ -2,7 +2,6 @@ package io.sparkint8.nn;
 
 import io.sparkint8.kernels.Float32Buffer;
 import io.sparkint8.optim.Parameter;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
 
@@ -39,6 +38,20 @@ public final class BatchNorm extends Layer {
   private BnStats lastStats;
   private double lastGain = Double.NaN;
   private double lastRectLoss;
+  // heap scratch for the element-wise loops (reused across steps, grown on demand); hA mirrors xhat
+  // after a training forward so that backward need not read it back
+  private float[] xA;
+  private float[] hA;
+  private float[] yA;
+  private float[] gA;
+  private float[] outA;
+  private boolean hValid;
+  private final double[] sumG;
+  private final double[] sumGh;
+  private final double[] coefA;
+  private final double[] coefB;
+  private final double[] coefK;
+  private final float[] coefF;
 
   public BatchNorm(LayerContext ctx, Shape in, int maxBatch, boolean l1) {
     super(ctx, in, maxBatch);
@@ -56,6 +69,12 @@ public final class BatchNorm extends Layer {
     this.xhat = newActivation(in);
     this.y = newActivation(in);
     this.gx = newActivation(in);
+    this.sumG = new double[c];
+    this.sumGh = new double[c];
+    this.coefA = new double[c];
+    this.coefB = new double[c];
+    this.coefK = new double[c];
+    this.coefF = new float[c];
   }
 
   @Override
@@ -72,44 +91,53 @@ public final class BatchNorm extends Layer {
   public Float32Buffer forward(Float32Buffer x, int batch, boolean training) {
     checkBatch(batch);
     int rows = batch * in.h() * in.w();
-    FloatBuffer xv = x.bytes().asFloatBuffer();
+    int count = rows * c;
+    float[] xa = xA = HeapScratch.read(x, xA, count);
     if (training) {
-      computeBatchStats(xv, rows);
+      computeBatchStats(xa, rows);
     } else {
       System.arraycopy(runningMean, 0, mean, 0, c);
       System.arraycopy(runningScale, 0, scale, 0, c);
     }
-    FloatBuffer h = xhat.bytes().asFloatBuffer();
-    FloatBuffer out = y.bytes().asFloatBuffer();
+    float[] h = hA = HeapScratch.ensure(hA, count);
+    float[] out = yA = HeapScratch.ensure(yA, count);
     float[] g = gamma.values();
     float[] b = beta.values();
+    double[] mu = mean;
+    double[] sc = scale;
     for (int r = 0; r < rows; r++) {
       int base = r * c;
       for (int ch = 0; ch < c; ch++) {
-        float v = (float) ((xv.get(base + ch) - mean[ch]) / scale[ch]);
-        h.put(base + ch, v);
-        out.put(base + ch, g[ch] * v + b[ch]);
+        float v = (float) ((xa[base + ch] - mu[ch]) / sc[ch]);
+        h[base + ch] = v;
+        out[base + ch] = g[ch] * v + b[ch];
       }
     }
+    HeapScratch.write(h, xhat, count);
+    HeapScratch.write(out, y, count);
+    hValid = training;
     return y;
   }
 
-  private void computeBatchStats(FloatBuffer xv, int rows) {
+  private void computeBatchStats(float[] xa, int rows) {
     double eps = ctx.config().bnEps();
     double[] m2 = new double[c];
     double[] mad = new double[c];
-    Arrays.fill(mean, 0);
+    double[] mu = mean;
+    Arrays.fill(mu, 0);
     for (int r = 0; r < rows; r++) {
+      int base = r * c;
       for (int ch = 0; ch < c; ch++) {
-        mean[ch] += xv.get(r * c + ch);
+        mu[ch] += xa[base + ch];
       }
     }
     for (int ch = 0; ch < c; ch++) {
-      mean[ch] /= rows;
+      mu[ch] /= rows;
     }
     for (int r = 0; r < rows; r++) {
+      int base = r * c;
       for (int ch = 0; ch < c; ch++) {
-        double dv = xv.get(r * c + ch) - mean[ch];
+        double dv = xa[base + ch] - mu[ch];
         m2[ch] += dv * dv;
         mad[ch] += Math.abs(dv);
       }
@@ -118,7 +146,7 @@ public final class BatchNorm extends Layer {
       mad[ch] /= rows;
       scale[ch] = l1 ? SQRT_HALF_PI * mad[ch] + eps : Math.sqrt(m2[ch] / rows + eps);
     }
-    lastStats = new BnStats(rows, mean, m2, mad);
+    lastStats = new BnStats(rows, mu, m2, mad);
   }
 
   /** This step's batch statistics (after a training forward). */
@@ -168,25 +196,30 @@ public final class BatchNorm extends Layer {
   public Float32Buffer backward(Float32Buffer gradOut, int batch, boolean needInputGrad) {
     checkBatch(batch);
     int rows = batch * in.h() * in.w();
-    FloatBuffer gy = gradOut.bytes().asFloatBuffer();
-    FloatBuffer h = xhat.bytes().asFloatBuffer();
+    int count = rows * c;
+    float[] gy = gA = HeapScratch.read(gradOut, gA, count);
+    float[] h = hValid && hA != null && hA.length >= count ? hA : (hA = HeapScratch.read(xhat, hA,
+        count));
     float[] g = gamma.values();
     float[] dg = gamma.grad();
     float[] db = beta.grad();
-    double[] sumG = new double[c];
-    double[] sumGh = new double[c];
+    double[] sG = sumG;
+    double[] sGh = sumGh;
+    Arrays.fill(sG, 0);
+    Arrays.fill(sGh, 0);
     for (int r = 0; r < rows; r++) {
+      int base = r * c;
       for (int ch = 0; ch < c; ch++) {
-        double gv = gy.get(r * c + ch);
-        sumG[ch] += gv;
-        sumGh[ch] += gv * h.get(r * c + ch);
+        double gv = gy[base + ch];
+        sG[ch] += gv;
+        sGh[ch] += gv * h[base + ch];
       }
     }
     double lambda = ctx.config().bnRectification();
     lastRectLoss = 0;
     for (int ch = 0; ch < c; ch++) {
-      db[ch] = (float) sumG[ch];
-      double dgamma = sumGh[ch];
+      db[ch] = (float) sG[ch];
+      double dgamma = sGh[ch];
       double excess = Math.abs(g[ch]) / scale[ch] - 1;
       if (lambda > 0 && excess > 0) {
         lastRectLoss += lambda * excess * excess;
@@ -197,14 +230,23 @@ public final class BatchNorm extends Layer {
     if (!needInputGrad) {
       return null;
     }
-    FloatBuffer out = gx.bytes().asFloatBuffer();
+    float[] out = outA = HeapScratch.ensure(outA, count);
+    double[] a = coefA;
+    double[] bq = coefB;
     if (!l1) {
       // G_X = (gamma / sigma) (G_y - mean(G_y) - xhat * mean(G_y * xhat))
+      double[] k = coefK;
+      for (int ch = 0; ch < c; ch++) {
+        a[ch] = sG[ch] / rows;
+        bq[ch] = sGh[ch] / rows;
+        k[ch] = g[ch] / scale[ch];
+      }
       for (int r = 0; r < rows; r++) {
+        int base = r * c;
         for (int ch = 0; ch < c; ch++) {
-          int i = r * c + ch;
-          double v = gy.get(i) - sumG[ch] / rows - h.get(i) * (sumGh[ch] / rows);
-          out.put(i, (float) (g[ch] / scale[ch] * v));
+          int i = base + ch;
+          double v = gy[i] - a[ch] - h[i] * bq[ch];
+          out[i] = (float) (k[ch] * v);
         }
       }
     } else {
@@ -212,25 +254,37 @@ public final class BatchNorm extends Layer {
       // G_X = (G_xhat - mean G_xhat)/s - c/(N s^2) * (sign d - mean sign d) * sum(G_xhat * d)
       double[] meanSign = new double[c];
       for (int r = 0; r < rows; r++) {
+        int base = r * c;
         for (int ch = 0; ch < c; ch++) {
-          meanSign[ch] += Math.signum(h.get(r * c + ch));
+          meanSign[ch] += Math.signum(h[base + ch]);
         }
       }
       for (int ch = 0; ch < c; ch++) {
         meanSign[ch] /= rows;
       }
+      double[] sumGd = new double[c];
+      double[] t2 = new double[c];
+      for (int ch = 0; ch < c; ch++) {
+        double s = scale[ch];
+        sumGd[ch] = g[ch] * sGh[ch] * s; // sum(G_xhat * d) = gamma * sum(G_y * xhat) * s
+        a[ch] = g[ch] * sG[ch] / rows;
+        t2[ch] = SQRT_HALF_PI / (rows * s * s);
+      }
+      float[] gf = coefF;
+      System.arraycopy(g, 0, gf, 0, c);
       for (int r = 0; r < rows; r++) {
+        int base = r * c;
         for (int ch = 0; ch < c; ch++) {
-          int i = r * c + ch;
+          int i = base + ch;
           double s = scale[ch];
-          double sumGd = g[ch] * sumGh[ch] * s; // sum(G_xhat * d) = gamma * sum(G_y * xhat) * s
-          double v = (g[ch] * gy.get(i) - g[ch] * sumG[ch] / rows) / s
-              - SQRT_HALF_PI / (rows * s * s) * (Math.signum(h.get(i)) - meanSign[ch]) * sumGd;
-          out.put(i, (float) v);
+          double v = (gf[ch] * gy[i] - a[ch]) / s
+              - t2[ch] * (Math.signum(h[i]) - meanSign[ch]) * sumGd[ch];
+          out[i] = (float) v;
         }
       }
     }
-    lastGain = GemmCore.norm(gx, (long) rows * c) / GemmCore.norm(gradOut, (long) rows * c);
+    HeapScratch.write(out, gx, count);
+    lastGain = HeapScratch.norm(out, count) / HeapScratch.norm(gy, count);
     return gx;
   }
 

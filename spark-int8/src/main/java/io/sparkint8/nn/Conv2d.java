@@ -108,6 +108,11 @@ public final class Conv2d extends Layer {
     return gradIn;
   }
 
+  /** The GEMMs of this layer, for model state. */
+  GemmCore core() {
+    return core;
+  }
+
   @Override
   public List<Parameter> parameters() {
     List<Parameter> p = new ArrayList<>();

@@ -61,6 +61,11 @@ final class GemmCore implements AutoCloseable {
   private Int8Buffer wFoldedQ;
   private ClipStats lastClip;
   private double lastGain = Double.NaN;
+  // heap scratch for the fp32 element-wise loops (reused across steps, grown on demand)
+  private float[] gyA;
+  private float[] gyTA;
+  private float[] yA;
+  private float[] wA;
 
   GemmCore(Layer owner, LayerContext ctx, int layerId, String name, int k, int n, int maxRows,
       boolean withBias) {
@@ -121,6 +126,16 @@ final class GemmCore implements AutoCloseable {
     return lastClip;
   }
 
+  /** The layer's name ("conv3", "fc7"), the prefix of its parameters' names. */
+  String name() {
+    return name;
+  }
+
+  /** The error-clipping strategy, for model state (its settings and carried state). */
+  ClippingStrategy clipping() {
+    return clipping;
+  }
+
   double lastGain() {
     return lastGain;
   }
@@ -146,14 +161,16 @@ final class GemmCore implements AutoCloseable {
   Float32Buffer forwardF32(Float32Buffer x, int rows) {
     be().gemmF32(GemmDesc.of(Trans.N, Trans.T, rows, n, k), 1f, x, w, 0f, y);
     if (bias != null) {
-      FloatBuffer yv = y.bytes().asFloatBuffer();
+      int count = rows * n;
+      float[] ya = yA = HeapScratch.read(y, yA, count);
       float[] bv = bias.values();
       for (int r = 0; r < rows; r++) {
         int base = r * n;
         for (int j = 0; j < n; j++) {
-          yv.put(base + j, yv.get(base + j) + bv[j]);
+          ya[base + j] += bv[j];
         }
       }
+      HeapScratch.write(ya, y, count);
     }
     return y;
   }
@@ -174,22 +191,27 @@ final class GemmCore implements AutoCloseable {
    */
   Float32Buffer backward(Float32Buffer gy, int rows, Float32Buffer xf, Int8Buffer xq, float sx,
       boolean needInputGrad) {
+    boolean int8Backward = ctx.config().precision().int8Backward();
+    float[] g = null;
+    if (bias != null || int8Backward) {
+      g = gyA = HeapScratch.read(gy, gyA, rows * n);
+    }
     if (bias != null) {
       float[] gb = bias.grad();
       java.util.Arrays.fill(gb, 0f);
-      FloatBuffer g = gy.bytes().asFloatBuffer();
       for (int r = 0; r < rows; r++) {
+        int base = r * n;
         for (int j = 0; j < n; j++) {
-          gb[j] += g.get(r * n + j);
+          gb[j] += g[base + j];
         }
       }
     }
-    Float32Buffer result = ctx.config().precision().int8Backward()
+    Float32Buffer result = int8Backward
         ? backwardInt8(gy, rows, xq, sx, needInputGrad)
         : backwardF32(gy, rows, xf, needInputGrad);
     gw.bytes().asFloatBuffer().get(0, weight.grad(), 0, n * k);
-    lastGain = needInputGrad ? norm(result, (long) rows * k) / norm(gy, (long) rows * n)
-        : Double.NaN;
+    lastGain = needInputGrad ? norm(result, (long) rows * k)
+        / (g != null ? HeapScratch.norm(g, rows * n) : norm(gy, (long) rows * n)) : Double.NaN;
     return result;
   }
 
@@ -209,7 +231,10 @@ final class GemmCore implements AutoCloseable {
     EngineConfig cfg = ctx.config();
     lastClip = clipping.update(be(), ctx.allocator(), gy, rows, n);
     boolean perChannel = lastClip.granularity() == QuantGranularity.PER_COLUMN;
-    transpose(gy, rows, n, gyT);
+    // gy was copied to gyA by backward(); transpose on the heap and copy out once
+    float[] t = gyTA = HeapScratch.ensure(gyTA, rows * n);
+    transpose(gyA, rows, n, t);
+    HeapScratch.write(t, gyT, rows * n);
     float[] clips = lastClip.clips();
     clipBuf.copyFrom(clips);
     QuantDesc gd = new QuantDesc(n, rows, cfg.gradientBits(),
@@ -225,14 +250,15 @@ final class GemmCore implements AutoCloseable {
       return null;
     }
     // grad_input: fold the channel scales into W (W'[c] = s_c W[c]) and quantize it per tensor
-    FloatBuffer src = w.bytes().asFloatBuffer();
-    FloatBuffer dst = wFolded.bytes().asFloatBuffer();
+    float[] wa = wA = HeapScratch.read(w, wA, n * k);
     for (int c = 0; c < n; c++) {
       float s = perChannel ? gScales.get(c) : gTensor;
+      int base = c * k;
       for (int j = 0; j < k; j++) {
-        dst.put(c * k + j, src.get(c * k + j) * s);
+        wa[base + j] *= s;
       }
     }
+    HeapScratch.write(wa, wFolded, n * k);
     be().quantize(QuantDesc.perTensor(n, k), wFolded, null, wFoldedQ, one);
     be().gemmS8S8F32(new GemmDesc(Trans.T, Trans.N, rows, k, n, rows, k, k), gq, wFoldedQ,
         Epilogue.scale(one.get(0)), gx);
@@ -240,23 +266,33 @@ final class GemmCore implements AutoCloseable {
   }
 
   static void transpose(Float32Buffer src, int rows, int cols, Float32Buffer dst) {
-    FloatBuffer s = src.bytes().asFloatBuffer();
-    FloatBuffer d = dst.bytes().asFloatBuffer();
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        d.put(c * rows + r, s.get(r * cols + c));
+    int count = rows * cols;
+    float[] s = HeapScratch.read(src, null, count);
+    float[] d = new float[count];
+    transpose(s, rows, cols, d);
+    HeapScratch.write(d, dst, count);
+  }
+
+  /** d[cols x rows] = s[rows x cols]^T, in cache-sized tiles. */
+  private static void transpose(float[] s, int rows, int cols, float[] d) {
+    final int tile = 32;
+    for (int r0 = 0; r0 < rows; r0 += tile) {
+      int r1 = Math.min(rows, r0 + tile);
+      for (int c0 = 0; c0 < cols; c0 += tile) {
+        int c1 = Math.min(cols, c0 + tile);
+        for (int c = c0; c < c1; c++) {
+          int out = c * rows;
+          for (int r = r0; r < r1; r++) {
+            d[out + r] = s[r * cols + c];
+          }
+        }
       }
     }
   }
 
+  /** Euclidean norm of elements [0, count) (a statistic: partial sums in a fixed order). */
   static double norm(Float32Buffer buf, long count) {
-    FloatBuffer v = buf.bytes().asFloatBuffer();
-    double s = 0;
-    for (int i = 0; i < count; i++) {
-      double x = v.get(i);
-      s += x * x;
-    }
-    return Math.sqrt(s);
+    return HeapScratch.norm(buf, count);
   }
 
   @Override

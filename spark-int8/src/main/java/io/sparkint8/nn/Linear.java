@@ -55,6 +55,11 @@ public final class Linear extends Layer {
     return core.backward(gradOut, batch, lastX, xq, xq == null ? 0f : sx.get(0), needInputGrad);
   }
 
+  /** The GEMMs of this layer, for model state. */
+  GemmCore core() {
+    return core;
+  }
+
   @Override
   public List<Parameter> parameters() {
     List<Parameter> p = new ArrayList<>();

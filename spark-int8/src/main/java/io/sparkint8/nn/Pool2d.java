@@ -1,7 +1,6 @@
 package io.sparkint8.nn;
 
 import io.sparkint8.kernels.Float32Buffer;
-import java.nio.FloatBuffer;
 
 /**
  * Max or average pooling over NHWC activations (kernel, stride, zero padding that never wins a max and
@@ -24,6 +23,10 @@ public final class Pool2d extends Layer {
   private final Float32Buffer y;
   private final Float32Buffer gx;
   private final int[] argmax;
+  private float[] xA;
+  private float[] yA;
+  private float[] gA;
+  private float[] giA;
 
   public Pool2d(LayerContext ctx, Shape in, int maxBatch, Kind kind, int kernel, int stride,
       int pad) {
@@ -66,48 +69,69 @@ public final class Pool2d extends Layer {
   @Override
   public Float32Buffer forward(Float32Buffer x, int batch, boolean training) {
     checkBatch(batch);
-    FloatBuffer xv = x.bytes().asFloatBuffer();
-    FloatBuffer yv = y.bytes().asFloatBuffer();
     int c = in.c();
+    int ih = in.h();
+    int iw = in.w();
+    int oh = out.h();
+    int ow = out.w();
+    float[] xv = xA = HeapScratch.read(x, xA, batch * in.size());
+    float[] yv = yA = HeapScratch.ensure(yA, batch * out.size());
+    boolean max = kind == Kind.MAX;
     for (int b = 0; b < batch; b++) {
-      for (int oy = 0; oy < out.h(); oy++) {
-        for (int ox = 0; ox < out.w(); ox++) {
-          int o = ((b * out.h() + oy) * out.w() + ox) * c;
-          for (int ch = 0; ch < c; ch++) {
-            float best = Float.NEGATIVE_INFINITY;
-            int where = -1;
-            float sum = 0f;
-            int cells = 0;
-            for (int i = 0; i < kh; i++) {
-              int yy = oy * stride - pad + i;
-              if (yy < 0 || yy >= in.h()) {
+      for (int oy = 0; oy < oh; oy++) {
+        for (int ox = 0; ox < ow; ox++) {
+          int o = ((b * oh + oy) * ow + ox) * c;
+          // the window's cells in the same order as per channel; the first cell seeds the max
+          boolean first = true;
+          int cells = 0;
+          for (int i = 0; i < kh; i++) {
+            int yy = oy * stride - pad + i;
+            if (yy < 0 || yy >= ih) {
+              continue;
+            }
+            for (int j = 0; j < kw; j++) {
+              int xx = ox * stride - pad + j;
+              if (xx < 0 || xx >= iw) {
                 continue;
               }
-              for (int j = 0; j < kw; j++) {
-                int xx = ox * stride - pad + j;
-                if (xx < 0 || xx >= in.w()) {
-                  continue;
+              int at = ((b * ih + yy) * iw + xx) * c;
+              if (max) {
+                if (first) {
+                  for (int ch = 0; ch < c; ch++) {
+                    yv[o + ch] = xv[at + ch];
+                    argmax[o + ch] = at + ch;
+                  }
+                } else {
+                  for (int ch = 0; ch < c; ch++) {
+                    float v = xv[at + ch];
+                    if (v > yv[o + ch]) {
+                      yv[o + ch] = v;
+                      argmax[o + ch] = at + ch;
+                    }
+                  }
                 }
-                int at = ((b * in.h() + yy) * in.w() + xx) * c + ch;
-                float v = xv.get(at);
-                if (v > best || where < 0) {
-                  best = v;
-                  where = at;
+              } else if (first) {
+                for (int ch = 0; ch < c; ch++) {
+                  yv[o + ch] = 0f + xv[at + ch];
                 }
-                sum += v;
-                cells++;
+              } else {
+                for (int ch = 0; ch < c; ch++) {
+                  yv[o + ch] += xv[at + ch];
+                }
               }
+              first = false;
+              cells++;
             }
-            if (kind == Kind.MAX) {
-              yv.put(o + ch, best);
-              argmax[o + ch] = where;
-            } else {
-              yv.put(o + ch, sum / cells);
+          }
+          if (!max) {
+            for (int ch = 0; ch < c; ch++) {
+              yv[o + ch] = yv[o + ch] / cells;
             }
           }
         }
       }
     }
+    HeapScratch.write(yv, y, batch * out.size());
     return y;
   }
 
@@ -116,17 +140,18 @@ public final class Pool2d extends Layer {
     if (!needInputGrad) {
       return null;
     }
-    FloatBuffer g = gradOut.bytes().asFloatBuffer();
-    FloatBuffer gi = gx.bytes().asFloatBuffer();
     int c = in.c();
-    for (int i = 0; i < batch * in.size(); i++) {
-      gi.put(i, 0f);
-    }
+    int ins = batch * in.size();
     int outs = batch * out.size();
+    float[] g = gA = HeapScratch.read(gradOut, gA, outs);
+    float[] gi = giA = HeapScratch.ensure(giA, ins);
+    java.util.Arrays.fill(gi, 0, ins, 0f);
     if (kind == Kind.MAX) {
+      int[] am = argmax;
       for (int o = 0; o < outs; o++) {
-        gi.put(argmax[o], gi.get(argmax[o]) + g.get(o));
+        gi[am[o]] += g[o];
       }
+      HeapScratch.write(gi, gx, ins);
       return gx;
     }
     for (int b = 0; b < batch; b++) {
@@ -142,13 +167,14 @@ public final class Pool2d extends Layer {
             for (int xx = x0; xx < x1; xx++) {
               int at = ((b * in.h() + yy) * in.w() + xx) * c;
               for (int ch = 0; ch < c; ch++) {
-                gi.put(at + ch, gi.get(at + ch) + g.get(o + ch) * share);
+                gi[at + ch] += g[o + ch] * share;
               }
             }
           }
         }
       }
     }
+    HeapScratch.write(gi, gx, ins);
     return gx;
   }
 }

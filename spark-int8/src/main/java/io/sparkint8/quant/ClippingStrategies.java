@@ -92,6 +92,45 @@ public final class ClippingStrategies {
     }
   }
 
+  /**
+   * Checks that a snapshot belongs to strategy {@code who} and holds {@code minValues} values or
+   * more (exactly that many unless {@code variable}).
+   */
+  static void checkState(ClippingState state, String who, int minValues, boolean variable) {
+    if (state == null) {
+      throw new IllegalArgumentException(who + ": state must not be null");
+    }
+    if (!state.strategy().equals(who)) {
+      throw new IllegalArgumentException(
+          who + ": cannot import the state of a '" + state.strategy() + "' strategy");
+    }
+    if (state.size() < minValues || (!variable && state.size() != minValues)) {
+      throw new IllegalArgumentException(
+          who
+              + " state: "
+              + state.size()
+              + " values, expected "
+              + (variable ? "at least " : "")
+              + minValues);
+    }
+  }
+
+  /** Checks that a setting recorded in a snapshot equals this strategy's (bit for bit). */
+  static void checkSetting(String who, String setting, double recorded, double own) {
+    if (Double.compare(recorded, own) != 0) {
+      throw new IllegalArgumentException(
+          who
+              + " state: "
+              + setting
+              + "="
+              + recorded
+              + " in the snapshot, but this strategy has "
+              + setting
+              + "="
+              + own);
+    }
+  }
+
   private static void requireFinite(String who, float max, int channel) {
     if (!Float.isFinite(max)) {
       throw new IllegalArgumentException(

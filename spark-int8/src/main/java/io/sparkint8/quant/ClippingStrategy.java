@@ -40,4 +40,20 @@ public interface ClippingStrategy {
 
   /** Forgets all state, as if new. */
   void reset();
+
+  /**
+   * A snapshot of everything the next updates depend on: the step counter, the settings and the
+   * carried state (layouts on each implementation). {@link #lastStats()} is not part of it: it
+   * only reports the latest update, and the next update replaces it.
+   */
+  ClippingState exportState();
+
+  /**
+   * Replaces this strategy's state with {@code state}, so that it continues exactly where the
+   * exporting strategy stopped; {@link #lastStats()} is null until the next update. The snapshot
+   * must come from a strategy of the same name and settings, and is validated whole before
+   * anything changes: a wrong one throws {@link IllegalArgumentException} naming the mismatch and
+   * leaves this strategy as it was.
+   */
+  void importState(ClippingState state);
 }

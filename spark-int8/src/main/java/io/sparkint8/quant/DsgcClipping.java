@@ -170,4 +170,53 @@ public final class DsgcClipping implements ClippingStrategy {
     deviation = Double.NaN;
     last = null;
   }
+
+  /**
+   * Values: {@code [bits, clipUpdateInterval, deviationEveryStep (1 or 0), lastSearchStep, ratio,
+   * deviation]}. The deviation is carried because between searches without {@code
+   * deviationEveryStep} it is the one reported, and DCLRS scales the layer's learning rate by it.
+   */
+  @Override
+  public ClippingState exportState() {
+    return new ClippingState(
+        name(),
+        steps,
+        new double[] {
+          bits, clipUpdateInterval, deviationEveryStep ? 1 : 0, lastSearchStep, ratio, deviation
+        });
+  }
+
+  @Override
+  public void importState(ClippingState state) {
+    ClippingStrategies.checkState(state, name(), 6, false);
+    ClippingStrategies.checkSetting(name(), "bits", state.value(0), bits);
+    ClippingStrategies.checkSetting(
+        name(), "clipUpdateInterval", state.value(1), clipUpdateInterval);
+    ClippingStrategies.checkSetting(
+        name(), "deviationEveryStep", state.value(2), deviationEveryStep ? 1 : 0);
+    double search = state.value(3);
+    // -1 (no search yet) or the step of a past update; a double holds such integers exactly
+    if (search != Math.rint(search) || search < -1 || search >= state.steps()) {
+      throw new IllegalArgumentException(
+          "dsgc state: lastSearchStep="
+              + search
+              + ", expected -1 or an integer below steps="
+              + state.steps());
+    }
+    double r = state.value(4);
+    if (Arrays.stream(RATIOS).noneMatch(c -> c == r)) {
+      throw new IllegalArgumentException(
+          "dsgc state: ratio=" + r + ", expected one of " + Arrays.toString(RATIOS));
+    }
+    double d = state.value(5);
+    if (!Double.isNaN(d) && !(d >= 0 && d <= 2)) {
+      throw new IllegalArgumentException(
+          "dsgc state: deviation=" + d + ", expected NaN or 0..2 (1 - cos)");
+    }
+    steps = state.steps();
+    lastSearchStep = (long) search;
+    ratio = r;
+    deviation = d;
+    last = null;
+  }
 }

@@ -57,4 +57,17 @@ public final class MaxClipping implements ClippingStrategy {
     steps = 0;
     last = null;
   }
+
+  /** Only the step counter: max clipping has no settings and no carried state (no values). */
+  @Override
+  public ClippingState exportState() {
+    return new ClippingState(name(), steps, new double[0]);
+  }
+
+  @Override
+  public void importState(ClippingState state) {
+    ClippingStrategies.checkState(state, name(), 0, false);
+    steps = state.steps();
+    last = null;
+  }
 }

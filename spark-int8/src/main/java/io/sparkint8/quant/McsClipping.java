@@ -148,4 +148,51 @@ public final class McsClipping implements ClippingStrategy {
     previous = null;
     last = null;
   }
+
+  /**
+   * Values: {@code [lambda, k, A, s_0 .. s_{C-1}]}, the settings and then the previous clip of
+   * each of the C channels, absent (three values only) before the first update.
+   */
+  @Override
+  public ClippingState exportState() {
+    int channels = previous == null ? 0 : previous.length;
+    double[] v = new double[3 + channels];
+    v[0] = lambda;
+    v[1] = k;
+    v[2] = a;
+    for (int c = 0; c < channels; c++) {
+      v[3 + c] = previous[c]; // float to double and back is exact
+    }
+    return new ClippingState(name(), steps, v);
+  }
+
+  @Override
+  public void importState(ClippingState state) {
+    ClippingStrategies.checkState(state, name(), 3, true);
+    ClippingStrategies.checkSetting(name(), "lambda", state.value(0), lambda);
+    ClippingStrategies.checkSetting(name(), "k", state.value(1), k);
+    ClippingStrategies.checkSetting(name(), "A", state.value(2), a);
+    int channels = state.size() - 3;
+    // every update sets the previous clips, so they exist exactly when an update has happened
+    if ((channels == 0) != (state.steps() == 0)) {
+      throw new IllegalArgumentException(
+          "mcs state: "
+              + channels
+              + " channel clips after "
+              + state.steps()
+              + " steps, expected none before the first update and some after");
+    }
+    float[] prev = channels == 0 ? null : new float[channels];
+    for (int c = 0; c < channels; c++) {
+      double v = state.value(3 + c);
+      if (!(v >= 0) || Double.isInfinite(v) || (float) v != v) {
+        throw new IllegalArgumentException(
+            "mcs state: clip " + v + " of channel " + c + ", expected a finite float >= 0");
+      }
+      prev[c] = (float) v;
+    }
+    steps = state.steps();
+    previous = prev;
+    last = null;
+  }
 }

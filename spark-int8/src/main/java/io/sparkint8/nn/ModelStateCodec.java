@@ -1,0 +1,328 @@
+package io.sparkint8.nn;
+
+import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.quant.ClippingState;
+import io.sparkint8.quant.Dclrs;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.zip.CRC32;
+
+/** The binary layout of {@link ModelState} (documented there), version 1. */
+final class ModelStateCodec {
+  private static final byte[] MAGIC = ModelState.MAGIC.getBytes(StandardCharsets.US_ASCII);
+  private static final int HEADER_BYTES = 4 + 4 + 8;
+  // a payload is read into one array, so it cannot exceed what an array holds
+  private static final long MAX_PAYLOAD = Integer.MAX_VALUE - 16;
+
+  private ModelStateCodec() {}
+
+  static void write(ModelState s, OutputStream out) throws IOException {
+    Out p = new Out();
+    p.str(s.specText());
+    p.i32(s.numClasses());
+    p.i32(s.inputShape().c());
+    p.i32(s.inputShape().h());
+    p.i32(s.inputShape().w());
+    EngineConfig c = s.config();
+    p.str(c.precision().label());
+    p.i32(c.gradientBits());
+    p.str(c.clipping());
+    p.i32(c.clipUpdateInterval());
+    p.bool(c.dclrs().enabled());
+    p.f64(c.dclrs().alpha());
+    p.f64(c.dclrs().beta());
+    p.bool(c.weightPerChannel());
+    p.f64(c.bnRectification());
+    p.f64(c.bnMomentum());
+    p.f64(c.bnEps());
+    p.i64(c.seed());
+    p.i32(s.paramsView().size());
+    for (Map.Entry<String, float[]> e : s.paramsView().entrySet()) {
+      p.str(e.getKey());
+      p.f32s(e.getValue());
+    }
+    p.i32(s.bnsView().size());
+    for (Map.Entry<String, double[][]> e : s.bnsView().entrySet()) {
+      p.str(e.getKey());
+      p.f64s(e.getValue()[0]);
+      p.f64s(e.getValue()[1]);
+    }
+    p.i32(s.clippingView().size());
+    for (Map.Entry<String, ClippingState> e : s.clippingView().entrySet()) {
+      p.str(e.getKey());
+      p.str(e.getValue().strategy());
+      p.i64(e.getValue().steps());
+      p.f64s(e.getValue().values());
+    }
+    byte[] payload = p.bytes();
+    ByteBuffer header = le(HEADER_BYTES).put(MAGIC).putInt(ModelState.FORMAT_VERSION)
+        .putLong(payload.length);
+    CRC32 crc = new CRC32();
+    crc.update(header.array());
+    crc.update(payload);
+    out.write(header.array());
+    out.write(payload);
+    out.write(le(4).putInt((int) crc.getValue()).array());
+    out.flush();
+  }
+
+  static ModelState read(InputStream in) throws IOException {
+    byte[] header = readFully(in, HEADER_BYTES, "the header");
+    ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+    byte[] magic = new byte[4];
+    h.get(magic);
+    if (!java.util.Arrays.equals(magic, MAGIC)) {
+      throw new IOException("not a spark-int8 model state: magic " + hex(magic) + ", expected "
+          + hex(MAGIC) + " (\"" + ModelState.MAGIC + "\")");
+    }
+    int version = h.getInt();
+    if (version != ModelState.FORMAT_VERSION) {
+      throw new IOException("model state format version " + Integer.toUnsignedString(version)
+          + " is not supported; this reader knows version " + ModelState.FORMAT_VERSION);
+    }
+    long length = h.getLong();
+    if (length < 0 || length > MAX_PAYLOAD) {
+      throw new IOException("corrupt model state: payload length " + length + ", expected 0.."
+          + MAX_PAYLOAD);
+    }
+    // readNBytes grows its buffer as data arrives, so a corrupt length cannot allocate ahead
+    byte[] payload = readFully(in, (int) length, "the payload");
+    byte[] trailer = readFully(in, 4, "the CRC");
+    CRC32 crc = new CRC32();
+    crc.update(header);
+    crc.update(payload);
+    int stored = ByteBuffer.wrap(trailer).order(ByteOrder.LITTLE_ENDIAN).getInt();
+    if (stored != (int) crc.getValue()) {
+      throw new IOException("corrupt model state: CRC32 mismatch, stored "
+          + String.format("%08x", stored) + ", computed " + String.format("%08x", crc.getValue()));
+    }
+    try {
+      return parse(new In(payload));
+    } catch (IllegalArgumentException e) {
+      // the CRC matched, so the writer put values in that the engine rejects
+      throw new IOException("invalid model state: " + e.getMessage(), e);
+    }
+  }
+
+  private static ModelState parse(In p) throws IOException {
+    String specText = p.str("spec");
+    int classes = p.i32("numClasses");
+    NetworkSpec spec = NetworkSpec.parse(specText, classes);
+    if (!spec.toString().equals(specText)) {
+      throw new IOException("invalid model state: spec '" + specText + "' is not in normalized form"
+          + " ('" + spec + "')");
+    }
+    Shape input = new Shape(p.i32("input c"), p.i32("input h"), p.i32("input w"));
+    Precision precision = Precision.parse(p.str("precision"));
+    int gradientBits = p.i32("gradientBits");
+    String clippingName = p.str("clipping");
+    int clipUpdateInterval = p.i32("clipUpdateInterval");
+    Dclrs dclrs = new Dclrs(p.bool("dclrs.enabled"), p.f64("dclrs.alpha"), p.f64("dclrs.beta"));
+    EngineConfig config = new EngineConfig(precision, gradientBits, clippingName,
+        clipUpdateInterval, dclrs, p.bool("weightPerChannel"), p.f64("bnRectification"),
+        p.f64("bnMomentum"), p.f64("bnEps"), p.i64("seed"));
+
+    // every entry takes at least 8 bytes (two counts), which bounds the entry counts
+    LinkedHashMap<String, float[]> params = new LinkedHashMap<>();
+    int n = p.count("parameter count", 8);
+    for (int i = 0; i < n; i++) {
+      String name = p.str("parameter name");
+      unique(params, name, "parameter");
+      params.put(name, p.f32s("values of parameter " + name));
+    }
+    LinkedHashMap<String, double[][]> bns = new LinkedHashMap<>();
+    n = p.count("BatchNorm count", 12);
+    for (int i = 0; i < n; i++) {
+      String name = p.str("BatchNorm name");
+      unique(bns, name, "BatchNorm");
+      double[] mean = p.f64s("running mean of " + name);
+      double[] scale = p.f64s("running scale of " + name);
+      if (mean.length != scale.length) {
+        throw new IOException("invalid model state: BatchNorm " + name + " has " + mean.length
+            + " running means and " + scale.length + " running scales");
+      }
+      bns.put(name, new double[][] {mean, scale});
+    }
+    LinkedHashMap<String, ClippingState> clipping = new LinkedHashMap<>();
+    n = p.count("clipping count", 20);
+    for (int i = 0; i < n; i++) {
+      String layer = p.str("clipping layer name");
+      unique(clipping, layer, "clipping layer");
+      String strategy = p.str("strategy of " + layer);
+      long steps = p.i64("steps of " + layer);
+      clipping.put(layer, new ClippingState(strategy, steps, p.f64s("clipping state of " + layer)));
+    }
+    if (p.remaining() != 0) {
+      throw new IOException("invalid model state: " + p.remaining()
+          + " bytes left after the last section");
+    }
+    return new ModelState(specText, classes, input, config, params, bns, clipping);
+  }
+
+  private static void unique(Map<String, ?> m, String name, String what) throws IOException {
+    if (m.containsKey(name)) {
+      throw new IOException("invalid model state: " + what + " '" + name + "' appears twice");
+    }
+  }
+
+  private static byte[] readFully(InputStream in, int n, String what) throws IOException {
+    byte[] b = in.readNBytes(n);
+    if (b.length != n) {
+      throw new IOException("truncated model state: " + what + " needs " + n + " bytes, the stream"
+          + " ends after " + b.length);
+    }
+    return b;
+  }
+
+  private static ByteBuffer le(int n) {
+    return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  private static String hex(byte[] b) {
+    StringBuilder s = new StringBuilder("0x");
+    for (byte x : b) {
+      s.append(String.format("%02x", x & 0xff));
+    }
+    return s.toString();
+  }
+
+  /** A little-endian payload writer. */
+  private static final class Out {
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    private final ByteBuffer scratch = le(8);
+
+    void i32(int v) {
+      scratch.clear();
+      bytes.write(scratch.putInt(v).array(), 0, 4);
+    }
+
+    void i64(long v) {
+      scratch.clear();
+      bytes.write(scratch.putLong(v).array(), 0, 8);
+    }
+
+    void f64(double v) {
+      // raw bits, so NaN payloads and -0.0 survive the round trip
+      i64(Double.doubleToRawLongBits(v));
+    }
+
+    void bool(boolean v) {
+      bytes.write(v ? 1 : 0);
+    }
+
+    void str(String s) {
+      byte[] b = s.getBytes(StandardCharsets.UTF_8);
+      i32(b.length);
+      bytes.write(b, 0, b.length);
+    }
+
+    void f32s(float[] v) {
+      i32(v.length);
+      ByteBuffer b = le(4 * v.length);
+      b.asFloatBuffer().put(v);
+      bytes.write(b.array(), 0, b.capacity());
+    }
+
+    void f64s(double[] v) {
+      i32(v.length);
+      ByteBuffer b = le(8 * v.length);
+      b.asDoubleBuffer().put(v);
+      bytes.write(b.array(), 0, b.capacity());
+    }
+
+    byte[] bytes() {
+      return bytes.toByteArray();
+    }
+  }
+
+  /** A little-endian payload reader whose every length is bounded by the bytes that remain. */
+  private static final class In {
+    private final ByteBuffer b;
+
+    In(byte[] payload) {
+      this.b = ByteBuffer.wrap(payload).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    int remaining() {
+      return b.remaining();
+    }
+
+    private void need(long n, String what) throws IOException {
+      if (n > b.remaining()) {
+        throw new IOException("invalid model state: " + what + " needs " + n + " bytes at offset "
+            + b.position() + " of the payload, " + b.remaining() + " remain");
+      }
+    }
+
+    int i32(String what) throws IOException {
+      need(4, what);
+      return b.getInt();
+    }
+
+    long i64(String what) throws IOException {
+      need(8, what);
+      return b.getLong();
+    }
+
+    double f64(String what) throws IOException {
+      return Double.longBitsToDouble(i64(what));
+    }
+
+    boolean bool(String what) throws IOException {
+      need(1, what);
+      byte v = b.get();
+      if (v != 0 && v != 1) {
+        throw new IOException("invalid model state: " + what + " is " + v + ", expected 0 or 1");
+      }
+      return v == 1;
+    }
+
+    /** A count of items of at least {@code minBytes} each, bounded by the remaining bytes. */
+    int count(String what, int minBytes) throws IOException {
+      int n = i32(what);
+      if (n < 0 || (long) n * minBytes > b.remaining()) {
+        throw new IOException("invalid model state: " + what + " " + n + " at offset "
+            + (b.position() - 4) + ", but only " + b.remaining() + " bytes remain");
+      }
+      return n;
+    }
+
+    String str(String what) throws IOException {
+      int n = count(what + " length", 1);
+      byte[] s = new byte[n];
+      b.get(s);
+      try {
+        // strict decoding: a damaged name fails here instead of becoming U+FFFD
+        return StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT)
+            .decode(ByteBuffer.wrap(s)).toString();
+      } catch (CharacterCodingException e) {
+        throw new IOException("invalid model state: " + what + " is not valid UTF-8", e);
+      }
+    }
+
+    float[] f32s(String what) throws IOException {
+      float[] v = new float[count(what + " length", 4)];
+      b.asFloatBuffer().get(v);
+      b.position(b.position() + 4 * v.length);
+      return v;
+    }
+
+    double[] f64s(String what) throws IOException {
+      double[] v = new double[count(what + " length", 8)];
+      b.asDoubleBuffer().get(v);
+      b.position(b.position() + 8 * v.length);
+      return v;
+    }
+  }
+}
