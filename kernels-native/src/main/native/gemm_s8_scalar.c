@@ -41,17 +41,6 @@ static inline int32_t dot_s8(const int8_t *x, const int8_t *y, int64_t k) {
   return s;
 }
 
-/* The epilogue of int8k.h, in exactly its order (the build uses -ffp-contract=off, so no FMA). */
-static inline float epilogue_scalar(const int8k_epilogue *ep, int32_t s, int64_t i, int64_t j, const float *cold) {
-  float v = (float)s;
-  v = v * ep->alpha;
-  if (ep->row_scale) v = v * ep->row_scale[i];
-  if (ep->col_scale) v = v * ep->col_scale[j];
-  if (ep->bias) v = v + ep->bias[j];
-  if (ep->beta != 0.0f) v = v + ep->beta * *cold;
-  return v;
-}
-
 static int gemm_s8s8_scalar(const int8k_gemm_call *call) {
   const int64_t m = call->m, n = call->n, k = call->k;
   int8_t *bt_buf = NULL, *arow = NULL;
@@ -92,7 +81,7 @@ static int gemm_s8s8_scalar(const int8k_gemm_call *call) {
       if (call->ep) {
         float *crow = call->c_f32 + i * call->ldc;
         for (int64_t j = 0; j < nb; j++)
-          crow[j0 + j] = epilogue_scalar(call->ep, dot_s8(ar, bt + j * ldbt, k), i, j0 + j, crow + j0 + j);
+          crow[j0 + j] = int8k_epilogue_apply(call->ep, dot_s8(ar, bt + j * ldbt, k), i, j0 + j, crow + j0 + j);
       } else {
         int32_t *crow = call->c_s32 + i * call->ldc;
         for (int64_t j = 0; j < nb; j++) crow[j0 + j] = dot_s8(ar, bt + j * ldbt, k);

@@ -254,16 +254,6 @@ static int gemm_rows(const int8k_gemm_ops *ops, const int8k_gemm_desc *d, const 
   return INT8K_OK;
 }
 
-static inline float apply_epilogue(int64_t s, const int8k_epilogue *ep, int64_t i, int64_t j, const float *cold) {
-  float v = (float)s;
-  v = v * ep->alpha;
-  if (ep->row_scale) v = v * ep->row_scale[i];
-  if (ep->col_scale) v = v * ep->col_scale[j];
-  if (ep->bias) v = v + ep->bias[j];
-  if (ep->beta != 0.0f) v = v + ep->beta * *cold;
-  return v;
-}
-
 /* K > KMAX: exact int32 sums per chunk of KMAX, added in int64, then converted once. */
 static int gemm_long_k(const int8k_gemm_ops *ops, const int8k_gemm_desc *d, const int8_t *a, const int8_t *b,
                        const int8k_epilogue *ep, int32_t *c32, float *cf) {
@@ -292,7 +282,7 @@ static int gemm_long_k(const int8k_gemm_ops *ops, const int8k_gemm_desc *d, cons
         if (ep == NULL)
           c32[i * d->ldc + j] = (int32_t)(uint32_t)(uint64_t)s;
         else
-          cf[i * d->ldc + j] = apply_epilogue(s, ep, i, j, &cf[i * d->ldc + j]);
+          cf[i * d->ldc + j] = int8k_epilogue_apply(ep, s, i, j, &cf[i * d->ldc + j]);
       }
   }
   free(part);

@@ -61,6 +61,19 @@ typedef struct int8k_misc_ops {
 extern const int8k_gemm_ops int8k_gemm_ops_scalar, int8k_gemm_ops_avx2, int8k_gemm_ops_avx512vnni;
 extern const int8k_misc_ops int8k_misc_ops_scalar, int8k_misc_ops_avx2, int8k_misc_ops_avx512vnni;
 
+/* The epilogue of int8k.h for one element, in exactly its order (the build uses -ffp-contract=off, so
+ * no FMA); s is the exact integer sum, whose conversion to float rounds once. */
+static inline float int8k_epilogue_apply(const int8k_epilogue *ep, int64_t s, int64_t i, int64_t j,
+                                         const float *cold) {
+  float v = (float)s;
+  v = v * ep->alpha;
+  if (ep->row_scale) v = v * ep->row_scale[i];
+  if (ep->col_scale) v = v * ep->col_scale[j];
+  if (ep->bias) v = v + ep->bias[j];
+  if (ep->beta != 0.0f) v = v + ep->beta * *cold;
+  return v;
+}
+
 /* The counter-based uniform draw of int8k.h, shared by every path. */
 static inline uint64_t int8k_splitmix64(uint64_t z) {
   z += 0x9E3779B97F4A7C15ULL;

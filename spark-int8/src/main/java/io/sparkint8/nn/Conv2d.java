@@ -5,7 +5,6 @@ import io.sparkint8.kernels.Float32Buffer;
 import io.sparkint8.kernels.Int8Buffer;
 import io.sparkint8.kernels.QuantDesc;
 import io.sparkint8.optim.Parameter;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -115,17 +114,11 @@ public final class Conv2d extends Layer {
 
   @Override
   public List<Parameter> parameters() {
-    List<Parameter> p = new ArrayList<>();
-    p.add(core.weight());
-    if (core.bias() != null) {
-      p.add(core.bias());
-    }
-    return p;
+    return core.parameters();
   }
 
   @Override
   public List<LayerStats> stats() {
-    return List.of(new LayerStats(describe() + "#" + id, core.lastClip(), Double.NaN,
-        core.lastGain()));
+    return List.of(core.stats(describe() + "#" + id));
   }
 }

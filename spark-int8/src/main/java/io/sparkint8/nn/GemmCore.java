@@ -15,6 +15,7 @@ import io.sparkint8.quant.ClippingStrategies;
 import io.sparkint8.quant.ClippingStrategy;
 import io.sparkint8.quant.QuantGranularity;
 import java.nio.FloatBuffer;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -124,6 +125,16 @@ final class GemmCore implements AutoCloseable {
 
   ClipStats lastClip() {
     return lastClip;
+  }
+
+  /** The layer's parameters: the weight, then the bias if there is one. */
+  List<Parameter> parameters() {
+    return bias == null ? List.of(weight) : List.of(weight, bias);
+  }
+
+  /** The statistics of the last backward pass, named for the layer. */
+  LayerStats stats(String layer) {
+    return new LayerStats(layer, lastClip, Double.NaN, lastGain);
   }
 
   /** The layer's name ("conv3", "fc7"), the prefix of its parameters' names. */
