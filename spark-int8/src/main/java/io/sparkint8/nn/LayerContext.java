@@ -16,6 +16,14 @@ public final class LayerContext {
   private long step;
   private int partition;
   private int nextLayerId;
+  private Observer observer;
+
+  /** Sees every layer call of a {@link Sequential} (profilers); must be cheap and not throw. */
+  public interface Observer {
+    void enter(Layer layer);
+
+    void exit(Layer layer);
+  }
 
   public LayerContext(Int8Backend backend, BufferAllocator allocator, EngineConfig config) {
     if (backend == null || allocator == null || config == null) {
@@ -36,6 +44,15 @@ public final class LayerContext {
 
   public EngineConfig config() {
     return config;
+  }
+
+  /** Installs (or with null removes) the observer of layer calls. */
+  public void setObserver(Observer newObserver) {
+    this.observer = newObserver;
+  }
+
+  Observer observer() {
+    return observer;
   }
 
   /** Sets the position of the step about to run (global step number, data partition). */

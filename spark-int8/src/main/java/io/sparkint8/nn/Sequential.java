@@ -46,8 +46,15 @@ public final class Sequential extends Layer {
   @Override
   public Float32Buffer forward(Float32Buffer x, int batch, boolean training) {
     Float32Buffer h = x;
+    LayerContext.Observer obs = ctx.observer();
     for (Layer l : layers) {
+      if (obs != null) {
+        obs.enter(l);
+      }
       h = l.forward(h, batch, training);
+      if (obs != null) {
+        obs.exit(l);
+      }
     }
     return h;
   }
@@ -55,8 +62,16 @@ public final class Sequential extends Layer {
   @Override
   public Float32Buffer backward(Float32Buffer gradOut, int batch, boolean needInputGrad) {
     Float32Buffer g = gradOut;
+    LayerContext.Observer obs = ctx.observer();
     for (int i = layers.size() - 1; i >= 0; i--) {
-      g = layers.get(i).backward(g, batch, i > 0 || needInputGrad);
+      Layer l = layers.get(i);
+      if (obs != null) {
+        obs.enter(l);
+      }
+      g = l.backward(g, batch, i > 0 || needInputGrad);
+      if (obs != null) {
+        obs.exit(l);
+      }
     }
     return g;
   }

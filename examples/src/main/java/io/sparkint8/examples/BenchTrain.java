@@ -1,0 +1,138 @@
+package io.sparkint8.examples;
+
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.BufferAllocator;
+import io.sparkint8.local.Dataset;
+import io.sparkint8.local.IdxReader;
+import io.sparkint8.local.LocalTrainer;
+import io.sparkint8.local.TrainerConfig;
+import io.sparkint8.nn.EngineConfig;
+import io.sparkint8.nn.LayerContext;
+import io.sparkint8.nn.Network;
+import io.sparkint8.nn.Precision;
+import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.optim.ConstantSchedule;
+import io.sparkint8.optim.OptimizerConfig;
+import io.sparkint8.optim.Warmup;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Training throughput of the engine, fp32 vs int8, on Fashion-MNIST batches, with a per-layer time split
+ * (GEMM, quantization, other). One JSON line per measurement; images/s is the median over runs.
+ *
+ * <pre>
+ * examples/run bench-train [--model cnn-small] [--batch 256] [--steps 12] [--runs 5] [--threads 1]
+ * </pre>
+ */
+public final class BenchTrain {
+  private BenchTrain() {}
+
+  public static void main(String[] args) throws Exception {
+    String model = "cnn-small";
+    int batch = 256;
+    int steps = 12;
+    int runs = 5;
+    int threads = 1;
+    Path data = IdxReader.FASHION_MNIST;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--model":
+          model = args[++i];
+          break;
+        case "--batch":
+          batch = Integer.parseInt(args[++i]);
+          break;
+        case "--steps":
+          steps = Integer.parseInt(args[++i]);
+          break;
+        case "--runs":
+          runs = Integer.parseInt(args[++i]);
+          break;
+        case "--threads":
+          threads = Integer.parseInt(args[++i]);
+          break;
+        case "--data":
+          data = Path.of(args[++i]);
+          break;
+        default:
+          throw new IllegalArgumentException("unknown argument '" + args[i] + "'; expected --model,"
+              + " --batch, --steps, --runs, --threads or --data");
+      }
+    }
+    if (runs < 5) {
+      throw new IllegalArgumentException("--runs " + runs + ": medians need at least 5 runs");
+    }
+    Dataset train = IdxReader.fashionMnist(data, true).head(batch * steps);
+    double fp32 = 0;
+    for (Precision p : List.of(Precision.FP32, Precision.INT8)) {
+      double ips = measure(model, p, train, batch, runs, threads);
+      if (p == Precision.FP32) {
+        fp32 = ips;
+      } else {
+        new JsonLine("ratio").put("what", "int8_vs_fp32_images_per_s").put("model", model)
+            .put("ratio", ips / fp32).print();
+      }
+    }
+  }
+
+  private static double measure(String model, Precision p, Dataset train, int batch, int runs,
+      int threads) {
+    LayerProfiler profiler = new LayerProfiler();
+    TimingBackend backend = new TimingBackend(Backends.get().withThreads(threads), profiler);
+    EngineConfig cfg = EngineConfig.defaults(p);
+    double[] ips = new double[runs];
+    try (BufferAllocator alloc = new BufferAllocator("bench-train")) {
+      LayerContext ctx = new LayerContext(backend, alloc, cfg);
+      ctx.setObserver(profiler);
+      try (Network net = Network.build(NetworkSpec.parse(model, train.numClasses()),
+              train.shape(), batch, ctx);
+          LocalTrainer trainer = new LocalTrainer(net, new TrainerConfig(1, batch,
+              OptimizerConfig.defaults("sgd"), new ConstantSchedule(0.01, Warmup.none()), 1))) {
+        trainer.fit(train, null, null); // warm-up: JIT, caches, first-touch of buffers
+        profiler.reset();
+        long wall = 0;
+        for (int r = 0; r < runs; r++) {
+          long t0 = System.nanoTime();
+          trainer.fit(train, null, null);
+          long dt = System.nanoTime() - t0;
+          wall += dt;
+          ips[r] = train.size() / (dt * 1e-9);
+        }
+        double median = Timing.median(ips);
+        new JsonLine("train")
+            .put("model", model)
+            .put("precision", p.label())
+            .put("batch", batch)
+            .put("threads", backend.threads())
+            .put("images_per_s", median)
+            .put("gemm_route", p == Precision.FP32 ? "sgemm:" + backend.gemmF32Route()
+                : "s8s8:" + backend.name() + "/" + backend.isa())
+            .put("runs", runs)
+            .print();
+        long stepsTotal = (long) runs * ((train.size() + batch - 1) / batch);
+        long inLayers = 0;
+        for (Map.Entry<String, LayerProfiler.Times> e : profiler.times().entrySet()) {
+          LayerProfiler.Times t = e.getValue();
+          inLayers += t.total;
+          new JsonLine("train_split")
+              .put("precision", p.label())
+              .put("layer", e.getKey().replaceAll("#.*", ""))
+              .put("ms_per_step", t.total / 1e6 / stepsTotal)
+              .put("gemm_ms", t.kernels[LayerProfiler.Kind.GEMM.ordinal()] / 1e6 / stepsTotal)
+              .put("quantization_ms",
+                  t.kernels[LayerProfiler.Kind.QUANTIZATION.ordinal()] / 1e6 / stepsTotal)
+              .put("other_ms", t.other() / 1e6 / stepsTotal)
+              .print();
+        }
+        new JsonLine("train_split")
+            .put("precision", p.label())
+            .put("layer", "(loss, optimizer, batching)")
+            .put("ms_per_step", (wall - inLayers) / 1e6 / stepsTotal)
+            .print();
+        return median;
+      }
+    }
+  }
+}

@@ -1,0 +1,164 @@
+package io.sparkint8.examples;
+
+import io.sparkint8.examples.LayerProfiler.Kind;
+import io.sparkint8.kernels.BufferAllocator;
+import io.sparkint8.kernels.ConvDesc;
+import io.sparkint8.kernels.Epilogue;
+import io.sparkint8.kernels.Float32Buffer;
+import io.sparkint8.kernels.GemmDesc;
+import io.sparkint8.kernels.Int32Buffer;
+import io.sparkint8.kernels.Int8Backend;
+import io.sparkint8.kernels.Int8Buffer;
+import io.sparkint8.kernels.PackedB;
+import io.sparkint8.kernels.QuantDesc;
+import io.sparkint8.kernels.Trans;
+import io.sparkint8.kernels.Axis;
+import java.util.function.Supplier;
+
+/** A backend that times every kernel call and charges it to the profiler's current layer. */
+final class TimingBackend implements Int8Backend {
+  private final Int8Backend inner;
+  private final LayerProfiler profiler;
+
+  TimingBackend(Int8Backend inner, LayerProfiler profiler) {
+    this.inner = inner;
+    this.profiler = profiler;
+  }
+
+  private void time(Kind kind, Runnable call) {
+    long t0 = System.nanoTime();
+    call.run();
+    profiler.charge(kind, System.nanoTime() - t0);
+  }
+
+  private <T> T time(Kind kind, Supplier<T> call) {
+    long t0 = System.nanoTime();
+    T result = call.get();
+    profiler.charge(kind, System.nanoTime() - t0);
+    return result;
+  }
+
+  @Override
+  public String name() {
+    return inner.name();
+  }
+
+  @Override
+  public String isa() {
+    return inner.isa();
+  }
+
+  @Override
+  public int threads() {
+    return inner.threads();
+  }
+
+  @Override
+  public Int8Backend withThreads(int threads) {
+    return new TimingBackend(inner.withThreads(threads), profiler);
+  }
+
+  @Override
+  public void gemmS8S8S32(GemmDesc d, Int8Buffer a, Int8Buffer b, Int32Buffer c) {
+    time(Kind.GEMM, () -> inner.gemmS8S8S32(d, a, b, c));
+  }
+
+  @Override
+  public void gemmS8S8S32(GemmDesc d, Int8Buffer a, PackedB b, Int32Buffer c) {
+    time(Kind.GEMM, () -> inner.gemmS8S8S32(d, a, b, c));
+  }
+
+  @Override
+  public void gemmS8S8F32(GemmDesc d, Int8Buffer a, Int8Buffer b, Epilogue ep, Float32Buffer c) {
+    time(Kind.GEMM, () -> inner.gemmS8S8F32(d, a, b, ep, c));
+  }
+
+  @Override
+  public void gemmS8S8F32(GemmDesc d, Int8Buffer a, PackedB b, Epilogue ep, Float32Buffer c) {
+    time(Kind.GEMM, () -> inner.gemmS8S8F32(d, a, b, ep, c));
+  }
+
+  @Override
+  public PackedB packB(BufferAllocator allocator, Trans transB, int k, int n, int ldb,
+      Int8Buffer b) {
+    return time(Kind.GEMM, () -> inner.packB(allocator, transB, k, n, ldb, b));
+  }
+
+  @Override
+  public void gemmF32(GemmDesc d, float alpha, Float32Buffer a, Float32Buffer b, float beta,
+      Float32Buffer c) {
+    time(Kind.GEMM, () -> inner.gemmF32(d, alpha, a, b, beta, c));
+  }
+
+  @Override
+  public String gemmF32Route() {
+    return inner.gemmF32Route();
+  }
+
+  @Override
+  public void quantize(QuantDesc d, Float32Buffer src, Float32Buffer clip, Int8Buffer codes,
+      Float32Buffer scales) {
+    time(Kind.QUANTIZATION, () -> inner.quantize(d, src, clip, codes, scales));
+  }
+
+  @Override
+  public void dequantize(QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst) {
+    time(Kind.QUANTIZATION, () -> inner.dequantize(d, codes, scales, dst));
+  }
+
+  @Override
+  public void absmax(int rows, int cols, Float32Buffer src, Axis axis, Float32Buffer out) {
+    time(Kind.QUANTIZATION, () -> inner.absmax(rows, cols, src, axis, out));
+  }
+
+  @Override
+  public void channelFractionAboveStd(int rows, int cols, Float32Buffer src, Float32Buffer out) {
+    time(Kind.QUANTIZATION, () -> inner.channelFractionAboveStd(rows, cols, src, out));
+  }
+
+  @Override
+  public double[] clipCosineDeviation(Float32Buffer src, int count, int bits, float[] cand) {
+    return time(Kind.QUANTIZATION, () -> inner.clipCosineDeviation(src, count, bits, cand));
+  }
+
+  @Override
+  public void im2col(ConvDesc d, Int8Buffer src, Int8Buffer cols) {
+    time(Kind.OTHER_KERNEL, () -> inner.im2col(d, src, cols));
+  }
+
+  @Override
+  public void im2col(ConvDesc d, Float32Buffer src, Float32Buffer cols) {
+    time(Kind.OTHER_KERNEL, () -> inner.im2col(d, src, cols));
+  }
+
+  @Override
+  public void col2im(ConvDesc d, Float32Buffer cols, Float32Buffer dst) {
+    time(Kind.OTHER_KERNEL, () -> inner.col2im(d, cols, dst));
+  }
+
+  @Override
+  public void col2im(ConvDesc d, Int32Buffer cols, Int32Buffer dst) {
+    time(Kind.OTHER_KERNEL, () -> inner.col2im(d, cols, dst));
+  }
+
+  @Override
+  public void maxPool(ConvDesc d, Int8Buffer src, Int8Buffer dst, Int32Buffer argmax) {
+    time(Kind.OTHER_KERNEL, () -> inner.maxPool(d, src, dst, argmax));
+  }
+
+  @Override
+  public void maxPoolBackward(ConvDesc d, Float32Buffer gradOut, Int32Buffer argmax,
+      Float32Buffer gradIn) {
+    time(Kind.OTHER_KERNEL, () -> inner.maxPoolBackward(d, gradOut, argmax, gradIn));
+  }
+
+  @Override
+  public void relu(int count, Int8Buffer src, Int8Buffer dst, Int8Buffer mask) {
+    time(Kind.OTHER_KERNEL, () -> inner.relu(count, src, dst, mask));
+  }
+
+  @Override
+  public void reluBackward(int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst) {
+    time(Kind.OTHER_KERNEL, () -> inner.reluBackward(count, grad, mask, dst));
+  }
+}
