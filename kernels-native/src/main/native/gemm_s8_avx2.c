@@ -65,8 +65,8 @@ static inline int8_t b_at(int trans_b, const int8_t *b, int64_t ldb, int64_t p, 
  * Packs op(B) rows [k0, k0 + klen), columns [j0, j0 + nc) into panels of kcp = ceil(klen/2) pairs, panel q at
  * dst + q * panel_stride (int32 units). Reads only inside those rows and columns.
  */
-static void pack_b_block(int trans_b, const int8_t *b, int64_t ldb, int64_t k0, int64_t klen, int64_t j0,
-                         int64_t nc, int64_t panel_stride, int32_t *dst) {
+static void pack_b_block(int trans_b, const int8_t *b, int64_t ldb, int64_t bsize, int64_t k0, int64_t klen,
+                         int64_t j0, int64_t nc, int64_t panel_stride, int32_t *dst) {
   const int64_t kcp = kpairs(klen), kfull = klen >> 1; /* pairs with both rows present */
   const int64_t nfull = nc / NR;                       /* panels with all 16 columns present */
   int64_t q = 0;
@@ -125,6 +125,20 @@ static void pack_b_block(int trans_b, const int8_t *b, int64_t ldb, int64_t k0, 
     int32_t *dp = dst + q * panel_stride;
     int64_t p = 0;
     if (ncols == NR) p = trans_b ? kfull / 8 * 8 : kfull;
+    if (!trans_b && ncols < NR) {
+      /* A partial panel (small n): 16-byte loads over-read past column n into bytes of B's buffer (bsize
+       * bytes), which the mask clears; only the pairs whose load would leave the buffer go element-wise. */
+      const __m128i keep = _mm_cmpgt_epi8(_mm_set1_epi8((char)ncols), _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                                                                                     11, 12, 13, 14, 15));
+      for (; p < kfull; p++) {
+        const int64_t off = (k0 + 2 * p) * ldb + jq;
+        if (off + ldb + 16 > bsize) break;
+        __m128i x0 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(b + off)), keep);
+        __m128i x1 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(b + off + ldb)), keep);
+        _mm256_storeu_si256((__m256i *)(dp + p * NR), _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x0, x1)));
+        _mm256_storeu_si256((__m256i *)(dp + p * NR + 8), _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(x0, x1)));
+      }
+    }
     for (; p < kcp; p++) {
       const int64_t pr = k0 + 2 * p;
       const int has_hi = 2 * p + 1 < klen;
@@ -145,8 +159,8 @@ static void pack_b_block(int trans_b, const int8_t *b, int64_t ldb, int64_t k0, 
  * Missing columns and the k rows past the end are zero. Packs op(B) rows [k0, k0 + klen), columns
  * [j0, j0 + nc) with panel q at dst + q * panel_stride (int32 units).
  */
-static void pack_bq_block(int trans_b, const int8_t *b, int64_t ldb, int64_t k0, int64_t klen, int64_t j0,
-                          int64_t nc, int64_t panel_stride, int32_t *dst) {
+static void pack_bq_block(int trans_b, const int8_t *b, int64_t ldb, int64_t bsize, int64_t k0, int64_t klen,
+                          int64_t j0, int64_t nc, int64_t panel_stride, int32_t *dst) {
   const int64_t kcq = kquads(klen), kfull = klen >> 2; /* quads with all four rows present */
   const int64_t nfull = nc / NR;
   int64_t q = 0;
@@ -206,6 +220,25 @@ static void pack_bq_block(int trans_b, const int8_t *b, int64_t ldb, int64_t k0,
     int32_t *dp = dst + q * panel_stride;
     int64_t p = 0;
     if (ncols == NR) p = trans_b ? kfull / 8 * 8 : kfull;
+    if (!trans_b && ncols < NR) {
+      /* partial panel: masked over-reads inside B's buffer as in pack_b_block */
+      const __m128i keep = _mm_cmpgt_epi8(_mm_set1_epi8((char)ncols), _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                                                                                     11, 12, 13, 14, 15));
+      for (; p < kfull; p++) {
+        const int64_t off = (k0 + 4 * p) * ldb + jq;
+        if (off + 3 * ldb + 16 > bsize) break;
+        __m128i x0 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(b + off)), keep);
+        __m128i x1 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(b + off + ldb)), keep);
+        __m128i x2 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(b + off + 2 * ldb)), keep);
+        __m128i x3 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(b + off + 3 * ldb)), keep);
+        __m128i l01 = _mm_unpacklo_epi8(x0, x1), h01 = _mm_unpackhi_epi8(x0, x1);
+        __m128i l23 = _mm_unpacklo_epi8(x2, x3), h23 = _mm_unpackhi_epi8(x2, x3);
+        _mm_storeu_si128((__m128i *)(dp + p * NR), _mm_unpacklo_epi16(l01, l23));
+        _mm_storeu_si128((__m128i *)(dp + p * NR + 4), _mm_unpackhi_epi16(l01, l23));
+        _mm_storeu_si128((__m128i *)(dp + p * NR + 8), _mm_unpacklo_epi16(h01, h23));
+        _mm_storeu_si128((__m128i *)(dp + p * NR + 12), _mm_unpackhi_epi16(h01, h23));
+      }
+    }
     for (; p < kcq; p++) {
       const int64_t pr = k0 + 4 * p, nk = min64(4, klen - 4 * p);
       for (int64_t c = 0; c < NR; c++) {
@@ -220,8 +253,9 @@ static void pack_bq_block(int trans_b, const int8_t *b, int64_t ldb, int64_t k0,
 
 /* The packed body holds both layouts: int16 pairs (s16_body_size bytes), then byte quads. */
 static void pack_b_avx2(int trans_b, int64_t k, int64_t n, const int8_t *b, int64_t ldb, uint8_t *body) {
-  pack_b_block(trans_b, b, ldb, 0, k, 0, n, kpairs(k) * NR, (int32_t *)body);
-  pack_bq_block(trans_b, b, ldb, 0, k, 0, n, kquads(k) * NR, (int32_t *)(body + s16_body_size(k, n)));
+  const int64_t bsize = trans_b ? (n - 1) * ldb + k : (k - 1) * ldb + n;
+  pack_b_block(trans_b, b, ldb, bsize, 0, k, 0, n, kpairs(k) * NR, (int32_t *)body);
+  pack_bq_block(trans_b, b, ldb, bsize, 0, k, 0, n, kquads(k) * NR, (int32_t *)(body + s16_body_size(k, n)));
 }
 
 /*
@@ -256,6 +290,22 @@ static void pack_a_block(int trans_a, const int8_t *a, int64_t lda, int64_t i0, 
     const int has_hi = 2 * p + 1 < klen;
     int64_t i = 0;
     if (has_hi) {
+      /* 48 rows (8 panels of MR) per step: three 16-row interleaves, then each panel's 6 words go out as
+       * one 16 + 8 byte store instead of 6 scalar ones. */
+      for (; i + 48 <= mc; i += 48) {
+        _Alignas(32) int32_t tmp[48];
+        for (int h = 0; h < 3; h++) {
+          __m128i x0 = _mm_loadu_si128((const __m128i *)(r0 + i + 16 * h));
+          __m128i x1 = _mm_loadu_si128((const __m128i *)(r0 + lda + i + 16 * h));
+          _mm256_store_si256((__m256i *)(tmp + 16 * h), _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x0, x1)));
+          _mm256_store_si256((__m256i *)(tmp + 16 * h + 8), _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(x0, x1)));
+        }
+        int32_t *d = dst + i / MR * pstride + p * MR;
+        for (int g = 0; g < 8; g++) {
+          _mm_storeu_si128((__m128i *)(d + g * pstride), _mm_loadu_si128((const __m128i *)(tmp + 6 * g)));
+          _mm_storel_epi64((__m128i *)(d + g * pstride + 4), _mm_loadl_epi64((const __m128i *)(tmp + 6 * g + 4)));
+        }
+      }
       for (; i + 16 <= mc; i += 16) {
         __m128i x0 = _mm_loadu_si128((const __m128i *)(r0 + i));
         __m128i x1 = _mm_loadu_si128((const __m128i *)(r0 + lda + i));
@@ -277,8 +327,8 @@ static void pack_a_block(int trans_a, const int8_t *a, int64_t lda, int64_t i0, 
  * The byte-quad form of pack_a_block (same word addressing, a word being 4 consecutive k of a row as raw
  * bytes, missing k zero): rows [i0, i0 + mc), k [k0, k0 + klen) of op(A).
  */
-static void pack_aq_block(int trans_a, const int8_t *a, int64_t lda, int64_t i0, int64_t mc, int64_t k0,
-                          int64_t klen, int64_t ars, int32_t *dst) {
+static void pack_aq_block(int trans_a, const int8_t *a, int64_t lda, int64_t asize, int64_t i0, int64_t mc,
+                          int64_t k0, int64_t klen, int64_t ars, int32_t *dst) {
   const int64_t kcq = kquads(klen), kfull = klen >> 2;
   const int64_t mcp = (mc + MR - 1) / MR * MR;
   if (!trans_a) {
@@ -288,7 +338,16 @@ static void pack_aq_block(int trans_a, const int8_t *a, int64_t lda, int64_t i0,
         memset(d, 0, (size_t)kcq * 4);
         continue;
       }
-      memcpy(d, a + (i0 + i) * lda + k0, (size_t)klen);
+      const int64_t off = (i0 + i) * lda + k0;
+      if (klen <= 16 && off + 16 <= asize) {
+        /* short rows (small K): one masked 16-byte over-read inside A's buffer (asize bytes) and one store,
+         * which stays inside the row's ars >= 16 words */
+        const __m128i keep = _mm_cmpgt_epi8(_mm_set1_epi8((char)klen), _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+                                                                                      10, 11, 12, 13, 14, 15));
+        _mm_storeu_si128((__m128i *)d, _mm_and_si128(_mm_loadu_si128((const __m128i *)(a + off)), keep));
+        continue;
+      }
+      memcpy(d, a + off, (size_t)klen);
       memset(d + klen, 0, (size_t)(kcq * 4 - klen));
     }
     return;
@@ -298,6 +357,27 @@ static void pack_aq_block(int trans_a, const int8_t *a, int64_t lda, int64_t i0,
     const int8_t *r0 = a + (k0 + 4 * p) * lda + i0;
     int64_t i = 0;
     if (p < kfull) {
+      /* 48 rows per step as in pack_a_block */
+      for (; i + 48 <= mc; i += 48) {
+        _Alignas(32) int32_t tmp[48];
+        for (int h = 0; h < 3; h++) {
+          __m128i x0 = _mm_loadu_si128((const __m128i *)(r0 + i + 16 * h));
+          __m128i x1 = _mm_loadu_si128((const __m128i *)(r0 + lda + i + 16 * h));
+          __m128i x2 = _mm_loadu_si128((const __m128i *)(r0 + 2 * lda + i + 16 * h));
+          __m128i x3 = _mm_loadu_si128((const __m128i *)(r0 + 3 * lda + i + 16 * h));
+          __m128i l01 = _mm_unpacklo_epi8(x0, x1), h01 = _mm_unpackhi_epi8(x0, x1);
+          __m128i l23 = _mm_unpacklo_epi8(x2, x3), h23 = _mm_unpackhi_epi8(x2, x3);
+          _mm_store_si128((__m128i *)(tmp + 16 * h), _mm_unpacklo_epi16(l01, l23));
+          _mm_store_si128((__m128i *)(tmp + 16 * h + 4), _mm_unpackhi_epi16(l01, l23));
+          _mm_store_si128((__m128i *)(tmp + 16 * h + 8), _mm_unpacklo_epi16(h01, h23));
+          _mm_store_si128((__m128i *)(tmp + 16 * h + 12), _mm_unpackhi_epi16(h01, h23));
+        }
+        int32_t *d = dst + i / MR * pstride + p * MR;
+        for (int g = 0; g < 8; g++) {
+          _mm_storeu_si128((__m128i *)(d + g * pstride), _mm_loadu_si128((const __m128i *)(tmp + 6 * g)));
+          _mm_storel_epi64((__m128i *)(d + g * pstride + 4), _mm_loadl_epi64((const __m128i *)(tmp + 6 * g + 4)));
+        }
+      }
       for (; i + 16 <= mc; i += 16) {
         __m128i x0 = _mm_loadu_si128((const __m128i *)(r0 + i));
         __m128i x1 = _mm_loadu_si128((const __m128i *)(r0 + lda + i));
@@ -325,7 +405,8 @@ static void pack_aq_block(int trans_a, const int8_t *a, int64_t lda, int64_t i0,
 
 /* 1 when every element of the m x k op(A) is >= 0, i.e. has a clear sign bit. */
 static int a_nonneg(int trans_a, const int8_t *a, int64_t lda, int64_t m, int64_t k) {
-  const int64_t rows = trans_a ? k : m, cols = trans_a ? m : k;
+  int64_t rows = trans_a ? k : m, cols = trans_a ? m : k;
+  if (lda == cols) cols *= rows, rows = 1; /* contiguous: one long row (short rows would go byte-wise) */
   for (int64_t r = 0; r < rows; r++) {
     const int8_t *s = a + r * lda;
     __m256i acc = _mm256_setzero_si256();
@@ -361,16 +442,6 @@ typedef struct tile_out {
   int64_t ldcf;
 } tile_out;
 
-static inline float epilogue1(const tile_out *o, int32_t s, int64_t r, int64_t c, const float *cold) {
-  float v = (float)s;
-  v = v * o->ep->alpha;
-  if (o->row_scale) v = v * o->row_scale[r];
-  if (o->col_scale) v = v * o->col_scale[c];
-  if (o->bias) v = v + o->bias[c];
-  if (o->ep->beta != 0.0f) v = v + o->ep->beta * *cold;
-  return v;
-}
-
 /* One 8-column vector of sums for row r, columns [c, c + 8). Separate mul/add keep the reference order. */
 static inline void store_vec(const tile_out *o, __m256i s, int64_t r, int64_t c) {
   if (o->acc) s = _mm256_add_epi32(s, _mm256_loadu_si256((const __m256i *)(o->ci + r * o->ldci + c)));
@@ -387,17 +458,39 @@ static inline void store_vec(const tile_out *o, __m256i s, int64_t r, int64_t c)
   _mm256_storeu_ps(d, v);
 }
 
-/* Edge tiles: the full 6x16 tile is spilled and only its mr x nr corner is written, element by element. */
-static void store_partial(const tile_out *o, const int32_t *t, int64_t mr, int64_t nr) {
-  for (int64_t r = 0; r < mr; r++)
-    for (int64_t c = 0; c < nr; c++) {
-      int32_t s = t[r * NR + c];
-      if (o->acc) s = (int32_t)((uint32_t)s + (uint32_t)o->ci[r * o->ldci + c]);
-      if (!o->ep)
-        o->ci[r * o->ldci + c] = s;
-      else
-        o->cf[r * o->ldcf + c] = epilogue1(o, s, r, c, o->cf + r * o->ldcf + c);
-    }
+/* The first nv (1..7) lanes of v to d: 4/2/1-lane stores (vmaskmovps stores are slow on Zen). */
+static inline void store_tail_ps(float *d, __m256 v, int64_t nv) {
+  __m128 x = _mm256_castps256_ps128(v);
+  if (nv >= 4) {
+    _mm_storeu_ps(d, x);
+    x = _mm256_extractf128_ps(v, 1);
+    d += 4, nv -= 4;
+  }
+  if (nv >= 2) {
+    _mm_storel_pi((__m64 *)d, x);
+    x = _mm_movehl_ps(x, x);
+    d += 2, nv -= 2;
+  }
+  if (nv) _mm_store_ss(d, x);
+}
+
+/* store_vec for the first nv (1..7) columns of [c, c + 8): masked loads read no memory in the masked-out
+ * lanes, and the tail store writes only nv lanes, so a column tail needs no element loop. */
+static inline void store_vec_mask(const tile_out *o, __m256i s, int64_t r, int64_t c, int64_t nv) {
+  const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nv), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  if (o->acc) s = _mm256_add_epi32(s, _mm256_maskload_epi32((const int *)(o->ci + r * o->ldci + c), m));
+  if (!o->ep) {
+    store_tail_ps((float *)(o->ci + r * o->ldci + c), _mm256_castsi256_ps(s), nv);
+    return;
+  }
+  __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(o->ep->alpha));
+  if (o->row_scale) v = _mm256_mul_ps(v, _mm256_set1_ps(o->row_scale[r]));
+  if (o->col_scale) v = _mm256_mul_ps(v, _mm256_maskload_ps(o->col_scale + c, m));
+  if (o->bias) v = _mm256_add_ps(v, _mm256_maskload_ps(o->bias + c, m));
+  float *d = o->cf + r * o->ldcf + c;
+  if (o->ep->beta != 0.0f)
+    v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_set1_ps(o->ep->beta), _mm256_maskload_ps(d, m)));
+  store_tail_ps(d, v, nv);
 }
 
 /* One k-pair step of the 6 x 16 tile: B vectors in ymm12/13, broadcast in ymm14, product in ymm15. */
@@ -553,7 +646,14 @@ static void tile(int quads, int64_t kp, const int32_t *a, int64_t rs, int64_t ps
     }
     return;
   }
-  store_partial(o, t, mr, nr);
+  for (int64_t r = 0; r < mr; r++) {
+    if (nr >= 8) {
+      store_vec(o, _mm256_load_si256((const __m256i *)(t + r * NR)), r, 0);
+      if (nr > 8) store_vec_mask(o, _mm256_load_si256((const __m256i *)(t + r * NR + 8)), r, 8, nr - 8);
+    } else {
+      store_vec_mask(o, _mm256_load_si256((const __m256i *)(t + r * NR)), r, 0, nr);
+    }
+  }
 }
 
 /* ---------------------------------------------------------------------------------------------------- */
@@ -590,6 +690,7 @@ static int gemm_s8s8_avx2(const int8k_gemm_call *call) {
   }
 
   const int8k_epilogue *ep = call->ep;
+  const int64_t asize = call->trans_a ? (k - 1) * call->lda + m : (m - 1) * call->lda + k; /* bytes of A */
   for (int64_t jc = 0; jc < n; jc += nc_max) {
     const int64_t nc = min64(nc_max, n - jc);
     for (int64_t kb = 0; kb < nkb; kb++) {
@@ -606,22 +707,38 @@ static int gemm_s8s8_avx2(const int8k_gemm_call *call) {
                p0 * NR;
       } else {
         bpanel = kcp * NR;
+        const int64_t bsize = call->trans_b ? (n - 1) * call->ldb + k : (k - 1) * call->ldb + n;
         if (quads)
-          pack_bq_block(call->trans_b, call->b, call->ldb, k0, klen, jc, nc, bpanel, bbuf);
+          pack_bq_block(call->trans_b, call->b, call->ldb, bsize, k0, klen, jc, nc, bpanel, bbuf);
         else
-          pack_b_block(call->trans_b, call->b, call->ldb, k0, klen, jc, nc, bpanel, bbuf);
+          pack_b_block(call->trans_b, call->b, call->ldb, bsize, k0, klen, jc, nc, bpanel, bbuf);
         bblk = bbuf;
       }
       for (int64_t ic = 0; ic < m; ic += mc_max) {
         const int64_t mc = min64(mc_max, m - ic);
         if (quads)
-          pack_aq_block(call->trans_a, call->a, call->lda, ic, mc, k0, klen, ars, abuf);
+          pack_aq_block(call->trans_a, call->a, call->lda, asize, ic, mc, k0, klen, ars, abuf);
         else
           pack_a_block(call->trans_a, call->a, call->lda, ic, mc, k0, klen, ars, abuf);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
+        /* Tile order: normally a B micro-panel stays in L1 while the A block streams past it (jr outer).
+         * When the whole B block fits in L1 anyway (small n and K block) ir goes outer: C is then written
+         * row after row instead of in 16-column strips, and small-K calls are bound by those writes. */
+        const int ir_outer = (nc + NR - 1) / NR * kcp * NR * 4 <= 24 * 1024;
+        const int64_t nir = (mc + MR - 1) / MR, njr = (nc + NR - 1) / NR;
+        int64_t ir = 0, jr = 0;
+        for (int64_t x = 0; x < nir * njr; x++) {
+          if (x > 0) {
+            if (ir_outer) {
+              jr += NR;
+              if (jr >= nc) jr = 0, ir += MR;
+            } else {
+              ir += MR;
+              if (ir >= mc) ir = 0, jr += NR;
+            }
+          }
           const int64_t nr = min64(NR, nc - jr);
           const int32_t *bp = bblk + (jr / NR) * bpanel;
-          for (int64_t ir = 0; ir < mc; ir += MR) {
+          {
             const int64_t mr = min64(MR, mc - ir), i = ic + ir, j = jc + jr;
             tile_out o = {0};
             o.acc = kb > 0;
