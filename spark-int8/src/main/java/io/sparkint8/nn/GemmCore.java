@@ -32,9 +32,10 @@ import java.util.SplittableRandom;
  *       operand (W'[c] = s_c * W[c], quantized once per tensor) and G_X = G_Y * W' in int8.
  * </ul>
  *
- * fp32 and int8-forward modes run the corresponding GEMMs in fp32 instead. One instance per layer.
+ * fp32 and int8-forward modes run the corresponding GEMMs in fp32 instead. One instance per layer;
+ * its buffers are registered with the owning layer, which closes them.
  */
-final class GemmCore implements AutoCloseable {
+final class GemmCore {
   private final LayerContext ctx;
   private final int layerId;
   private final String name;
@@ -304,11 +305,6 @@ final class GemmCore implements AutoCloseable {
   /** Euclidean norm of elements [0, count) (a statistic: partial sums in a fixed order). */
   static double norm(Float32Buffer buf, long count) {
     return HeapScratch.norm(buf, count);
-  }
-
-  @Override
-  public void close() {
-    // buffers are owned by the layer
   }
 
   @Override
