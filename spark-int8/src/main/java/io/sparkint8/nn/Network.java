@@ -4,6 +4,7 @@ import io.sparkint8.kernels.Float32Buffer;
 import io.sparkint8.nn.spec.LayerSpec;
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.optim.Parameter;
+import io.sparkint8.quant.ClippingState;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -156,6 +157,30 @@ public final class Network implements AutoCloseable {
       rect += b.rectificationLoss();
     }
     return new StepResult(batch, r.lossSum(), r.correct(), rect, grads, bn, root.stats());
+  }
+
+  /** The error-clipping state of every conv/fc layer, in forward order. */
+  public List<ClippingState> clippingStates() {
+    List<ClippingState> out = new ArrayList<>();
+    for (GemmCore core : ModelState.gemmCores(this)) {
+      out.add(core.clipping().exportState());
+    }
+    return out;
+  }
+
+  /**
+   * Replaces every conv/fc layer's error-clipping state (in {@link #clippingStates()} order): how a
+   * driver adopts the clipping decisions a worker made at the last step.
+   */
+  public void importClippingStates(List<ClippingState> states) {
+    List<GemmCore> cores = ModelState.gemmCores(this);
+    if (states.size() != cores.size()) {
+      throw new IllegalArgumentException("clipping states for " + states.size()
+          + " layers, the network has " + cores.size() + " conv/fc layers");
+    }
+    for (int i = 0; i < cores.size(); i++) {
+      cores.get(i).clipping().importState(states.get(i));
+    }
   }
 
   /** Copies of the current parameter values, in {@link #parameters()} order. */

@@ -31,7 +31,7 @@ public final class GradientAccumulator implements Serializable {
 
   private static final GradientAccumulator EMPTY =
       new GradientAccumulator(-1, null, new CodeArray[0], new float[0], new PartitionStats[0], 0,
-          0, 0);
+          0, 0, null);
 
   private final long step;
   private final SharedScales scales;
@@ -42,6 +42,8 @@ public final class GradientAccumulator implements Serializable {
   private final long rows;
   private final long correct;
   private final long clipped;
+  // The lowest-numbered partition's report (null when no partition sent one).
+  private final WorkerReport report;
 
   GradientAccumulator(
       long step,
@@ -51,7 +53,9 @@ public final class GradientAccumulator implements Serializable {
       PartitionStats[] parts,
       long rows,
       long correct,
-      long clipped) {
+      long clipped,
+      WorkerReport report) {
+    this.report = report;
     this.step = step;
     this.scales = scales;
     this.codes = codes;
@@ -73,6 +77,12 @@ public final class GradientAccumulator implements Serializable {
    */
   public static GradientAccumulator of(
       StepResult result, SharedScales scales, long seed, long step, int partition) {
+    return of(result, scales, seed, step, partition, null);
+  }
+
+  /** As {@link #of(StepResult, SharedScales, long, long, int)}, carrying the worker's report. */
+  public static GradientAccumulator of(StepResult result, SharedScales scales, long seed,
+      long step, int partition, WorkerReport report) {
     Objects.requireNonNull(result, "result");
     Objects.requireNonNull(scales, "scales");
     float[][] g = result.gradients();
@@ -106,7 +116,54 @@ public final class GradientAccumulator implements Serializable {
     PartitionStats stats = PartitionStats.of(
         partition, result.lossSum(), result.rectificationLoss(), result.bnStats());
     return new GradientAccumulator(step, scales, codes, max, new PartitionStats[] {stats},
-        result.rows(), result.correct(), clipped);
+        result.rows(), result.correct(), clipped, report);
+  }
+
+  /**
+   * The fp32 leaf of partition {@code partition}: its gradients as floats (4 bytes per element),
+   * which the driver sums in partition order. For the fp32 aggregation baseline and for the first
+   * step, before any shared scale exists.
+   */
+  public static GradientAccumulator ofFp32(
+      StepResult result, long step, int partition, WorkerReport report) {
+    Objects.requireNonNull(result, "result");
+    if (step < 0 || partition < 0) {
+      throw new IllegalArgumentException(
+          "GradientAccumulator: step = " + step + ", partition = " + partition
+              + ", expected both >= 0");
+    }
+    checkFinite("loss sum", result.lossSum());
+    checkFinite("rectification loss", result.rectificationLoss());
+    float[][] g = result.gradients();
+    float[][] copy = new float[g.length][];
+    float[] max = new float[g.length];
+    for (int t = 0; t < g.length; t++) {
+      copy[t] = g[t].clone();
+      float m = 0;
+      for (int i = 0; i < copy[t].length; i++) {
+        float v = copy[t][i];
+        if (!Float.isFinite(v)) {
+          throw new IllegalArgumentException("GradientAccumulator: gradient tensor " + t
+              + " element " + i + " = " + v + " in partition " + partition + ", expected finite");
+        }
+        m = Math.max(m, Math.abs(v));
+      }
+      max[t] = m;
+    }
+    PartitionStats stats = PartitionStats.of(partition, result.lossSum(),
+        result.rectificationLoss(), result.bnStats(), copy);
+    return new GradientAccumulator(step, null, new CodeArray[0], max,
+        new PartitionStats[] {stats}, result.rows(), result.correct(), 0, report);
+  }
+
+  /** Whether the gradients travel as floats rather than shared-scale codes. */
+  public boolean isFp32() {
+    return !isEmpty() && parts[0].gradients != null;
+  }
+
+  /** The lowest-numbered partition's report, or null when none was sent. */
+  public WorkerReport report() {
+    return report;
   }
 
   /** The exact sum of both contributions; neither is modified. */
@@ -119,6 +176,16 @@ public final class GradientAccumulator implements Serializable {
     }
     checkCompatible(o);
     PartitionStats[] merged = mergeParts(parts, o.parts);
+    WorkerReport lowest = report == null ? o.report
+        : o.report == null || report.partition < o.report.partition ? report : o.report;
+    if (isFp32()) {
+      float[] max = new float[maxAbs.length];
+      for (int t = 0; t < max.length; t++) {
+        max[t] = Math.max(maxAbs[t], o.maxAbs[t]);
+      }
+      return new GradientAccumulator(step, null, codes, max, merged, rows + o.rows,
+          correct + o.correct, 0, lowest);
+    }
     int width = CodeArray.widthFor(merged.length);
     CodeArray[] sums = new CodeArray[codes.length];
     float[] max = new float[codes.length];
@@ -127,7 +194,7 @@ public final class GradientAccumulator implements Serializable {
       max[t] = Math.max(maxAbs[t], o.maxAbs[t]);
     }
     return new GradientAccumulator(step, scales, sums, max, merged, rows + o.rows,
-        correct + o.correct, clipped + o.clipped);
+        correct + o.correct, clipped + o.clipped, lowest);
   }
 
   /**
@@ -140,6 +207,9 @@ public final class GradientAccumulator implements Serializable {
           "GradientAccumulator.decode: globalRows = " + globalRows + ", expected > 0");
     }
     requireNonEmpty("decode");
+    if (isFp32()) {
+      return decodeFp32(globalRows);
+    }
     float[][] out = new float[codes.length][];
     for (int t = 0; t < codes.length; t++) {
       double unit = (double) scales.scale(t) / LeafQuantizer.QMAX / globalRows;
@@ -149,6 +219,24 @@ public final class GradientAccumulator implements Serializable {
         g[i] = (float) (c.get(i) * unit);
       }
       out[t] = g;
+    }
+    return out;
+  }
+
+  private float[][] decodeFp32(long globalRows) {
+    float[][] out = new float[maxAbs.length][];
+    for (int t = 0; t < out.length; t++) {
+      float[] sum = parts[0].gradients[t].clone();
+      for (int p = 1; p < parts.length; p++) {
+        float[] g = parts[p].gradients[t];
+        for (int i = 0; i < sum.length; i++) {
+          sum[i] += g[i];
+        }
+      }
+      for (int i = 0; i < sum.length; i++) {
+        sum[i] = (float) (sum[i] / (double) globalRows);
+      }
+      out[t] = sum;
     }
     return out;
   }
@@ -181,17 +269,18 @@ public final class GradientAccumulator implements Serializable {
     return step;
   }
 
+  /** The shared scales of the codes; null for fp32 accumulators. */
   public SharedScales scales() {
     requireNonEmpty("scales");
     return scales;
   }
 
   public int tensorCount() {
-    return codes.length;
+    return maxAbs.length;
   }
 
   public int tensorLength(int tensor) {
-    return codes[tensor].length();
+    return isFp32() ? parts[0].gradients[tensor].length : codes[tensor].length();
   }
 
   /** Σq of one tensor, widened to int. */
@@ -254,9 +343,33 @@ public final class GradientAccumulator implements Serializable {
     return List.copyOf(out);
   }
 
+  /**
+   * The gradient bytes the partitions sent at the leaves of the tree: elements x 1 byte per
+   * partition for int8 codes, elements x 4 bytes for fp32. The measure of "bytes aggregated per
+   * step" (inner nodes of a deeper tree add to it in the same proportion).
+   */
+  public long leafPayloadBytes() {
+    if (isFp32()) {
+      return payloadBytes();
+    }
+    long elements = 0;
+    for (CodeArray c : codes) {
+      elements += c.length();
+    }
+    return elements * parts.length;
+  }
+
   /** The integer payload alone: Σ elements × width. */
   public long payloadBytes() {
     long n = 0;
+    if (isFp32()) {
+      for (PartitionStats p : parts) {
+        for (float[] g : p.gradients) {
+          n += 4L * g.length;
+        }
+      }
+      return n;
+    }
     for (CodeArray c : codes) {
       n += (long) c.length() * c.width();
     }
@@ -284,6 +397,25 @@ public final class GradientAccumulator implements Serializable {
     if (o.step != step) {
       throw new IllegalArgumentException(
           "GradientAccumulator.merge: step " + step + " vs step " + o.step);
+    }
+    if (o.isFp32() != isFp32()) {
+      throw new IllegalArgumentException(
+          "GradientAccumulator.merge: an fp32 and an int8 accumulator of the same step");
+    }
+    if (isFp32()) {
+      if (o.maxAbs.length != maxAbs.length) {
+        throw new IllegalArgumentException("GradientAccumulator.merge: " + maxAbs.length + " vs "
+            + o.maxAbs.length + " gradient tensors");
+      }
+      for (int t = 0; t < maxAbs.length; t++) {
+        if (parts[0].gradients[t].length != o.parts[0].gradients[t].length) {
+          throw new IllegalArgumentException("GradientAccumulator.merge: tensor " + t + " has "
+              + parts[0].gradients[t].length + " vs " + o.parts[0].gradients[t].length
+              + " elements");
+        }
+      }
+      parts[0].checkSameLayout(o.parts[0]);
+      return;
     }
     if (o.codes.length != codes.length) {
       throw new IllegalArgumentException(
@@ -348,7 +480,8 @@ public final class GradientAccumulator implements Serializable {
         && Arrays.equals(parts, a.parts)
         && rows == a.rows
         && correct == a.correct
-        && clipped == a.clipped;
+        && clipped == a.clipped
+        && Objects.equals(report, a.report);
   }
 
   @Override
@@ -358,8 +491,8 @@ public final class GradientAccumulator implements Serializable {
 
   @Override
   public String toString() {
-    return "GradientAccumulator[step=" + step + ", partitions=" + parts.length + ", tensors="
-        + codes.length + ", width=" + width() + ", rows=" + rows + ", payloadBytes="
+    return "GradientAccumulator[step=" + step + ", partitions=" + parts.length
+        + (isFp32() ? ", fp32" : "") + ", tensors=" + maxAbs.length + ", width=" + width() + ", rows=" + rows + ", payloadBytes="
         + payloadBytes() + "]";
   }
 }

@@ -16,19 +16,24 @@ import java.nio.ByteOrder;
  * KryoRegistrator does, with {@code spark.kryo.registrationRequired=true}).
  *
  * <pre>
- * byte   format version (1)
+ * byte   format version (2)
  * int    addends P; P = 0 is the empty accumulator and ends here
+ * byte   mode: 0 int8 codes, 1 fp32 gradients
  * long   step
- * int    tensors T;  T x (int length, float scale, float max|g|)
+ * int    tensors T;  T x (int length, float scale (0 in fp32 mode), float max|g|)
  * long   rows, correct, clipped
  * int    BN layers L; L x int channels
- * bytes  payload: tensor after tensor, length x width bytes
+ * bytes  int8 mode: payload, tensor after tensor, length x width bytes
  * P x    (int partition, double loss sum, double rectification loss,
- *         L x (long count, channels x double mean, M2, mean |x - mean|))
+ *         L x (long count, channels x double mean, M2, mean |x - mean|),
+ *         fp32 mode: T x length floats)
+ * byte   report present (0/1); if 1: int partition,
+ *        int G, G x (int n, n UTF-8 bytes strategy, long steps, int v, v x double),
+ *        int M, M x (int layer index, double factor, double deviation, double gain)
  * </pre>
  */
 public final class GradientAccumulatorSerializer extends Serializer<GradientAccumulator> {
-  static final byte FORMAT_VERSION = 1;
+  static final byte FORMAT_VERSION = 2;
 
   // Payloads of 2- and 4-byte elements are converted to bytes through a buffer of this size.
   private static final int CHUNK_BYTES = 1 << 16;
@@ -54,8 +59,17 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
     for (int l = 0; l < layers; l++) {
       bnDoubles += 3L * a.part(0).channels(l);
     }
-    n += 8 + 4 + 12L * a.tensorCount() + 24 + 4 + 4L * layers + a.payloadBytes();
+    n += 1 + 8 + 4 + 12L * a.tensorCount() + 24 + 4 + 4L * layers + a.payloadBytes();
     n += (long) a.addends() * (4 + 8 + 8 + 8L * layers + 8 * bnDoubles);
+    n += 1;
+    WorkerReport r = a.report();
+    if (r != null) {
+      n += 4 + 4;
+      for (int g = 0; g < r.strategies.length; g++) {
+        n += 4 + utf8(r.strategies[g]).length + 8 + 4 + 8L * r.values[g].length;
+      }
+      n += 4 + 28L * r.layerIndex.length;
+    }
     return n;
   }
 
@@ -66,13 +80,15 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
     if (a.isEmpty()) {
       return;
     }
+    boolean fp32 = a.isFp32();
+    out.writeByte(fp32 ? 1 : 0);
     out.writeLong(a.step());
     int tensors = a.tensorCount();
     out.writeInt(tensors);
     float[] max = a.maxAbs();
     for (int t = 0; t < tensors; t++) {
       out.writeInt(a.tensorLength(t));
-      out.writeFloat(a.scales().scale(t));
+      out.writeFloat(fp32 ? 0f : a.scales().scale(t));
       out.writeFloat(max[t]);
     }
     out.writeLong(a.rows());
@@ -83,7 +99,7 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
     for (int l = 0; l < first.bnLayers(); l++) {
       out.writeInt(first.channels(l));
     }
-    for (int t = 0; t < tensors; t++) {
+    for (int t = 0; t < tensors && !fp32; t++) {
       writePayload(out, a.codes(t));
     }
     for (int i = 0; i < a.addends(); i++) {
@@ -97,7 +113,70 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
         writeDoubles(out, p.bnM2(l));
         writeDoubles(out, p.bnMad(l));
       }
+      if (fp32) {
+        for (float[] g : p.gradients) {
+          out.writeFloats(g);
+        }
+      }
     }
+    writeReport(out, a.report());
+  }
+
+  private static void writeReport(Output out, WorkerReport r) {
+    out.writeByte(r == null ? 0 : 1);
+    if (r == null) {
+      return;
+    }
+    out.writeInt(r.partition);
+    out.writeInt(r.strategies.length);
+    for (int g = 0; g < r.strategies.length; g++) {
+      byte[] name = utf8(r.strategies[g]);
+      out.writeInt(name.length);
+      out.writeBytes(name);
+      out.writeLong(r.steps[g]);
+      out.writeInt(r.values[g].length);
+      writeDoubles(out, r.values[g]);
+    }
+    out.writeInt(r.layerIndex.length);
+    for (int i = 0; i < r.layerIndex.length; i++) {
+      out.writeInt(r.layerIndex[i]);
+      out.writeDouble(r.lrFactor[i]);
+      out.writeDouble(r.deviation[i]);
+      out.writeDouble(r.gain[i]);
+    }
+  }
+
+  private static WorkerReport readReport(Input in) {
+    if (in.readByte() == 0) {
+      return null;
+    }
+    int partition = in.readInt();
+    int g = nonNegative(in.readInt(), "clipping state count");
+    String[] strategies = new String[g];
+    long[] steps = new long[g];
+    double[][] values = new double[g][];
+    for (int i = 0; i < g; i++) {
+      int len = nonNegative(in.readInt(), "strategy name length");
+      strategies[i] = new String(in.readBytes(len), java.nio.charset.StandardCharsets.UTF_8);
+      steps[i] = in.readLong();
+      values[i] = in.readDoubles(nonNegative(in.readInt(), "clipping state length"));
+    }
+    int m = nonNegative(in.readInt(), "measured layer count");
+    int[] index = new int[m];
+    double[] factor = new double[m];
+    double[] dev = new double[m];
+    double[] gain = new double[m];
+    for (int i = 0; i < m; i++) {
+      index[i] = in.readInt();
+      factor[i] = in.readDouble();
+      dev[i] = in.readDouble();
+      gain[i] = in.readDouble();
+    }
+    return new WorkerReport(partition, strategies, steps, values, index, factor, dev, gain);
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   @Override
@@ -112,7 +191,8 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
     if (addends == 0) {
       return GradientAccumulator.empty();
     }
-    int width = widthOrFail(addends);
+    boolean fp32 = in.readByte() == 1;
+    int width = fp32 ? 0 : widthOrFail(addends);
     long step = in.readLong();
     int tensors = nonNegative(in.readInt(), "tensor count");
     int[] lengths = new int[tensors];
@@ -131,29 +211,33 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
     for (int l = 0; l < layers; l++) {
       channels[l] = nonNegative(in.readInt(), "channels of BN layer " + l);
     }
-    CodeArray[] codes = new CodeArray[tensors];
-    for (int t = 0; t < tensors; t++) {
+    CodeArray[] codes = new CodeArray[fp32 ? 0 : tensors];
+    for (int t = 0; t < codes.length; t++) {
       codes[t] = readPayload(in, lengths[t], width);
     }
     PartitionStats[] parts = new PartitionStats[addends];
     for (int i = 0; i < addends; i++) {
-      parts[i] = readPart(in, channels);
+      parts[i] = readPart(in, channels, fp32 ? lengths : null);
       if (i > 0 && parts[i].partition <= parts[i - 1].partition) {
         throw new KryoException(
             "GradientAccumulator: partitions out of order: " + parts[i - 1].partition + ", "
                 + parts[i].partition);
       }
     }
-    SharedScales shared;
+    WorkerReport report = readReport(in);
+    SharedScales shared = null;
     try {
-      shared = SharedScales.of(scales);
+      if (!fp32) {
+        shared = SharedScales.of(scales);
+      }
     } catch (IllegalArgumentException e) {
       throw new KryoException(e.getMessage(), e);
     }
-    return new GradientAccumulator(step, shared, codes, max, parts, rows, correct, clipped);
+    return new GradientAccumulator(
+        step, shared, codes, max, parts, rows, correct, clipped, report);
   }
 
-  private static PartitionStats readPart(Input in, int[] channels) {
+  private static PartitionStats readPart(Input in, int[] channels, int[] fp32Lengths) {
     int partition = in.readInt();
     double loss = in.readDouble();
     double rect = in.readDouble();
@@ -168,7 +252,14 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
       m2[l] = in.readDoubles(channels[l]);
       mad[l] = in.readDoubles(channels[l]);
     }
-    return new PartitionStats(partition, loss, rect, count, mean, m2, mad);
+    float[][] gradients = null;
+    if (fp32Lengths != null) {
+      gradients = new float[fp32Lengths.length][];
+      for (int t = 0; t < gradients.length; t++) {
+        gradients[t] = in.readFloats(fp32Lengths[t]);
+      }
+    }
+    return new PartitionStats(partition, loss, rect, count, mean, m2, mad, gradients);
   }
 
   private static void writeDoubles(Output out, double[] v) {

@@ -27,6 +27,9 @@ final class PartitionStats implements Serializable {
   private final double[][] bnMean;
   private final double[][] bnM2;
   private final double[][] bnMad;
+  // fp32 aggregation only: this partition's gradients, summed in partition order by the driver
+  // (float addition is not associative, so summing them up the tree would depend on its shape).
+  final float[][] gradients;
 
   PartitionStats(
       int partition,
@@ -36,6 +39,19 @@ final class PartitionStats implements Serializable {
       double[][] bnMean,
       double[][] bnM2,
       double[][] bnMad) {
+    this(partition, lossSum, rectificationLoss, bnCount, bnMean, bnM2, bnMad, null);
+  }
+
+  PartitionStats(
+      int partition,
+      double lossSum,
+      double rectificationLoss,
+      long[] bnCount,
+      double[][] bnMean,
+      double[][] bnM2,
+      double[][] bnMad,
+      float[][] gradients) {
+    this.gradients = gradients;
     this.partition = partition;
     this.lossSum = lossSum;
     this.rectificationLoss = rectificationLoss;
@@ -47,6 +63,11 @@ final class PartitionStats implements Serializable {
 
   static PartitionStats of(
       int partition, double lossSum, double rectificationLoss, List<BnStats> bn) {
+    return of(partition, lossSum, rectificationLoss, bn, null);
+  }
+
+  static PartitionStats of(int partition, double lossSum, double rectificationLoss,
+      List<BnStats> bn, float[][] gradients) {
     int layers = bn.size();
     long[] count = new long[layers];
     double[][] mean = new double[layers][];
@@ -62,7 +83,8 @@ final class PartitionStats implements Serializable {
       checkFinite(partition, l, "M2", m2[l]);
       checkFinite(partition, l, "meanAbsDev", mad[l]);
     }
-    return new PartitionStats(partition, lossSum, rectificationLoss, count, mean, m2, mad);
+    return new PartitionStats(
+        partition, lossSum, rectificationLoss, count, mean, m2, mad, gradients);
   }
 
   int bnLayers() {
@@ -129,7 +151,8 @@ final class PartitionStats implements Serializable {
         && Arrays.equals(bnCount, p.bnCount)
         && Arrays.deepEquals(bnMean, p.bnMean)
         && Arrays.deepEquals(bnM2, p.bnM2)
-        && Arrays.deepEquals(bnMad, p.bnMad);
+        && Arrays.deepEquals(bnMad, p.bnMad)
+        && Arrays.deepEquals(gradients, p.gradients);
   }
 
   @Override

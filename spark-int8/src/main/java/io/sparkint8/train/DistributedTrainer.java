@@ -1,0 +1,236 @@
+package io.sparkint8.train;
+
+import io.sparkint8.arrow.PackedShard;
+import io.sparkint8.kernels.BufferAllocator;
+import io.sparkint8.kernels.JavaBackend;
+import io.sparkint8.nn.BatchNorm;
+import io.sparkint8.nn.BnStats;
+import io.sparkint8.nn.Layer;
+import io.sparkint8.nn.LayerContext;
+import io.sparkint8.nn.ModelState;
+import io.sparkint8.nn.Network;
+import io.sparkint8.optim.LrSchedule;
+import io.sparkint8.optim.Optimizer;
+import io.sparkint8.optim.Optimizers;
+import io.sparkint8.optim.Parameter;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The driver's step loop (DESIGN.md §3). It keeps the fp32 master weights, the optimizer state,
+ * the running BN statistics and the authoritative clipping state in a driver-side network; per
+ * step it broadcasts that state and the shared gradient scales, runs one {@link StepTask} per
+ * partition, tree-aggregates their {@link GradientAccumulator}s, decodes the mean gradient,
+ * adopts the lowest partition's clipping decisions and DCLRS factors, updates the weights and the
+ * running statistics, and derives the next step's scales from this step's max|g|. The first step,
+ * which has no scales yet, aggregates in fp32.
+ */
+public final class DistributedTrainer {
+  private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
+
+  private DistributedTrainer() {}
+
+  /** The trained state and the per-epoch summaries. */
+  public record Result(ModelState state, List<EpochSummary> epochs) {}
+
+  /**
+   * Trains on {@code train} (one cached shard per partition, holding rowsPerPartition[p] rows)
+   * and, when {@code validation} is not null, measures its accuracy after every epoch.
+   * {@code runId} names the fit in Spark UI job descriptions and keys the executors' networks.
+   */
+  public static Result fit(JavaRDD<PackedShard> train, long[] rowsPerPartition,
+      JavaRDD<PackedShard> validation, TrainSettings s, String runId,
+      Consumer<EpochSummary> listener) {
+    long total = 0;
+    int nonEmpty = 0;
+    for (long r : rowsPerPartition) {
+      total += r;
+      nonEmpty += r > 0 ? 1 : 0;
+    }
+    if (total == 0) {
+      throw new IllegalArgumentException("the training dataset is empty: 0 rows, expected >= 1");
+    }
+    if (s.batchSize() < nonEmpty) {
+      throw new IllegalArgumentException("batchSize=" + s.batchSize() + " is smaller than the "
+          + nonEmpty + " partitions holding data; expected batchSize >= the number of partitions "
+          + "(set numPartitions lower or batchSize higher)");
+    }
+    int stepsPerEpoch = (int) Math.min(Integer.MAX_VALUE, (total + s.batchSize() - 1)
+        / s.batchSize());
+    int maxBatch = 1;
+    for (long r : rowsPerPartition) {
+      maxBatch = Math.max(maxBatch, StepTask.sliceRows((int) r, stepsPerEpoch));
+    }
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(train.context());
+    String poolKey = runId + "/" + maxBatch;
+    LrSchedule schedule = s.lrSchedule();
+    List<EpochSummary> summaries = new ArrayList<>();
+    try (BufferAllocator alloc = new BufferAllocator("spark-int8 driver " + runId);
+        Network master = Network.build(s.spec(), s.inputShape(), 1,
+            new LayerContext(new JavaBackend(), alloc, s.engine()))) {
+      Optimizer optimizer = Optimizers.create(s.optimizer());
+      LOG.info("spark-int8 fit {}: {} rows in {} partitions, global batch {}, {} steps per epoch,"
+          + " {} epochs, up to {} rows per task, {} aggregation, peak lr {}", runId, total,
+          rowsPerPartition.length, s.batchSize(), stepsPerEpoch, s.epochs(), maxBatch,
+          s.int8Aggregation() ? "int8" : "fp32", s.peakLr());
+      float[] scales = null;
+      long step = 0;
+      double elapsed = 0;
+      for (int epoch = 0; epoch < s.epochs(); epoch++) {
+        long t0 = System.nanoTime();
+        EpochAccumulator ep = new EpochAccumulator(master);
+        for (int st = 0; st < stepsPerEpoch; st++) {
+          Broadcast<byte[]> bc = jsc.broadcast(stateBytes(master));
+          jsc.setJobDescription("spark-int8 " + runId + ": epoch " + (epoch + 1) + "/"
+              + s.epochs() + ", step " + (st + 1) + "/" + stepsPerEpoch);
+          StepTask task = new StepTask(poolKey, bc, s.backend(), maxBatch, step, epoch, st,
+              stepsPerEpoch, s.engine().seed(), s.int8Aggregation() ? scales : null,
+              s.failOnceAtStep());
+          GradientAccumulator acc = train.mapPartitionsWithIndex(task, true)
+              .treeAggregate(GradientAccumulator.empty(), (a, b) -> a.merge(b),
+                  (a, b) -> a.merge(b), s.aggregationDepth());
+          bc.destroy();
+          if (acc.isEmpty()) {
+            throw new IllegalStateException("step " + step + " received no rows from any "
+                + "partition");
+          }
+          apply(master, optimizer, acc, schedule.lr(step, stepsPerEpoch));
+          ep.add(acc);
+          if (s.int8Aggregation()) {
+            scales = SharedScales.fromMaxima(acc.maxAbs()).toArray();
+          }
+          step++;
+        }
+        double seconds = (System.nanoTime() - t0) * 1e-9;
+        elapsed += seconds;
+        double valAcc = validation == null ? Double.NaN
+            : evaluate(jsc, validation, master, poolKey, s.backend(), maxBatch, runId, epoch);
+        EpochSummary summary = ep.summary(epoch + 1, stepsPerEpoch, valAcc, seconds, elapsed);
+        summaries.add(summary);
+        LOG.info("spark-int8 {}: {}", runId, summary.progressLine(s.epochs()));
+        if (listener != null) {
+          listener.accept(summary);
+        }
+      }
+      jsc.setJobDescription(null);
+      return new Result(ModelState.capture(master), summaries);
+    }
+  }
+
+  private static void apply(Network master, Optimizer optimizer, GradientAccumulator acc,
+      double lr) {
+    float[][] grads = acc.decode(acc.rows());
+    List<Parameter> params = master.parameters();
+    for (int i = 0; i < params.size(); i++) {
+      System.arraycopy(grads[i], 0, params.get(i).grad(), 0, grads[i].length);
+    }
+    if (acc.report() != null) {
+      acc.report().applyTo(master);
+    } else {
+      params.forEach(p -> p.setLrFactor(1.0));
+    }
+    optimizer.step(params, lr);
+    List<BatchNorm> bns = master.batchNorms();
+    List<BnStats> stats = acc.bnStats();
+    for (int i = 0; i < bns.size(); i++) {
+      bns.get(i).updateRunning(stats.get(i));
+    }
+  }
+
+  private static double evaluate(JavaSparkContext jsc, JavaRDD<PackedShard> validation,
+      Network master, String poolKey, String backend, int maxBatch, String runId, int epoch) {
+    Broadcast<byte[]> bc = jsc.broadcast(stateBytes(master));
+    jsc.setJobDescription("spark-int8 " + runId + ": validation after epoch " + (epoch + 1));
+    long[] r = validation.mapPartitions(new EvalTask(poolKey, bc, backend, maxBatch))
+        .reduce((a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+    bc.destroy();
+    return r[1] == 0 ? Double.NaN : (double) r[0] / r[1];
+  }
+
+  /** A state in ModelState's binary format. */
+  static byte[] stateBytes(Network net) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      ModelState.capture(net).write(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /** Sums an epoch's step results. */
+  private static final class EpochAccumulator {
+    private final List<String> layers = new ArrayList<>();
+    private double lossSum;
+    private long correct;
+    private long rows;
+    private long bytes;
+    private int steps;
+    private double[] devSum;
+    private int[] devCount;
+    private double[] factorSum;
+    private int reports;
+
+    EpochAccumulator(Network master) {
+      this.master = master;
+    }
+
+    private final Network master;
+
+    void add(GradientAccumulator acc) {
+      lossSum += acc.lossSum();
+      correct += acc.correct();
+      rows += acc.rows();
+      bytes += acc.leafPayloadBytes();
+      steps++;
+      WorkerReport r = acc.report();
+      if (r == null) {
+        return;
+      }
+      int[] idx = r.layerIndex;
+      if (devSum == null) {
+        devSum = new double[idx.length];
+        devCount = new int[idx.length];
+        factorSum = new double[idx.length];
+        List<Layer> all = master.layers();
+        for (int i : idx) {
+          layers.add(i + ":" + all.get(i).describe());
+        }
+      }
+      if (idx.length != devSum.length) {
+        return;
+      }
+      for (int i = 0; i < idx.length; i++) {
+        if (!Double.isNaN(r.deviation[i])) {
+          devSum[i] += r.deviation[i];
+          devCount[i]++;
+        }
+        factorSum[i] += r.lrFactor[i];
+      }
+      reports++;
+    }
+
+    EpochSummary summary(int epoch, int stepsPerEpoch, double valAcc, double seconds,
+        double cumulative) {
+      int n = devSum == null ? 0 : devSum.length;
+      double[] dev = new double[n];
+      double[] factor = new double[n];
+      for (int i = 0; i < n; i++) {
+        dev[i] = devCount[i] == 0 ? Double.NaN : devSum[i] / devCount[i];
+        factor[i] = reports == 0 ? Double.NaN : factorSum[i] / reports;
+      }
+      return new EpochSummary(epoch, stepsPerEpoch, lossSum / rows, (double) correct / rows,
+          valAcc, seconds, cumulative, rows / seconds, (double) bytes / Math.max(1, steps),
+          layers, dev, factor);
+    }
+  }
+}

@@ -1,0 +1,136 @@
+package io.sparkint8.train;
+
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.BufferAllocator;
+import io.sparkint8.kernels.Float32Buffer;
+import io.sparkint8.nn.ModelState;
+import io.sparkint8.nn.Network;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The networks of one executor JVM, kept between steps so that a step costs a state update rather
+ * than a network build. A network is borrowed by one task at a time; its weights, running
+ * statistics and clipping state are overwritten from the step's broadcast state on every borrow,
+ * so which pooled instance a task gets never changes its result. Networks of an older key (a
+ * finished fit or a replaced model) are closed when a new key appears.
+ */
+public final class WorkerPool {
+  private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
+  private static final Map<String, ArrayDeque<Pooled>> IDLE = new HashMap<>();
+  private static String currentKey;
+
+  private WorkerPool() {}
+
+  /** A network and the allocator that owns its buffers. */
+  public static final class Pooled implements AutoCloseable {
+    private final String key;
+    private final BufferAllocator allocator;
+    private final Network network;
+    private final Float32Buffer input;
+    private final int[] labels;
+
+    private Pooled(String key, BufferAllocator allocator, Network network) {
+      this.key = key;
+      this.allocator = allocator;
+      this.network = network;
+      this.input = allocator.allocateFloat32(
+          (long) network.maxBatch() * network.inputShape().size());
+      this.labels = new int[network.maxBatch()];
+    }
+
+    public Network network() {
+      return network;
+    }
+
+    /** The input batch buffer: maxBatch rows of the network's input shape. */
+    public Float32Buffer input() {
+      return input;
+    }
+
+    /** The label buffer of the batch: maxBatch entries. */
+    public int[] labels() {
+      return labels;
+    }
+
+    @Override
+    public void close() {
+      input.close();
+      network.close();
+      allocator.close();
+    }
+  }
+
+  /**
+   * A network for {@code key} holding the state in {@code stateBytes} (a {@link ModelState} in
+   * its binary format), built on first use with {@code backend} for batches of up to maxBatch.
+   */
+  public static Pooled borrow(String key, byte[] stateBytes, String backend, int maxBatch) {
+    ModelState state = parse(stateBytes);
+    Pooled p;
+    synchronized (WorkerPool.class) {
+      if (!key.equals(currentKey)) {
+        evictAllBut(key);
+        currentKey = key;
+      }
+      ArrayDeque<Pooled> idle = IDLE.get(key);
+      p = idle == null ? null : idle.poll();
+    }
+    if (p == null) {
+      BufferAllocator alloc = new BufferAllocator("spark-int8 " + key);
+      try {
+        Network net = state.build(Backends.byName(backend), alloc, maxBatch);
+        LOG.info("spark-int8: built {} on backend {} for batches of up to {}", net,
+            net.context().backend().name(), maxBatch);
+        try {
+          return new Pooled(key, alloc, net);
+        } catch (RuntimeException e) {
+          net.close();
+          throw e;
+        }
+      } catch (RuntimeException e) {
+        alloc.close();
+        throw e;
+      }
+    }
+    state.apply(p.network);
+    return p;
+  }
+
+  /** Returns a borrowed network; one of a replaced key is closed instead. */
+  public static void giveBack(Pooled p) {
+    synchronized (WorkerPool.class) {
+      if (p.key.equals(currentKey)) {
+        IDLE.computeIfAbsent(p.key, k -> new ArrayDeque<>()).push(p);
+        return;
+      }
+    }
+    p.close();
+  }
+
+  private static void evictAllBut(String key) {
+    Iterator<Map.Entry<String, ArrayDeque<Pooled>>> it = IDLE.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<String, ArrayDeque<Pooled>> e = it.next();
+      if (!e.getKey().equals(key)) {
+        e.getValue().forEach(Pooled::close);
+        it.remove();
+      }
+    }
+  }
+
+  private static ModelState parse(byte[] bytes) {
+    try {
+      return ModelState.read(new ByteArrayInputStream(bytes));
+    } catch (IOException e) {
+      throw new UncheckedIOException("spark-int8: the broadcast model state is unreadable", e);
+    }
+  }
+}
