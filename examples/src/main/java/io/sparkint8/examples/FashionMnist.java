@@ -1,0 +1,129 @@
+package io.sparkint8.examples;
+
+import io.sparkint8.arrow.IdxReader;
+import io.sparkint8.ml.Int8ClassificationModel;
+import io.sparkint8.ml.Int8Classifier;
+import io.sparkint8.ml.Int8KryoRegistrator;
+import io.sparkint8.train.EpochSummary;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+
+/**
+ * The README's main job: trains {@code cnn-small} on Fashion-MNIST with int8 training on a local
+ * Spark, prints a progress line per epoch, evaluates on the test set, saves the model and writes
+ * a PNG of the training curves.
+ */
+public final class FashionMnist {
+  private FashionMnist() {}
+
+  static final String USAGE = String.join("\n",
+      "usage: examples/run fashion-mnist [options]",
+      "  --data DIR         Fashion-MNIST IDX files (default " + FashionMnistData.DEFAULT_DIR + ")",
+      "  --master URL       Spark master (default local[*])",
+      "  --precision P      fp32 | int8-forward | int8 (default int8)",
+      "  --epochs N         passes over the training set (default 10)",
+      "  --batch-size B     global batch (default 1024)",
+      "  --partitions P     training partitions (default: Spark's default parallelism)",
+      "  --network SPEC     network preset or spec (default cnn-small)",
+      "  --rows N           train on the first N training images only (default all 60000)",
+      "  --test-rows N      evaluate on the first N test images only (default all 10000)",
+      "  --out DIR          where the model, plot and summary go (default fashion-mnist-run)");
+
+  public static void main(String[] args) throws IOException {
+    Args a = new Args(args, USAGE);
+    Path dataDir = Path.of(a.string("--data", FashionMnistData.DEFAULT_DIR.toString()));
+    String master = a.string("--master", "local[*]");
+    String precision = a.string("--precision", "int8");
+    int epochs = a.integer("--epochs", 10);
+    int batch = a.integer("--batch-size", 1024);
+    int partitions = a.integer("--partitions", 0);
+    String network = a.string("--network", "cnn-small");
+    int rows = a.integer("--rows", 0);
+    int testRows = a.integer("--test-rows", 0);
+    Path out = Path.of(a.string("--out", "fashion-mnist-run")).toAbsolutePath();
+    a.done();
+
+    FashionMnistData data = FashionMnistData.locate(dataDir);
+    Files.createDirectories(out);
+    SparkSession spark = SparkSession.builder()
+        .master(master)
+        .appName("spark-int8 fashion-mnist")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+        .config("spark.kryo.registrator", Int8KryoRegistrator.class.getName())
+        .getOrCreate();
+    spark.sparkContext().setLogLevel("WARN");
+    try {
+      run(spark, data, out, precision, epochs, batch, partitions, network, rows, testRows);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  static double run(SparkSession spark, FashionMnistData data, Path out, String precision,
+      int epochs, int batch, int partitions, String network, int rows, int testRows)
+      throws IOException {
+    int parts = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
+    Dataset<Row> train = IdxReader.toDataFrame(spark, data.trainImages(), data.trainLabels(),
+        false);
+    Dataset<Row> test = IdxReader.toDataFrame(spark, data.testImages(), data.testLabels(), false);
+    if (rows > 0) {
+      train = train.limit(rows);
+    }
+    if (testRows > 0) {
+      test = test.limit(testRows);
+    }
+    // test rows ride along as validation rows: their accuracy is reported after every epoch
+    Dataset<Row> all = train.withColumn("is_test", functions.lit(false))
+        .union(test.withColumn("is_test", functions.lit(true)))
+        .repartition(parts);
+    System.out.printf(Locale.ROOT, "spark-int8 fashion-mnist: %s, %s, %s, %d epochs, global "
+        + "batch %d, %d partitions, data %s%n", spark.sparkContext().master(), network,
+        precision, epochs, batch, parts, data.dir());
+    List<EpochSummary> epochsSeen = new ArrayList<>();
+    Int8Classifier clf = new Int8Classifier()
+        .setInputShape(new int[] {1, 28, 28})
+        .setNetwork(network)
+        .setPrecision(precision)
+        .setAggregationPrecision(precision.equals("fp32") ? "fp32" : "int8")
+        .setBatchSize(batch)
+        .setMaxEpochs(epochs)
+        .setValidationIndicatorCol("is_test")
+        .setEpochListener(e -> {
+          epochsSeen.add(e);
+          System.out.printf(Locale.ROOT, "epoch %2d/%d  loss %.4f  train acc %.4f  test acc %.4f"
+              + "  %6.0f images/s  %,10d bytes aggregated/step  %.1f s%n", e.epoch(), epochs,
+              e.loss(), e.trainAccuracy(), e.validationAccuracy(), e.samplesPerSecond(),
+              Math.round(e.bytesAggregatedPerStep()), e.cumulativeSeconds());
+        });
+    Int8ClassificationModel model = clf.fit(all);
+    Dataset<Row> predictions = model.transform(all.filter("is_test"));
+    double accuracy = new MulticlassClassificationEvaluator().setMetricName("accuracy")
+        .evaluate(predictions);
+    Path modelDir = out.resolve("model");
+    model.write().overwrite().save(modelDir.toString());
+    Path plot = out.resolve("training-curves.png");
+    TrainingPlot.write(epochsSeen, precision + " " + network, plot);
+    double seconds = epochsSeen.isEmpty() ? 0
+        : epochsSeen.get(epochsSeen.size() - 1).cumulativeSeconds();
+    System.out.printf(Locale.ROOT, "test accuracy %.4f after %d epochs (%.0f s of training)%n",
+        accuracy, epochs, seconds);
+    System.out.println("model:          " + modelDir);
+    System.out.println("training plot:  " + plot);
+    System.out.println("load it with:   Int8ClassificationModel.load(\"" + modelDir + "\")");
+    new JsonLine("fashion-mnist").put("final", true).put("precision", precision)
+        .put("network", network).put("epochs", epochs).put("batch", batch)
+        .put("partitions", parts).put("test_accuracy", accuracy).put("seconds", seconds)
+        .put("model", modelDir.toString()).put("plot", plot.toString()).print();
+    return accuracy;
+  }
+}

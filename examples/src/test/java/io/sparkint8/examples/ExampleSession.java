@@ -1,0 +1,27 @@
+package io.sparkint8.examples;
+
+import io.sparkint8.ml.Int8KryoRegistrator;
+import org.apache.spark.sql.SparkSession;
+
+/** The one local[2] SparkSession of the examples' test JVM. */
+final class ExampleSession {
+  private static SparkSession spark;
+
+  private ExampleSession() {}
+
+  static synchronized SparkSession get() {
+    if (spark == null) {
+      spark = SparkSession.builder()
+          .master("local[2]")
+          .appName("spark-int8-examples-tests")
+          .config("spark.ui.enabled", "false")
+          .config("spark.sql.shuffle.partitions", "2")
+          .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+          .config("spark.kryo.registrator", Int8KryoRegistrator.class.getName())
+          .config("spark.driver.host", "127.0.0.1")
+          .getOrCreate();
+      spark.sparkContext().setLogLevel("WARN");
+    }
+    return spark;
+  }
+}
