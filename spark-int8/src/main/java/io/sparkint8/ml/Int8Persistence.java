@@ -30,9 +30,11 @@ import org.apache.spark.ml.util.MLWriter;
  * Saving and loading both stages. A stage directory holds:
  *
  * <ul>
- *   <li>{@code metadata.json}: class, uid, Spark version, {@code formatVersion}, timestamp, the
- *       explicitly set Params ({@code paramMap}) and the defaults ({@code defaultParamMap}), each
- *       value in its Param's own JSON encoding;
+ *   <li>{@code metadata/part-00000}: one line of JSON in the layout Spark's own stages use (so
+ *       that a Pipeline or CrossValidator holding this stage saves and loads it): class, uid,
+ *       Spark version, timestamp, the explicitly set Params ({@code paramMap}) and the defaults
+ *       ({@code defaultParamMap}), each value in its Param's own JSON encoding, plus
+ *       spark-int8's {@code formatVersion};
  *   <li>models only: {@code model.si8m}, the engine's model state (ModelState's versioned binary
  *       format: spec, weights, BN running statistics, clipping state), and {@code summary.json},
  *       the training summary.
@@ -45,7 +47,7 @@ import org.apache.spark.ml.util.MLWriter;
 final class Int8Persistence {
   /** The layout version written; readers accept this and older. */
   static final int FORMAT_VERSION = 1;
-  static final String METADATA = "metadata.json";
+  static final String METADATA = "metadata/part-00000";
   static final String MODEL = "model.si8m";
   static final String SUMMARY = "summary.json";
 
@@ -133,7 +135,8 @@ final class Int8Persistence {
     root.put("timestamp", System.currentTimeMillis());
     root.set("paramMap", params(stage.extractParamMap(), stage, true));
     root.set("defaultParamMap", params(stage.extractParamMap(), stage, false));
-    return root.toPrettyString();
+    // one line: Spark reads a stage's metadata as the first line of a text file
+    return root.toString();
   }
 
   private static ObjectNode params(ParamMap all, Params stage, boolean explicit) {
