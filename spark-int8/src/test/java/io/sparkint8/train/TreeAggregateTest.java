@@ -109,7 +109,8 @@ class TreeAggregateTest {
   void sparkTreeAggregateEqualsTheSequentialMergeBitForBit() {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSession.get().sparkContext());
     for (boolean fp32 : new boolean[] {false, true}) {
-      for (int partitions : new int[] {2, 4, 7, 16}) {
+      // int8 on every count; the fp32 leaves of the first step on the deepest trees only
+      for (int partitions : fp32 ? new int[] {16} : new int[] {2, 4, 7, 16}) {
         long seed = 31L * partitions + (fp32 ? 1 : 0);
         // one more leaf than partitions, so one partition folds two leaves in its seqOp
         List<GradientAccumulator> leaves = leaves(seed, partitions + 1, fp32);
@@ -123,7 +124,7 @@ class TreeAggregateTest {
           GradientAccumulator got = rdd.treeAggregate(GradientAccumulator.empty(),
               (a, b) -> a.merge(b), (a, b) -> a.merge(b), depth);
           assertIdentical(reference, got, what);
-          if (depth != 2) {
+          if (depth != 2 || partitions < 7) {
             continue;
           }
           GradientAccumulator onExecutor = rdd.treeAggregate(GradientAccumulator.empty(),
