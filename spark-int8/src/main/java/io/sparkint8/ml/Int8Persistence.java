@@ -35,7 +35,10 @@ import org.apache.spark.ml.util.MLWriter;
  *       value in its Param's own JSON encoding;
  *   <li>models only: {@code model.si8m}, the engine's model state (ModelState's versioned binary
  *       format: spec, weights, BN running statistics, clipping state), and {@code summary.json},
- *       the training summary.
+ *       the training summary;
+ *   <li>{@code metadata/part-00000}: metadata.json again as one line, where Spark's
+ *       DefaultParamsReader looks for it, so that a Pipeline or CrossValidatorModel holding the
+ *       stage loads. Not read here; directories without it load.
  * </ul>
  *
  * Files are written through Hadoop's FileSystem, so any path Spark can write (local, HDFS, S3A,
@@ -48,6 +51,8 @@ final class Int8Persistence {
   static final String METADATA = "metadata.json";
   static final String MODEL = "model.si8m";
   static final String SUMMARY = "summary.json";
+  /** Spark's DefaultParamsWriter layout of the metadata: a directory of JSON-line text files. */
+  static final String SPARK_METADATA = "metadata";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -70,7 +75,11 @@ final class Int8Persistence {
         Path dir = new Path(path);
         FileSystem fs = dir.getFileSystem(conf);
         fs.mkdirs(dir);
-        writeText(fs, new Path(dir, METADATA), metadata(stage, sc()));
+        ObjectNode meta = metadata(stage, sc());
+        writeText(fs, new Path(dir, METADATA), meta.toPrettyString());
+        // the same as one line in Spark's own layout, which Pipeline, CrossValidator and
+        // DefaultParamsReader read to find a stage's class; this reader never needs it
+        writeText(fs, new Path(new Path(dir, SPARK_METADATA), "part-00000"), meta + "\n");
         if (model != null) {
           try (OutputStream out = fs.create(new Path(dir, MODEL), true)) {
             model.modelState().write(out);
@@ -124,7 +133,7 @@ final class Int8Persistence {
     }
   }
 
-  static String metadata(Params stage, SparkContext sc) {
+  static ObjectNode metadata(Params stage, SparkContext sc) {
     ObjectNode root = JSON.createObjectNode();
     root.put("class", stage.getClass().getName());
     root.put("uid", stage.uid());
@@ -133,7 +142,7 @@ final class Int8Persistence {
     root.put("timestamp", System.currentTimeMillis());
     root.set("paramMap", params(stage.extractParamMap(), stage, true));
     root.set("defaultParamMap", params(stage.extractParamMap(), stage, false));
-    return root.toPrettyString();
+    return root;
   }
 
   private static ObjectNode params(ParamMap all, Params stage, boolean explicit) {
