@@ -304,7 +304,18 @@ public final class Int8Classifier
 
   private TrainSettings settings(Shape input, int numClasses, Dataset<Row> df) {
     String specText = getNetwork();
-    NetworkSpec spec = NetworkSpec.parse(specText, numClasses);
+    NetworkSpec spec;
+    try {
+      // the layers' shapes, now that inputShape and the number of classes are both known: a
+      // network that cannot apply fails with the layer's position and shape, and names the
+      // network and inputShape, instead of with a bare error from building a layer
+      spec = NetworkSpec.parse(specText, numClasses);
+      spec.shapes(input.c(), input.h(), input.w());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("network '" + specText + "' does not fit inputShape "
+          + Arrays.toString(getInputShape()) + " and " + numClasses + " classes: "
+          + e.getMessage(), e);
+    }
     if (getBnVariant().equals("l1")) {
       spec = NetworkSpec.parse(spec.toString().replaceAll("\\bbn\\b(?!-)", "bn-l1"), numClasses);
     }

@@ -30,14 +30,15 @@ import org.apache.spark.ml.util.MLWriter;
  * Saving and loading both stages. A stage directory holds:
  *
  * <ul>
- *   <li>{@code metadata/part-00000}: one line of JSON in the layout Spark's own stages use (so
- *       that a Pipeline or CrossValidator holding this stage saves and loads it): class, uid,
- *       Spark version, timestamp, the explicitly set Params ({@code paramMap}) and the defaults
- *       ({@code defaultParamMap}), each value in its Param's own JSON encoding, plus
- *       spark-int8's {@code formatVersion};
+ *   <li>{@code metadata.json}: class, uid, Spark version, {@code formatVersion}, timestamp, the
+ *       explicitly set Params ({@code paramMap}) and the defaults ({@code defaultParamMap}), each
+ *       value in its Param's own JSON encoding;
  *   <li>models only: {@code model.si8m}, the engine's model state (ModelState's versioned binary
  *       format: spec, weights, BN running statistics, clipping state), and {@code summary.json},
- *       the training summary.
+ *       the training summary;
+ *   <li>{@code metadata/part-00000}: metadata.json again as one line, where Spark's
+ *       DefaultParamsReader looks for it, so that a Pipeline or CrossValidatorModel holding the
+ *       stage loads. Not read here; directories without it load.
  * </ul>
  *
  * Files are written through Hadoop's FileSystem, so any path Spark can write (local, HDFS, S3A,
@@ -47,9 +48,11 @@ import org.apache.spark.ml.util.MLWriter;
 final class Int8Persistence {
   /** The layout version written; readers accept this and older. */
   static final int FORMAT_VERSION = 1;
-  static final String METADATA = "metadata/part-00000";
+  static final String METADATA = "metadata.json";
   static final String MODEL = "model.si8m";
   static final String SUMMARY = "summary.json";
+  /** Spark's DefaultParamsWriter layout of the metadata: a directory of JSON-line text files. */
+  static final String SPARK_METADATA = "metadata";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -72,7 +75,11 @@ final class Int8Persistence {
         Path dir = new Path(path);
         FileSystem fs = dir.getFileSystem(conf);
         fs.mkdirs(dir);
-        writeText(fs, new Path(dir, METADATA), metadata(stage, sc()));
+        ObjectNode meta = metadata(stage, sc());
+        writeText(fs, new Path(dir, METADATA), meta.toPrettyString());
+        // the same as one line in Spark's own layout, which Pipeline, CrossValidator and
+        // DefaultParamsReader read to find a stage's class; this reader never needs it
+        writeText(fs, new Path(new Path(dir, SPARK_METADATA), "part-00000"), meta + "\n");
         if (model != null) {
           try (OutputStream out = fs.create(new Path(dir, MODEL), true)) {
             model.modelState().write(out);
@@ -126,7 +133,7 @@ final class Int8Persistence {
     }
   }
 
-  static String metadata(Params stage, SparkContext sc) {
+  static ObjectNode metadata(Params stage, SparkContext sc) {
     ObjectNode root = JSON.createObjectNode();
     root.put("class", stage.getClass().getName());
     root.put("uid", stage.uid());
@@ -135,8 +142,7 @@ final class Int8Persistence {
     root.put("timestamp", System.currentTimeMillis());
     root.set("paramMap", params(stage.extractParamMap(), stage, true));
     root.set("defaultParamMap", params(stage.extractParamMap(), stage, false));
-    // one line: Spark reads a stage's metadata as the first line of a text file
-    return root.toString();
+    return root;
   }
 
   private static ObjectNode params(ParamMap all, Params stage, boolean explicit) {
