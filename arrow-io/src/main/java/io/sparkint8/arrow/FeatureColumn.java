@@ -36,12 +36,24 @@ public final class FeatureColumn implements Serializable {
   private final Kind kind;
   private final int length;
   private final int[] imageHwc;
+  /** Field indices of height, width, nChannels, mode and data in the image struct. */
+  private final int[] imageFields;
 
-  private FeatureColumn(String name, Kind kind, int length, int[] imageHwc) {
+  /** Unsigned byte b scaled to [0, 1], correctly rounded: (float) (b / 255.0). */
+  private static final float[] UNIT_BYTE = new float[256];
+
+  static {
+    for (int b = 0; b < 256; b++) {
+      UNIT_BYTE[b] = (float) (b / 255.0);
+    }
+  }
+
+  private FeatureColumn(String name, Kind kind, int length, int[] imageHwc, int[] imageFields) {
     this.name = name;
     this.kind = kind;
     this.length = length;
     this.imageHwc = imageHwc;
+    this.imageFields = imageFields;
   }
 
   /**
@@ -62,7 +74,14 @@ public final class FeatureColumn implements Serializable {
             + length);
       }
     }
-    return new FeatureColumn(name, kind, length, imageHwc == null ? null : imageHwc.clone());
+    int[] imageFields = null;
+    if (kind == Kind.IMAGE) {
+      StructType s = (StructType) schema.apply(name).dataType();
+      imageFields = new int[] {s.fieldIndex("height"), s.fieldIndex("width"),
+          s.fieldIndex("nChannels"), s.fieldIndex("mode"), s.fieldIndex("data")};
+    }
+    return new FeatureColumn(name, kind, length, imageHwc == null ? null : imageHwc.clone(),
+        imageFields);
   }
 
   /** The kind of column {@code name}, or an IllegalArgumentException naming the type found. */
@@ -129,8 +148,7 @@ public final class FeatureColumn implements Serializable {
     }
     switch (kind) {
       case VECTOR -> readVector(row.<Vector>getAs(field), dst, offset, rowNumber);
-      case FLOAT_ARRAY -> readFloats(row.getList(field), dst, offset, rowNumber);
-      case DOUBLE_ARRAY -> readDoubles(row.getList(field), dst, offset, rowNumber);
+      case FLOAT_ARRAY, DOUBLE_ARRAY -> readArray(row.get(field), dst, offset, rowNumber);
       case BINARY -> readBytes((byte[]) row.get(field), dst, offset, rowNumber);
       case IMAGE -> readImage(row.getStruct(field), dst, offset, rowNumber);
       default -> throw new IllegalStateException(kind.toString());
@@ -146,40 +164,62 @@ public final class FeatureColumn implements Serializable {
     }
   }
 
-  private void readFloats(java.util.List<Object> list, float[] dst, int offset, long rowNumber) {
-    checkLength(list.size(), rowNumber);
-    for (int i = 0; i < length; i++) {
-      Object o = list.get(i);
-      if (o == null) {
-        throw bad(rowNumber, "null at position " + i, "a number");
-      }
-      dst[offset + i] = finite((Float) o, i, rowNumber);
+  /**
+   * An array<float> or array<double> value: Spark's rows hold a Scala IndexedSeq of boxed numbers,
+   * rows built by hand may hold a Java list or a float[] / double[].
+   */
+  private void readArray(Object value, float[] dst, int offset, long rowNumber) {
+    Object a = ArrayValues.indexable(value);
+    if (a == null) {
+      throw bad(rowNumber, "a value of class " + value.getClass().getName(), "an array");
     }
-  }
-
-  private void readDoubles(java.util.List<Object> list, float[] dst, int offset, long rowNumber) {
-    checkLength(list.size(), rowNumber);
+    if (a instanceof float[] f) {
+      checkLength(f.length, rowNumber);
+      for (int i = 0; i < length; i++) {
+        dst[offset + i] = finite(f[i], i, rowNumber);
+      }
+      return;
+    }
+    if (a instanceof double[] d) {
+      checkLength(d.length, rowNumber);
+      for (int i = 0; i < length; i++) {
+        dst[offset + i] = finite(d[i], i, rowNumber);
+      }
+      return;
+    }
+    if (a instanceof Object[] boxed) { // Spark's rows: the array under an ArraySeq
+      checkLength(boxed.length, rowNumber);
+      for (int i = 0; i < length; i++) {
+        Object o = boxed[i];
+        if (o == null) {
+          throw bad(rowNumber, "null at position " + i, "a number");
+        }
+        dst[offset + i] = finite(((Number) o).doubleValue(), i, rowNumber);
+      }
+      return;
+    }
+    checkLength(ArrayValues.size(a), rowNumber);
     for (int i = 0; i < length; i++) {
-      Object o = list.get(i);
+      Object o = ArrayValues.get(a, i);
       if (o == null) {
         throw bad(rowNumber, "null at position " + i, "a number");
       }
-      dst[offset + i] = finite((Double) o, i, rowNumber);
+      dst[offset + i] = finite(((Number) o).doubleValue(), i, rowNumber);
     }
   }
 
   private void readBytes(byte[] b, float[] dst, int offset, long rowNumber) {
     checkLength(b.length, rowNumber);
     for (int i = 0; i < length; i++) {
-      dst[offset + i] = (b[i] & 0xff) * (1f / 255f);
+      dst[offset + i] = UNIT_BYTE[b[i] & 0xff];
     }
   }
 
   private void readImage(Row image, float[] dst, int offset, long rowNumber) {
-    int h = image.getInt(image.fieldIndex("height"));
-    int w = image.getInt(image.fieldIndex("width"));
-    int c = image.getInt(image.fieldIndex("nChannels"));
-    int mode = image.getInt(image.fieldIndex("mode"));
+    int h = image.getInt(imageFields[0]);
+    int w = image.getInt(imageFields[1]);
+    int c = image.getInt(imageFields[2]);
+    int mode = image.getInt(imageFields[3]);
     if (h != imageHwc[0] || w != imageHwc[1] || c != imageHwc[2]) {
       throw bad(rowNumber, "an image of height x width x channels " + h + "x" + w + "x" + c,
           "every image " + imageHwc[0] + "x" + imageHwc[1] + "x" + imageHwc[2]
@@ -189,7 +229,10 @@ public final class FeatureColumn implements Serializable {
     if (mode != 0 && mode != 16 && mode != 24) {
       throw bad(rowNumber, "an image of OpenCV mode " + mode, "8-bit pixels (mode 0, 16 or 24)");
     }
-    readBytes((byte[]) image.get(image.fieldIndex("data")), dst, offset, rowNumber);
+    if (image.isNullAt(imageFields[4])) {
+      throw bad(rowNumber, "an image without data", "8-bit pixels");
+    }
+    readBytes((byte[]) image.get(imageFields[4]), dst, offset, rowNumber);
   }
 
   private void checkLength(int have, long rowNumber) {
@@ -199,10 +242,12 @@ public final class FeatureColumn implements Serializable {
   }
 
   private float finite(double v, int position, long rowNumber) {
-    if (!Double.isFinite(v)) {
-      throw bad(rowNumber, v + " at position " + position, "finite numbers");
+    float f = (float) v;
+    if (!Float.isFinite(f)) {
+      // a finite double beyond +-3.4e38 would become an infinite float
+      throw bad(rowNumber, v + " at position " + position, "finite numbers within float range");
     }
-    return (float) v;
+    return f;
   }
 
   private IllegalArgumentException bad(long rowNumber, String found, String expected) {

@@ -14,6 +14,7 @@ import org.apache.spark.sql.Row;
  */
 public final class PackedShard implements Serializable {
   private static final long serialVersionUID = 1L;
+  private static final int INITIAL_ROWS = 256;
 
   private final int partition;
   private final int rows;
@@ -43,24 +44,32 @@ public final class PackedShard implements Serializable {
   public static PackedShard pack(int partition, Iterator<Row> rows, FeatureColumn features,
       int featureField, LabelColumn label, int labelField) {
     int len = features.length();
-    float[] x = new float[len * 64];
-    int[] y = new int[64];
+    // the most rows one float[] of len features per row can hold
+    int maxRows = (int) Math.min(Integer.MAX_VALUE - 8L, (Integer.MAX_VALUE - 8L) / len);
+    int cap = Math.min(INITIAL_ROWS, maxRows);
+    float[] x = new float[cap * len];
+    int[] y = new int[cap];
     int n = 0;
     while (rows.hasNext()) {
       Row r = rows.next();
-      if (n == y.length) {
-        int cap = (int) Math.min(Integer.MAX_VALUE - 8L, 2L * n);
-        if ((long) cap * len > Integer.MAX_VALUE - 8L) {
+      if (n == cap) {
+        if (cap == maxRows) {
           throw new IllegalArgumentException("partition " + partition + " holds more than "
               + n + " rows of " + len + " features, more than one Java array can; use more "
               + "partitions");
         }
+        cap = (int) Math.min(maxRows, 2L * cap);
         x = Arrays.copyOf(x, cap * len);
         y = Arrays.copyOf(y, cap);
       }
       features.read(r, featureField, x, n * len, n);
       y[n] = label == null ? -1 : label.read(r, labelField, n);
       n++;
+    }
+    // a shard stays cached for the whole fit: give back what doubling over-allocated
+    if (cap - n > n / 8) {
+      x = Arrays.copyOf(x, n * len);
+      y = Arrays.copyOf(y, n);
     }
     return new PackedShard(partition, n, len, x, y);
   }
