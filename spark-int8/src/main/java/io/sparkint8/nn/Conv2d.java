@@ -24,6 +24,7 @@ public final class Conv2d extends Layer {
   private final Int8Buffer imgQ;
   private final Int8Buffer colsQ;
   private final Float32Buffer sx;
+  private final Float32Buffer exampleScales;
   private final Float32Buffer gradIn;
   private Float32Buffer lastCols;
 
@@ -53,6 +54,7 @@ public final class Conv2d extends Layer {
     this.colsQ = precision.int8Forward() && !direct
         ? own(alloc.allocateInt8((long) rows * cols)) : null;
     this.sx = precision.int8Forward() ? own(alloc.allocateFloat32(1)) : null;
+    this.exampleScales = precision.int8Forward() ? own(alloc.allocateFloat32(maxBatch)) : null;
     this.gradIn = own(alloc.allocateFloat32((long) maxBatch * in.size()));
   }
 
@@ -83,11 +85,19 @@ public final class Conv2d extends Layer {
     if (imgQ == null) {
       return core.forwardF32(lastCols, rows);
     }
-    ctx.backend().quantize(QuantDesc.perTensor(batch, in.size()), x, null, imgQ, sx);
+    // training quantizes the batch with one scale (the backward reuses it); inference gives every
+    // image its own scale, so a prediction does not depend on the rest of the batch
+    if (training) {
+      ctx.backend().quantize(QuantDesc.perTensor(batch, in.size()), x, null, imgQ, sx);
+    } else {
+      ctx.backend().quantize(QuantDesc.perRow(batch, in.size()), x, null, imgQ, exampleScales);
+    }
     if (colsQ != null) {
       ctx.backend().im2col(d, imgQ, colsQ);
     }
-    return core.forwardInt8(direct ? imgQ : colsQ, sx.get(0), rows);
+    Int8Buffer codes = direct ? imgQ : colsQ;
+    return training ? core.forwardInt8(codes, sx.get(0), rows)
+        : core.forwardInt8PerExample(codes, exampleScales, batch, out.h() * out.w());
   }
 
   @Override

@@ -55,6 +55,7 @@ final class GemmCore {
   private Int8Buffer wq;
   private Float32Buffer wScales;
   private Float32Buffer one;
+  private Float32Buffer rowScales;
   private Float32Buffer gyT;
   private Int8Buffer gq;
   private Float32Buffer gScales;
@@ -99,6 +100,7 @@ final class GemmCore {
       wq = owner.own(alloc.allocateInt8((long) n * k));
       wScales = owner.own(alloc.allocateFloat32(n));
       one = owner.own(alloc.allocateFloat32(1));
+      rowScales = owner.own(alloc.allocateFloat32(maxRows));
     }
     if (cfg.precision().int8Backward()) {
       gyT = owner.own(alloc.allocateFloat32((long) n * maxRows));
@@ -192,6 +194,30 @@ final class GemmCore {
     boolean perChannel = ctx.config().weightPerChannel();
     Epilogue ep = new Epilogue(perChannel ? sx : sx * wScales.get(0), null,
         perChannel ? wScales : null, bias != null ? b : null, 0f);
+    be().gemmS8S8F32(GemmDesc.of(Trans.N, Trans.T, rows, n, k), xq, wq, ep, y);
+    return y;
+  }
+
+  /**
+   * Inference: Y = dequant(Xq * Wq^T) + b where every example was quantized with its own scale
+   * (exampleScales[e], covering rowsPerExample consecutive GEMM rows), so an example's output does
+   * not depend on the other rows of its batch.
+   */
+  Float32Buffer forwardInt8PerExample(Int8Buffer xq, Float32Buffer exampleScales, int examples,
+      int rowsPerExample) {
+    boolean perChannel = ctx.config().weightPerChannel();
+    float w0 = perChannel ? 1f : wScales.get(0);
+    int rows = examples * rowsPerExample;
+    java.nio.FloatBuffer src = exampleScales.bytes().asFloatBuffer();
+    java.nio.FloatBuffer dst = rowScales.bytes().asFloatBuffer();
+    for (int e = 0; e < examples; e++) {
+      float s = src.get(e) * w0;
+      for (int r = 0; r < rowsPerExample; r++) {
+        dst.put(e * rowsPerExample + r, s);
+      }
+    }
+    Epilogue ep = new Epilogue(1f, rowScales, perChannel ? wScales : null,
+        bias != null ? b : null, 0f);
     be().gemmS8S8F32(GemmDesc.of(Trans.N, Trans.T, rows, n, k), xq, wq, ep, y);
     return y;
   }

@@ -12,6 +12,7 @@ public final class Linear extends Layer {
   private final GemmCore core;
   private final Int8Buffer xq;
   private final Float32Buffer sx;
+  private final Float32Buffer exampleScales;
   private Float32Buffer lastX;
 
   public Linear(LayerContext ctx, Shape in, int maxBatch, int outFeatures, boolean bias) {
@@ -24,6 +25,7 @@ public final class Linear extends Layer {
     boolean int8 = ctx.config().precision().int8Forward();
     this.xq = int8 ? own(ctx.allocator().allocateInt8((long) maxBatch * in.size())) : null;
     this.sx = int8 ? own(ctx.allocator().allocateFloat32(1)) : null;
+    this.exampleScales = int8 ? own(ctx.allocator().allocateFloat32(maxBatch)) : null;
   }
 
   @Override
@@ -43,6 +45,11 @@ public final class Linear extends Layer {
     core.loadWeights();
     if (xq == null) {
       return core.forwardF32(x, batch);
+    }
+    if (!training) {
+      // one scale per example: a prediction does not depend on the rest of the batch
+      ctx.backend().quantize(QuantDesc.perRow(batch, in.size()), x, null, xq, exampleScales);
+      return core.forwardInt8PerExample(xq, exampleScales, batch, 1);
     }
     ctx.backend().quantize(QuantDesc.perTensor(batch, in.size()), x, null, xq, sx);
     return core.forwardInt8(xq, sx.get(0), batch);
