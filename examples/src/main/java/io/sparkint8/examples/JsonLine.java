@@ -56,8 +56,14 @@ final class JsonLine {
     return out.toString();
   }
 
+  /** The JSON object, one line. */
+  @Override
+  public String toString() {
+    return sb + "}";
+  }
+
   void print() {
-    System.out.println(sb + "}");
+    System.out.println(this);
     System.out.flush();
   }
 }
