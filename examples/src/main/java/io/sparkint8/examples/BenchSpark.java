@@ -153,7 +153,8 @@ public final class BenchSpark {
       "  --master URL      Spark master (default local[2])",
       "  --seed S          seed of every trainer (default 42)",
       "  --data DIR        Fashion-MNIST IDX folder (default /usr/share/datasets/fashion-mnist)",
-      "Output: JSON lines {\"bench\":\"spark\",...}; the full run takes 1-2 hours on 2 cores.");
+      "Output: JSON lines {\"bench\":\"spark\",...}; the full run takes about 40 minutes on 2 cores",
+      "and up to ~15 GB of memory (int8-lars); examples/run sets -Xmx9g -XX:MaxDirectMemorySize=8g.");
 
   public static void main(String[] args) throws IOException {
     Options o;
