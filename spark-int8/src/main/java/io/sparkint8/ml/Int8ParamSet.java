@@ -127,8 +127,9 @@ public final class Int8ParamSet implements Serializable {
             + "Default sgd.",
         ParamValidators.inArray(OPTIMIZERS));
     stepSize = new DoubleParam(owner, "stepSize",
-        "base learning rate, > 0; with lrScaling=linear it is the rate at batch 256. "
-            + "Default 0.1.",
+        "base learning rate, > 0; with lrScaling=linear it is the rate at batch 256 (0.1 at the "
+            + "default batch 1024; higher rates made cnn-small diverge in its first steps at that "
+            + "batch). Default 0.025.",
         ParamValidators.<Object>gt(0));
     momentum = new DoubleParam(owner, "momentum",
         "momentum of sgd and lars, in [0, 1). Default 0.9.",
@@ -187,7 +188,7 @@ public final class Int8ParamSet implements Serializable {
     s.set(batchSize, 1024);
     s.set(maxEpochs, 10);
     s.set(optimizer, "sgd");
-    s.set(stepSize, 0.1);
+    s.set(stepSize, 0.025);
     s.set(momentum, 0.9);
     s.set(nesterov, true);
     s.set(weightDecay, 5e-4);
