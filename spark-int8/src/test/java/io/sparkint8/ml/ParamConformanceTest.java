@@ -203,7 +203,7 @@ class ParamConformanceTest {
     assertEquals(c.uid(), changed.uid());
     assertEquals(0.5, changed.getStepSize());
     assertEquals("fc(8)-relu-fc", changed.getNetwork());
-    assertEquals(0.025, c.getStepSize(), "the original is unchanged");
+    assertEquals(0.1, c.getStepSize(), "the original is unchanged");
     assertEquals(Blobs.NETWORK, c.getNetwork());
     // everything else as in the original
     changed.set(changed.stepSize(), 0.1).set(changed.network(), Blobs.NETWORK);
