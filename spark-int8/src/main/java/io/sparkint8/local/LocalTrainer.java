@@ -170,7 +170,8 @@ public final class LocalTrainer implements AutoCloseable {
     return (double) correct / d.size();
   }
 
-  static int[] permutation(int n, SplittableRandom rnd) {
+  /** A Fisher-Yates shuffle of 0..n-1 driven by {@code rnd} (also the Spark tasks' row order). */
+  public static int[] permutation(int n, SplittableRandom rnd) {
     int[] p = new int[n];
     for (int i = 0; i < n; i++) {
       p[i] = i;

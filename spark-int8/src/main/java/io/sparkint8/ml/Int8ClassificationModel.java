@@ -6,9 +6,6 @@ import io.sparkint8.kernels.JavaBackend;
 import io.sparkint8.nn.ModelState;
 import io.sparkint8.nn.Network;
 import io.sparkint8.train.Predictions;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.FloatBuffer;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -182,13 +179,7 @@ public final class Int8ClassificationModel
   /** The state in the engine's binary format (cached). */
   byte[] stateBytes() {
     if (stateBytes == null) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      try {
-        state.write(out);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      stateBytes = out.toByteArray();
+      stateBytes = state.toBytes();
     }
     return stateBytes;
   }

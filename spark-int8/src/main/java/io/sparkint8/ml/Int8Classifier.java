@@ -11,7 +11,6 @@ import io.sparkint8.train.DistributedTrainer;
 import io.sparkint8.train.EpochSummary;
 import io.sparkint8.train.TrainSettings;
 import java.util.Arrays;
-import java.util.List;
 import java.util.function.Consumer;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.attribute.Attribute;
@@ -379,14 +378,11 @@ public final class Int8Classifier
     return read().load(path);
   }
 
-  /** The Params explained, one per line (as {@code explainParams()}). */
+  /** A one-line description; {@code explainParams()} lists every Param. */
   @Override
   public String toString() {
     return "Int8Classifier: uid=" + uid + ", network=" + getNetwork() + ", precision="
         + getPrecision();
   }
 
-  static List<String> paramNames(Int8ClassifierParams p) {
-    return Arrays.stream(p.params()).map(org.apache.spark.ml.param.Param::name).toList();
-  }
 }

@@ -263,6 +263,18 @@ public final class ModelState {
     ModelStateCodec.write(this, out);
   }
 
+  /** The binary layout of the class comment as a byte array (what a Spark job broadcasts). */
+  public byte[] toBytes() {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try {
+      write(out);
+    } catch (IOException e) {
+      // a ByteArrayOutputStream does not fail
+      throw new java.io.UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
   /**
    * Reads one model state from {@code in}, leaving the stream just after its CRC; does not close
    * it.

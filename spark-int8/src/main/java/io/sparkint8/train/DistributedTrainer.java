@@ -13,9 +13,6 @@ import io.sparkint8.optim.LrSchedule;
 import io.sparkint8.optim.Optimizer;
 import io.sparkint8.optim.Optimizers;
 import io.sparkint8.optim.Parameter;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -158,13 +155,7 @@ public final class DistributedTrainer {
 
   /** A state in ModelState's binary format. */
   static byte[] stateBytes(Network net) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try {
-      ModelState.capture(net).write(out);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
+    return ModelState.capture(net).toBytes();
   }
 
   /** Sums an epoch's step results. */

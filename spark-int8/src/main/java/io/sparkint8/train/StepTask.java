@@ -1,6 +1,7 @@
 package io.sparkint8.train;
 
 import io.sparkint8.arrow.PackedShard;
+import io.sparkint8.local.LocalTrainer;
 import io.sparkint8.nn.Network;
 import io.sparkint8.nn.StepResult;
 import java.io.Serializable;
@@ -62,19 +63,8 @@ final class StepTask implements
 
   /** The shuffled order of a partition's rows in one epoch. */
   static int[] order(int rows, long seed, int epoch, int partition) {
-    SplittableRandom rnd = new SplittableRandom(
-        seed * 0x9E3779B97F4A7C15L + epoch * 1_000_003L + partition);
-    int[] p = new int[rows];
-    for (int i = 0; i < rows; i++) {
-      p[i] = i;
-    }
-    for (int i = rows - 1; i > 0; i--) {
-      int j = rnd.nextInt(i + 1);
-      int t = p[i];
-      p[i] = p[j];
-      p[j] = t;
-    }
-    return p;
+    return LocalTrainer.permutation(rows,
+        new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch * 1_000_003L + partition));
   }
 
   @Override
