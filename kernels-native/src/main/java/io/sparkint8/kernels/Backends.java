@@ -4,9 +4,11 @@ import java.lang.System.Logger.Level;
 import java.util.Locale;
 
 /**
- * Chooses the backend from the system property {@value #PROPERTY} ({@code auto}, {@code java} or
- * {@code native}; default {@code auto}). An explicitly requested backend that cannot run is an error
- * that says why; {@code auto} takes the native backend when it loads and logs once what it chose.
+ * Chooses the backend from the system property {@value #PROPERTY} ({@code auto}, {@code java}, {@code
+ * native}, {@code cuda} or {@code cuda:N}; default {@code auto}). An explicitly requested backend that
+ * cannot run is an error that says why; {@code auto} takes the native backend when it loads and logs once
+ * what it chose. {@code auto} never picks the GPU: a GPU is asked for by name, so that a job's placement
+ * and cost never change silently with the machine it lands on.
  */
 public final class Backends {
   /** System property selecting the backend. */
@@ -22,7 +24,10 @@ public final class Backends {
     return byName(System.getProperty(PROPERTY, "auto"));
   }
 
-  /** The backend named {@code auto}, {@code java} or {@code native}. */
+  /**
+   * The backend named {@code auto}, {@code java}, {@code native}, {@code cuda} (the GPU of {@value
+   * CudaBackend#DEVICE_PROPERTY}, default 0) or {@code cuda:N} (GPU N).
+   */
   public static Int8Backend byName(String name) {
     String n = name == null ? "auto" : name.trim().toLowerCase(Locale.ROOT);
     switch (n) {
@@ -32,10 +37,28 @@ public final class Backends {
         return NativeBackend.create();
       case "auto":
         return autoBackend();
+      case "cuda":
+        return CudaBackend.create(CudaBackend.defaultDevice());
       default:
+        if (n.startsWith("cuda:")) {
+          return CudaBackend.create(cudaOrdinal(name, n.substring(5)));
+        }
         throw new IllegalArgumentException(
-            PROPERTY + "=" + name + ": expected one of auto, java, native");
+            PROPERTY + "=" + name + ": expected one of auto, java, native, cuda, cuda:N");
     }
+  }
+
+  private static int cudaOrdinal(String name, String digits) {
+    try {
+      int ordinal = Integer.parseInt(digits);
+      if (ordinal >= 0) {
+        return ordinal;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(
+        PROPERTY + "=" + name + ": expected cuda:N with a GPU ordinal N >= 0");
   }
 
   private static Int8Backend autoBackend() {

@@ -11,10 +11,13 @@ package io.sparkint8.kernels;
  */
 public interface Int8Backend {
 
-  /** "java" or "native". */
+  /** "java", "native" or "cuda". */
   String name();
 
-  /** The instruction-set path: "java", "scalar", "avx2" or "avx512vnni". */
+  /**
+   * The instruction-set path: "java", "scalar", "avx2" or "avx512vnni"; for CUDA the PTX target and
+   * GEMM path, e.g. "sm_90-mma" or "sm_75-dp4a".
+   */
   String isa();
 
   int threads();
