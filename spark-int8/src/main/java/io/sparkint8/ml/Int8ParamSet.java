@@ -28,7 +28,7 @@ public final class Int8ParamSet implements Serializable {
   static final String[] BN_VARIANTS = {"l2", "l1"};
   static final String[] AGGREGATIONS = {"fp32", "int8"};
   static final String[] ROUNDINGS = {"stochastic"};
-  static final String[] BACKENDS = {"auto", "java", "native"};
+  static final String[] BACKENDS = {"auto", "java", "native", "cuda"};
 
   final IntArrayParam inputShape;
   final Param<String> network;
@@ -166,7 +166,9 @@ public final class Int8ParamSet implements Serializable {
         "seed of weight initialization, shuffling and stochastic rounding. Default 42.");
     backend = new Param<>(owner, "backend",
         "kernel backend on the executors: auto (native when it loads, else the Java "
-            + "reference), java or native (an error when it cannot load). Default auto.",
+            + "reference), java, native or cuda (the GPU Spark assigned to the task through "
+            + "spark.task.resource.gpu.amount, else GPU 0); an explicit choice that cannot load is "
+            + "an error. auto never picks the GPU. Default auto.",
         ParamValidators.inArray(BACKENDS));
   }
 

@@ -31,7 +31,7 @@ import java.util.Objects;
  * @param epochs passes over the data
  * @param aggregationDepth treeAggregate depth
  * @param int8Aggregation shared-scale int8 codes (true) or fp32 gradients
- * @param backend executor kernel backend: auto, java or native
+ * @param backend executor kernel backend: auto, java, native or cuda (see TaskBackend)
  * @param failOnceAtStep test hook: partition 0 fails its first attempt at this step (-1 = never)
  */
 public record TrainSettings(

@@ -20,10 +20,13 @@ import org.slf4j.LoggerFactory;
  * than a network build. A network is borrowed by one task at a time; its weights, running
  * statistics and clipping state are overwritten from the step's broadcast state on every borrow,
  * so which pooled instance a task gets never changes its result. Networks of an older key (a
- * finished fit or a replaced model) are closed when a new key appears.
+ * finished fit or a replaced model) are closed when a new key appears. Networks are pooled per
+ * backend as the task resolves it ({@link TaskBackend}): a task holding GPU 1 never borrows a network
+ * built on GPU 0.
  */
 public final class WorkerPool {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
+  /** Idle networks by {@link #slot}(key, resolved backend). */
   private static final Map<String, ArrayDeque<Pooled>> IDLE = new HashMap<>();
   private static String currentKey;
 
@@ -32,13 +35,15 @@ public final class WorkerPool {
   /** A network and the allocator that owns its buffers. */
   public static final class Pooled implements AutoCloseable {
     private final String key;
+    private final String backend;
     private final BufferAllocator allocator;
     private final Network network;
     private final Float32Buffer input;
     private final int[] labels;
 
-    private Pooled(String key, BufferAllocator allocator, Network network) {
+    private Pooled(String key, String backend, BufferAllocator allocator, Network network) {
       this.key = key;
+      this.backend = backend;
       this.allocator = allocator;
       this.network = network;
       this.input = allocator.allocateFloat32(
@@ -74,23 +79,24 @@ public final class WorkerPool {
    */
   public static Pooled borrow(String key, byte[] stateBytes, String backend, int maxBatch) {
     ModelState state = parse(stateBytes);
+    String resolved = TaskBackend.resolve(backend);
     Pooled p;
     synchronized (WorkerPool.class) {
       if (!key.equals(currentKey)) {
         evictAllBut(key);
         currentKey = key;
       }
-      ArrayDeque<Pooled> idle = IDLE.get(key);
+      ArrayDeque<Pooled> idle = IDLE.get(slot(key, resolved));
       p = idle == null ? null : idle.poll();
     }
     if (p == null) {
       BufferAllocator alloc = new BufferAllocator("spark-int8 " + key);
       try {
-        Network net = state.build(Backends.byName(backend), alloc, maxBatch);
+        Network net = state.build(Backends.byName(resolved), alloc, maxBatch);
         LOG.info("spark-int8: built {} on backend {} for batches of up to {}", net,
             net.context().backend().name(), maxBatch);
         try {
-          return new Pooled(key, alloc, net);
+          return new Pooled(key, resolved, alloc, net);
         } catch (RuntimeException e) {
           net.close();
           throw e;
@@ -108,18 +114,23 @@ public final class WorkerPool {
   public static void giveBack(Pooled p) {
     synchronized (WorkerPool.class) {
       if (p.key.equals(currentKey)) {
-        IDLE.computeIfAbsent(p.key, k -> new ArrayDeque<>()).push(p);
+        IDLE.computeIfAbsent(slot(p.key, p.backend), k -> new ArrayDeque<>()).push(p);
         return;
       }
     }
     p.close();
   }
 
+  /** The idle list of networks of {@code key} built on the backend {@code resolved}. */
+  private static String slot(String key, String resolved) {
+    return key + '\n' + resolved;
+  }
+
   private static void evictAllBut(String key) {
     Iterator<Map.Entry<String, ArrayDeque<Pooled>>> it = IDLE.entrySet().iterator();
     while (it.hasNext()) {
       Map.Entry<String, ArrayDeque<Pooled>> e = it.next();
-      if (!e.getKey().equals(key)) {
+      if (!e.getKey().startsWith(key + '\n')) {
         e.getValue().forEach(Pooled::close);
         it.remove();
       }

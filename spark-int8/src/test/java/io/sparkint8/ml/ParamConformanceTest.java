@@ -144,7 +144,7 @@ class ParamConformanceTest {
     m.put("aggregationPrecision=int4", () -> c.setAggregationPrecision("int4"));
     m.put("numPartitions=-1", () -> c.setNumPartitions(-1));
     m.put("validationIndicatorCol=", () -> c.setValidationIndicatorCol(""));
-    m.put("backend=cuda", () -> c.setBackend("cuda"));
+    m.put("backend=gpu", () -> c.setBackend("gpu"));
     return m;
   }
 
@@ -184,7 +184,8 @@ class ParamConformanceTest {
   @Test
   void modelRejectsInvalidValuesToo() {
     Int8ClassificationModel m = TinyModels.model("int8clf_m");
-    assertThrowsIllegalArgument(() -> m.setBackend("cuda"), "backend", "cuda");
+    assertThrowsIllegalArgument(() -> m.setBackend("gpu"), "backend", "gpu");
+    assertEquals("cuda", m.setBackend("cuda").getBackend());
     assertThrowsIllegalArgument(() -> m.set(m.precision(), "int4"), "precision", "int4");
     assertEquals("native", m.setBackend("native").getBackend());
   }
