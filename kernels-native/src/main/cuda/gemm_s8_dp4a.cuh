@@ -35,15 +35,19 @@ __device__ __forceinline__ int4 k_load16_kmajor(const int8_t *p, int ld, int row
 
 extern "C" __global__ void __launch_bounds__(DP4A_THREADS)
     int8k_gemm_s8_dp4a(const int8_t *__restrict__ a, int lda, const int8_t *__restrict__ b, int ldb, void *c,
-                       int ldc, int m, int n, int k, int mode, float alpha, const float *row_scale,
-                       const float *col_scale, const float *bias, float beta) {
+                       int ldc, int m, int n, int k, int k_split, int mode, float alpha,
+                       const float *row_scale, const float *col_scale, const float *bias, float beta) {
   __shared__ int s_a[DP4A_BK / 4][DP4A_BM + 4];
   __shared__ int s_b[DP4A_BK / 4][DP4A_BN + 4];
 
-  int tm, tn;
-  k_tile_of_block((m + DP4A_BM - 1) / DP4A_BM, (n + DP4A_BN - 1) / DP4A_BN, &tm, &tn);
+  int tm, tn, kn;
+  int64_t kb;
+  k_block_work(m, n, k, k_split, DP4A_BM, DP4A_BN, &tm, &tn, &kb, &kn);
   const int64_t row0 = (int64_t)tm * DP4A_BM;
   const int64_t col0 = (int64_t)tn * DP4A_BN;
+  a += kb; /* this block's K slice (k_split is a multiple of 64: alignment kept) */
+  b += kb;
+  k = kn;
   const int tx = threadIdx.x & 15;
   const int ty = threadIdx.x >> 4;
   /* loader: 64 rows x 4 chunks of 16 bytes = 256 chunks, one per thread, for each operand */

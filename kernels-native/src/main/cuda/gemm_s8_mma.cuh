@@ -2,10 +2,11 @@
  * gemm_s8_mma.cuh - s8 x s8 -> s32 GEMM on tensor cores with mma.sync.aligned.m16n8k32 (sm_80 and newer;
  * compiled only into the sm_80 and sm_90 PTX).
  *
- * Operands (the host arranges them, see CudaOps.gemm): A is m x k and B is n x k, both "K-major" (a row
+ * Operands (the host arranges them, see io.sparkint8.kernels.CudaGemm): A is m x k and B is n x k, both "K-major" (a row
  * holds consecutive k), with leading dimensions lda, ldb that are multiples of 16 bytes and 16-byte aligned
  * base addresses. Operands stored otherwise are first copied into that layout by int8k_pack_kmajor. Any m,
- * n, k >= 1 (k <= INT8K_KMAX) is handled: rows beyond m / n and the K tail are zero-filled by cp.async's
+ * n, k >= 1 is handled (each block reduces one K slice of k_split <= INT8K_KMAX elements, see
+ * k_block_work): rows beyond m / n and the K tail are zero-filled by cp.async's
  * src-size operand, so the main loop has no bounds checks; the epilogue stores only i < m, j < n.
  *
  * Tiling: a block computes 128 x 128 of C with 8 warps (2 along M x 4 along N, 64 x 32 each) and walks K
@@ -116,18 +117,23 @@ __device__ __forceinline__ void k_mma_store(const int32_t (&acc)[4][4][4], void 
 
 extern "C" __global__ void __launch_bounds__(MMA_THREADS)
     int8k_gemm_s8_mma(const int8_t *__restrict__ a, int lda, const int8_t *__restrict__ b, int ldb, void *c,
-                      int ldc, int m, int n, int k, int mode, float alpha, const float *row_scale,
-                      const float *col_scale, const float *bias, float beta) {
+                      int ldc, int m, int n, int k, int k_split, int mode, float alpha,
+                      const float *row_scale, const float *col_scale, const float *bias, float beta) {
   extern __shared__ __align__(128) uint8_t smem[];
   const int lane = threadIdx.x & 31;
   const int warp = threadIdx.x >> 5;
   const int wm = warp >> 2; /* 0..1: rows wm*64 .. +63 of the block tile */
   const int wn = warp & 3;  /* 0..3: cols wn*32 .. +31 */
 
-  int tm, tn;
-  k_tile_of_block((m + MMA_BM - 1) / MMA_BM, (n + MMA_BN - 1) / MMA_BN, &tm, &tn);
+  int tm, tn, kn;
+  int64_t k0;
+  k_block_work(m, n, k, k_split, MMA_BM, MMA_BN, &tm, &tn, &k0, &kn);
   const int64_t row0 = (int64_t)tm * MMA_BM;
   const int64_t col0 = (int64_t)tn * MMA_BN;
+  /* this block's K slice: k_split is a multiple of 64, so the slice start keeps 16-byte alignment */
+  a += k0;
+  b += k0;
+  k = kn;
 
   const uint32_t s_a0 = k_smem_u32(smem);
   const uint32_t s_b0 = s_a0 + MMA_STAGES * MMA_BM * MMA_BK;
@@ -205,7 +211,6 @@ extern "C" __global__ void __launch_bounds__(MMA_THREADS)
   switch (mode) {
   case K_OUT_S32: k_mma_store<K_OUT_S32>(acc, c, ldc, m, n, i0, j0, ep); break;
   case K_OUT_F32: k_mma_store<K_OUT_F32>(acc, c, ldc, m, n, i0, j0, ep); break;
-  case K_OUT_S64_SET: k_mma_store<K_OUT_S64_SET>(acc, c, ldc, m, n, i0, j0, ep); break;
   default: k_mma_store<K_OUT_S64_ADD>(acc, c, ldc, m, n, i0, j0, ep); break;
   }
 }

@@ -13,15 +13,22 @@ import io.sparkint8.kernels.cuda.ScratchSlot;
  * How an s8 x s8 GEMM of any shape runs on the device: both operands brought into the K-major layout the
  * kernels read (used in place when they already are: A not transposed, B transposed, leading dimension
  * and address multiples of 16 bytes; otherwise copied by int8k_pack_kmajor into scratch, K padded to 16
- * with zeros), then the tensor-core kernel (sm_80+) or the DP4A kernel (sm_75), and for k beyond
- * KMAX the reduction split into KMAX chunks summed exactly in int64 before the epilogue.
+ * with zeros), then the tensor-core kernel (sm_80+) or the DP4A kernel (sm_75).
+ *
+ * <p>Split-K: when k exceeds KMAX (an int32 pass could overflow) or the output has too few tiles to fill
+ * the GPU while K is long (grad_weight of a conv: cout x (kh*kw*cin) outputs, N*H*W reduced), K is cut
+ * into slices of at most KMAX, one block per (tile, slice); the slices' exact int32 sums meet in an int64
+ * buffer through atomic adds (exact and order-independent, since integer addition is associative) and
+ * int8k_gemm_finish_s64 applies the epilogue once.
  */
 final class CudaGemm {
   /** Output modes of the GEMM kernels (gemm_epilogue.cuh). */
   static final int OUT_S32 = 0;
   static final int OUT_F32 = 1;
-  static final int OUT_S64_SET = 2;
-  static final int OUT_S64_ADD = 3;
+  static final int OUT_S64_ADD = 2;
+
+  /** A K slice is never cut shorter than this (a block's fixed costs must stay small against it). */
+  static final int MIN_SLICE = 1024;
 
   /** Block tiles and shared memory of the two int8 GEMM kernels (gemm_s8_mma.cuh, gemm_s8_dp4a.cuh). */
   static final int MMA_TILE = 128;
@@ -77,21 +84,19 @@ final class CudaGemm {
       Operand oa = kMajor(a, d.lda(), d.transA() == Trans.N, d.m(), d.k(), ScratchSlot.PACK_A);
       Operand ob = kMajor(b, d.ldb(), d.transB() == Trans.T, d.n(), d.k(), ScratchSlot.PACK_B);
       DeviceEpilogue e = ep == null ? DeviceEpilogue.scale(1f) : ep;
-      if (d.k() <= AbstractBackend.KMAX) {
-        launch(oa.data(), oa.ld(), ob.data(), ob.ld(), c, d.ldc(), d.m(), d.n(), d.k(),
-            ep == null ? OUT_S32 : OUT_F32, e);
+      boolean mma = CudaKernel.GEMM_S8_MMA.availableOn(device.target());
+      int tile = mma ? MMA_TILE : DP4A_TILE;
+      long tiles = ((long) d.m() + tile - 1) / tile * (((long) d.n() + tile - 1) / tile);
+      int slice = sliceLength(d.k(), tiles, device.info().multiprocessors());
+      if (slice == d.k()) {
+        launch(mma, tiles, oa, ob, c, d.ldc(), d, d.k(), ep == null ? OUT_S32 : OUT_F32, e);
         return;
       }
-      // a long reduction: exact int32 chunks of KMAX (a multiple of 16, so chunk starts stay aligned)
-      // accumulated in int64, then converted once
       DeviceBuffer acc = device.scratch(ScratchSlot.ACC64, DType.S64, (long) d.m() * d.n());
-      for (int p0 = 0; p0 < d.k(); p0 += AbstractBackend.KMAX) {
-        int kc = Math.min(AbstractBackend.KMAX, d.k() - p0);
-        DeviceBuffer ca = oa.data().view(DType.S8, p0, oa.data().length() - p0);
-        DeviceBuffer cb = ob.data().view(DType.S8, p0, ob.data().length() - p0);
-        launch(ca, oa.ld(), cb, ob.ld(), acc, d.n(), d.m(), d.n(), kc,
-            p0 == 0 ? OUT_S64_SET : OUT_S64_ADD, DeviceEpilogue.scale(1f));
-      }
+      device.memsetD8(acc, (byte) 0, (long) d.m() * d.n() * 8);
+      long slices = ((long) d.k() + slice - 1) / slice;
+      launch(mma, tiles * slices, oa, ob, acc, d.n(), d, slice, OUT_S64_ADD,
+          DeviceEpilogue.scale(1f));
       device.launch(CudaKernel.GEMM_FINISH_S64,
           LaunchDims.elementwise((long) d.m() * d.n(), 256),
           new KernelArgs().ptr(acc).i32(d.m()).i32(d.n()).i32(ep == null ? OUT_S32 : OUT_F32)
@@ -100,15 +105,30 @@ final class CudaGemm {
     });
   }
 
-  private void launch(DeviceBuffer a, int lda, DeviceBuffer b, int ldb, DeviceBuffer c, int ldc, int m,
-      int n, int k, int mode, DeviceEpilogue e) {
-    boolean mma = CudaKernel.GEMM_S8_MMA.availableOn(device.target());
-    int tile = mma ? MMA_TILE : DP4A_TILE;
-    long tiles = ((long) m + tile - 1) / tile * (((long) n + tile - 1) / tile);
-    LaunchDims dims = LaunchDims.of(checkedGrid(tiles), GEMM_THREADS, mma ? MMA_SMEM : 0);
-    KernelArgs args = new KernelArgs().ptr(a).i32(lda).ptr(b).i32(ldb).ptr(c).i32(ldc).i32(m).i32(n)
-        .i32(k).i32(mode).f32(e.alpha()).ptr(e.rowScale()).ptr(e.colScale()).ptr(e.bias())
-        .f32(e.beta());
+  /**
+   * The K slice of one block: all of k when it fits an exact int32 pass and the tiles already give every
+   * SM two blocks, else a multiple of 64 (keeps slices 16-byte aligned) no longer than KMAX and no shorter
+   * than MIN_SLICE (unless k itself is), for about two blocks per SM.
+   */
+  static int sliceLength(int k, long tiles, int multiprocessors) {
+    long target = 2L * Math.max(1, multiprocessors);
+    long slices = (k + (long) AbstractBackend.KMAX - 1) / AbstractBackend.KMAX; // exactness
+    if (tiles < target) {
+      slices = Math.max(slices, Math.min((target + tiles - 1) / tiles, k / MIN_SLICE));
+    }
+    if (slices <= 1) {
+      return k;
+    }
+    long len = ((k + slices - 1) / slices + 63) / 64 * 64;
+    return (int) Math.min(len, AbstractBackend.KMAX);
+  }
+
+  private void launch(boolean mma, long blocks, Operand a, Operand b, DeviceBuffer c, int ldc,
+      GemmDesc d, int slice, int mode, DeviceEpilogue e) {
+    LaunchDims dims = LaunchDims.of(checkedGrid(blocks), GEMM_THREADS, mma ? MMA_SMEM : 0);
+    KernelArgs args = new KernelArgs().ptr(a.data()).i32(a.ld()).ptr(b.data()).i32(b.ld()).ptr(c)
+        .i32(ldc).i32(d.m()).i32(d.n()).i32(d.k()).i32(slice).i32(mode).f32(e.alpha())
+        .ptr(e.rowScale()).ptr(e.colScale()).ptr(e.bias()).f32(e.beta());
     device.launch(mma ? CudaKernel.GEMM_S8_MMA : CudaKernel.GEMM_S8_DP4A, dims, args);
   }
 

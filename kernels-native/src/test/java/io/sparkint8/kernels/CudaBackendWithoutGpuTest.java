@@ -112,9 +112,35 @@ class CudaBackendWithoutGpuTest {
         Float32Buffer c = alloc.allocateFloat32(d.spanC())) {
       be.gemmS8S8F32(d, a, b, Epilogue.scale(2f), c);
     }
-    List<String> names = launched();
+    List<FakeCudaDriver.Launch> ls = new ArrayList<>(driver.launches());
     assertEquals(List.of("int8k_pack_kmajor", "int8k_pack_kmajor", "int8k_gemm_s8_mma",
-        "int8k_gemm_s8_mma", "int8k_gemm_s8_mma", "int8k_gemm_finish_s64"), names);
+        "int8k_gemm_finish_s64"), launched());
+    // one block per K slice of at most KMAX: never an int32 overflow, all slices in one launch
+    int slice = (Integer) ls.get(2).args().values().get(9);
+    assertTrue(slice <= AbstractBackend.KMAX && slice % 64 == 0, "slice " + slice);
+    assertEquals((k + slice - 1) / slice, ls.get(2).dims().gridX());
+    assertEquals(CudaGemm.OUT_S64_ADD, ls.get(2).args().values().get(10));
+  }
+
+  @Test
+  void skinnyGradWeightShapesSplitKToFillTheGpu() {
+    // resnet20 stage 1 grad_weight at batch 256: 16 x 144 outputs, 256*32*32 reduced
+    GemmDesc d = new GemmDesc(Trans.N, Trans.N, 16, 144, 262144, 262144, 144, 144);
+    try (Int8Buffer a = alloc.allocateInt8(d.spanA());
+        Int8Buffer b = alloc.allocateInt8(d.spanB());
+        Float32Buffer c = alloc.allocateFloat32(d.spanC())) {
+      be.gemmS8S8F32(d, a, b, Epilogue.scale(1f), c);
+    }
+    FakeCudaDriver.Launch gemm = driver.launches().get(1);
+    assertEquals("int8k_gemm_s8_mma", gemm.kernel());
+    int slice = (Integer) gemm.args().values().get(9);
+    assertEquals(2048, slice);
+    assertEquals(2 * (262144 / 2048), gemm.dims().gridX(), "2 tiles x 128 slices");
+    // a GEMM with tiles enough is left whole, and short K is never split
+    assertEquals(4096, CudaGemm.sliceLength(4096, 1024, 132));
+    assertEquals(1500, CudaGemm.sliceLength(1500, 1, 132));
+    assertEquals(1024, CudaGemm.sliceLength(2048, 1, 132));
+    assertTrue(CudaGemm.sliceLength(Integer.MAX_VALUE, 1_000_000, 132) <= AbstractBackend.KMAX);
   }
 
   @Test

@@ -161,11 +161,16 @@ class CudaConformanceTest {
     return (v + 15) / 16 * 16;
   }
 
-  /** Shapes of the size the GPU is for: many 128 x 128 tiles, K tails, all four transposes. */
+  /**
+   * Shapes of the size the GPU is for: many 128 x 128 tiles, K tails, all four transposes, and the
+   * skinny grad_weight shapes of conv training (cout x kh*kw*cin outputs, N*H*W reduced) that run
+   * split-K with int64 atomics; the fp32 epilogue with every operand, beta included.
+   */
   @Test
   void largeGemmsMatchReference() {
     int[][] shapes = {{128, 128, 64}, {256, 384, 1024}, {1000, 999, 777}, {3136, 64, 576},
-        {64, 1000, 4097}, {513, 257, 31}, {1, 4096, 4096}};
+        {64, 1000, 4097}, {513, 257, 31}, {1, 4096, 4096}, {16, 144, 65536}, {64, 576, 16384},
+        {32, 288, 50000}};
     for (CudaBackend be : BACKENDS) {
       Cases c = new Cases(SEED + 10);
       for (int[] s : shapes) {
@@ -173,21 +178,23 @@ class CudaConformanceTest {
           for (Trans tb : Trans.values()) {
             GemmDesc d = GemmDesc.of(ta, tb, s[0], s[1], s[2]);
             String ctx = be.isa() + " large gemm " + d;
+            float[] oldValues = c.float32((int) d.spanC());
             try (Int8Buffer a = s8(c.int8((int) d.spanA()));
                 Int8Buffer b = s8(c.int8((int) d.spanB()));
                 Float32Buffer rs = f32(c.positive(d.m()));
                 Float32Buffer cs = f32(c.positive(d.n()));
+                Float32Buffer bias = f32(c.float32(d.n()));
                 Int32Buffer want = alloc.allocateInt32(d.spanC());
                 Int32Buffer got = alloc.allocateInt32(d.spanC());
-                Float32Buffer wantF = alloc.allocateFloat32(d.spanC());
-                Float32Buffer gotF = alloc.allocateFloat32(d.spanC())) {
+                Float32Buffer wantF = f32(oldValues);
+                Float32Buffer gotF = f32(oldValues)) {
               bigRef.gemmS8S8S32(d, a, b, want);
               be.gemmS8S8S32(d, a, b, got);
               Compare.same(want.toArray(), got.toArray(), ctx + " s32");
-              Epilogue ep = Epilogue.rowsAndColumns(rs, cs);
+              Epilogue ep = new Epilogue(0.5f, rs, cs, bias, 0.25f);
               bigRef.gemmS8S8F32(d, a, b, ep, wantF);
               be.gemmS8S8F32(d, a, b, ep, gotF);
-              Compare.sameBits(wantF.toArray(), gotF.toArray(), ctx + " f32");
+              Compare.sameBits(wantF.toArray(), gotF.toArray(), ctx + " f32 " + ep);
             }
           }
         }

@@ -11,8 +11,8 @@ import java.util.List;
  * arguments against the signature before calling the driver.
  */
 public enum CudaKernel {
-  GEMM_S8_MMA("int8k_gemm_s8_mma", "pipipiiiiifpppf", PtxTarget.SM_80),
-  GEMM_S8_DP4A("int8k_gemm_s8_dp4a", "pipipiiiiifpppf", PtxTarget.SM_75),
+  GEMM_S8_MMA("int8k_gemm_s8_mma", "pipipiiiiiifpppf", PtxTarget.SM_80),
+  GEMM_S8_DP4A("int8k_gemm_s8_dp4a", "pipipiiiiiifpppf", PtxTarget.SM_75),
   GEMM_FINISH_S64("int8k_gemm_finish_s64", "piiipifpppf", PtxTarget.SM_75),
   PACK_KMAJOR("int8k_pack_kmajor", "piiiipi", PtxTarget.SM_75),
   GEMM_F32("int8k_gemm_f32", "iiiiifpipifpi", PtxTarget.SM_75),

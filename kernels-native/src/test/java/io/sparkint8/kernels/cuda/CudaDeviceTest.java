@@ -117,12 +117,13 @@ class CudaDeviceTest {
       // too much shared memory for the device
       e = assertThrows(IllegalStateException.class, () -> d.launch(CudaKernel.GEMM_S8_MMA,
           LaunchDims.of(1, 256, 300_000), new KernelArgs().ptr(b).i32(16).ptr(b).i32(16).ptr(b)
-              .i32(1).i32(1).i32(1).i32(1).i32(0).f32(1).ptr(null).ptr(null).ptr(null).f32(0)));
+              .i32(1).i32(1).i32(1).i32(1).i32(1).i32(0).f32(1).ptr(null).ptr(null).ptr(null)
+              .f32(0)));
       assertTrue(e.getMessage().contains("shared memory"), e.getMessage());
       assertEquals(0, driver.launches().size());
       // more than 48 KiB but within the opt-in limit: the attribute is set once
       KernelArgs ok = new KernelArgs().ptr(b).i32(16).ptr(b).i32(16).ptr(b).i32(1).i32(1).i32(1)
-          .i32(1).i32(0).f32(1).ptr(null).ptr(null).ptr(null).f32(0);
+          .i32(1).i32(1).i32(0).f32(1).ptr(null).ptr(null).ptr(null).f32(0);
       d.launch(CudaKernel.GEMM_S8_MMA, LaunchDims.of(1, 256, 64 * 1024), ok);
       d.launch(CudaKernel.GEMM_S8_MMA, LaunchDims.of(1, 256, 64 * 1024), ok);
       assertEquals(1, driver.events().stream().filter(s -> s.startsWith("optin")).count());
