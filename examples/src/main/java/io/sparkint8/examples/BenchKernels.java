@@ -3,6 +3,7 @@ package io.sparkint8.examples;
 import io.sparkint8.kernels.Backends;
 import io.sparkint8.kernels.BufferAllocator;
 import io.sparkint8.kernels.ConvDesc;
+import io.sparkint8.kernels.CudaBackend;
 import io.sparkint8.kernels.Epilogue;
 import io.sparkint8.kernels.Float32Buffer;
 import io.sparkint8.kernels.GemmDesc;
@@ -27,8 +28,14 @@ import java.util.SplittableRandom;
  * given, oneDNN's u8s8s32 GEMM measured alternately with ours in the same run. Prints one JSON object per
  * line; every figure is the median of the runs.
  *
+ * <p>{@code --backend cuda} runs the same lines on the GPU (through the SPI, so they include the PCIe
+ * copies of every call), on the large and training shapes of {@link BenchKernelsCuda} unless --shapes
+ * says otherwise, followed by the device-resident GEMMs and PyTorch's int8 and bf16 GEMMs on the same
+ * shapes (examples/scripts/bench_torch.py, skipped with a JSON line where PyTorch is missing).
+ *
  * <pre>
- * examples/run bench-kernels [--runs N] [--threads T] [--shapes m,n,k;m,n,k] [--anchor DIR | --no-anchor]
+ * examples/run bench-kernels [--backend auto|java|native|cuda] [--runs N] [--threads T]
+ *     [--shapes m,n,k;m,n,k] [--anchor DIR | --no-anchor] [--torch-script PATH]
  * </pre>
  */
 public final class BenchKernels {
@@ -41,10 +48,18 @@ public final class BenchKernels {
   public static void main(String[] args) throws Exception {
     int runs = 7;
     int threads = 1;
-    int[][] shapes = SHAPES;
+    int[][] shapes = null;
     Path anchorDir = null;
+    String backend = System.getProperty(Backends.PROPERTY, "auto");
+    Path torchScript = Paths.get("examples", "scripts", "bench_torch.py");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
+        case "--backend":
+          backend = args[++i];
+          break;
+        case "--torch-script":
+          torchScript = Paths.get(args[++i]);
+          break;
         case "--runs":
           runs = Integer.parseInt(args[++i]);
           break;
@@ -62,14 +77,18 @@ public final class BenchKernels {
           break;
         default:
           throw new IllegalArgumentException(
-              "unknown argument '" + args[i] + "'; expected --runs N, --threads T, "
-                  + "--shapes m,n,k;..., --anchor DIR or --no-anchor");
+              "unknown argument '" + args[i] + "'; expected --backend NAME, --runs N, --threads T, "
+                  + "--shapes m,n,k;..., --anchor DIR, --no-anchor or --torch-script PATH");
       }
     }
     if (runs < 5) {
       throw new IllegalArgumentException("--runs " + runs + ": medians need at least 5 runs");
     }
-    Int8Backend be = Backends.get().withThreads(threads);
+    Int8Backend be = Backends.byName(backend).withThreads(threads);
+    boolean gpu = be instanceof CudaBackend;
+    if (shapes == null) {
+      shapes = gpu ? BenchKernelsCuda.SHAPES : SHAPES;
+    }
     new JsonLine("machine")
         .put("cpu", cpuModel())
         .put("cores", Runtime.getRuntime().availableProcessors())
@@ -90,6 +109,9 @@ public final class BenchKernels {
       }
       quantize(be, alloc, runs);
       im2col(be, alloc, runs);
+    }
+    if (gpu) {
+      BenchKernelsCuda.run((CudaBackend) be, shapes, runs, torchScript);
     }
   }
 

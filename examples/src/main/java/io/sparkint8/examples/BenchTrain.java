@@ -24,7 +24,12 @@ import java.util.Map;
  *
  * <pre>
  * examples/run bench-train [--model cnn-small] [--batch 256] [--steps 12] [--runs 5] [--threads 1]
+ *     [--backend auto|java|native|cuda]
  * </pre>
+ *
+ * <p>With {@code --backend cuda} every kernel call of the engine runs on the GPU through the SPI, i.e. with
+ * its operands copied to and from the device; the engine keeping tensors on the GPU for a whole step
+ * (CudaOps) is the change that would remove those copies.
  */
 public final class BenchTrain {
   private BenchTrain() {}
@@ -36,8 +41,12 @@ public final class BenchTrain {
     int runs = 5;
     int threads = 1;
     Path data = IdxReader.FASHION_MNIST;
+    String backend = System.getProperty(Backends.PROPERTY, "auto");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
+        case "--backend":
+          backend = args[++i];
+          break;
         case "--model":
           model = args[++i];
           break;
@@ -58,7 +67,7 @@ public final class BenchTrain {
           break;
         default:
           throw new IllegalArgumentException("unknown argument '" + args[i] + "'; expected --model,"
-              + " --batch, --steps, --runs, --threads or --data");
+              + " --batch, --steps, --runs, --threads, --backend or --data");
       }
     }
     if (runs < 5) {
@@ -67,7 +76,7 @@ public final class BenchTrain {
     Dataset train = IdxReader.fashionMnist(data, true).head(batch * steps);
     double fp32 = 0;
     for (Precision p : List.of(Precision.FP32, Precision.INT8)) {
-      double ips = measure(model, p, train, batch, runs, threads);
+      double ips = measure(model, p, train, batch, runs, threads, backend);
       if (p == Precision.FP32) {
         fp32 = ips;
       } else {
@@ -78,9 +87,10 @@ public final class BenchTrain {
   }
 
   private static double measure(String model, Precision p, Dataset train, int batch, int runs,
-      int threads) {
+      int threads, String backendName) {
     LayerProfiler profiler = new LayerProfiler();
-    TimingBackend backend = new TimingBackend(Backends.get().withThreads(threads), profiler);
+    TimingBackend backend =
+        new TimingBackend(Backends.byName(backendName).withThreads(threads), profiler);
     EngineConfig cfg = EngineConfig.defaults(p);
     double[] ips = new double[runs];
     try (BufferAllocator alloc = new BufferAllocator("bench-train")) {
