@@ -195,20 +195,30 @@ public final class JCudaDriverBinding implements CudaDriver {
   @Override
   public long loadModule(String ptx) {
     byte[] text = (ptx + "\0").getBytes(StandardCharsets.US_ASCII);
-    JITOptions jit = new JITOptions();
-    jit.putBytes(CUjit_option.CU_JIT_ERROR_LOG_BUFFER, new byte[16384]);
-    jit.putInt(CUjit_option.CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES, 16384);
     CUmodule module = new CUmodule();
-    int r = JCudaDriver.cuModuleLoadDataJIT(module, Pointer.to(text), jit);
-    if (r != CUresult.CUDA_SUCCESS) {
-      String log = jit.getString(CUjit_option.CU_JIT_ERROR_LOG_BUFFER);
-      throw new CudaException(r, "cuModuleLoadData: " + describe(r)
-          + (r == CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION
-              ? " (the driver is older than the nvcc that wrote the PTX; update the driver or build "
-                  + "the PTX with an older nvcc)" : "")
-          + (log == null || log.isBlank() ? "" : "; JIT log: " + log.trim()));
+    int r = JCudaDriver.cuModuleLoadData(module, text);
+    if (r == CUresult.CUDA_SUCCESS) {
+      return register(module);
     }
-    return register(module);
+    // load again with an error log buffer, only to say why (the plain call is the one relied upon)
+    String log = null;
+    try {
+      JITOptions jit = new JITOptions();
+      jit.putBytes(CUjit_option.CU_JIT_ERROR_LOG_BUFFER, new byte[16384]);
+      jit.putInt(CUjit_option.CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES, 16384);
+      CUmodule retry = new CUmodule();
+      if (JCudaDriver.cuModuleLoadDataJIT(retry, Pointer.to(text), jit) == CUresult.CUDA_SUCCESS) {
+        JCudaDriver.cuModuleUnload(retry);
+      }
+      log = jit.getString(CUjit_option.CU_JIT_ERROR_LOG_BUFFER);
+    } catch (RuntimeException e) {
+      log = "(no JIT log: " + e + ")";
+    }
+    throw new CudaException(r, "cuModuleLoadData: " + describe(r)
+        + (r == CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION
+            ? " (the driver is older than the nvcc that wrote the PTX; update the driver or build "
+                + "the PTX with an older nvcc)" : "")
+        + (log == null || log.isBlank() ? "" : "; JIT log: " + log.trim()));
   }
 
   @Override
