@@ -577,3 +577,64 @@ int int8k_relu_backward_f32(int64_t count, const float *grad, const uint8_t *mas
   ops->relu_backward_f32(count, grad, mask, dst);
   return INT8K_OK;
 }
+
+/* ---- batch normalization and fp32 ReLU ------------------------------------------------------------ */
+
+#define CHECK_ROWS_CHANNELS(op, rows, c)                                                                     \
+  CHECK((rows) >= 1 && (c) >= 1 && (rows) <= INT32_MAX && (c) <= INT32_MAX && (rows) * (c) <= INT32_MAX,     \
+        op ": rows=%lld channels=%lld, expected >= 1 and at most 2^31-1 elements", (long long)(rows),       \
+        (long long)(c))
+
+int int8k_bn_statistics(int64_t rows, int64_t c, const float *x, double *mean, double *m2, double *absdev) {
+  SELECT(ops, misc_tables);
+  CHECK_ROWS_CHANNELS("bn_statistics", rows, c);
+  CHECK(x != NULL && mean != NULL && m2 != NULL && absdev != NULL, "bn_statistics: null buffer");
+  ops->bn_statistics(rows, c, x, mean, m2, absdev);
+  return INT8K_OK;
+}
+
+int int8k_bn_normalize(int64_t rows, int64_t c, const float *x, const float *mean, const float *inv_scale,
+                       const float *gamma, const float *beta, float *xhat, float *y) {
+  SELECT(ops, misc_tables);
+  CHECK_ROWS_CHANNELS("bn_normalize", rows, c);
+  CHECK(x != NULL && mean != NULL && inv_scale != NULL && gamma != NULL && beta != NULL && y != NULL,
+        "bn_normalize: null buffer");
+  ops->bn_normalize(rows, c, x, mean, inv_scale, gamma, beta, xhat, y);
+  return INT8K_OK;
+}
+
+int int8k_bn_backward_sums(int64_t rows, int64_t c, const float *g, const float *xhat, double *sum_g,
+                           double *sum_gh) {
+  SELECT(ops, misc_tables);
+  CHECK_ROWS_CHANNELS("bn_backward_sums", rows, c);
+  CHECK(g != NULL && xhat != NULL && sum_g != NULL && sum_gh != NULL, "bn_backward_sums: null buffer");
+  ops->bn_backward_sums(rows, c, g, xhat, sum_g, sum_gh);
+  return INT8K_OK;
+}
+
+int int8k_bn_backward_input(int64_t rows, int64_t c, const float *g, const float *xhat, const double *a,
+                            const double *b, const double *k, float *grad_in) {
+  SELECT(ops, misc_tables);
+  CHECK_ROWS_CHANNELS("bn_backward_input", rows, c);
+  CHECK(g != NULL && xhat != NULL && a != NULL && b != NULL && k != NULL && grad_in != NULL,
+        "bn_backward_input: null buffer");
+  ops->bn_backward_input(rows, c, g, xhat, a, b, k, grad_in);
+  return INT8K_OK;
+}
+
+int int8k_relu_f32(int64_t count, const float *src, float *dst) {
+  SELECT(ops, misc_tables);
+  CHECK(count >= 1 && count <= INT32_MAX, "relu_f32: count=%lld, expected 1..2^31-1", (long long)count);
+  CHECK(src != NULL && dst != NULL, "relu_f32: null buffer");
+  ops->relu_f32(count, src, dst);
+  return INT8K_OK;
+}
+
+int int8k_relu_backward_by_output_f32(int64_t count, const float *grad, const float *y, float *dst) {
+  SELECT(ops, misc_tables);
+  CHECK(count >= 1 && count <= INT32_MAX, "relu_backward_f32: count=%lld, expected 1..2^31-1",
+        (long long)count);
+  CHECK(grad != NULL && y != NULL && dst != NULL, "relu_backward_f32: null buffer");
+  ops->relu_backward_by_output_f32(count, grad, y, dst);
+  return INT8K_OK;
+}

@@ -56,6 +56,15 @@ typedef struct int8k_misc_ops {
                                float *grad_in);
   void (*relu_s8)(int64_t count, const int8_t *src, int8_t *dst, uint8_t *mask);
   void (*relu_backward_f32)(int64_t count, const float *grad, const uint8_t *mask, float *dst);
+  void (*bn_statistics)(int64_t rows, int64_t c, const float *x, double *mean, double *m2, double *absdev);
+  void (*bn_normalize)(int64_t rows, int64_t c, const float *x, const float *mean, const float *inv_scale,
+                       const float *gamma, const float *beta, float *xhat, float *y);
+  void (*bn_backward_sums)(int64_t rows, int64_t c, const float *g, const float *xhat, double *sum_g,
+                           double *sum_gh);
+  void (*bn_backward_input)(int64_t rows, int64_t c, const float *g, const float *xhat, const double *a,
+                            const double *b, const double *k, float *grad_in);
+  void (*relu_f32)(int64_t count, const float *src, float *dst);
+  void (*relu_backward_by_output_f32)(int64_t count, const float *grad, const float *y, float *dst);
 } int8k_misc_ops;
 
 extern const int8k_gemm_ops int8k_gemm_ops_scalar, int8k_gemm_ops_avx2, int8k_gemm_ops_avx512vnni;

@@ -6,6 +6,7 @@
  */
 #include <jni.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "int8k.h"
@@ -288,4 +289,134 @@ JNIEXPORT jint JNICALL JFN(reluBackward)(JNIEnv *env, jclass cls, jlong count, j
   const uint8_t *m = address(env, mask, count, "mask", 0);
   float *d = address(env, dst, count * 4, "dst", 0);
   return glue_failed ? INT8K_ERR_ARG : int8k_relu_backward_f32(count, g, m, d);
+}
+
+/* ---- batch normalization and fp32 ReLU --------------------------------------------------------------
+ * Per-channel vectors travel as Java arrays: they are copied in and out (a few hundred elements), so no
+ * critical region is held while the kernel runs. */
+
+static int64_t matrix_bytes(jint rows, jint channels) {
+  return rows < 1 || channels < 1 ? 0 : (int64_t)rows * channels * 4;
+}
+
+/* Room for n doubles per vector; n was checked >= 1 by the caller. */
+static double *doubles(int64_t n, int vectors) {
+  double *p = malloc((size_t)(n * vectors) * sizeof(double));
+  if (p == NULL && !glue_failed) {
+    snprintf(glue_error, sizeof glue_error, "out of memory for %d x %lld doubles", vectors, (long long)n);
+    glue_failed = 1;
+  }
+  return p;
+}
+
+/* Copies Java array `a` (at least n elements) into dst; a shorter array is a glue error naming `what`. */
+static void array_in(JNIEnv *env, jarray a, int64_t n, int is_double, void *dst, const char *what) {
+  if (glue_failed) return;
+  if (a == NULL || (*env)->GetArrayLength(env, a) < n) {
+    snprintf(glue_error, sizeof glue_error, "array '%s' is null or shorter than %lld", what, (long long)n);
+    glue_failed = 1;
+    return;
+  }
+  if (dst == NULL) return;
+  if (is_double) (*env)->GetDoubleArrayRegion(env, (jdoubleArray)a, 0, (jsize)n, (jdouble *)dst);
+  else (*env)->GetFloatArrayRegion(env, (jfloatArray)a, 0, (jsize)n, (jfloat *)dst);
+}
+
+JNIEXPORT jint JNICALL JFN(bnStatistics)(JNIEnv *env, jclass cls, jint rows, jint channels, jobject x,
+                                         jdoubleArray mean, jdoubleArray m2, jdoubleArray absDev) {
+  begin();
+  const float *xp = address(env, x, matrix_bytes(rows, channels), "x", 0);
+  array_in(env, mean, channels, 1, NULL, "mean");
+  array_in(env, m2, channels, 1, NULL, "m2");
+  array_in(env, absDev, channels, 1, NULL, "absDev");
+  if (glue_failed || channels < 1) return glue_failed ? INT8K_ERR_ARG : int8k_bn_statistics(rows, channels, xp, NULL, NULL, NULL);
+  double *v = doubles(channels, 3);
+  if (v == NULL) return INT8K_ERR_NOMEM;
+  int status = int8k_bn_statistics(rows, channels, xp, v, v + channels, v + 2 * channels);
+  if (status == INT8K_OK) {
+    (*env)->SetDoubleArrayRegion(env, mean, 0, channels, v);
+    (*env)->SetDoubleArrayRegion(env, m2, 0, channels, v + channels);
+    (*env)->SetDoubleArrayRegion(env, absDev, 0, channels, v + 2 * channels);
+  }
+  free(v);
+  return status;
+}
+
+JNIEXPORT jint JNICALL JFN(bnNormalize)(JNIEnv *env, jclass cls, jint rows, jint channels, jobject x,
+                                        jfloatArray mean, jfloatArray invScale, jfloatArray gamma,
+                                        jfloatArray beta, jobject xhat, jobject y) {
+  begin();
+  int64_t bytes = matrix_bytes(rows, channels);
+  const float *xp = address(env, x, bytes, "x", 0);
+  float *hp = address(env, xhat, bytes, "xhat", 1);
+  float *yp = address(env, y, bytes, "y", 0);
+  if (glue_failed || channels < 1) return glue_failed ? INT8K_ERR_ARG : int8k_bn_normalize(rows, channels, xp, NULL, NULL, NULL, NULL, hp, yp);
+  float *v = malloc((size_t)channels * 4 * sizeof(float));
+  if (v == NULL) return INT8K_ERR_NOMEM;
+  array_in(env, mean, channels, 0, v, "mean");
+  array_in(env, invScale, channels, 0, v + channels, "invScale");
+  array_in(env, gamma, channels, 0, v + 2 * channels, "gamma");
+  array_in(env, beta, channels, 0, v + 3 * channels, "beta");
+  int status = glue_failed ? INT8K_ERR_ARG
+                           : int8k_bn_normalize(rows, channels, xp, v, v + channels, v + 2 * channels,
+                                                v + 3 * channels, hp, yp);
+  free(v);
+  return status;
+}
+
+JNIEXPORT jint JNICALL JFN(bnBackwardSums)(JNIEnv *env, jclass cls, jint rows, jint channels, jobject g,
+                                           jobject xhat, jdoubleArray sumG, jdoubleArray sumGh) {
+  begin();
+  int64_t bytes = matrix_bytes(rows, channels);
+  const float *gp = address(env, g, bytes, "gradOut", 0);
+  const float *hp = address(env, xhat, bytes, "xhat", 0);
+  array_in(env, sumG, channels, 1, NULL, "sumG");
+  array_in(env, sumGh, channels, 1, NULL, "sumGh");
+  if (glue_failed || channels < 1) return glue_failed ? INT8K_ERR_ARG : int8k_bn_backward_sums(rows, channels, gp, hp, NULL, NULL);
+  double *v = doubles(channels, 2);
+  if (v == NULL) return INT8K_ERR_NOMEM;
+  int status = int8k_bn_backward_sums(rows, channels, gp, hp, v, v + channels);
+  if (status == INT8K_OK) {
+    (*env)->SetDoubleArrayRegion(env, sumG, 0, channels, v);
+    (*env)->SetDoubleArrayRegion(env, sumGh, 0, channels, v + channels);
+  }
+  free(v);
+  return status;
+}
+
+JNIEXPORT jint JNICALL JFN(bnBackwardInput)(JNIEnv *env, jclass cls, jint rows, jint channels, jobject g,
+                                            jobject xhat, jdoubleArray a, jdoubleArray b, jdoubleArray k,
+                                            jobject gradIn) {
+  begin();
+  int64_t bytes = matrix_bytes(rows, channels);
+  const float *gp = address(env, g, bytes, "gradOut", 0);
+  const float *hp = address(env, xhat, bytes, "xhat", 0);
+  float *op = address(env, gradIn, bytes, "gradIn", 0);
+  if (glue_failed || channels < 1) return glue_failed ? INT8K_ERR_ARG : int8k_bn_backward_input(rows, channels, gp, hp, NULL, NULL, NULL, op);
+  double *v = doubles(channels, 3);
+  if (v == NULL) return INT8K_ERR_NOMEM;
+  array_in(env, a, channels, 1, v, "a");
+  array_in(env, b, channels, 1, v + channels, "b");
+  array_in(env, k, channels, 1, v + 2 * channels, "k");
+  int status = glue_failed ? INT8K_ERR_ARG
+                           : int8k_bn_backward_input(rows, channels, gp, hp, v, v + channels,
+                                                     v + 2 * channels, op);
+  free(v);
+  return status;
+}
+
+JNIEXPORT jint JNICALL JFN(reluF32)(JNIEnv *env, jclass cls, jlong count, jobject src, jobject dst) {
+  begin();
+  const float *s = address(env, src, count * 4, "src", 0);
+  float *d = address(env, dst, count * 4, "dst", 0);
+  return glue_failed ? INT8K_ERR_ARG : int8k_relu_f32(count, s, d);
+}
+
+JNIEXPORT jint JNICALL JFN(reluBackwardByOutputF32)(JNIEnv *env, jclass cls, jlong count, jobject grad,
+                                                    jobject y, jobject dst) {
+  begin();
+  const float *g = address(env, grad, count * 4, "grad", 0);
+  const float *yp = address(env, y, count * 4, "y", 0);
+  float *d = address(env, dst, count * 4, "dst", 0);
+  return glue_failed ? INT8K_ERR_ARG : int8k_relu_backward_by_output_f32(count, g, yp, d);
 }

@@ -31,4 +31,5 @@ const int8k_misc_ops int8k_misc_ops_avx512vnni = {
     .maxpool_backward_f32 = generic_maxpool_backward_f32,
     .relu_s8 = avx2_relu_s8,
     .relu_backward_f32 = avx2_relu_backward_f32,
+    OPS_GENERIC_NORMALIZATION
 };

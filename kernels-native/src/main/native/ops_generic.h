@@ -373,7 +373,104 @@ OPS_GENERIC_FN void generic_relu_backward_f32(int64_t count, const float *grad, 
   for (int64_t e = 0; e < count; e++) dst[e] = mask[e] != 0 ? grad[e] : 0.0f;
 }
 
+/* Batch normalization over rows x c (NHWC). Each loop runs over rows outside and channels inside, so every
+ * per-channel sum keeps the reference's row order while the compiler vectorizes across channels. */
+OPS_GENERIC_FN void generic_bn_statistics(int64_t rows, int64_t c, const float *restrict x,
+                                          double *restrict mean, double *restrict m2,
+                                          double *restrict absdev) {
+  for (int64_t ch = 0; ch < c; ch++) mean[ch] = m2[ch] = absdev[ch] = 0.0;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * c;
+    for (int64_t ch = 0; ch < c; ch++) mean[ch] += (double)xr[ch];
+  }
+  for (int64_t ch = 0; ch < c; ch++) mean[ch] /= (double)rows;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * c;
+    for (int64_t ch = 0; ch < c; ch++) {
+      double dv = (double)xr[ch] - mean[ch];
+      m2[ch] += dv * dv;
+      absdev[ch] += fabs(dv);
+    }
+  }
+}
+
+OPS_GENERIC_FN void generic_bn_normalize(int64_t rows, int64_t c, const float *restrict x,
+                                         const float *restrict mean, const float *restrict inv_scale,
+                                         const float *restrict gamma, const float *restrict beta,
+                                         float *restrict xhat, float *restrict y) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * c;
+    float *yr = y + r * c;
+    if (xhat != NULL) {
+      float *hr = xhat + r * c;
+      for (int64_t ch = 0; ch < c; ch++) {
+        float v = (xr[ch] - mean[ch]) * inv_scale[ch];
+        hr[ch] = v;
+        yr[ch] = gamma[ch] * v + beta[ch];
+      }
+    } else {
+      for (int64_t ch = 0; ch < c; ch++) {
+        float v = (xr[ch] - mean[ch]) * inv_scale[ch];
+        yr[ch] = gamma[ch] * v + beta[ch];
+      }
+    }
+  }
+}
+
+OPS_GENERIC_FN void generic_bn_backward_sums(int64_t rows, int64_t c, const float *restrict g,
+                                             const float *restrict xhat, double *restrict sum_g,
+                                             double *restrict sum_gh) {
+  for (int64_t ch = 0; ch < c; ch++) sum_g[ch] = sum_gh[ch] = 0.0;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *gr = g + r * c, *hr = xhat + r * c;
+    for (int64_t ch = 0; ch < c; ch++) {
+      double gv = (double)gr[ch];
+      sum_g[ch] += gv;
+      sum_gh[ch] += gv * (double)hr[ch];
+    }
+  }
+}
+
+OPS_GENERIC_FN void generic_bn_backward_input(int64_t rows, int64_t c, const float *restrict g,
+                                              const float *restrict xhat, const double *restrict a,
+                                              const double *restrict b, const double *restrict k,
+                                              float *restrict grad_in) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float *gr = g + r * c, *hr = xhat + r * c;
+    float *out = grad_in + r * c;
+    for (int64_t ch = 0; ch < c; ch++) {
+      double v = (double)gr[ch] - a[ch] - (double)hr[ch] * b[ch];
+      out[ch] = (float)(k[ch] * v);
+    }
+  }
+}
+
+/* fp32 ReLU on the bit patterns: a float is > 0 exactly when its bits, read as a signed int, lie in
+ * [1, 0x7f800000] (+inf included, NaN and -0 excluded); the result is the input's bits or +0's. */
+static inline int32_t ops_positive_mask(int32_t b) {
+  return -(int32_t)((b > 0) & (b <= 0x7f800000));
+}
+
+OPS_GENERIC_FN void generic_relu_f32(int64_t count, const float *src, float *dst) {
+  const int32_t *s = (const int32_t *)src;
+  int32_t *d = (int32_t *)dst;
+  for (int64_t e = 0; e < count; e++) d[e] = s[e] & ops_positive_mask(s[e]);
+}
+
+OPS_GENERIC_FN void generic_relu_backward_by_output_f32(int64_t count, const float *grad, const float *y,
+                                                        float *dst) {
+  const int32_t *g = (const int32_t *)grad, *yb = (const int32_t *)y;
+  int32_t *d = (int32_t *)dst;
+  for (int64_t e = 0; e < count; e++) d[e] = g[e] & ops_positive_mask(yb[e]);
+}
+
 /* Table initializer of the plain-C functions, for ISA files that use them all. */
+/* The batch-norm and fp32 ReLU entries, shared by every ISA's table (the generic loops vectorize). */
+#define OPS_GENERIC_NORMALIZATION                                                                          \
+  .bn_statistics = generic_bn_statistics, .bn_normalize = generic_bn_normalize,                           \
+  .bn_backward_sums = generic_bn_backward_sums, .bn_backward_input = generic_bn_backward_input,           \
+  .relu_f32 = generic_relu_f32, .relu_backward_by_output_f32 = generic_relu_backward_by_output_f32,
+
 #define OPS_GENERIC_TABLE(ISA)                                                                             \
   {                                                                                                        \
     .isa = (ISA), .group_absmax = generic_group_absmax, .quantize_groups = generic_quantize_groups,       \
@@ -383,7 +480,7 @@ OPS_GENERIC_FN void generic_relu_backward_f32(int64_t count, const float *grad, 
     .im2col_f32 = generic_im2col_f32, .col2im_f32 = generic_col2im_f32,                                    \
     .col2im_s32 = generic_col2im_s32, .maxpool_s8 = generic_maxpool_s8,                                    \
     .maxpool_backward_f32 = generic_maxpool_backward_f32, .relu_s8 = generic_relu_s8,                      \
-    .relu_backward_f32 = generic_relu_backward_f32,                                                        \
+    .relu_backward_f32 = generic_relu_backward_f32, OPS_GENERIC_NORMALIZATION                              \
   }
 
 #endif /* INT8K_OPS_GENERIC_H */

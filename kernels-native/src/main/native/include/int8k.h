@@ -242,6 +242,27 @@ int int8k_relu_s8(int64_t count, const int8_t *src, int8_t *dst, uint8_t *mask);
 /* dst[e] = mask[e] != 0 ? grad[e] : 0.0f */
 int int8k_relu_backward_f32(int64_t count, const float *grad, const uint8_t *mask, float *dst);
 
+/*
+ * Batch normalization over the channels of a rows x c row-major (NHWC) matrix. Every per-channel sum runs
+ * over rows in ascending order in double (vectorizing across channels keeps that order).
+ *   statistics: mean = sum(x) / rows; then m2 = sum((x - mean)^2), absdev = sum(|x - mean|), with
+ *               x - mean evaluated in double.
+ *   normalize:  xhat = (x - mean) * inv_scale, y = gamma * xhat + beta, each in float (xhat may be NULL).
+ *   backward_sums:  sum_g = sum(g), sum_gh = sum(g * xhat) (g and xhat widened to double).
+ *   backward_input: grad_in = (float)(k * ((double)g - a - (double)xhat * b)).
+ */
+int int8k_bn_statistics(int64_t rows, int64_t c, const float *x, double *mean, double *m2, double *absdev);
+int int8k_bn_normalize(int64_t rows, int64_t c, const float *x, const float *mean, const float *inv_scale,
+                       const float *gamma, const float *beta, float *xhat, float *y);
+int int8k_bn_backward_sums(int64_t rows, int64_t c, const float *g, const float *xhat, double *sum_g,
+                           double *sum_gh);
+int int8k_bn_backward_input(int64_t rows, int64_t c, const float *g, const float *xhat, const double *a,
+                            const double *b, const double *k, float *grad_in);
+/* fp32 ReLU: dst[e] = src[e] > 0 ? src[e] : +0 (NaN and -0 give +0). */
+int int8k_relu_f32(int64_t count, const float *src, float *dst);
+/* dst[e] = y[e] > 0 ? grad[e] : +0, y being the forward output. */
+int int8k_relu_backward_by_output_f32(int64_t count, const float *grad, const float *y, float *dst);
+
 #ifdef __cplusplus
 }
 #endif

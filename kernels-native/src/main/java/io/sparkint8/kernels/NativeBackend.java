@@ -234,4 +234,65 @@ public final class NativeBackend extends AbstractBackend {
   void reluBackwardChecked(int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst) {
     check(NativeKernels.reluBackward(count, grad.bytes(), mask.bytes(), dst.bytes()));
   }
+
+  @Override
+  public void bnStatistics(
+      int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
+    NormalizationReference.checkStatistics(rows, channels, x, mean, m2, absDev);
+    check(NativeKernels.bnStatistics(rows, channels, x.bytes(), mean, m2, absDev));
+  }
+
+  @Override
+  public void bnNormalize(
+      int rows,
+      int channels,
+      Float32Buffer x,
+      float[] mean,
+      float[] invScale,
+      float[] gamma,
+      float[] beta,
+      Float32Buffer xhat,
+      Float32Buffer y) {
+    NormalizationReference.checkNormalize(rows, channels, x, mean, invScale, gamma, beta, xhat, y);
+    check(
+        NativeKernels.bnNormalize(
+            rows, channels, x.bytes(), mean, invScale, gamma, beta,
+            xhat == null ? null : xhat.bytes(), y.bytes()));
+  }
+
+  @Override
+  public void bnBackwardSums(
+      int rows, int channels, Float32Buffer gradOut, Float32Buffer xhat, double[] sumG,
+      double[] sumGh) {
+    NormalizationReference.checkSums(rows, channels, gradOut, xhat, sumG, sumGh);
+    check(NativeKernels.bnBackwardSums(rows, channels, gradOut.bytes(), xhat.bytes(), sumG, sumGh));
+  }
+
+  @Override
+  public void bnBackwardInput(
+      int rows,
+      int channels,
+      Float32Buffer gradOut,
+      Float32Buffer xhat,
+      double[] a,
+      double[] b,
+      double[] k,
+      Float32Buffer gradIn) {
+    NormalizationReference.checkInput(rows, channels, gradOut, xhat, a, b, k, gradIn);
+    check(
+        NativeKernels.bnBackwardInput(
+            rows, channels, gradOut.bytes(), xhat.bytes(), a, b, k, gradIn.bytes()));
+  }
+
+  @Override
+  public void reluF32(int count, Float32Buffer src, Float32Buffer dst) {
+    NormalizationReference.checkElementwise(count, "reluF32", src, dst, dst);
+    check(NativeKernels.reluF32(count, src.bytes(), dst.bytes()));
+  }
+
+  @Override
+  public void reluBackwardF32(int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst) {
+    NormalizationReference.checkElementwise(count, "reluBackwardF32", grad, y, dst);
+    check(NativeKernels.reluBackwardByOutputF32(count, grad.bytes(), y.bytes(), dst.bytes()));
+  }
 }

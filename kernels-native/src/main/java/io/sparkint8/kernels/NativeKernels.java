@@ -122,4 +122,35 @@ final class NativeKernels {
   static native int relu(long count, ByteBuffer src, ByteBuffer dst, ByteBuffer mask);
 
   static native int reluBackward(long count, ByteBuffer grad, ByteBuffer mask, ByteBuffer dst);
+
+  static native int bnStatistics(
+      int rows, int channels, ByteBuffer x, double[] mean, double[] m2, double[] absDev);
+
+  static native int bnNormalize(
+      int rows,
+      int channels,
+      ByteBuffer x,
+      float[] mean,
+      float[] invScale,
+      float[] gamma,
+      float[] beta,
+      ByteBuffer xhat,
+      ByteBuffer y);
+
+  static native int bnBackwardSums(
+      int rows, int channels, ByteBuffer gradOut, ByteBuffer xhat, double[] sumG, double[] sumGh);
+
+  static native int bnBackwardInput(
+      int rows,
+      int channels,
+      ByteBuffer gradOut,
+      ByteBuffer xhat,
+      double[] a,
+      double[] b,
+      double[] k,
+      ByteBuffer gradIn);
+
+  static native int reluF32(long count, ByteBuffer src, ByteBuffer dst);
+
+  static native int reluBackwardByOutputF32(long count, ByteBuffer grad, ByteBuffer y, ByteBuffer dst);
 }

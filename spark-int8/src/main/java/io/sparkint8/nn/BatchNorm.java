@@ -40,14 +40,11 @@ public final class BatchNorm extends Layer {
   private BnStats lastStats;
   private double lastGain = Double.NaN;
   private double lastRectLoss;
-  // heap scratch for the element-wise loops (reused across steps, grown on demand); hA mirrors xhat
-  // after a training forward so that backward need not read it back
-  private float[] xA;
-  private float[] hA;
-  private float[] yA;
+  // heap scratch for the L1 variant's backward (reused across steps, grown on demand); the other loops
+  // run as backend kernels on the off-heap buffers
   private float[] gA;
+  private float[] hA;
   private float[] outA;
-  private boolean hValid;
   private final double[] sumG;
   private final double[] sumGh;
   private final double[] coefA;
@@ -95,63 +92,29 @@ public final class BatchNorm extends Layer {
   public Float32Buffer forward(Float32Buffer x, int batch, boolean training) {
     checkBatch(batch);
     int rows = batch * in.h() * in.w();
-    int count = rows * c;
-    float[] xa = xA = HeapScratch.read(x, xA, count);
     if (training) {
-      computeBatchStats(xa, rows);
+      computeBatchStats(x, rows);
     } else {
       System.arraycopy(runningMean, 0, mean, 0, c);
       System.arraycopy(runningScale, 0, scale, 0, c);
     }
-    float[] h = hA = HeapScratch.ensure(hA, count);
-    float[] out = yA = HeapScratch.ensure(yA, count);
-    float[] g = gamma.values();
-    float[] b = beta.values();
-    // float mean and reciprocal per channel: a per-element double division does not vectorize and
-    // was the most expensive loop of a training step
+    // float mean and reciprocal per channel: a per-element double division does not vectorize
     float[] mu = meanF;
     float[] inv = invScaleF;
     for (int ch = 0; ch < c; ch++) {
       mu[ch] = (float) mean[ch];
       inv[ch] = (float) (1.0 / scale[ch]);
     }
-    for (int r = 0; r < rows; r++) {
-      int base = r * c;
-      for (int ch = 0; ch < c; ch++) {
-        float v = (xa[base + ch] - mu[ch]) * inv[ch];
-        h[base + ch] = v;
-        out[base + ch] = g[ch] * v + b[ch];
-      }
-    }
-    HeapScratch.write(h, xhat, count);
-    HeapScratch.write(out, y, count);
-    hValid = training;
+    ctx.backend().bnNormalize(rows, c, x, mu, inv, gamma.values(), beta.values(), xhat, y);
     return y;
   }
 
-  private void computeBatchStats(float[] xa, int rows) {
+  private void computeBatchStats(Float32Buffer x, int rows) {
     double eps = ctx.config().bnEps();
     double[] m2 = new double[c];
     double[] mad = new double[c];
     double[] mu = mean;
-    Arrays.fill(mu, 0);
-    for (int r = 0; r < rows; r++) {
-      int base = r * c;
-      for (int ch = 0; ch < c; ch++) {
-        mu[ch] += xa[base + ch];
-      }
-    }
-    for (int ch = 0; ch < c; ch++) {
-      mu[ch] /= rows;
-    }
-    for (int r = 0; r < rows; r++) {
-      int base = r * c;
-      for (int ch = 0; ch < c; ch++) {
-        double dv = xa[base + ch] - mu[ch];
-        m2[ch] += dv * dv;
-        mad[ch] += Math.abs(dv);
-      }
-    }
+    ctx.backend().bnStatistics(rows, c, x, mu, m2, mad);
     for (int ch = 0; ch < c; ch++) {
       mad[ch] /= rows;
       scale[ch] = l1 ? SQRT_HALF_PI * mad[ch] + eps : Math.sqrt(m2[ch] / rows + eps);
@@ -207,24 +170,12 @@ public final class BatchNorm extends Layer {
     checkBatch(batch);
     int rows = batch * in.h() * in.w();
     int count = rows * c;
-    float[] gy = gA = HeapScratch.read(gradOut, gA, count);
-    float[] h = hValid && hA != null && hA.length >= count ? hA : (hA = HeapScratch.read(xhat, hA,
-        count));
     float[] g = gamma.values();
     float[] dg = gamma.grad();
     float[] db = beta.grad();
     double[] sG = sumG;
     double[] sGh = sumGh;
-    Arrays.fill(sG, 0);
-    Arrays.fill(sGh, 0);
-    for (int r = 0; r < rows; r++) {
-      int base = r * c;
-      for (int ch = 0; ch < c; ch++) {
-        double gv = gy[base + ch];
-        sG[ch] += gv;
-        sGh[ch] += gv * h[base + ch];
-      }
-    }
+    ctx.backend().bnBackwardSums(rows, c, gradOut, xhat, sG, sGh);
     double lambda = ctx.config().bnRectification();
     lastRectLoss = 0;
     for (int ch = 0; ch < c; ch++) {
@@ -240,7 +191,6 @@ public final class BatchNorm extends Layer {
     if (!needInputGrad) {
       return null;
     }
-    float[] out = outA = HeapScratch.ensure(outA, count);
     double[] a = coefA;
     double[] bq = coefB;
     if (!l1) {
@@ -251,51 +201,56 @@ public final class BatchNorm extends Layer {
         bq[ch] = sGh[ch] / rows;
         k[ch] = g[ch] / scale[ch];
       }
-      for (int r = 0; r < rows; r++) {
-        int base = r * c;
-        for (int ch = 0; ch < c; ch++) {
-          int i = base + ch;
-          double v = gy[i] - a[ch] - h[i] * bq[ch];
-          out[i] = (float) (k[ch] * v);
-        }
-      }
+      ctx.backend().bnBackwardInput(rows, c, gradOut, xhat, a, bq, k, gx);
     } else {
-      // with d = x - mean, s = c*mean|d| + eps and G_xhat = gamma G_y:
-      // G_X = (G_xhat - mean G_xhat)/s - c/(N s^2) * (sign d - mean sign d) * sum(G_xhat * d)
-      double[] meanSign = new double[c];
-      for (int r = 0; r < rows; r++) {
-        int base = r * c;
-        for (int ch = 0; ch < c; ch++) {
-          meanSign[ch] += Math.signum(h[base + ch]);
-        }
-      }
+      l1InputGradient(gradOut, rows, g, sG, sGh);
+    }
+    lastGain = HeapScratch.norm(gx, count) / HeapScratch.norm(gradOut, count);
+    return gx;
+  }
+
+  /**
+   * The L1 variant's input gradient, on the heap: with d = x - mean, s = c*mean|d| + eps and G_xhat =
+   * gamma G_y, G_X = (G_xhat - mean G_xhat)/s - c/(N s^2) * (sign d - mean sign d) * sum(G_xhat * d).
+   */
+  private void l1InputGradient(
+      Float32Buffer gradOut, int rows, float[] g, double[] sG, double[] sGh) {
+    int count = rows * c;
+    float[] gy = gA = HeapScratch.read(gradOut, gA, count);
+    float[] h = hA = HeapScratch.read(xhat, hA, count);
+    float[] out = outA = HeapScratch.ensure(outA, count);
+    double[] a = coefA;
+    double[] meanSign = new double[c];
+    for (int r = 0; r < rows; r++) {
+      int base = r * c;
       for (int ch = 0; ch < c; ch++) {
-        meanSign[ch] /= rows;
+        meanSign[ch] += Math.signum(h[base + ch]);
       }
-      double[] sumGd = new double[c];
-      double[] t2 = new double[c];
+    }
+    for (int ch = 0; ch < c; ch++) {
+      meanSign[ch] /= rows;
+    }
+    double[] sumGd = new double[c];
+    double[] t2 = new double[c];
+    for (int ch = 0; ch < c; ch++) {
+      double s = scale[ch];
+      sumGd[ch] = g[ch] * sGh[ch] * s; // sum(G_xhat * d) = gamma * sum(G_y * xhat) * s
+      a[ch] = g[ch] * sG[ch] / rows;
+      t2[ch] = SQRT_HALF_PI / (rows * s * s);
+    }
+    float[] gf = coefF;
+    System.arraycopy(g, 0, gf, 0, c);
+    for (int r = 0; r < rows; r++) {
+      int base = r * c;
       for (int ch = 0; ch < c; ch++) {
+        int i = base + ch;
         double s = scale[ch];
-        sumGd[ch] = g[ch] * sGh[ch] * s; // sum(G_xhat * d) = gamma * sum(G_y * xhat) * s
-        a[ch] = g[ch] * sG[ch] / rows;
-        t2[ch] = SQRT_HALF_PI / (rows * s * s);
-      }
-      float[] gf = coefF;
-      System.arraycopy(g, 0, gf, 0, c);
-      for (int r = 0; r < rows; r++) {
-        int base = r * c;
-        for (int ch = 0; ch < c; ch++) {
-          int i = base + ch;
-          double s = scale[ch];
-          double v = (gf[ch] * gy[i] - a[ch]) / s
-              - t2[ch] * (Math.signum(h[i]) - meanSign[ch]) * sumGd[ch];
-          out[i] = (float) v;
-        }
+        double v = (gf[ch] * gy[i] - a[ch]) / s
+            - t2[ch] * (Math.signum(h[i]) - meanSign[ch]) * sumGd[ch];
+        out[i] = (float) v;
       }
     }
     HeapScratch.write(out, gx, count);
-    lastGain = HeapScratch.norm(out, count) / HeapScratch.norm(gy, count);
-    return gx;
   }
 
   @Override

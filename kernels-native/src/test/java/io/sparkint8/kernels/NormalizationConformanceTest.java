@@ -1,0 +1,225 @@
+package io.sparkint8.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The native batch-norm and fp32 ReLU kernels equal the reference bit for bit on the ISA path this JVM
+ * runs (CI runs it once per path through INT8K_MAX_ISA): 200 random cases per operation, rows and
+ * channels from the awkward sizes (1, 3, 17, 255, channels not a multiple of the vector width), values
+ * from several distributions, plus NaN, infinities and -0 for ReLU. Each message carries the seed.
+ */
+class NormalizationConformanceTest {
+  static final int CASES = 200;
+  static final long SEED = Long.getLong("int8.test.seed", 20261122L);
+  static final Int8Backend REF = new JavaBackend();
+  static NativeBackend nat;
+  BufferAllocator alloc;
+
+  @BeforeAll
+  static void describe() {
+    nat = NativeTestSupport.nativeBackend();
+    System.out.println("normalization conformance: native ISA " + nat.isa() + ", seed " + SEED);
+  }
+
+  @BeforeEach
+  void open() {
+    alloc = new BufferAllocator("normalization");
+  }
+
+  @AfterEach
+  void close() {
+    alloc.close(); // throws if a test leaked a buffer
+  }
+
+  private Float32Buffer f32(float[] v) {
+    return alloc.allocateFloat32(v.length).copyFrom(v);
+  }
+
+  /** A batch with a per-channel offset, so that means and deviations differ across channels. */
+  private static float[] batch(Cases c, int rows, int channels) {
+    float[] v = c.float32(rows * channels);
+    float[] shift = c.float32(channels);
+    for (int i = 0; i < v.length; i++) {
+      v[i] += shift[i % channels];
+    }
+    return v;
+  }
+
+  private static double[] doubles(Cases c, int n) {
+    double[] v = new double[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = c.gaussian() * Math.exp(c.rnd.nextDouble(-3, 3));
+    }
+    return v;
+  }
+
+  @Test
+  void statisticsMatchReference() {
+    Cases c = new Cases(SEED);
+    for (int t = 0; t < CASES; t++) {
+      int rows = c.size(t % 10 == 0 ? 600 : 80);
+      int ch = c.size(t % 7 == 0 ? 255 : 70);
+      String ctx = "bnStatistics case " + t + " seed " + SEED + " rows " + rows + " channels " + ch;
+      try (Float32Buffer x = f32(batch(c, rows, ch))) {
+        double[][] want = {new double[ch], new double[ch], new double[ch]};
+        double[][] got = {new double[ch + 2], new double[ch + 2], new double[ch + 2]};
+        REF.bnStatistics(rows, ch, x, want[0], want[1], want[2]);
+        nat.bnStatistics(rows, ch, x, got[0], got[1], got[2]);
+        for (int i = 0; i < 3; i++) {
+          Compare.sameBits(want[i], java.util.Arrays.copyOf(got[i], ch), ctx + " output " + i);
+          assertEquals(0.0, got[i][ch], ctx + ": wrote past the channels");
+        }
+      }
+    }
+  }
+
+  @Test
+  void normalizeMatchesReference() {
+    Cases c = new Cases(SEED + 1);
+    for (int t = 0; t < CASES; t++) {
+      int rows = c.size(t % 10 == 0 ? 600 : 80);
+      int ch = c.size(t % 7 == 0 ? 255 : 70);
+      int count = rows * ch;
+      boolean withXhat = t % 4 != 0;
+      String ctx = "bnNormalize case " + t + " seed " + SEED + " rows " + rows + " channels " + ch
+          + (withXhat ? "" : " (no xhat)");
+      float[] mean = c.float32(ch);
+      float[] inv = c.positive(ch);
+      float[] gamma = c.float32(ch);
+      float[] beta = c.float32(ch);
+      try (Float32Buffer x = f32(batch(c, rows, ch));
+          Float32Buffer wantH = alloc.allocateFloat32(count);
+          Float32Buffer wantY = alloc.allocateFloat32(count);
+          Float32Buffer gotH = alloc.allocateFloat32(count);
+          Float32Buffer gotY = alloc.allocateFloat32(count)) {
+        REF.bnNormalize(rows, ch, x, mean, inv, gamma, beta, withXhat ? wantH : null, wantY);
+        nat.bnNormalize(rows, ch, x, mean, inv, gamma, beta, withXhat ? gotH : null, gotY);
+        Compare.sameBits(wantY.toArray(), gotY.toArray(), ctx + " y");
+        Compare.sameBits(wantH.toArray(), gotH.toArray(), ctx + " xhat");
+      }
+    }
+  }
+
+  @Test
+  void backwardMatchesReference() {
+    Cases c = new Cases(SEED + 2);
+    for (int t = 0; t < CASES; t++) {
+      int rows = c.size(t % 10 == 0 ? 600 : 80);
+      int ch = c.size(t % 7 == 0 ? 255 : 70);
+      int count = rows * ch;
+      String ctx = "bnBackward case " + t + " seed " + SEED + " rows " + rows + " channels " + ch;
+      double[] a = doubles(c, ch);
+      double[] b = doubles(c, ch);
+      double[] k = doubles(c, ch);
+      try (Float32Buffer g = f32(c.float32(count));
+          Float32Buffer h = f32(batch(c, rows, ch));
+          Float32Buffer want = alloc.allocateFloat32(count);
+          Float32Buffer got = alloc.allocateFloat32(count)) {
+        double[] wantG = new double[ch];
+        double[] wantGh = new double[ch];
+        double[] gotG = new double[ch];
+        double[] gotGh = new double[ch];
+        REF.bnBackwardSums(rows, ch, g, h, wantG, wantGh);
+        nat.bnBackwardSums(rows, ch, g, h, gotG, gotGh);
+        Compare.sameBits(wantG, gotG, ctx + " sumG");
+        Compare.sameBits(wantGh, gotGh, ctx + " sumGh");
+        REF.bnBackwardInput(rows, ch, g, h, a, b, k, want);
+        nat.bnBackwardInput(rows, ch, g, h, a, b, k, got);
+        Compare.sameBits(want.toArray(), got.toArray(), ctx + " gradIn");
+      }
+    }
+  }
+
+  private static float[] withSpecials(Cases c, int n) {
+    float[] v = c.float32(n);
+    float[] specials = {
+      Float.NaN, Float.intBitsToFloat(0xffc00001), Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+      -0f, 0f, Float.MIN_VALUE, -Float.MIN_VALUE, Float.MAX_VALUE
+    };
+    for (int i = 0; i < n; i++) {
+      if (c.rnd.nextInt(8) == 0) {
+        v[i] = specials[c.rnd.nextInt(specials.length)];
+      }
+    }
+    return v;
+  }
+
+  @Test
+  void reluMatchesReference() {
+    Cases c = new Cases(SEED + 3);
+    int positives = 0;
+    for (int t = 0; t < CASES; t++) {
+      int n = c.size(t % 10 == 0 ? 5000 : 300);
+      String ctx = "reluF32 case " + t + " seed " + SEED + " count " + n;
+      try (Float32Buffer x = f32(withSpecials(c, n));
+          Float32Buffer grad = f32(withSpecials(c, n));
+          Float32Buffer want = alloc.allocateFloat32(n);
+          Float32Buffer got = alloc.allocateFloat32(n);
+          Float32Buffer wantG = alloc.allocateFloat32(n);
+          Float32Buffer gotG = alloc.allocateFloat32(n)) {
+        REF.reluF32(n, x, want);
+        nat.reluF32(n, x, got);
+        float[] w = want.toArray();
+        Compare.sameBits(w, got.toArray(), ctx);
+        for (float v : w) {
+          assertTrue(!(v < 0) && Float.floatToRawIntBits(v) != 0x80000000 && !Float.isNaN(v),
+              ctx + ": relu produced " + v);
+          positives += v > 0 ? 1 : 0;
+        }
+        REF.reluBackwardF32(n, grad, want, wantG);
+        nat.reluBackwardF32(n, grad, want, gotG);
+        Compare.sameBits(wantG.toArray(), gotG.toArray(), ctx + " backward");
+        // the mask's definition on any y, NaN and -0 included (not only on ReLU outputs)
+        REF.reluBackwardF32(n, grad, x, wantG);
+        nat.reluBackwardF32(n, grad, x, gotG);
+        Compare.sameBits(wantG.toArray(), gotG.toArray(), ctx + " backward on raw y");
+        // in place, as the engine may call it
+        nat.reluF32(n, x, x);
+        Compare.sameBits(w, x.toArray(), ctx + " in place");
+      }
+    }
+    assertTrue(positives > 1000, "too few positive outputs to exercise the pass-through: " + positives);
+  }
+
+  @Test
+  void badSizesAreRejectedBeforeAnyKernelRuns() {
+    try (Float32Buffer x = alloc.allocateFloat32(12);
+        Float32Buffer y = alloc.allocateFloat32(12)) {
+      double[] three = new double[3];
+      float[] f3 = new float[3];
+      for (Int8Backend b : new Int8Backend[] {REF, nat}) {
+        String who = b.name();
+        IllegalArgumentException e =
+            assertThrows(IllegalArgumentException.class,
+                () -> b.bnStatistics(5, 3, x, three, three, three), who);
+        assertTrue(e.getMessage().contains("'x'") && e.getMessage().contains("15"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+            () -> b.bnStatistics(4, 3, x, three, new double[2], three), who);
+        assertTrue(e.getMessage().contains("'m2'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+            () -> b.bnNormalize(0, 3, x, f3, f3, f3, f3, null, y), who);
+        assertTrue(e.getMessage().contains("rows=0"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+            () -> b.bnNormalize(4, 3, x, f3, f3, null, f3, null, y), who);
+        assertTrue(e.getMessage().contains("'gamma'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+            () -> b.bnBackwardSums(4, 4, x, y, new double[4], new double[4]), who);
+        assertTrue(e.getMessage().contains("16"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+            () -> b.bnBackwardInput(2, 6, x, y, three, three, three, y), who);
+        assertTrue(e.getMessage().contains("'a'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> b.reluF32(13, x, y), who);
+        assertTrue(e.getMessage().contains("13"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> b.reluBackwardF32(0, x, y, y), who);
+        assertTrue(e.getMessage().contains("count=0"), e.getMessage());
+      }
+    }
+  }
+}
