@@ -161,4 +161,58 @@ final class TimingBackend implements Int8Backend {
   public void reluBackward(int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst) {
     time(Kind.OTHER_KERNEL, () -> inner.reluBackward(count, grad, mask, dst));
   }
+
+  @Override
+  public void bnStatistics(
+      int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
+    time(Kind.OTHER_KERNEL, () -> inner.bnStatistics(rows, channels, x, mean, m2, absDev));
+  }
+
+  @Override
+  public void bnNormalize(
+      int rows,
+      int channels,
+      Float32Buffer x,
+      float[] mean,
+      float[] invScale,
+      float[] gamma,
+      float[] beta,
+      Float32Buffer xhat,
+      Float32Buffer y) {
+    time(
+        Kind.OTHER_KERNEL,
+        () -> inner.bnNormalize(rows, channels, x, mean, invScale, gamma, beta, xhat, y));
+  }
+
+  @Override
+  public void bnBackwardSums(
+      int rows, int channels, Float32Buffer gradOut, Float32Buffer xhat, double[] sumG,
+      double[] sumGh) {
+    time(Kind.OTHER_KERNEL, () -> inner.bnBackwardSums(rows, channels, gradOut, xhat, sumG, sumGh));
+  }
+
+  @Override
+  public void bnBackwardInput(
+      int rows,
+      int channels,
+      Float32Buffer gradOut,
+      Float32Buffer xhat,
+      double[] a,
+      double[] b,
+      double[] k,
+      Float32Buffer gradIn) {
+    time(
+        Kind.OTHER_KERNEL,
+        () -> inner.bnBackwardInput(rows, channels, gradOut, xhat, a, b, k, gradIn));
+  }
+
+  @Override
+  public void reluF32(int count, Float32Buffer src, Float32Buffer dst) {
+    time(Kind.OTHER_KERNEL, () -> inner.reluF32(count, src, dst));
+  }
+
+  @Override
+  public void reluBackwardF32(int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst) {
+    time(Kind.OTHER_KERNEL, () -> inner.reluBackwardF32(count, grad, y, dst));
+  }
 }

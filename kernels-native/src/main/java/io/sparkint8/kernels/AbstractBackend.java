@@ -333,4 +333,63 @@ abstract class AbstractBackend implements Int8Backend {
   public String toString() {
     return name() + "/" + isa() + " (" + threads + " thread" + (threads == 1 ? ")" : "s)");
   }
+
+  // ---- batch normalization and fp32 ReLU: the reference on the host buffers, for backends without
+  // kernels of their own (NativeBackend overrides them) -------------------------------------------
+
+  @Override
+  public void bnStatistics(
+      int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
+    NormalizationReference.checkStatistics(rows, channels, x, mean, m2, absDev);
+    NormalizationReference.statistics(rows, channels, x, mean, m2, absDev);
+  }
+
+  @Override
+  public void bnNormalize(
+      int rows,
+      int channels,
+      Float32Buffer x,
+      float[] mean,
+      float[] invScale,
+      float[] gamma,
+      float[] beta,
+      Float32Buffer xhat,
+      Float32Buffer y) {
+    NormalizationReference.checkNormalize(rows, channels, x, mean, invScale, gamma, beta, xhat, y);
+    NormalizationReference.normalize(rows, channels, x, mean, invScale, gamma, beta, xhat, y);
+  }
+
+  @Override
+  public void bnBackwardSums(
+      int rows, int channels, Float32Buffer gradOut, Float32Buffer xhat, double[] sumG,
+      double[] sumGh) {
+    NormalizationReference.checkSums(rows, channels, gradOut, xhat, sumG, sumGh);
+    NormalizationReference.backwardSums(rows, channels, gradOut, xhat, sumG, sumGh);
+  }
+
+  @Override
+  public void bnBackwardInput(
+      int rows,
+      int channels,
+      Float32Buffer gradOut,
+      Float32Buffer xhat,
+      double[] a,
+      double[] b,
+      double[] k,
+      Float32Buffer gradIn) {
+    NormalizationReference.checkInput(rows, channels, gradOut, xhat, a, b, k, gradIn);
+    NormalizationReference.backwardInput(rows, channels, gradOut, xhat, a, b, k, gradIn);
+  }
+
+  @Override
+  public void reluF32(int count, Float32Buffer src, Float32Buffer dst) {
+    NormalizationReference.checkElementwise(count, "reluF32", src, dst, dst);
+    NormalizationReference.reluF32(count, src, dst);
+  }
+
+  @Override
+  public void reluBackwardF32(int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst) {
+    NormalizationReference.checkElementwise(count, "reluBackwardF32", grad, y, dst);
+    NormalizationReference.reluBackwardF32(count, grad, y, dst);
+  }
 }

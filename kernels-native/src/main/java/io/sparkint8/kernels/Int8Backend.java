@@ -102,25 +102,22 @@ public interface Int8Backend {
   void reluBackward(int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst);
 
   // ---- batch normalization and fp32 ReLU (rows x channels, row-major / NHWC) ---------------------
-  // Default methods run the reference (NormalizationReference) on the host buffers, so a backend that
-  // has no kernels for them still computes them; NativeBackend overrides each with C.
+  // AbstractBackend runs the reference (NormalizationReference) on the host buffers, so a backend without
+  // kernels for them still computes them; NativeBackend overrides each with C.
 
   /**
    * Per-channel batch statistics, every sum in double over rows in ascending order: mean = sum(x) /
    * rows, then m2 = sum((x - mean)^2) and absDev = sum(|x - mean|). The arrays (length >= channels)
    * are overwritten.
    */
-  default void bnStatistics(
-      int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
-    NormalizationReference.checkStatistics(rows, channels, x, mean, m2, absDev);
-    NormalizationReference.statistics(rows, channels, x, mean, m2, absDev);
-  }
+  void bnStatistics(
+      int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev);
 
   /**
    * xhat = (x - mean) * invScale and y = gamma * xhat + beta per channel, each operation in float;
    * xhat may be null (inference).
    */
-  default void bnNormalize(
+  void bnNormalize(
       int rows,
       int channels,
       Float32Buffer x,
@@ -129,21 +126,15 @@ public interface Int8Backend {
       float[] gamma,
       float[] beta,
       Float32Buffer xhat,
-      Float32Buffer y) {
-    NormalizationReference.checkNormalize(rows, channels, x, mean, invScale, gamma, beta, xhat, y);
-    NormalizationReference.normalize(rows, channels, x, mean, invScale, gamma, beta, xhat, y);
-  }
+      Float32Buffer y);
 
   /** sumG = sum(g) and sumGh = sum(g * xhat) per channel, in double over rows in ascending order. */
-  default void bnBackwardSums(
+  void bnBackwardSums(
       int rows, int channels, Float32Buffer gradOut, Float32Buffer xhat, double[] sumG,
-      double[] sumGh) {
-    NormalizationReference.checkSums(rows, channels, gradOut, xhat, sumG, sumGh);
-    NormalizationReference.backwardSums(rows, channels, gradOut, xhat, sumG, sumGh);
-  }
+      double[] sumGh);
 
   /** gradIn = (float) (k * ((double) g - a - (double) xhat * b)) with a, b, k per channel. */
-  default void bnBackwardInput(
+  void bnBackwardInput(
       int rows,
       int channels,
       Float32Buffer gradOut,
@@ -151,20 +142,11 @@ public interface Int8Backend {
       double[] a,
       double[] b,
       double[] k,
-      Float32Buffer gradIn) {
-    NormalizationReference.checkInput(rows, channels, gradOut, xhat, a, b, k, gradIn);
-    NormalizationReference.backwardInput(rows, channels, gradOut, xhat, a, b, k, gradIn);
-  }
+      Float32Buffer gradIn);
 
   /** dst = src where src > 0, else +0 (NaN and -0 give +0). In place allowed. */
-  default void reluF32(int count, Float32Buffer src, Float32Buffer dst) {
-    NormalizationReference.checkElementwise(count, "reluF32", src, dst, dst);
-    NormalizationReference.reluF32(count, src, dst);
-  }
+  void reluF32(int count, Float32Buffer src, Float32Buffer dst);
 
   /** dst = grad where the forward output y > 0, else +0. In place allowed (dst == grad). */
-  default void reluBackwardF32(int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst) {
-    NormalizationReference.checkElementwise(count, "reluBackwardF32", grad, y, dst);
-    NormalizationReference.reluBackwardF32(count, grad, y, dst);
-  }
+  void reluBackwardF32(int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst);
 }
