@@ -547,6 +547,15 @@ int int8k_maxpool_s8(const int8k_conv_desc *d, const int8_t *src, int8_t *dst, i
   return INT8K_OK;
 }
 
+int int8k_maxpool_f32(const int8k_conv_desc *d, const float *src, float *dst, int32_t *argmax) {
+  SELECT(ops, misc_tables);
+  int st = check_conv("maxpool", d, 1);
+  if (st) return st;
+  CHECK(src != NULL && dst != NULL && argmax != NULL, "maxpool: null buffer");
+  ops->maxpool_f32(d, src, dst, argmax);
+  return INT8K_OK;
+}
+
 int int8k_maxpool_backward_f32(const int8k_conv_desc *d, const float *grad_out, const int32_t *argmax,
                                float *grad_in) {
   SELECT(ops, misc_tables);

@@ -215,7 +215,7 @@ JNIEXPORT jint JNICALL JFN(clipCosineDeviation)(JNIEnv *env, jclass cls, jint co
   return st;
 }
 
-enum { OP_IM2COL_S8, OP_IM2COL_F32, OP_COL2IM_F32, OP_COL2IM_S32, OP_MAXPOOL_S8, OP_MAXPOOL_BACKWARD_F32 };
+enum { OP_IM2COL_S8, OP_IM2COL_F32, OP_COL2IM_F32, OP_COL2IM_S32, OP_MAXPOOL_S8, OP_MAXPOOL_BACKWARD_F32, OP_MAXPOOL_F32 };
 
 JNIEXPORT jint JNICALL JFN(window)(JNIEnv *env, jclass cls, jint op, jint n, jint h, jint w, jint c, jint kh,
                                    jint kw, jint sh, jint sw, jint ph, jint pw, jobject src, jobject dst,
@@ -260,6 +260,12 @@ JNIEXPORT jint JNICALL JFN(window)(JNIEnv *env, jclass cls, jint op, jint n, jin
       int8_t *o = address(env, dst, pooled, "dst", 0);
       int32_t *am = address(env, argmax, pooled * 4, "argmax", 0);
       return glue_failed ? INT8K_ERR_ARG : int8k_maxpool_s8(&d, s, o, am);
+    }
+    case OP_MAXPOOL_F32: {
+      const float *s = address(env, src, image * 4, "src", 0);
+      float *o = address(env, dst, pooled * 4, "dst", 0);
+      int32_t *am = address(env, argmax, pooled * 4, "argmax", 0);
+      return glue_failed ? INT8K_ERR_ARG : int8k_maxpool_f32(&d, s, o, am);
     }
     case OP_MAXPOOL_BACKWARD_F32: {
       const float *g = address(env, src, pooled * 4, "gradOut", 0);

@@ -352,6 +352,46 @@ OPS_GENERIC_FN void generic_maxpool_s8(const int8k_conv_desc *d, const int8_t *s
       }
 }
 
+/* fp32 max-pool: the first in-image cell is copied, later cells are merged with a compare and two selects
+ * (no branch in the channel loop, so it vectorizes); a NaN compares false and never wins after the first
+ * cell, as in the reference. */
+OPS_GENERIC_FN void generic_maxpool_f32(const int8k_conv_desc *d, const float *restrict src,
+                                        float *restrict dst, int32_t *restrict argmax) {
+  int64_t oh = ops_out_h(d), ow = ops_out_w(d), c = d->c;
+  int64_t o = 0;
+  for (int64_t b = 0; b < d->n; b++)
+    for (int64_t oy = 0; oy < oh; oy++)
+      for (int64_t ox = 0; ox < ow; ox++, o += c) {
+        int first = 1;
+        for (int64_t i = 0; i < d->kh; i++) {
+          int64_t y = oy * d->stride_h - d->pad_h + i;
+          if (y < 0 || y >= d->h) continue;
+          for (int64_t j = 0; j < d->kw; j++) {
+            int64_t x = ox * d->stride_w - d->pad_w + j;
+            if (x < 0 || x >= d->w) continue;
+            int64_t base = ((b * d->h + y) * d->w + x) * c;
+            const float *s = src + base;
+            float *out = dst + o;
+            int32_t *am = argmax + o;
+            if (first) {
+              for (int64_t ch = 0; ch < c; ch++) {
+                out[ch] = s[ch];
+                am[ch] = (int32_t)(base + ch);
+              }
+            } else {
+              for (int64_t ch = 0; ch < c; ch++) {
+                float v = s[ch], cur = out[ch];
+                int win = v > cur;
+                out[ch] = win ? v : cur;
+                am[ch] = win ? (int32_t)(base + ch) : am[ch];
+              }
+            }
+            first = 0;
+          }
+        }
+      }
+}
+
 OPS_GENERIC_FN void generic_maxpool_backward_f32(const int8k_conv_desc *d, const float *grad_out,
                                                  const int32_t *argmax, float *grad_in) {
   int64_t total_out = d->n * ops_out_h(d) * ops_out_w(d) * d->c;
@@ -469,7 +509,7 @@ OPS_GENERIC_FN void generic_relu_backward_by_output_f32(int64_t count, const flo
 #define OPS_GENERIC_NORMALIZATION                                                                          \
   .bn_statistics = generic_bn_statistics, .bn_normalize = generic_bn_normalize,                           \
   .bn_backward_sums = generic_bn_backward_sums, .bn_backward_input = generic_bn_backward_input,           \
-  .relu_f32 = generic_relu_f32, .relu_backward_by_output_f32 = generic_relu_backward_by_output_f32,
+  .relu_f32 = generic_relu_f32, .maxpool_f32 = generic_maxpool_f32, .relu_backward_by_output_f32 = generic_relu_backward_by_output_f32,
 
 #define OPS_GENERIC_TABLE(ISA)                                                                             \
   {                                                                                                        \

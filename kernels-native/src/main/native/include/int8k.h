@@ -232,6 +232,9 @@ int int8k_col2im_s32(const int8k_conv_desc *d, const int32_t *cols, int32_t *dst
  * holds the flat NHWC index of the winner in src.
  */
 int int8k_maxpool_s8(const int8k_conv_desc *d, const int8_t *src, int8_t *dst, int32_t *argmax);
+/* The same on fp32 activations: the first in-image cell seeds the maximum, a later one wins when strictly
+ * greater (a NaN never wins after the first cell). */
+int int8k_maxpool_f32(const int8k_conv_desc *d, const float *src, float *dst, int32_t *argmax);
 /* grad_in (n x h x w x c) = 0, then for o ascending: grad_in[argmax[o]] += grad_out[o].
  * Every argmax index is checked to lie in [0, n*h*w*c). */
 int int8k_maxpool_backward_f32(const int8k_conv_desc *d, const float *grad_out, const int32_t *argmax,

@@ -147,6 +147,11 @@ final class TimingBackend implements Int8Backend {
   }
 
   @Override
+  public void maxPoolF32(ConvDesc d, Float32Buffer src, Float32Buffer dst, Int32Buffer argmax) {
+    time(Kind.OTHER_KERNEL, () -> inner.maxPoolF32(d, src, dst, argmax));
+  }
+
+  @Override
   public void maxPoolBackward(ConvDesc d, Float32Buffer gradOut, Int32Buffer argmax,
       Float32Buffer gradIn) {
     time(Kind.OTHER_KERNEL, () -> inner.maxPoolBackward(d, gradOut, argmax, gradIn));

@@ -284,6 +284,16 @@ abstract class AbstractBackend implements Int8Backend {
   }
 
   @Override
+  public final void maxPoolF32(ConvDesc d, Float32Buffer src, Float32Buffer dst, Int32Buffer argmax) {
+    requireDesc(d, "window descriptor");
+    d.requirePoolingPadding();
+    require(src, d.inputSize(), "src");
+    require(dst, d.pooledSize(), "dst");
+    require(argmax, d.pooledSize(), "argmax");
+    window(WindowOp.MAXPOOL_F32, d, src, dst, argmax);
+  }
+
+  @Override
   public final void maxPoolBackward(
       ConvDesc d, Float32Buffer gradOut, Int32Buffer argmax, Float32Buffer gradIn) {
     requireDesc(d, "window descriptor");
@@ -301,7 +311,8 @@ abstract class AbstractBackend implements Int8Backend {
     COL2IM_F32,
     COL2IM_S32,
     MAXPOOL_S8,
-    MAXPOOL_BACKWARD_F32
+    MAXPOOL_BACKWARD_F32,
+    MAXPOOL_F32
   }
 
   abstract void window(

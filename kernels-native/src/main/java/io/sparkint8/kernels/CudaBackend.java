@@ -241,6 +241,11 @@ public final class CudaBackend extends AbstractBackend {
 
   @Override
   void window(WindowOp op, ConvDesc d, OffHeapBuffer src, OffHeapBuffer dst, Int32Buffer argmax) {
+    if (op == WindowOp.MAXPOOL_F32) {
+      // no device kernel yet for the fp32 max-pool: the host reference (see kernels-native/README.md)
+      new JavaBackend().maxPoolF32(d, (Float32Buffer) src, (Float32Buffer) dst, argmax);
+      return;
+    }
     long cells = (long) d.colRows() * d.colCols();
     device.run(() -> {
       switch (op) {

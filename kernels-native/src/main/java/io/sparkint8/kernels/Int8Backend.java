@@ -92,6 +92,13 @@ public interface Int8Backend {
   /** Max-pool of codes; argmax receives the flat NHWC index of each winner (first maximum). */
   void maxPool(ConvDesc d, Int8Buffer src, Int8Buffer dst, Int32Buffer argmax);
 
+  /**
+   * Max-pool of fp32 activations: the window is scanned row then column, skipping cells outside the
+   * image; its first cell seeds the maximum and a later cell wins only when strictly greater (so a NaN
+   * never wins after the first cell, and a NaN in the first cell stays). argmax as for codes.
+   */
+  void maxPoolF32(ConvDesc d, Float32Buffer src, Float32Buffer dst, Int32Buffer argmax);
+
   /** gradIn = 0, then gradIn[argmax[o]] += gradOut[o] in order. */
   void maxPoolBackward(ConvDesc d, Float32Buffer gradOut, Int32Buffer argmax, Float32Buffer gradIn);
 

@@ -305,6 +305,9 @@ public final class JavaBackend extends AbstractBackend {
       case MAXPOOL_BACKWARD_F32:
         maxPoolBackwardF32(d, (Float32Buffer) src, argmax, (Float32Buffer) dst);
         break;
+      case MAXPOOL_F32:
+        maxPoolF32Reference(d, (Float32Buffer) src, (Float32Buffer) dst, argmax);
+        break;
       default:
         throw new IllegalStateException("unknown window op " + op);
     }
@@ -395,6 +398,28 @@ public final class JavaBackend extends AbstractBackend {
           }
         }
         dst.set(r * d.c() + ch, (byte) best);
+        argmax.set(r * d.c() + ch, where);
+      }
+    }
+  }
+
+  private static void maxPoolF32Reference(
+      ConvDesc d, Float32Buffer src, Float32Buffer dst, Int32Buffer argmax) {
+    float[] x = src.toArray();
+    for (int r = 0; r < d.colRows(); r++) {
+      for (int ch = 0; ch < d.c(); ch++) {
+        float best = 0f;
+        int where = -1;
+        for (int i = 0; i < d.kh(); i++) {
+          for (int j = 0; j < d.kw(); j++) {
+            int base = pixel(d, r, i, j);
+            if (base >= 0 && (where < 0 || x[base + ch] > best)) {
+              best = x[base + ch];
+              where = base + ch;
+            }
+          }
+        }
+        dst.set(r * d.c() + ch, best);
         argmax.set(r * d.c() + ch, where);
       }
     }

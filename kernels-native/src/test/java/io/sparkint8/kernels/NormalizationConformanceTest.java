@@ -10,7 +10,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The native batch-norm and fp32 ReLU kernels equal the reference bit for bit on the ISA path this JVM
+ * The native batch-norm, fp32 ReLU and fp32 max-pool kernels equal the reference bit for bit on the ISA path this JVM
  * runs (CI runs it once per path through INT8K_MAX_ISA): 200 random cases per operation, rows and
  * channels from the awkward sizes (1, 3, 17, 255, channels not a multiple of the vector width), values
  * from several distributions, plus NaN, infinities and -0 for ReLU. Each message carries the seed.
@@ -189,6 +189,33 @@ class NormalizationConformanceTest {
   }
 
   @Test
+  void maxPoolF32MatchesReference() {
+    Cases c = new Cases(SEED + 4);
+    for (int t = 0; t < CASES; t++) {
+      int k = 1 + c.rnd.nextInt(4);
+      int stride = 1 + c.rnd.nextInt(3);
+      int pad = c.rnd.nextInt(k);
+      int h = Math.max(k, c.size(20));
+      int w = Math.max(k, c.size(20));
+      int ch = c.size(t % 7 == 0 ? 255 : 40);
+      ConvDesc d = new ConvDesc(1 + c.rnd.nextInt(3), h, w, ch, k, k, stride, stride, pad, pad);
+      String ctx = "maxPoolF32 case " + t + " seed " + SEED + " " + d;
+      // ties (zero runs, half steps) exercise "first maximum wins"; specials exercise NaN and -0
+      float[] x = t % 3 == 0 ? withSpecials(c, d.inputSize()) : c.float32(d.inputSize());
+      try (Float32Buffer src = f32(x);
+          Float32Buffer want = alloc.allocateFloat32(d.pooledSize());
+          Float32Buffer got = alloc.allocateFloat32(d.pooledSize());
+          Int32Buffer wantArg = alloc.allocateInt32(d.pooledSize());
+          Int32Buffer gotArg = alloc.allocateInt32(d.pooledSize())) {
+        REF.maxPoolF32(d, src, want, wantArg);
+        nat.maxPoolF32(d, src, got, gotArg);
+        Compare.sameBits(want.toArray(), got.toArray(), ctx + " dst");
+        Compare.same(wantArg.toArray(), gotArg.toArray(), ctx + " argmax");
+      }
+    }
+  }
+
+  @Test
   void badSizesAreRejectedBeforeAnyKernelRuns() {
     try (Float32Buffer x = alloc.allocateFloat32(12);
         Float32Buffer y = alloc.allocateFloat32(12)) {
@@ -219,6 +246,11 @@ class NormalizationConformanceTest {
         assertTrue(e.getMessage().contains("13"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> b.reluBackwardF32(0, x, y, y), who);
         assertTrue(e.getMessage().contains("count=0"), e.getMessage());
+        try (Int32Buffer arg = alloc.allocateInt32(3)) {
+          ConvDesc pool = ConvDesc.of(1, 4, 3, 1, 2, 1, 0);
+          e = assertThrows(IllegalArgumentException.class, () -> b.maxPoolF32(pool, x, y, arg), who);
+          assertTrue(e.getMessage().contains("'argmax'"), e.getMessage());
+        }
       }
     }
   }

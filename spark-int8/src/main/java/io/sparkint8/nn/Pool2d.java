@@ -1,6 +1,8 @@
 package io.sparkint8.nn;
 
+import io.sparkint8.kernels.ConvDesc;
 import io.sparkint8.kernels.Float32Buffer;
+import io.sparkint8.kernels.Int32Buffer;
 
 /**
  * Max or average pooling over NHWC activations (kernel, stride, zero padding that never wins a max and
@@ -22,7 +24,7 @@ public final class Pool2d extends Layer {
   private final Shape out;
   private final Float32Buffer y;
   private final Float32Buffer gx;
-  private final int[] argmax;
+  private final Int32Buffer argmax; // flat NHWC input index of each max-pool output's winner
   private float[] xA;
   private float[] yA;
   private float[] gA;
@@ -46,7 +48,8 @@ public final class Pool2d extends Layer {
     this.out = new Shape(in.c(), oh, ow);
     this.y = newActivation(out);
     this.gx = newActivation(in);
-    this.argmax = kind == Kind.MAX ? new int[maxBatch * out.size()] : null;
+    this.argmax =
+        kind == Kind.MAX ? own(ctx.allocator().allocateInt32((long) maxBatch * out.size())) : null;
   }
 
   @Override
@@ -66,9 +69,17 @@ public final class Pool2d extends Layer {
     }
   }
 
+  private ConvDesc window(int batch) {
+    return new ConvDesc(batch, in.h(), in.w(), in.c(), kh, kw, stride, stride, pad, pad);
+  }
+
   @Override
   public Float32Buffer forward(Float32Buffer x, int batch, boolean training) {
     checkBatch(batch);
+    if (kind == Kind.MAX) {
+      ctx.backend().maxPoolF32(window(batch), x, y, argmax);
+      return y;
+    }
     int c = in.c();
     int ih = in.h();
     int iw = in.w();
@@ -76,12 +87,11 @@ public final class Pool2d extends Layer {
     int ow = out.w();
     float[] xv = xA = HeapScratch.read(x, xA, batch * in.size());
     float[] yv = yA = HeapScratch.ensure(yA, batch * out.size());
-    boolean max = kind == Kind.MAX;
     for (int b = 0; b < batch; b++) {
       for (int oy = 0; oy < oh; oy++) {
         for (int ox = 0; ox < ow; ox++) {
           int o = ((b * oh + oy) * ow + ox) * c;
-          // the window's cells in the same order as per channel; the first cell seeds the max
+          // average pooling (max-pool runs as a backend kernel above): the first cell seeds the sum
           boolean first = true;
           int cells = 0;
           for (int i = 0; i < kh; i++) {
@@ -95,22 +105,7 @@ public final class Pool2d extends Layer {
                 continue;
               }
               int at = ((b * ih + yy) * iw + xx) * c;
-              if (max) {
-                if (first) {
-                  for (int ch = 0; ch < c; ch++) {
-                    yv[o + ch] = xv[at + ch];
-                    argmax[o + ch] = at + ch;
-                  }
-                } else {
-                  for (int ch = 0; ch < c; ch++) {
-                    float v = xv[at + ch];
-                    if (v > yv[o + ch]) {
-                      yv[o + ch] = v;
-                      argmax[o + ch] = at + ch;
-                    }
-                  }
-                }
-              } else if (first) {
+              if (first) {
                 for (int ch = 0; ch < c; ch++) {
                   yv[o + ch] = 0f + xv[at + ch];
                 }
@@ -123,10 +118,8 @@ public final class Pool2d extends Layer {
               cells++;
             }
           }
-          if (!max) {
-            for (int ch = 0; ch < c; ch++) {
-              yv[o + ch] = yv[o + ch] / cells;
-            }
+          for (int ch = 0; ch < c; ch++) {
+            yv[o + ch] = yv[o + ch] / cells;
           }
         }
       }
@@ -143,17 +136,13 @@ public final class Pool2d extends Layer {
     int c = in.c();
     int ins = batch * in.size();
     int outs = batch * out.size();
+    if (kind == Kind.MAX) {
+      ctx.backend().maxPoolBackward(window(batch), gradOut, argmax, gx);
+      return gx;
+    }
     float[] g = gA = HeapScratch.read(gradOut, gA, outs);
     float[] gi = giA = HeapScratch.ensure(giA, ins);
     java.util.Arrays.fill(gi, 0, ins, 0f);
-    if (kind == Kind.MAX) {
-      int[] am = argmax;
-      for (int o = 0; o < outs; o++) {
-        gi[am[o]] += g[o];
-      }
-      HeapScratch.write(gi, gx, ins);
-      return gx;
-    }
     for (int b = 0; b < batch; b++) {
       for (int oy = 0; oy < out.h(); oy++) {
         for (int ox = 0; ox < out.w(); ox++) {
