@@ -647,3 +647,36 @@ int int8k_relu_backward_by_output_f32(int64_t count, const float *grad, const fl
   ops->relu_backward_by_output_f32(count, grad, y, dst);
   return INT8K_OK;
 }
+
+/* ---- fp32 matrix glue ------------------------------------------------------------------------------ */
+
+#define CHECK_MATRIX(op, rows, cols)                                                                         \
+  CHECK((rows) >= 1 && (cols) >= 1 && (rows) <= INT32_MAX && (cols) <= INT32_MAX &&                         \
+            (rows) * (cols) <= INT32_MAX,                                                                    \
+        op ": rows=%lld cols=%lld, expected >= 1 and at most 2^31-1 elements", (long long)(rows),            \
+        (long long)(cols))
+
+int int8k_column_sums_f32(int64_t rows, int64_t cols, const float *m, float *out) {
+  SELECT(ops, misc_tables);
+  CHECK_MATRIX("column_sums", rows, cols);
+  CHECK(m != NULL && out != NULL, "column_sums: null buffer");
+  ops->column_sums_f32(rows, cols, m, out);
+  return INT8K_OK;
+}
+
+int int8k_add_row_vector_f32(int64_t rows, int64_t cols, float *m, const float *v) {
+  SELECT(ops, misc_tables);
+  CHECK_MATRIX("add_row_vector", rows, cols);
+  CHECK(m != NULL && v != NULL, "add_row_vector: null buffer");
+  ops->add_row_vector_f32(rows, cols, m, v);
+  return INT8K_OK;
+}
+
+int int8k_transpose_f32(int64_t rows, int64_t cols, const float *src, float *dst) {
+  SELECT(ops, misc_tables);
+  CHECK_MATRIX("transpose", rows, cols);
+  CHECK(src != NULL && dst != NULL, "transpose: null buffer");
+  CHECK(src + rows * cols <= dst || dst + rows * cols <= src, "transpose: src and dst overlap");
+  ops->transpose_f32(rows, cols, src, dst);
+  return INT8K_OK;
+}

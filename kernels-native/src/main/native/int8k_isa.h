@@ -64,6 +64,9 @@ typedef struct int8k_misc_ops {
   void (*bn_backward_input)(int64_t rows, int64_t c, const float *g, const float *xhat, const double *a,
                             const double *b, const double *k, float *grad_in);
   void (*relu_f32)(int64_t count, const float *src, float *dst);
+  void (*column_sums_f32)(int64_t rows, int64_t cols, const float *m, float *out);
+  void (*add_row_vector_f32)(int64_t rows, int64_t cols, float *m, const float *v);
+  void (*transpose_f32)(int64_t rows, int64_t cols, const float *src, float *dst);
   void (*maxpool_f32)(const int8k_conv_desc *d, const float *src, float *dst, int32_t *argmax);
   void (*relu_backward_by_output_f32)(int64_t count, const float *grad, const float *y, float *dst);
 } int8k_misc_ops;

@@ -426,3 +426,41 @@ JNIEXPORT jint JNICALL JFN(reluBackwardByOutputF32)(JNIEnv *env, jclass cls, jlo
   float *d = address(env, dst, count * 4, "dst", 0);
   return glue_failed ? INT8K_ERR_ARG : int8k_relu_backward_by_output_f32(count, g, yp, d);
 }
+
+/* ---- fp32 matrix glue: the per-column vector travels as a copied Java array ------------------------- */
+
+JNIEXPORT jint JNICALL JFN(columnSumsF32)(JNIEnv *env, jclass cls, jint rows, jint cols, jobject m,
+                                          jfloatArray out) {
+  begin();
+  const float *mp = address(env, m, matrix_bytes(rows, cols), "m", 0);
+  array_in(env, out, cols, 0, NULL, "out");
+  if (glue_failed || cols < 1) return glue_failed ? INT8K_ERR_ARG : int8k_column_sums_f32(rows, cols, mp, NULL);
+  float *v = malloc((size_t)cols * sizeof(float));
+  if (v == NULL) return INT8K_ERR_NOMEM;
+  int status = int8k_column_sums_f32(rows, cols, mp, v);
+  if (status == INT8K_OK) (*env)->SetFloatArrayRegion(env, out, 0, cols, v);
+  free(v);
+  return status;
+}
+
+JNIEXPORT jint JNICALL JFN(addRowVectorF32)(JNIEnv *env, jclass cls, jint rows, jint cols, jobject m,
+                                            jfloatArray vec) {
+  begin();
+  float *mp = address(env, m, matrix_bytes(rows, cols), "m", 0);
+  if (glue_failed || cols < 1) return glue_failed ? INT8K_ERR_ARG : int8k_add_row_vector_f32(rows, cols, mp, NULL);
+  float *v = malloc((size_t)cols * sizeof(float));
+  if (v == NULL) return INT8K_ERR_NOMEM;
+  array_in(env, vec, cols, 0, v, "v");
+  int status = glue_failed ? INT8K_ERR_ARG : int8k_add_row_vector_f32(rows, cols, mp, v);
+  free(v);
+  return status;
+}
+
+JNIEXPORT jint JNICALL JFN(transposeF32)(JNIEnv *env, jclass cls, jint rows, jint cols, jobject src,
+                                         jobject dst) {
+  begin();
+  int64_t bytes = matrix_bytes(rows, cols);
+  const float *s = address(env, src, bytes, "src", 0);
+  float *d = address(env, dst, bytes, "dst", 0);
+  return glue_failed ? INT8K_ERR_ARG : int8k_transpose_f32(rows, cols, s, d);
+}

@@ -485,6 +485,38 @@ OPS_GENERIC_FN void generic_bn_backward_input(int64_t rows, int64_t c, const flo
   }
 }
 
+/* fp32 matrix glue. Column sums keep each column's row order (vectorized across columns); the transpose
+ * moves 32 x 32 tiles so both sides stay in cache. */
+OPS_GENERIC_FN void generic_column_sums_f32(int64_t rows, int64_t cols, const float *restrict m,
+                                            float *restrict out) {
+  for (int64_t j = 0; j < cols; j++) out[j] = 0.0f;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *mr = m + r * cols;
+    for (int64_t j = 0; j < cols; j++) out[j] += mr[j];
+  }
+}
+
+OPS_GENERIC_FN void generic_add_row_vector_f32(int64_t rows, int64_t cols, float *restrict m,
+                                               const float *restrict v) {
+  for (int64_t r = 0; r < rows; r++) {
+    float *mr = m + r * cols;
+    for (int64_t j = 0; j < cols; j++) mr[j] += v[j];
+  }
+}
+
+OPS_GENERIC_FN void generic_transpose_f32(int64_t rows, int64_t cols, const float *restrict src,
+                                          float *restrict dst) {
+  const int64_t tile = 32;
+  for (int64_t r0 = 0; r0 < rows; r0 += tile) {
+    int64_t r1 = r0 + tile < rows ? r0 + tile : rows;
+    for (int64_t c0 = 0; c0 < cols; c0 += tile) {
+      int64_t c1 = c0 + tile < cols ? c0 + tile : cols;
+      for (int64_t c = c0; c < c1; c++)
+        for (int64_t r = r0; r < r1; r++) dst[c * rows + r] = src[r * cols + c];
+    }
+  }
+}
+
 /* fp32 ReLU on the bit patterns: a float is > 0 exactly when its bits, read as a signed int, lie in
  * [1, 0x7f800000] (+inf included, NaN and -0 excluded); the result is the input's bits or +0's. */
 static inline int32_t ops_positive_mask(int32_t b) {
@@ -505,11 +537,14 @@ OPS_GENERIC_FN void generic_relu_backward_by_output_f32(int64_t count, const flo
 }
 
 /* Table initializer of the plain-C functions, for ISA files that use them all. */
-/* The batch-norm and fp32 ReLU entries, shared by every ISA's table (the generic loops vectorize). */
+/* The batch-norm, fp32 ReLU / max-pool and matrix-glue entries, shared by every ISA's table (the generic
+ * loops vectorize). */
 #define OPS_GENERIC_NORMALIZATION                                                                          \
   .bn_statistics = generic_bn_statistics, .bn_normalize = generic_bn_normalize,                           \
   .bn_backward_sums = generic_bn_backward_sums, .bn_backward_input = generic_bn_backward_input,           \
-  .relu_f32 = generic_relu_f32, .maxpool_f32 = generic_maxpool_f32, .relu_backward_by_output_f32 = generic_relu_backward_by_output_f32,
+  .relu_f32 = generic_relu_f32, .relu_backward_by_output_f32 = generic_relu_backward_by_output_f32,       \
+  .maxpool_f32 = generic_maxpool_f32, .column_sums_f32 = generic_column_sums_f32,                         \
+  .add_row_vector_f32 = generic_add_row_vector_f32, .transpose_f32 = generic_transpose_f32,
 
 #define OPS_GENERIC_TABLE(ISA)                                                                             \
   {                                                                                                        \

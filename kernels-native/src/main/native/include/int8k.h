@@ -261,6 +261,11 @@ int int8k_bn_backward_sums(int64_t rows, int64_t c, const float *g, const float 
                            double *sum_gh);
 int int8k_bn_backward_input(int64_t rows, int64_t c, const float *g, const float *xhat, const double *a,
                             const double *b, const double *k, float *grad_in);
+/* fp32 matrix glue (rows x cols, row-major): out[j] = sum over rows in order, in float from +0;
+ * m[r][j] += v[j] in float; dst (cols x rows) = src transposed (no overlap). */
+int int8k_column_sums_f32(int64_t rows, int64_t cols, const float *m, float *out);
+int int8k_add_row_vector_f32(int64_t rows, int64_t cols, float *m, const float *v);
+int int8k_transpose_f32(int64_t rows, int64_t cols, const float *src, float *dst);
 /* fp32 ReLU: dst[e] = src[e] > 0 ? src[e] : +0 (NaN and -0 give +0). */
 int int8k_relu_f32(int64_t count, const float *src, float *dst);
 /* dst[e] = y[e] > 0 ? grad[e] : +0, y being the forward output. */

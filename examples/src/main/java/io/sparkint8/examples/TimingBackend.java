@@ -212,6 +212,21 @@ final class TimingBackend implements Int8Backend {
   }
 
   @Override
+  public void columnSumsF32(int rows, int cols, Float32Buffer m, float[] out) {
+    time(Kind.OTHER_KERNEL, () -> inner.columnSumsF32(rows, cols, m, out));
+  }
+
+  @Override
+  public void addRowVectorF32(int rows, int cols, Float32Buffer m, float[] v) {
+    time(Kind.OTHER_KERNEL, () -> inner.addRowVectorF32(rows, cols, m, v));
+  }
+
+  @Override
+  public void transposeF32(int rows, int cols, Float32Buffer src, Float32Buffer dst) {
+    time(Kind.OTHER_KERNEL, () -> inner.transposeF32(rows, cols, src, dst));
+  }
+
+  @Override
   public void reluF32(int count, Float32Buffer src, Float32Buffer dst) {
     time(Kind.OTHER_KERNEL, () -> inner.reluF32(count, src, dst));
   }

@@ -403,4 +403,22 @@ abstract class AbstractBackend implements Int8Backend {
     NormalizationReference.checkElementwise(count, "reluBackwardF32", grad, y, dst);
     NormalizationReference.reluBackwardF32(count, grad, y, dst);
   }
+
+  @Override
+  public void columnSumsF32(int rows, int cols, Float32Buffer m, float[] out) {
+    MatrixGlueReference.checkVectorOp("columnSumsF32", rows, cols, m, out);
+    MatrixGlueReference.columnSums(rows, cols, m, out);
+  }
+
+  @Override
+  public void addRowVectorF32(int rows, int cols, Float32Buffer m, float[] v) {
+    MatrixGlueReference.checkVectorOp("addRowVectorF32", rows, cols, m, v);
+    MatrixGlueReference.addRowVector(rows, cols, m, v);
+  }
+
+  @Override
+  public void transposeF32(int rows, int cols, Float32Buffer src, Float32Buffer dst) {
+    MatrixGlueReference.checkTranspose(rows, cols, src, dst);
+    MatrixGlueReference.transpose(rows, cols, src, dst);
+  }
 }

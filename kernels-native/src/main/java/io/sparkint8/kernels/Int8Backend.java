@@ -156,4 +156,15 @@ public interface Int8Backend {
 
   /** dst = grad where the forward output y > 0, else +0. In place allowed (dst == grad). */
   void reluBackwardF32(int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst);
+
+  // ---- fp32 matrix glue around the GEMMs (rows x cols, row-major) ------------------------------
+
+  /** out[j] = sum over rows, in ascending order and in float starting from +0, of m[r][j]. */
+  void columnSumsF32(int rows, int cols, Float32Buffer m, float[] out);
+
+  /** m[r][j] += v[j] in float (a bias added to every row). */
+  void addRowVectorF32(int rows, int cols, Float32Buffer m, float[] v);
+
+  /** dst (cols x rows) = src (rows x cols) transposed; src and dst must not overlap. */
+  void transposeF32(int rows, int cols, Float32Buffer src, Float32Buffer dst);
 }

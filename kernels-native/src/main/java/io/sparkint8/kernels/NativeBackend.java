@@ -285,6 +285,24 @@ public final class NativeBackend extends AbstractBackend {
   }
 
   @Override
+  public void columnSumsF32(int rows, int cols, Float32Buffer m, float[] out) {
+    MatrixGlueReference.checkVectorOp("columnSumsF32", rows, cols, m, out);
+    check(NativeKernels.columnSumsF32(rows, cols, m.bytes(), out));
+  }
+
+  @Override
+  public void addRowVectorF32(int rows, int cols, Float32Buffer m, float[] v) {
+    MatrixGlueReference.checkVectorOp("addRowVectorF32", rows, cols, m, v);
+    check(NativeKernels.addRowVectorF32(rows, cols, m.bytes(), v));
+  }
+
+  @Override
+  public void transposeF32(int rows, int cols, Float32Buffer src, Float32Buffer dst) {
+    MatrixGlueReference.checkTranspose(rows, cols, src, dst);
+    check(NativeKernels.transposeF32(rows, cols, src.bytes(), dst.bytes()));
+  }
+
+  @Override
   public void reluF32(int count, Float32Buffer src, Float32Buffer dst) {
     NormalizationReference.checkElementwise(count, "reluF32", src, dst, dst);
     check(NativeKernels.reluF32(count, src.bytes(), dst.bytes()));

@@ -152,5 +152,11 @@ final class NativeKernels {
 
   static native int reluF32(long count, ByteBuffer src, ByteBuffer dst);
 
+  static native int columnSumsF32(int rows, int cols, ByteBuffer m, float[] out);
+
+  static native int addRowVectorF32(int rows, int cols, ByteBuffer m, float[] v);
+
+  static native int transposeF32(int rows, int cols, ByteBuffer src, ByteBuffer dst);
+
   static native int reluBackwardByOutputF32(long count, ByteBuffer grad, ByteBuffer y, ByteBuffer dst);
 }

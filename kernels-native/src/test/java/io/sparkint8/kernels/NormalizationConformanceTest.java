@@ -10,7 +10,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The native batch-norm, fp32 ReLU and fp32 max-pool kernels equal the reference bit for bit on the ISA path this JVM
+ * The native batch-norm, fp32 ReLU, fp32 max-pool and matrix-glue kernels equal the reference bit for bit on the ISA path this JVM
  * runs (CI runs it once per path through INT8K_MAX_ISA): 200 random cases per operation, rows and
  * channels from the awkward sizes (1, 3, 17, 255, channels not a multiple of the vector width), values
  * from several distributions, plus NaN, infinities and -0 for ReLU. Each message carries the seed.
@@ -216,6 +216,40 @@ class NormalizationConformanceTest {
   }
 
   @Test
+  void matrixGlueMatchesReference() {
+    Cases c = new Cases(SEED + 5);
+    for (int t = 0; t < CASES; t++) {
+      int rows = c.size(t % 10 == 0 ? 600 : 90);
+      int cols = c.size(t % 7 == 0 ? 255 : 70);
+      int count = rows * cols;
+      String ctx = "matrix glue case " + t + " seed " + SEED + " rows " + rows + " cols " + cols;
+      float[] m = t % 5 == 0 ? withSpecials(c, count) : c.float32(count);
+      float[] v = c.float32(cols);
+      try (Float32Buffer src = f32(m);
+          Float32Buffer wantT = alloc.allocateFloat32(count);
+          Float32Buffer gotT = alloc.allocateFloat32(count);
+          Float32Buffer wantAdd = f32(m);
+          Float32Buffer gotAdd = f32(m)) {
+        float[] wantSums = new float[cols];
+        float[] gotSums = new float[cols + 1];
+        REF.columnSumsF32(rows, cols, src, wantSums);
+        nat.columnSumsF32(rows, cols, src, gotSums);
+        Compare.sameBits(wantSums, java.util.Arrays.copyOf(gotSums, cols), ctx + " column sums");
+        assertEquals(0f, gotSums[cols], ctx + ": wrote past the columns");
+        REF.addRowVectorF32(rows, cols, wantAdd, v);
+        nat.addRowVectorF32(rows, cols, gotAdd, v);
+        Compare.sameBits(wantAdd.toArray(), gotAdd.toArray(), ctx + " add row vector");
+        REF.transposeF32(rows, cols, src, wantT);
+        nat.transposeF32(rows, cols, src, gotT);
+        float[] w = wantT.toArray();
+        Compare.sameBits(w, gotT.toArray(), ctx + " transpose");
+        assertEquals(Float.floatToRawIntBits(m[count - 1]), Float.floatToRawIntBits(w[count - 1]),
+            ctx + ": the last element stays last");
+      }
+    }
+  }
+
+  @Test
   void badSizesAreRejectedBeforeAnyKernelRuns() {
     try (Float32Buffer x = alloc.allocateFloat32(12);
         Float32Buffer y = alloc.allocateFloat32(12)) {
@@ -246,6 +280,14 @@ class NormalizationConformanceTest {
         assertTrue(e.getMessage().contains("13"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> b.reluBackwardF32(0, x, y, y), who);
         assertTrue(e.getMessage().contains("count=0"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+            () -> b.columnSumsF32(4, 3, x, new float[2]), who);
+        assertTrue(e.getMessage().contains("expected >= 3"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+            () -> b.addRowVectorF32(5, 3, x, new float[3]), who);
+        assertTrue(e.getMessage().contains("'m'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> b.transposeF32(3, 4, x, x), who);
+        assertTrue(e.getMessage().contains("same buffer"), e.getMessage());
         try (Int32Buffer arg = alloc.allocateInt32(3)) {
           ConvDesc pool = ConvDesc.of(1, 4, 3, 1, 2, 1, 0);
           e = assertThrows(IllegalArgumentException.class, () -> b.maxPoolF32(pool, x, y, arg), who);

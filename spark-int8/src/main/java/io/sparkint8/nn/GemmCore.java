@@ -64,10 +64,7 @@ final class GemmCore {
   private Int8Buffer wFoldedQ;
   private ClipStats lastClip;
   private double lastGain = Double.NaN;
-  // heap scratch for the fp32 element-wise loops (reused across steps, grown on demand)
-  private float[] gyA;
-  private float[] gyTA;
-  private float[] yA;
+  // heap scratch for folding the error scales into W (reused across steps, grown on demand)
   private float[] wA;
 
   GemmCore(Layer owner, LayerContext ctx, int layerId, String name, int k, int n, int maxRows,
@@ -175,16 +172,7 @@ final class GemmCore {
   Float32Buffer forwardF32(Float32Buffer x, int rows) {
     be().gemmF32(GemmDesc.of(Trans.N, Trans.T, rows, n, k), 1f, x, w, 0f, y);
     if (bias != null) {
-      int count = rows * n;
-      float[] ya = yA = HeapScratch.read(y, yA, count);
-      float[] bv = bias.values();
-      for (int r = 0; r < rows; r++) {
-        int base = r * n;
-        for (int j = 0; j < n; j++) {
-          ya[base + j] += bv[j];
-        }
-      }
-      HeapScratch.write(ya, y, count);
+      be().addRowVectorF32(rows, n, y, bias.values());
     }
     return y;
   }
@@ -230,26 +218,14 @@ final class GemmCore {
   Float32Buffer backward(Float32Buffer gy, int rows, Float32Buffer xf, Int8Buffer xq, float sx,
       boolean needInputGrad) {
     boolean int8Backward = ctx.config().precision().int8Backward();
-    float[] g = null;
-    if (bias != null || int8Backward) {
-      g = gyA = HeapScratch.read(gy, gyA, rows * n);
-    }
     if (bias != null) {
-      float[] gb = bias.grad();
-      java.util.Arrays.fill(gb, 0f);
-      for (int r = 0; r < rows; r++) {
-        int base = r * n;
-        for (int j = 0; j < n; j++) {
-          gb[j] += g[base + j];
-        }
-      }
+      be().columnSumsF32(rows, n, gy, bias.grad());
     }
     Float32Buffer result = int8Backward
         ? backwardInt8(gy, rows, xq, sx, needInputGrad)
         : backwardF32(gy, rows, xf, needInputGrad);
     gw.bytes().asFloatBuffer().get(0, weight.grad(), 0, n * k);
-    lastGain = needInputGrad ? norm(result, (long) rows * k)
-        / (g != null ? HeapScratch.norm(g, rows * n) : norm(gy, (long) rows * n)) : Double.NaN;
+    lastGain = needInputGrad ? norm(result, (long) rows * k) / norm(gy, (long) rows * n) : Double.NaN;
     return result;
   }
 
@@ -269,10 +245,7 @@ final class GemmCore {
     EngineConfig cfg = ctx.config();
     lastClip = clipping.update(be(), ctx.allocator(), gy, rows, n);
     boolean perChannel = lastClip.granularity() == QuantGranularity.PER_COLUMN;
-    // gy was copied to gyA by backward(); transpose on the heap and copy out once
-    float[] t = gyTA = HeapScratch.ensure(gyTA, rows * n);
-    transpose(gyA, rows, n, t);
-    HeapScratch.write(t, gyT, rows * n);
+    be().transposeF32(rows, n, gy, gyT);
     float[] clips = lastClip.clips();
     clipBuf.copyFrom(clips);
     QuantDesc gd = new QuantDesc(n, rows, cfg.gradientBits(),
@@ -301,31 +274,6 @@ final class GemmCore {
     be().gemmS8S8F32(new GemmDesc(Trans.T, Trans.N, rows, k, n, rows, k, k), gq, wFoldedQ,
         Epilogue.scale(one.get(0)), gx);
     return gx;
-  }
-
-  static void transpose(Float32Buffer src, int rows, int cols, Float32Buffer dst) {
-    int count = rows * cols;
-    float[] s = HeapScratch.read(src, null, count);
-    float[] d = new float[count];
-    transpose(s, rows, cols, d);
-    HeapScratch.write(d, dst, count);
-  }
-
-  /** d[cols x rows] = s[rows x cols]^T, in cache-sized tiles. */
-  private static void transpose(float[] s, int rows, int cols, float[] d) {
-    final int tile = 32;
-    for (int r0 = 0; r0 < rows; r0 += tile) {
-      int r1 = Math.min(rows, r0 + tile);
-      for (int c0 = 0; c0 < cols; c0 += tile) {
-        int c1 = Math.min(cols, c0 + tile);
-        for (int c = c0; c < c1; c++) {
-          int out = c * rows;
-          for (int r = r0; r < r1; r++) {
-            d[out + r] = s[r * cols + c];
-          }
-        }
-      }
-    }
   }
 
   /** Euclidean norm of elements [0, count) (a statistic: partial sums in a fixed order). */

@@ -1,0 +1,81 @@
+package io.sparkint8.kernels;
+
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+
+/**
+ * The reference of the fp32 matrix glue of {@link Int8Backend} (column sums, adding a row vector,
+ * transposing) and its argument checks. Matrices are rows x cols, row-major.
+ */
+final class MatrixGlueReference {
+  private MatrixGlueReference() {}
+
+  private static void checkShape(String op, int rows, int cols) {
+    if (rows < 1 || cols < 1 || (long) rows * cols > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          op + ": rows=" + rows + " cols=" + cols + ", expected >= 1 and at most 2^31-1 elements");
+    }
+  }
+
+  static void checkVectorOp(String op, int rows, int cols, Float32Buffer m, float[] vector) {
+    checkShape(op, rows, cols);
+    AbstractBackend.require(m, (long) rows * cols, "m");
+    if (vector == null || vector.length < cols) {
+      throw new IllegalArgumentException(
+          op + ": vector of " + (vector == null ? "null" : vector.length + " elements")
+              + ", expected >= " + cols + " (one per column)");
+    }
+  }
+
+  static void checkTranspose(int rows, int cols, Float32Buffer src, Float32Buffer dst) {
+    checkShape("transposeF32", rows, cols);
+    AbstractBackend.require(src, (long) rows * cols, "src");
+    AbstractBackend.require(dst, (long) rows * cols, "dst");
+    if (src == dst) {
+      throw new IllegalArgumentException("transposeF32: src and dst are the same buffer");
+    }
+  }
+
+  private static FloatBuffer floats(Float32Buffer b) {
+    return b.bytes().duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
+  }
+
+  static void columnSums(int rows, int cols, Float32Buffer m, float[] out) {
+    float[] a = new float[rows * cols];
+    floats(m).get(0, a, 0, a.length);
+    for (int j = 0; j < cols; j++) {
+      out[j] = 0f;
+    }
+    for (int r = 0; r < rows; r++) {
+      int base = r * cols;
+      for (int j = 0; j < cols; j++) {
+        out[j] += a[base + j];
+      }
+    }
+  }
+
+  static void addRowVector(int rows, int cols, Float32Buffer m, float[] v) {
+    float[] a = new float[rows * cols];
+    FloatBuffer f = floats(m);
+    f.get(0, a, 0, a.length);
+    for (int r = 0; r < rows; r++) {
+      int base = r * cols;
+      for (int j = 0; j < cols; j++) {
+        a[base + j] += v[j];
+      }
+    }
+    f.put(0, a, 0, a.length);
+  }
+
+  static void transpose(int rows, int cols, Float32Buffer src, Float32Buffer dst) {
+    float[] s = new float[rows * cols];
+    float[] d = new float[rows * cols];
+    floats(src).get(0, s, 0, s.length);
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        d[c * rows + r] = s[r * cols + c];
+      }
+    }
+    floats(dst).put(0, d, 0, d.length);
+  }
+}
