@@ -41,19 +41,19 @@ abstract class AbstractBackend implements Int8Backend {
     }
   }
 
-  private static void requireDesc(Object desc, String what) {
+  static void requireDesc(Object desc, String what) {
     if (desc == null) {
       throw new IllegalArgumentException(what + " must not be null");
     }
   }
 
-  private static void requireCount(int count, String op) {
+  static void requireCount(int count, String op) {
     if (count < 1) {
       throw new IllegalArgumentException(op + ": count=" + count + ", expected >= 1");
     }
   }
 
-  private static void requireMatrix(int rows, int cols, String op) {
+  static void requireMatrix(int rows, int cols, String op) {
     if (rows < 1 || cols < 1 || (long) rows * cols > Integer.MAX_VALUE) {
       throw new IllegalArgumentException(
           op + ": rows=" + rows + " cols=" + cols + ", expected >= 1 and at most 2^31-1 elements");
@@ -345,18 +345,23 @@ abstract class AbstractBackend implements Int8Backend {
     return name() + "/" + isa() + " (" + threads + " thread" + (threads == 1 ? ")" : "s)");
   }
 
-  // ---- batch normalization and fp32 ReLU: the reference on the host buffers, for backends without
-  // kernels of their own (NativeBackend overrides them) -------------------------------------------
+  // ---- batch normalization, fp32 ReLU and matrix glue: checked here once; the *Checked methods run
+  // the reference on the host buffers unless a backend overrides them with kernels of its own ----------
 
   @Override
-  public void bnStatistics(
+  public final void bnStatistics(
       int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
     NormalizationReference.checkStatistics(rows, channels, x, mean, m2, absDev);
+    bnStatisticsChecked(rows, channels, x, mean, m2, absDev);
+  }
+
+  void bnStatisticsChecked(
+      int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
     NormalizationReference.statistics(rows, channels, x, mean, m2, absDev);
   }
 
   @Override
-  public void bnNormalize(
+  public final void bnNormalize(
       int rows,
       int channels,
       Float32Buffer x,
@@ -367,19 +372,38 @@ abstract class AbstractBackend implements Int8Backend {
       Float32Buffer xhat,
       Float32Buffer y) {
     NormalizationReference.checkNormalize(rows, channels, x, mean, invScale, gamma, beta, xhat, y);
+    bnNormalizeChecked(rows, channels, x, mean, invScale, gamma, beta, xhat, y);
+  }
+
+  void bnNormalizeChecked(
+      int rows,
+      int channels,
+      Float32Buffer x,
+      float[] mean,
+      float[] invScale,
+      float[] gamma,
+      float[] beta,
+      Float32Buffer xhat,
+      Float32Buffer y) {
     NormalizationReference.normalize(rows, channels, x, mean, invScale, gamma, beta, xhat, y);
   }
 
   @Override
-  public void bnBackwardSums(
+  public final void bnBackwardSums(
       int rows, int channels, Float32Buffer gradOut, Float32Buffer xhat, double[] sumG,
       double[] sumGh) {
     NormalizationReference.checkSums(rows, channels, gradOut, xhat, sumG, sumGh);
+    bnBackwardSumsChecked(rows, channels, gradOut, xhat, sumG, sumGh);
+  }
+
+  void bnBackwardSumsChecked(
+      int rows, int channels, Float32Buffer gradOut, Float32Buffer xhat, double[] sumG,
+      double[] sumGh) {
     NormalizationReference.backwardSums(rows, channels, gradOut, xhat, sumG, sumGh);
   }
 
   @Override
-  public void bnBackwardInput(
+  public final void bnBackwardInput(
       int rows,
       int channels,
       Float32Buffer gradOut,
@@ -389,36 +413,74 @@ abstract class AbstractBackend implements Int8Backend {
       double[] k,
       Float32Buffer gradIn) {
     NormalizationReference.checkInput(rows, channels, gradOut, xhat, a, b, k, gradIn);
+    bnBackwardInputChecked(rows, channels, gradOut, xhat, a, b, k, gradIn);
+  }
+
+  void bnBackwardInputChecked(
+      int rows,
+      int channels,
+      Float32Buffer gradOut,
+      Float32Buffer xhat,
+      double[] a,
+      double[] b,
+      double[] k,
+      Float32Buffer gradIn) {
     NormalizationReference.backwardInput(rows, channels, gradOut, xhat, a, b, k, gradIn);
   }
 
   @Override
-  public void reluF32(int count, Float32Buffer src, Float32Buffer dst) {
-    NormalizationReference.checkElementwise(count, "reluF32", src, dst, dst);
+  public final void reluF32(int count, Float32Buffer src, Float32Buffer dst) {
+    requireCount(count, "reluF32");
+    require(src, count, "src");
+    require(dst, count, "dst");
+    reluF32Checked(count, src, dst);
+  }
+
+  void reluF32Checked(int count, Float32Buffer src, Float32Buffer dst) {
     NormalizationReference.reluF32(count, src, dst);
   }
 
   @Override
-  public void reluBackwardF32(int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst) {
-    NormalizationReference.checkElementwise(count, "reluBackwardF32", grad, y, dst);
+  public final void reluBackwardF32(
+      int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst) {
+    requireCount(count, "reluBackwardF32");
+    require(grad, count, "grad");
+    require(y, count, "y");
+    require(dst, count, "dst");
+    reluBackwardF32Checked(count, grad, y, dst);
+  }
+
+  void reluBackwardF32Checked(int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst) {
     NormalizationReference.reluBackwardF32(count, grad, y, dst);
   }
 
   @Override
-  public void columnSumsF32(int rows, int cols, Float32Buffer m, float[] out) {
+  public final void columnSumsF32(int rows, int cols, Float32Buffer m, float[] out) {
     MatrixGlueReference.checkVectorOp("columnSumsF32", rows, cols, m, out);
+    columnSumsF32Checked(rows, cols, m, out);
+  }
+
+  void columnSumsF32Checked(int rows, int cols, Float32Buffer m, float[] out) {
     MatrixGlueReference.columnSums(rows, cols, m, out);
   }
 
   @Override
-  public void addRowVectorF32(int rows, int cols, Float32Buffer m, float[] v) {
+  public final void addRowVectorF32(int rows, int cols, Float32Buffer m, float[] v) {
     MatrixGlueReference.checkVectorOp("addRowVectorF32", rows, cols, m, v);
+    addRowVectorF32Checked(rows, cols, m, v);
+  }
+
+  void addRowVectorF32Checked(int rows, int cols, Float32Buffer m, float[] v) {
     MatrixGlueReference.addRowVector(rows, cols, m, v);
   }
 
   @Override
-  public void transposeF32(int rows, int cols, Float32Buffer src, Float32Buffer dst) {
+  public final void transposeF32(int rows, int cols, Float32Buffer src, Float32Buffer dst) {
     MatrixGlueReference.checkTranspose(rows, cols, src, dst);
+    transposeF32Checked(rows, cols, src, dst);
+  }
+
+  void transposeF32Checked(int rows, int cols, Float32Buffer src, Float32Buffer dst) {
     MatrixGlueReference.transpose(rows, cols, src, dst);
   }
 }

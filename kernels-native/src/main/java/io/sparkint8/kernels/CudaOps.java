@@ -94,25 +94,6 @@ public final class CudaOps {
     }
   }
 
-  private static void requireDesc(Object desc, String what) {
-    if (desc == null) {
-      throw new IllegalArgumentException(what + " must not be null");
-    }
-  }
-
-  private static void requireCount(int count, String op) {
-    if (count < 1) {
-      throw new IllegalArgumentException(op + ": count=" + count + ", expected >= 1");
-    }
-  }
-
-  private static void requireMatrix(int rows, int cols, String op) {
-    if (rows < 1 || cols < 1 || (long) rows * cols > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(
-          op + ": rows=" + rows + " cols=" + cols + ", expected >= 1 and at most 2^31-1 elements");
-    }
-  }
-
   private static LaunchDims ew(long count) {
     return LaunchDims.elementwise(count, 256);
   }
@@ -120,7 +101,7 @@ public final class CudaOps {
   // ---- GEMM ---------------------------------------------------------------------------------------
 
   private void checkGemm(GemmDesc d, DeviceBuffer a, DeviceBuffer b, DeviceBuffer c, DType cType) {
-    requireDesc(d, "gemm descriptor");
+    AbstractBackend.requireDesc(d, "gemm descriptor");
     require(a, DType.S8, d.spanA(), "a");
     require(b, DType.S8, d.spanB(), "b");
     require(c, cType, d.spanC(), "c");
@@ -184,7 +165,7 @@ public final class CudaOps {
   /** C = alpha * op(A) * op(B) + beta * C in fp32 (within rounding of the reference). */
   public void gemmF32(GemmDesc d, float alpha, DeviceBuffer a, DeviceBuffer b, float beta,
       DeviceBuffer c) {
-    requireDesc(d, "gemm descriptor");
+    AbstractBackend.requireDesc(d, "gemm descriptor");
     require(a, DType.F32, d.spanA(), "a");
     require(b, DType.F32, d.spanB(), "b");
     require(c, DType.F32, d.spanC(), "c");
@@ -199,7 +180,7 @@ public final class CudaOps {
    */
   public void quantize(QuantDesc d, DeviceBuffer src, DeviceBuffer clip, DeviceBuffer codes,
       DeviceBuffer scales) {
-    requireDesc(d, "quant descriptor");
+    AbstractBackend.requireDesc(d, "quant descriptor");
     require(src, DType.F32, d.count(), "src");
     requireOptional(clip, DType.F32, d.groups(), "clip");
     require(codes, DType.S8, d.count(), "codes");
@@ -257,7 +238,7 @@ public final class CudaOps {
 
   /** dst = code * scale of its group. */
   public void dequantize(QuantDesc d, DeviceBuffer codes, DeviceBuffer scales, DeviceBuffer dst) {
-    requireDesc(d, "quant descriptor");
+    AbstractBackend.requireDesc(d, "quant descriptor");
     require(codes, DType.S8, d.count(), "codes");
     require(scales, DType.F32, d.groups(), "scales");
     require(dst, DType.F32, d.count(), "dst");
@@ -270,8 +251,8 @@ public final class CudaOps {
 
   /** max |x| per tensor, row or column; NaN when the reduction holds a NaN. */
   public void absmax(int rows, int cols, DeviceBuffer src, Axis axis, DeviceBuffer out) {
-    requireMatrix(rows, cols, "absmax");
-    requireDesc(axis, "axis");
+    AbstractBackend.requireMatrix(rows, cols, "absmax");
+    AbstractBackend.requireDesc(axis, "axis");
     require(src, DType.F32, (long) rows * cols, "src");
     require(out, DType.F32, axis.outputs(rows, cols), "out");
     // the kernels reduce ordered bit patterns; out is written through an int32 view of itself
@@ -298,7 +279,7 @@ public final class CudaOps {
 
   /** Per column: the fraction of |x| above the column's standard deviation (GVQ). */
   public void channelFractionAboveStd(int rows, int cols, DeviceBuffer src, DeviceBuffer out) {
-    requireMatrix(rows, cols, "channelFractionAboveStd");
+    AbstractBackend.requireMatrix(rows, cols, "channelFractionAboveStd");
     require(src, DType.F32, (long) rows * cols, "src");
     require(out, DType.F32, cols, "out");
     device.launch(CudaKernel.CHANNEL_FRACTION, LaunchDims.elementwise(cols, 128),
@@ -307,7 +288,7 @@ public final class CudaOps {
 
   /** DSGC's deviation 1 - cos(x, dequant(quant(clamp(x, c)))) per candidate c (synchronizes). */
   public double[] clipCosineDeviation(DeviceBuffer src, int count, int bits, float[] candidates) {
-    requireCount(count, "clipCosineDeviation");
+    AbstractBackend.requireCount(count, "clipCosineDeviation");
     require(src, DType.F32, count, "src");
     if (bits < 2 || bits > 8) {
       throw new IllegalArgumentException("clipCosineDeviation: bits=" + bits + ", expected 2..8");
@@ -370,7 +351,7 @@ public final class CudaOps {
 
   /** im2col of int8 (S8 buffers) or fp32 (F32 buffers). */
   public void im2col(ConvDesc d, DeviceBuffer src, DeviceBuffer cols) {
-    requireDesc(d, "window descriptor");
+    AbstractBackend.requireDesc(d, "window descriptor");
     DType t = src == null ? DType.S8 : src.type();
     if (t != DType.S8 && t != DType.F32) {
       throw new IllegalArgumentException("im2col: src holds " + t + ", expected S8 or F32");
@@ -384,7 +365,7 @@ public final class CudaOps {
 
   /** The adjoint of im2col for F32 or S32 buffers; dst is overwritten (deterministic gather). */
   public void col2im(ConvDesc d, DeviceBuffer cols, DeviceBuffer dst) {
-    requireDesc(d, "window descriptor");
+    AbstractBackend.requireDesc(d, "window descriptor");
     DType t = cols == null ? DType.F32 : cols.type();
     if (t != DType.F32 && t != DType.S32) {
       throw new IllegalArgumentException("col2im: cols holds " + t + ", expected F32 or S32");
@@ -397,7 +378,7 @@ public final class CudaOps {
 
   /** Max-pool of codes; argmax receives the flat NHWC index of each winner (first maximum). */
   public void maxPool(ConvDesc d, DeviceBuffer src, DeviceBuffer dst, DeviceBuffer argmax) {
-    requireDesc(d, "window descriptor");
+    AbstractBackend.requireDesc(d, "window descriptor");
     d.requirePoolingPadding();
     require(src, DType.S8, d.inputSize(), "src");
     require(dst, DType.S8, d.pooledSize(), "dst");
@@ -409,7 +390,7 @@ public final class CudaOps {
   /** gradIn = 0, then gradIn[argmax[o]] += gradOut[o] in order of o (synchronizes to check argmax). */
   public void maxPoolBackward(ConvDesc d, DeviceBuffer gradOut, DeviceBuffer argmax,
       DeviceBuffer gradIn) {
-    requireDesc(d, "window descriptor");
+    AbstractBackend.requireDesc(d, "window descriptor");
     d.requirePoolingPadding();
     require(gradOut, DType.F32, d.pooledSize(), "gradOut");
     require(argmax, DType.S32, d.pooledSize(), "argmax");
@@ -439,7 +420,7 @@ public final class CudaOps {
 
   /** dst = max(src, 0) on codes; mask = 1 where src > 0, else 0. */
   public void relu(int count, DeviceBuffer src, DeviceBuffer dst, DeviceBuffer mask) {
-    requireCount(count, "relu");
+    AbstractBackend.requireCount(count, "relu");
     require(src, DType.S8, count, "src");
     require(dst, DType.S8, count, "dst");
     require(mask, DType.S8, count, "mask");
@@ -449,7 +430,7 @@ public final class CudaOps {
 
   /** dst = grad where mask != 0, else 0. */
   public void reluBackward(int count, DeviceBuffer grad, DeviceBuffer mask, DeviceBuffer dst) {
-    requireCount(count, "reluBackward");
+    AbstractBackend.requireCount(count, "reluBackward");
     require(grad, DType.F32, count, "grad");
     require(mask, DType.S8, count, "mask");
     require(dst, DType.F32, count, "dst");

@@ -10,15 +10,8 @@ import java.nio.FloatBuffer;
 final class MatrixGlueReference {
   private MatrixGlueReference() {}
 
-  private static void checkShape(String op, int rows, int cols) {
-    if (rows < 1 || cols < 1 || (long) rows * cols > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(
-          op + ": rows=" + rows + " cols=" + cols + ", expected >= 1 and at most 2^31-1 elements");
-    }
-  }
-
   static void checkVectorOp(String op, int rows, int cols, Float32Buffer m, float[] vector) {
-    checkShape(op, rows, cols);
+    AbstractBackend.requireMatrix(rows, cols, op);
     AbstractBackend.require(m, (long) rows * cols, "m");
     if (vector == null || vector.length < cols) {
       throw new IllegalArgumentException(
@@ -28,7 +21,7 @@ final class MatrixGlueReference {
   }
 
   static void checkTranspose(int rows, int cols, Float32Buffer src, Float32Buffer dst) {
-    checkShape("transposeF32", rows, cols);
+    AbstractBackend.requireMatrix(rows, cols, "transposeF32");
     AbstractBackend.require(src, (long) rows * cols, "src");
     AbstractBackend.require(dst, (long) rows * cols, "dst");
     if (src == dst) {

@@ -236,14 +236,13 @@ public final class NativeBackend extends AbstractBackend {
   }
 
   @Override
-  public void bnStatistics(
+  void bnStatisticsChecked(
       int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
-    NormalizationReference.checkStatistics(rows, channels, x, mean, m2, absDev);
     check(NativeKernels.bnStatistics(rows, channels, x.bytes(), mean, m2, absDev));
   }
 
   @Override
-  public void bnNormalize(
+  void bnNormalizeChecked(
       int rows,
       int channels,
       Float32Buffer x,
@@ -253,7 +252,6 @@ public final class NativeBackend extends AbstractBackend {
       float[] beta,
       Float32Buffer xhat,
       Float32Buffer y) {
-    NormalizationReference.checkNormalize(rows, channels, x, mean, invScale, gamma, beta, xhat, y);
     check(
         NativeKernels.bnNormalize(
             rows, channels, x.bytes(), mean, invScale, gamma, beta,
@@ -261,15 +259,14 @@ public final class NativeBackend extends AbstractBackend {
   }
 
   @Override
-  public void bnBackwardSums(
+  void bnBackwardSumsChecked(
       int rows, int channels, Float32Buffer gradOut, Float32Buffer xhat, double[] sumG,
       double[] sumGh) {
-    NormalizationReference.checkSums(rows, channels, gradOut, xhat, sumG, sumGh);
     check(NativeKernels.bnBackwardSums(rows, channels, gradOut.bytes(), xhat.bytes(), sumG, sumGh));
   }
 
   @Override
-  public void bnBackwardInput(
+  void bnBackwardInputChecked(
       int rows,
       int channels,
       Float32Buffer gradOut,
@@ -278,39 +275,33 @@ public final class NativeBackend extends AbstractBackend {
       double[] b,
       double[] k,
       Float32Buffer gradIn) {
-    NormalizationReference.checkInput(rows, channels, gradOut, xhat, a, b, k, gradIn);
     check(
         NativeKernels.bnBackwardInput(
             rows, channels, gradOut.bytes(), xhat.bytes(), a, b, k, gradIn.bytes()));
   }
 
   @Override
-  public void columnSumsF32(int rows, int cols, Float32Buffer m, float[] out) {
-    MatrixGlueReference.checkVectorOp("columnSumsF32", rows, cols, m, out);
+  void columnSumsF32Checked(int rows, int cols, Float32Buffer m, float[] out) {
     check(NativeKernels.columnSumsF32(rows, cols, m.bytes(), out));
   }
 
   @Override
-  public void addRowVectorF32(int rows, int cols, Float32Buffer m, float[] v) {
-    MatrixGlueReference.checkVectorOp("addRowVectorF32", rows, cols, m, v);
+  void addRowVectorF32Checked(int rows, int cols, Float32Buffer m, float[] v) {
     check(NativeKernels.addRowVectorF32(rows, cols, m.bytes(), v));
   }
 
   @Override
-  public void transposeF32(int rows, int cols, Float32Buffer src, Float32Buffer dst) {
-    MatrixGlueReference.checkTranspose(rows, cols, src, dst);
+  void transposeF32Checked(int rows, int cols, Float32Buffer src, Float32Buffer dst) {
     check(NativeKernels.transposeF32(rows, cols, src.bytes(), dst.bytes()));
   }
 
   @Override
-  public void reluF32(int count, Float32Buffer src, Float32Buffer dst) {
-    NormalizationReference.checkElementwise(count, "reluF32", src, dst, dst);
+  void reluF32Checked(int count, Float32Buffer src, Float32Buffer dst) {
     check(NativeKernels.reluF32(count, src.bytes(), dst.bytes()));
   }
 
   @Override
-  public void reluBackwardF32(int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst) {
-    NormalizationReference.checkElementwise(count, "reluBackwardF32", grad, y, dst);
+  void reluBackwardF32Checked(int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst) {
     check(NativeKernels.reluBackwardByOutputF32(count, grad.bytes(), y.bytes(), dst.bytes()));
   }
 }

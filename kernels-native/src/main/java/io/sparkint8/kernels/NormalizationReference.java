@@ -100,16 +100,6 @@ final class NormalizationReference {
     checkVectors("bnBackwardInput", channels, new double[][] {a, b, k}, "a", "b", "k");
   }
 
-  static void checkElementwise(
-      int count, String op, Float32Buffer first, Float32Buffer second, Float32Buffer dst) {
-    if (count < 1) {
-      throw new IllegalArgumentException(op + ": count=" + count + ", expected >= 1");
-    }
-    AbstractBackend.require(first, count, op.equals("reluF32") ? "src" : "grad");
-    AbstractBackend.require(second, count, op.equals("reluF32") ? "dst" : "y");
-    AbstractBackend.require(dst, count, "dst");
-  }
-
   // ---- reference --------------------------------------------------------------------------------
 
   private static float[] read(Float32Buffer b, int count) {
