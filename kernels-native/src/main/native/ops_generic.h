@@ -323,73 +323,55 @@ OPS_GENERIC_FN void generic_col2im_s32(const int8k_conv_desc *d, const int32_t *
   OPS_COL2IM_BODY(int32_t, OPS_ADD_S32);
 }
 
-OPS_GENERIC_FN void generic_maxpool_s8(const int8k_conv_desc *d, const int8_t *src, int8_t *dst,
-                                       int32_t *argmax) {
-  int64_t oh = ops_out_h(d), ow = ops_out_w(d), c = d->c;
-  int64_t o = 0;
-  for (int64_t b = 0; b < d->n; b++)
-    for (int64_t oy = 0; oy < oh; oy++)
-      for (int64_t ox = 0; ox < ow; ox++, o += c) {
-        /* pad < kernel guarantees at least one in-image cell, so the first one seeds the maximum. */
-        int first = 1;
-        for (int64_t i = 0; i < d->kh; i++) {
-          int64_t y = oy * d->stride_h - d->pad_h + i;
-          if (y < 0 || y >= d->h) continue;
-          for (int64_t j = 0; j < d->kw; j++) {
-            int64_t x = ox * d->stride_w - d->pad_w + j;
-            if (x < 0 || x >= d->w) continue;
-            int64_t base = ((b * d->h + y) * d->w + x) * c;
-            for (int64_t ch = 0; ch < c; ch++) {
-              int8_t v = src[base + ch];
-              if (first || v > dst[o + ch]) {
-                dst[o + ch] = v;
-                argmax[o + ch] = (int32_t)(base + ch);
-              }
-            }
-            first = 0;
-          }
-        }
-      }
+/* Max-pool, one body for codes and fp32: the first in-image cell of a window is copied, later cells are
+ * merged with a compare and two selects (no branch in the channel loop, so it vectorizes). pad < kernel
+ * guarantees an in-image cell; a later cell wins only when strictly greater, so for floats a NaN never
+ * wins after the first cell, as in the reference. */
+#define OPS_MAXPOOL_BODY(T)                                                                                \
+  do {                                                                                                     \
+    int64_t oh = ops_out_h(d), ow = ops_out_w(d), c = d->c;                                                \
+    int64_t o = 0;                                                                                         \
+    for (int64_t b = 0; b < d->n; b++)                                                                     \
+      for (int64_t oy = 0; oy < oh; oy++)                                                                  \
+        for (int64_t ox = 0; ox < ow; ox++, o += c) {                                                      \
+          int first = 1;                                                                                   \
+          for (int64_t i = 0; i < d->kh; i++) {                                                            \
+            int64_t y = oy * d->stride_h - d->pad_h + i;                                                   \
+            if (y < 0 || y >= d->h) continue;                                                              \
+            for (int64_t j = 0; j < d->kw; j++) {                                                          \
+              int64_t x = ox * d->stride_w - d->pad_w + j;                                                 \
+              if (x < 0 || x >= d->w) continue;                                                            \
+              int64_t base = ((b * d->h + y) * d->w + x) * c;                                              \
+              const T *s = src + base;                                                                     \
+              T *out = dst + o;                                                                            \
+              int32_t *am = argmax + o;                                                                    \
+              if (first) {                                                                                 \
+                for (int64_t ch = 0; ch < c; ch++) {                                                       \
+                  out[ch] = s[ch];                                                                         \
+                  am[ch] = (int32_t)(base + ch);                                                           \
+                }                                                                                          \
+              } else {                                                                                     \
+                for (int64_t ch = 0; ch < c; ch++) {                                                       \
+                  T v = s[ch], cur = out[ch];                                                              \
+                  int win = v > cur;                                                                       \
+                  out[ch] = win ? v : cur;                                                                 \
+                  am[ch] = win ? (int32_t)(base + ch) : am[ch];                                            \
+                }                                                                                          \
+              }                                                                                            \
+              first = 0;                                                                                   \
+            }                                                                                              \
+          }                                                                                                \
+        }                                                                                                  \
+  } while (0)
+
+OPS_GENERIC_FN void generic_maxpool_s8(const int8k_conv_desc *d, const int8_t *restrict src,
+                                       int8_t *restrict dst, int32_t *restrict argmax) {
+  OPS_MAXPOOL_BODY(int8_t);
 }
 
-/* fp32 max-pool: the first in-image cell is copied, later cells are merged with a compare and two selects
- * (no branch in the channel loop, so it vectorizes); a NaN compares false and never wins after the first
- * cell, as in the reference. */
 OPS_GENERIC_FN void generic_maxpool_f32(const int8k_conv_desc *d, const float *restrict src,
                                         float *restrict dst, int32_t *restrict argmax) {
-  int64_t oh = ops_out_h(d), ow = ops_out_w(d), c = d->c;
-  int64_t o = 0;
-  for (int64_t b = 0; b < d->n; b++)
-    for (int64_t oy = 0; oy < oh; oy++)
-      for (int64_t ox = 0; ox < ow; ox++, o += c) {
-        int first = 1;
-        for (int64_t i = 0; i < d->kh; i++) {
-          int64_t y = oy * d->stride_h - d->pad_h + i;
-          if (y < 0 || y >= d->h) continue;
-          for (int64_t j = 0; j < d->kw; j++) {
-            int64_t x = ox * d->stride_w - d->pad_w + j;
-            if (x < 0 || x >= d->w) continue;
-            int64_t base = ((b * d->h + y) * d->w + x) * c;
-            const float *s = src + base;
-            float *out = dst + o;
-            int32_t *am = argmax + o;
-            if (first) {
-              for (int64_t ch = 0; ch < c; ch++) {
-                out[ch] = s[ch];
-                am[ch] = (int32_t)(base + ch);
-              }
-            } else {
-              for (int64_t ch = 0; ch < c; ch++) {
-                float v = s[ch], cur = out[ch];
-                int win = v > cur;
-                out[ch] = win ? v : cur;
-                am[ch] = win ? (int32_t)(base + ch) : am[ch];
-              }
-            }
-            first = 0;
-          }
-        }
-      }
+  OPS_MAXPOOL_BODY(float);
 }
 
 OPS_GENERIC_FN void generic_maxpool_backward_f32(const int8k_conv_desc *d, const float *grad_out,
