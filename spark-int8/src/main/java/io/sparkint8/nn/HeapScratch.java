@@ -47,13 +47,6 @@ final class HeapScratch {
     return Math.sqrt(total(acc));
   }
 
-  /** Euclidean norm of a[0, count), summed like {@link #norm(Float32Buffer, long)}. */
-  static double norm(float[] a, int count) {
-    double[] acc = new double[8];
-    sumSquares(a, count, acc);
-    return Math.sqrt(total(acc));
-  }
-
   private static void sumSquares(float[] a, int len, double[] acc) {
     double s0 = acc[0];
     double s1 = acc[1];
