@@ -1,0 +1,119 @@
+package io.sparkint8.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.BufferAllocator;
+import io.sparkint8.kernels.Int8Backend;
+import io.sparkint8.kernels.JavaBackend;
+import io.sparkint8.nn.BatchNorm;
+import io.sparkint8.nn.EngineConfig;
+import io.sparkint8.nn.LayerContext;
+import io.sparkint8.nn.Network;
+import io.sparkint8.nn.Precision;
+import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.optim.CosineSchedule;
+import io.sparkint8.optim.OptimizerConfig;
+import io.sparkint8.optim.Warmup;
+import io.sparkint8.quant.ClippingState;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Pins the bits of training: a SHA-256 over every parameter, running BN statistic and clipping state
+ * after a fixed number of steps of cnn-small and resnet8 on the first 256 Fashion-MNIST training
+ * images, in int8 and fp32. A refactoring must keep these digests; a change of numerics on purpose
+ * updates them and says so in its commit.
+ *
+ * <p>The int8 digests hold on every backend and ISA path (the native kernels equal the Java reference
+ * bit for bit). The fp32 digests are those of the Java reference, whose fp32 GEMM has a fixed
+ * summation order; the native fp32 GEMM's digest is printed, not pinned, while it runs on a system
+ * BLAS whose order depends on the host.
+ */
+class TrainingDigestTest {
+  private static Dataset data;
+
+  @BeforeAll
+  static void load() throws Exception {
+    boolean present = java.nio.file.Files.isDirectory(IdxReader.FASHION_MNIST);
+    if (!present) {
+      System.out.println("SKIPPED: " + IdxReader.FASHION_MNIST
+          + " missing (apt-get install dataset-fashion-mnist)");
+    }
+    Assumptions.assumeTrue(present, "Fashion-MNIST not installed");
+    data = IdxReader.fashionMnist(IdxReader.FASHION_MNIST, true).head(256);
+  }
+
+  /** Trains 4 steps of 64 rows (one epoch of the 256 rows) and returns the digest of the state. */
+  static String digest(String preset, Precision precision, Int8Backend backend) throws Exception {
+    try (BufferAllocator alloc = new BufferAllocator("digest")) {
+      EngineConfig d = EngineConfig.defaults(precision);
+      // clip searches every 2 steps, so the 4 steps search twice and apply the kept ratio twice
+      EngineConfig cfg = new EngineConfig(precision, d.gradientBits(), d.clipping(), 2, d.dclrs(),
+          d.weightPerChannel(), d.bnRectification(), d.bnMomentum(), d.bnEps(), 2024L);
+      LayerContext ctx = new LayerContext(backend, alloc, cfg);
+      try (Network net = Network.build(NetworkSpec.preset(preset, 10), data.shape(), 64, ctx);
+          LocalTrainer t = new LocalTrainer(net, new TrainerConfig(1, 64,
+              OptimizerConfig.defaults("sgd").withWeightDecay(5e-4),
+              new CosineSchedule(0.1, 0.0, 1.0, Warmup.linear(0.5, 0.1)), 7L))) {
+        t.fit(data, null, null);
+        return sha256(net);
+      }
+    }
+  }
+
+  static String sha256(Network net) throws Exception {
+    MessageDigest md = MessageDigest.getInstance("SHA-256");
+    for (float[] w : net.weights()) {
+      ByteBuffer b = ByteBuffer.allocate(4 * w.length).order(ByteOrder.LITTLE_ENDIAN);
+      b.asFloatBuffer().put(w);
+      md.update(b);
+    }
+    for (BatchNorm bn : net.batchNorms()) {
+      update(md, bn.runningMean());
+      update(md, bn.runningScale());
+    }
+    List<ClippingState> clips = net.clippingStates();
+    for (ClippingState c : clips) {
+      md.update(c.strategy().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      update(md, new double[] {c.steps()});
+      update(md, c.values());
+    }
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  private static void update(MessageDigest md, double[] v) {
+    ByteBuffer b = ByteBuffer.allocate(8 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+    b.asDoubleBuffer().put(v);
+    md.update(b);
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({
+    "cnn-small, INT8, e40ee1f8314eace5f828dde07388a296904a0e0082cfa858425dd6f175ba9c99",
+    "resnet8, INT8, d4fc280bd10c90f69ec4ed02042025316fb10632e470866270859ba549fc00f9",
+    "cnn-small, FP32, 4b317ae31e682cb92f26469c43ad0d6335bfcc521545d6a73cf7caaf5c90c1a9",
+    "resnet8, FP32, 90f2beb4476f3b1e95a86fd2eaa4fd37b26655e1b38376848519560302eb0fd6",
+  })
+  void trainingBitsAreUnchanged(String preset, Precision precision, String expected)
+      throws Exception {
+    String reference = digest(preset, precision, new JavaBackend());
+    System.out.println("digest " + preset + " " + precision + " java: " + reference);
+    Int8Backend best = Backends.get();
+    if (!best.name().equals("java")) {
+      String other = digest(preset, precision, best.withThreads(2));
+      System.out.println("digest " + preset + " " + precision + " " + best.withThreads(2) + ": " + other);
+      if (precision == Precision.INT8) {
+        assertEquals(reference, other, preset + " " + precision + " on " + best);
+      }
+    }
+    assertEquals(expected, reference, preset + " " + precision + " on the Java reference");
+  }
+}

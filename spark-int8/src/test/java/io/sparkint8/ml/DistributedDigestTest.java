@@ -1,0 +1,77 @@
+package io.sparkint8.ml;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.sparkint8.nn.ModelState;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Pins the bits of a distributed fit (the driver's step loop, the tasks' slicing, the int8 and fp32
+ * aggregation, the optimizer and the running statistics): a SHA-256 over the fitted model's
+ * parameters, running BN statistics and clipping states after one epoch of 512 Fashion-MNIST rows in
+ * 2 partitions. A refactoring keeps these digests; a change of numerics on purpose updates them and
+ * says so. The fp32 case runs on the Java reference backend (its fp32 GEMM has a fixed order).
+ */
+class DistributedDigestTest {
+
+  static String sha256(ModelState s) throws Exception {
+    MessageDigest md = MessageDigest.getInstance("SHA-256");
+    for (String name : s.parameterNames()) {
+      float[] w = s.parameter(name);
+      ByteBuffer b = ByteBuffer.allocate(4 * w.length).order(ByteOrder.LITTLE_ENDIAN);
+      b.asFloatBuffer().put(w);
+      md.update(b);
+    }
+    for (String bn : s.batchNormNames()) {
+      update(md, s.runningMean(bn));
+      update(md, s.runningScale(bn));
+    }
+    for (String layer : s.clippingLayers()) {
+      md.update(s.clippingState(layer).strategy().getBytes(StandardCharsets.UTF_8));
+      update(md, new double[] {s.clippingState(layer).steps()});
+      update(md, s.clippingState(layer).values());
+    }
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  private static void update(MessageDigest md, double[] v) {
+    ByteBuffer b = ByteBuffer.allocate(8 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+    b.asDoubleBuffer().put(v);
+    md.update(b);
+  }
+
+  @ParameterizedTest(name = "{0} {1} {2} {3}")
+  @CsvSource({
+    "cnn-small, int8, sgd, auto, 89517dfed1957aff223c9a34946a9c5706991e33f776a30f288b64eb9e6be471",
+    "resnet8, int8, lars, auto, cd55866af3b299edcfcd95ec7cc2bf1cfc90514d6ee6d03bc41b044359ee1f11",
+    "cnn-small, fp32, sgd, java, 7dee479659acbdc999f557ad3c25e06898648508e47ee02fb174bba2ea57c850",
+  })
+  void distributedTrainingBitsAreUnchanged(String network, String precision, String optimizer,
+      String backend, String expected) throws Exception {
+    Dataset<Row> train = SparkTestSession.fashion(512, false, 2);
+    Int8Classifier c = new Int8Classifier()
+        .setInputShape(new int[] {1, 28, 28})
+        .setNetwork(network)
+        .setPrecision(precision)
+        .setOptimizer(optimizer)
+        .setAggregationPrecision(precision.equals("fp32") ? "fp32" : "int8")
+        .setBackend(backend)
+        .setBatchSize(128)
+        .setClipUpdateInterval(2)
+        .setWarmupEpochs(0.5)
+        .setMaxEpochs(1)
+        .setSeed(2024);
+    String digest = sha256(c.fit(train).modelState());
+    System.out.println("digest distributed " + network + " " + precision + " " + optimizer + " "
+        + backend + ": " + digest);
+    assertEquals(expected, digest, network + " " + precision + " " + optimizer);
+  }
+}
