@@ -32,9 +32,6 @@ case "$command" in
       -Dint8.cuda.ptxStatus="$dev/ptx.status" \
       -jar "$dev/lib/junit-console.jar" execute --disable-banner --details=tree \
       --class-path "$dev/test-classes:$cp" \
-      --select-class io.sparkint8.kernels.CudaConformanceTest \
-      --select-class io.sparkint8.kernels.CudaSelectionTest \
-      --select-class io.sparkint8.kernels.CudaBackendWithoutGpuTest \
       --select-package io.sparkint8.kernels.cuda "$@"
     ;;
   bench-kernels)

@@ -14,7 +14,7 @@
 static __thread char glue_error[512];
 static __thread int glue_failed;
 
-#define JFN(name) Java_io_sparkint8_kernels_NativeKernels_##name
+#define JFN(name) Java_io_sparkint8_kernels_jni_NativeKernels_##name
 
 /* Address of a direct buffer that must hold at least `bytes` bytes; NULL (and a message) otherwise.
  * A null buffer is accepted (returns NULL without error) only when `optional` is set. */

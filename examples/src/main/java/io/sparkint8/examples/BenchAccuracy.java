@@ -1,8 +1,9 @@
 package io.sparkint8.examples;
 
 import io.sparkint8.kernels.Backends;
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Int8Backend;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
+
 import io.sparkint8.local.Dataset;
 import io.sparkint8.local.EpochReport;
 import io.sparkint8.local.IdxReader;
@@ -112,7 +113,7 @@ public final class BenchAccuracy {
         new CosineSchedule(lr, 0, epochs, epochs >= 3 ? Warmup.linear(1, 0.1) : Warmup.none()),
         seed);
     long t0 = System.nanoTime();
-    try (BufferAllocator alloc = new BufferAllocator("bench-accuracy");
+    try (OffHeapAllocator alloc = new OffHeapAllocator("bench-accuracy");
         Network net = Network.build(NetworkSpec.parse(model, train.numClasses()), train.shape(),
             batch, new LayerContext(backend, alloc, cfg));
         LocalTrainer trainer = new LocalTrainer(net, tc)) {

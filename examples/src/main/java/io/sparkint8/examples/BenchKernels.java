@@ -1,19 +1,20 @@
 package io.sparkint8.examples;
 
 import io.sparkint8.kernels.Backends;
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.ConvDesc;
-import io.sparkint8.kernels.CudaBackend;
-import io.sparkint8.kernels.Epilogue;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.GemmDesc;
-import io.sparkint8.kernels.Int32Buffer;
-import io.sparkint8.kernels.Int8Backend;
-import io.sparkint8.kernels.Int8Buffer;
-import io.sparkint8.kernels.NativeBackend;
-import io.sparkint8.kernels.PackedB;
-import io.sparkint8.kernels.QuantDesc;
-import io.sparkint8.kernels.Trans;
+import io.sparkint8.kernels.cuda.CudaBackend;
+import io.sparkint8.kernels.jni.NativeBackend;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int32Buffer;
+import io.sparkint8.kernels.memory.Int8Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.ConvDesc;
+import io.sparkint8.kernels.spi.Epilogue;
+import io.sparkint8.kernels.spi.GemmDesc;
+import io.sparkint8.kernels.spi.Int8Backend;
+import io.sparkint8.kernels.spi.PackedB;
+import io.sparkint8.kernels.spi.QuantDesc;
+import io.sparkint8.kernels.spi.Trans;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -101,7 +102,7 @@ public final class BenchKernels {
         .print();
     AnchorGemm anchor =
         anchorDir != null && Files.isDirectory(anchorDir) ? new AnchorGemm(anchorDir) : null;
-    try (BufferAllocator alloc = new BufferAllocator("bench-kernels")) {
+    try (OffHeapAllocator alloc = new OffHeapAllocator("bench-kernels")) {
       for (int[] s : shapes) {
         // activations after ReLU are non-negative (oneDNN's u8 A); errors and inputs are signed
         gemm(be, alloc, s[0], s[1], s[2], runs, anchor, true);
@@ -115,7 +116,7 @@ public final class BenchKernels {
     }
   }
 
-  private static void gemm(Int8Backend be, BufferAllocator alloc, int m, int n, int k, int runs,
+  private static void gemm(Int8Backend be, OffHeapAllocator alloc, int m, int n, int k, int runs,
       AnchorGemm anchor, boolean nonNegativeA) {
     String aRange = nonNegativeA ? "0..127" : "-127..127";
     SplittableRandom rnd = new SplittableRandom(1);
@@ -223,7 +224,7 @@ public final class BenchKernels {
         .put("isa", be.isa());
   }
 
-  private static void quantize(Int8Backend be, BufferAllocator alloc, int runs) {
+  private static void quantize(Int8Backend be, OffHeapAllocator alloc, int runs) {
     int rows = 1024;
     int cols = 4096;
     SplittableRandom rnd = new SplittableRandom(2);
@@ -251,7 +252,7 @@ public final class BenchKernels {
     }
   }
 
-  private static void im2col(Int8Backend be, BufferAllocator alloc, int runs) {
+  private static void im2col(Int8Backend be, OffHeapAllocator alloc, int runs) {
     ConvDesc d = ConvDesc.of(64, 28, 28, 32, 3, 1, 1);
     long cells = (long) d.colRows() * d.colCols();
     SplittableRandom rnd = new SplittableRandom(3);

@@ -1,14 +1,15 @@
 package io.sparkint8.examples;
 
-import io.sparkint8.kernels.CudaBackend;
-import io.sparkint8.kernels.CudaOps;
-import io.sparkint8.kernels.GemmDesc;
-import io.sparkint8.kernels.Trans;
+import io.sparkint8.kernels.cuda.CudaBackend;
+import io.sparkint8.kernels.cuda.CudaOps;
 import io.sparkint8.kernels.cuda.DType;
 import io.sparkint8.kernels.cuda.DeviceAllocator;
 import io.sparkint8.kernels.cuda.DeviceBuffer;
 import io.sparkint8.kernels.cuda.DeviceEpilogue;
 import io.sparkint8.kernels.cuda.DeviceInfo;
+import io.sparkint8.kernels.spi.GemmDesc;
+import io.sparkint8.kernels.spi.Trans;
+
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,9 @@
 package io.sparkint8.examples;
 
 import io.sparkint8.kernels.Backends;
-import io.sparkint8.kernels.BufferAllocator;
+import io.sparkint8.kernels.cuda.CudaOps;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+
 import io.sparkint8.local.Dataset;
 import io.sparkint8.local.IdxReader;
 import io.sparkint8.local.LocalTrainer;
@@ -93,7 +95,7 @@ public final class BenchTrain {
         new TimingBackend(Backends.byName(backendName).withThreads(threads), profiler);
     EngineConfig cfg = EngineConfig.defaults(p);
     double[] ips = new double[runs];
-    try (BufferAllocator alloc = new BufferAllocator("bench-train")) {
+    try (OffHeapAllocator alloc = new OffHeapAllocator("bench-train")) {
       LayerContext ctx = new LayerContext(backend, alloc, cfg);
       ctx.setObserver(profiler);
       try (Network net = Network.build(NetworkSpec.parse(model, train.numClasses()),

@@ -1,18 +1,19 @@
 package io.sparkint8.examples;
 
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int32Buffer;
+import io.sparkint8.kernels.memory.Int8Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Axis;
+import io.sparkint8.kernels.spi.ConvDesc;
+import io.sparkint8.kernels.spi.Epilogue;
+import io.sparkint8.kernels.spi.GemmDesc;
+import io.sparkint8.kernels.spi.Int8Backend;
+import io.sparkint8.kernels.spi.PackedB;
+import io.sparkint8.kernels.spi.QuantDesc;
+import io.sparkint8.kernels.spi.Trans;
+
 import io.sparkint8.examples.LayerProfiler.Kind;
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.ConvDesc;
-import io.sparkint8.kernels.Epilogue;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.GemmDesc;
-import io.sparkint8.kernels.Int32Buffer;
-import io.sparkint8.kernels.Int8Backend;
-import io.sparkint8.kernels.Int8Buffer;
-import io.sparkint8.kernels.PackedB;
-import io.sparkint8.kernels.QuantDesc;
-import io.sparkint8.kernels.Trans;
-import io.sparkint8.kernels.Axis;
 import java.util.function.Supplier;
 
 /** A backend that times every kernel call and charges it to the profiler's current layer. */
@@ -79,7 +80,7 @@ final class TimingBackend implements Int8Backend {
   }
 
   @Override
-  public PackedB packB(BufferAllocator allocator, Trans transB, int k, int n, int ldb,
+  public PackedB packB(OffHeapAllocator allocator, Trans transB, int k, int n, int ldb,
       Int8Buffer b) {
     return time(Kind.GEMM, () -> inner.packB(allocator, transB, k, n, ldb, b));
   }

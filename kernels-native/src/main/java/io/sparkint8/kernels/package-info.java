@@ -1,12 +1,20 @@
 /**
- * The compute layer of spark-int8: one kernel SPI ({@link io.sparkint8.kernels.Int8Backend}), its
- * pure-Java reference ({@link io.sparkint8.kernels.JavaBackend}, which defines the semantics) and the JNI
- * backend ({@link io.sparkint8.kernels.NativeBackend}: C kernels for scalar, AVX2 and AVX-512 VNNI CPUs)
- * and the GPU backend ({@link io.sparkint8.kernels.CudaBackend}: PTX kernels launched through JCuda's
- * driver API, with a device-resident API in {@link io.sparkint8.kernels.CudaOps}; the driver layer lives
- * in {@code io.sparkint8.kernels.cuda}).
+ * The compute layer of spark-int8, one sub-package per part of its architecture:
  *
- * <p>Tensors live off-heap in {@link io.sparkint8.kernels.OffHeapBuffer}s that have exactly one owner
- * (a {@link io.sparkint8.kernels.BufferAllocator}); images are NHWC. This package never imports Spark.
+ * <ul>
+ *   <li>{@code spi}: the kernel SPI {@link io.sparkint8.kernels.spi.Int8Backend}, its descriptors and
+ *       the argument checks every backend shares;
+ *   <li>{@code memory}: off-heap buffers with exactly one owner, an
+ *       {@link io.sparkint8.kernels.memory.OffHeapAllocator} that fails on leaks;
+ *   <li>{@code ref}: the pure-Java reference {@link io.sparkint8.kernels.ref.JavaBackend}, which
+ *       defines the semantics every other backend reproduces bit for bit;
+ *   <li>{@code jni}: {@link io.sparkint8.kernels.jni.NativeBackend} over libint8k (C kernels for
+ *       scalar, AVX2 and AVX-512 VNNI CPUs, chosen at run time);
+ *   <li>{@code cuda}: {@link io.sparkint8.kernels.cuda.CudaBackend}, PTX kernels through JCuda's
+ *       driver API, and its device-resident API.
+ * </ul>
+ *
+ * <p>This package holds {@link io.sparkint8.kernels.Backends}, which picks a backend by name. Images
+ * are NHWC, matrices row-major. Nothing here imports Spark.
  */
 package io.sparkint8.kernels;

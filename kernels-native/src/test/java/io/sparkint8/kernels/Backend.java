@@ -1,13 +1,17 @@
 package io.sparkint8.kernels;
 
+import io.sparkint8.kernels.jni.NativeBackend;
+import io.sparkint8.kernels.ref.JavaBackend;
+import io.sparkint8.kernels.spi.Int8Backend;
+
 import java.util.ArrayList;
 import java.util.List;
 
 /** The backends a property test runs on: the reference always, the native one where it can run. */
-final class Backend {
+public final class Backend {
   private Backend() {}
 
-  static List<Int8Backend> all() {
+  public static List<Int8Backend> all() {
     List<Int8Backend> list = new ArrayList<>();
     list.add(new JavaBackend());
     String reason = NativeBackend.unavailableReason();

@@ -3,20 +3,20 @@ package io.sparkint8.kernels;
 import java.util.SplittableRandom;
 
 /** Random test data with a bias toward awkward sizes and extreme values. */
-final class Cases {
+public final class Cases {
   /** Sizes that break vector widths, unroll factors and tile edges. */
-  static final int[] AWKWARD = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128,
+  public static final int[] AWKWARD = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128,
       129, 255};
 
-  final SplittableRandom rnd;
-  final long seed;
+  public final SplittableRandom rnd;
+  public final long seed;
 
-  Cases(long seed) {
+  public Cases(long seed) {
     this.seed = seed;
     this.rnd = new SplittableRandom(seed);
   }
 
-  int awkward(int max) {
+  public int awkward(int max) {
     int v;
     do {
       v = AWKWARD[rnd.nextInt(AWKWARD.length)];
@@ -25,7 +25,7 @@ final class Cases {
   }
 
   /** An awkward size most of the time, otherwise any size in [1, max]. */
-  int size(int max) {
+  public int size(int max) {
     return rnd.nextInt(4) == 0 ? 1 + rnd.nextInt(max) : awkward(max);
   }
 
@@ -33,7 +33,7 @@ final class Cases {
    * int8 values: uniform over [-128, 127], only the extremes, mostly small, or non-negative (post-ReLU
    * activations, which kernels may multiply on a faster exact path).
    */
-  byte[] int8(int n) {
+  public byte[] int8(int n) {
     byte[] v = new byte[n];
     int mode = rnd.nextInt(6);
     for (int i = 0; i < n; i++) {
@@ -58,7 +58,7 @@ final class Cases {
   }
 
   /** fp32 values: gaussian, heavy-tailed, exact ties of a quantization step, or with zero runs. */
-  float[] float32(int n) {
+  public float[] float32(int n) {
     float[] v = new float[n];
     int mode = rnd.nextInt(5);
     float scale = (float) Math.exp(rnd.nextDouble(-6, 4));
@@ -81,13 +81,13 @@ final class Cases {
     return v;
   }
 
-  double gaussian() {
+  public double gaussian() {
     double u = rnd.nextDouble();
     double w = rnd.nextDouble();
     return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * w);
   }
 
-  float[] positive(int n) {
+  public float[] positive(int n) {
     float[] v = new float[n];
     for (int i = 0; i < n; i++) {
       v[i] = (float) Math.exp(rnd.nextDouble(-4, 2));

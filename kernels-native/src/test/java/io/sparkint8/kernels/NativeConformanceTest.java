@@ -1,5 +1,23 @@
 package io.sparkint8.kernels;
 
+import io.sparkint8.kernels.jni.NativeBackend;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int32Buffer;
+import io.sparkint8.kernels.memory.Int8Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.ref.JavaBackend;
+import io.sparkint8.kernels.spi.AbstractBackend;
+import io.sparkint8.kernels.spi.Axis;
+import io.sparkint8.kernels.spi.ConvDesc;
+import io.sparkint8.kernels.spi.Epilogue;
+import io.sparkint8.kernels.spi.GemmDesc;
+import io.sparkint8.kernels.spi.Granularity;
+import io.sparkint8.kernels.spi.Int8Backend;
+import io.sparkint8.kernels.spi.PackedB;
+import io.sparkint8.kernels.spi.QuantDesc;
+import io.sparkint8.kernels.spi.Rounding;
+import io.sparkint8.kernels.spi.Trans;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,7 +37,7 @@ class NativeConformanceTest {
 
   static NativeBackend nat;
   static final JavaBackend REF = new JavaBackend();
-  BufferAllocator alloc;
+  OffHeapAllocator alloc;
 
   @BeforeAll
   static void describe() {
@@ -31,7 +49,7 @@ class NativeConformanceTest {
 
   @BeforeEach
   void open() {
-    alloc = new BufferAllocator("conformance");
+    alloc = new OffHeapAllocator("conformance");
   }
 
   @AfterEach

@@ -1,5 +1,7 @@
 package io.sparkint8.kernels;
 
+import io.sparkint8.kernels.jni.NativeBackend;
+
 import static org.junit.jupiter.api.Assertions.fail;
 
 import org.junit.jupiter.api.Assumptions;
@@ -9,10 +11,10 @@ import org.junit.jupiter.api.Assumptions;
  * unless the build requires it (-Dint8.requireNative=true, set whenever Maven built the library), in
  * which case the test fails: a broken native build must never pass as "skipped".
  */
-final class NativeTestSupport {
+public final class NativeTestSupport {
   private NativeTestSupport() {}
 
-  static NativeBackend nativeBackend() {
+  public static NativeBackend nativeBackend() {
     String reason = NativeBackend.unavailableReason();
     if (reason != null) {
       if (Boolean.getBoolean("int8.requireNative")) {

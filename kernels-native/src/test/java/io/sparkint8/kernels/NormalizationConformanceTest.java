@@ -1,5 +1,13 @@
 package io.sparkint8.kernels;
 
+import io.sparkint8.kernels.jni.NativeBackend;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.ref.JavaBackend;
+import io.sparkint8.kernels.spi.ConvDesc;
+import io.sparkint8.kernels.spi.Int8Backend;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,7 +28,7 @@ class NormalizationConformanceTest {
   static final long SEED = Long.getLong("int8.test.seed", 20261122L);
   static final Int8Backend REF = new JavaBackend();
   static NativeBackend nat;
-  BufferAllocator alloc;
+  OffHeapAllocator alloc;
 
   @BeforeAll
   static void describe() {
@@ -30,7 +38,7 @@ class NormalizationConformanceTest {
 
   @BeforeEach
   void open() {
-    alloc = new BufferAllocator("normalization");
+    alloc = new OffHeapAllocator("normalization");
   }
 
   @AfterEach

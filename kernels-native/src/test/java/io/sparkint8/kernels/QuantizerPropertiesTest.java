@@ -1,5 +1,11 @@
 package io.sparkint8.kernels;
 
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int8Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
+import io.sparkint8.kernels.spi.QuantDesc;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,7 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Properties of quantization that hold on every backend: values, ranges, rounding, reproducibility. */
 class QuantizerPropertiesTest {
-  BufferAllocator alloc;
+  OffHeapAllocator alloc;
 
   static List<Int8Backend> backends() {
     return Backend.all();
@@ -24,7 +30,7 @@ class QuantizerPropertiesTest {
 
   @BeforeEach
   void open() {
-    alloc = new BufferAllocator("quantizer");
+    alloc = new OffHeapAllocator("quantizer");
   }
 
   @AfterEach

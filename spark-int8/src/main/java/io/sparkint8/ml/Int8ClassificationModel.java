@@ -1,8 +1,9 @@
 package io.sparkint8.ml;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.JavaBackend;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.ref.JavaBackend;
+
 import io.sparkint8.nn.ModelState;
 import io.sparkint8.nn.Network;
 import io.sparkint8.train.Predictions;
@@ -42,7 +43,7 @@ public final class Int8ClassificationModel
   private final Int8TrainingSummary summary;
   private transient byte[] stateBytes;
   private transient Network single;
-  private transient BufferAllocator singleAlloc;
+  private transient OffHeapAllocator singleAlloc;
   private transient Float32Buffer singleInput;
 
   Int8ClassificationModel(String uid, ModelState state, Int8TrainingSummary summary) {
@@ -136,7 +137,7 @@ public final class Int8ClassificationModel
     }
     synchronized (this) {
       if (single == null) {
-        singleAlloc = new BufferAllocator("Int8ClassificationModel.predictRaw");
+        singleAlloc = new OffHeapAllocator("Int8ClassificationModel.predictRaw");
         single = state.build(new JavaBackend(), singleAlloc, 1);
         singleInput = singleAlloc.allocateFloat32(numFeatures());
       }

@@ -1,9 +1,10 @@
 package io.sparkint8.nn;
 
-import io.sparkint8.kernels.ConvDesc;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.Int8Buffer;
-import io.sparkint8.kernels.QuantDesc;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int8Buffer;
+import io.sparkint8.kernels.spi.ConvDesc;
+import io.sparkint8.kernels.spi.QuantDesc;
+
 import io.sparkint8.optim.Parameter;
 import java.util.List;
 

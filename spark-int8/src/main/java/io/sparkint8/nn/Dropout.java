@@ -1,7 +1,8 @@
 package io.sparkint8.nn;
 
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.StochasticRounding;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.ref.StochasticRounding;
+
 import java.nio.FloatBuffer;
 
 /**

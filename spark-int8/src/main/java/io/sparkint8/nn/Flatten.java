@@ -1,6 +1,6 @@
 package io.sparkint8.nn;
 
-import io.sparkint8.kernels.Float32Buffer;
+import io.sparkint8.kernels.memory.Float32Buffer;
 
 /** NHWC [N, H, W, C] viewed as [N, H*W*C]: the same memory, only the shape changes. */
 public final class Flatten extends Layer {

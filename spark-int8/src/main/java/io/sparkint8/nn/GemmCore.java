@@ -1,14 +1,15 @@
 package io.sparkint8.nn;
 
-import io.sparkint8.kernels.Epilogue;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.GemmDesc;
-import io.sparkint8.kernels.Granularity;
-import io.sparkint8.kernels.Int8Backend;
-import io.sparkint8.kernels.Int8Buffer;
-import io.sparkint8.kernels.QuantDesc;
-import io.sparkint8.kernels.Rounding;
-import io.sparkint8.kernels.Trans;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int8Buffer;
+import io.sparkint8.kernels.spi.Epilogue;
+import io.sparkint8.kernels.spi.GemmDesc;
+import io.sparkint8.kernels.spi.Granularity;
+import io.sparkint8.kernels.spi.Int8Backend;
+import io.sparkint8.kernels.spi.QuantDesc;
+import io.sparkint8.kernels.spi.Rounding;
+import io.sparkint8.kernels.spi.Trans;
+
 import io.sparkint8.optim.Parameter;
 import io.sparkint8.quant.ClipStats;
 import io.sparkint8.quant.ClippingStrategies;

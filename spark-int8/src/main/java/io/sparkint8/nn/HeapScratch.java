@@ -1,6 +1,6 @@
 package io.sparkint8.nn;
 
-import io.sparkint8.kernels.Float32Buffer;
+import io.sparkint8.kernels.memory.Float32Buffer;
 
 /**
  * Helpers for the fp32 element-wise code of the layers: an off-heap buffer is copied into a reused heap

@@ -1,7 +1,7 @@
 package io.sparkint8.nn;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Int8Backend;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
 
 /**
  * What every layer of one network instance shares: the kernel backend, the allocator that owns the
@@ -11,7 +11,7 @@ import io.sparkint8.kernels.Int8Backend;
  */
 public final class LayerContext {
   private final Int8Backend backend;
-  private final BufferAllocator allocator;
+  private final OffHeapAllocator allocator;
   private final EngineConfig config;
   private long step;
   private int partition;
@@ -25,7 +25,7 @@ public final class LayerContext {
     void exit(Layer layer);
   }
 
-  public LayerContext(Int8Backend backend, BufferAllocator allocator, EngineConfig config) {
+  public LayerContext(Int8Backend backend, OffHeapAllocator allocator, EngineConfig config) {
     if (backend == null || allocator == null || config == null) {
       throw new IllegalArgumentException("backend, allocator and config must not be null");
     }
@@ -38,7 +38,7 @@ public final class LayerContext {
     return backend;
   }
 
-  public BufferAllocator allocator() {
+  public OffHeapAllocator allocator() {
     return allocator;
   }
 

@@ -1,7 +1,8 @@
 package io.sparkint8.nn;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Int8Backend;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
+
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.optim.Parameter;
 import io.sparkint8.quant.ClippingState;
@@ -119,7 +120,7 @@ public final class ModelState {
    * Builds a network for this state (its spec, input shape and engine config) in a new context over
    * {@code backend} and {@code allocator}, and applies the state to it. The caller closes it.
    */
-  public Network build(Int8Backend backend, BufferAllocator allocator, int maxBatch) {
+  public Network build(Int8Backend backend, OffHeapAllocator allocator, int maxBatch) {
     LayerContext ctx = new LayerContext(backend, allocator, config);
     Network net = Network.build(spec(), input, maxBatch, ctx);
     try {

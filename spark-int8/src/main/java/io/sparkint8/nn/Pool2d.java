@@ -1,8 +1,8 @@
 package io.sparkint8.nn;
 
-import io.sparkint8.kernels.ConvDesc;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.Int32Buffer;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int32Buffer;
+import io.sparkint8.kernels.spi.ConvDesc;
 
 /**
  * Max or average pooling over NHWC activations (kernel, stride, zero padding that never wins a max and

@@ -1,7 +1,8 @@
 package io.sparkint8.nn;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+
 import java.nio.FloatBuffer;
 
 /**
@@ -12,7 +13,7 @@ public final class SoftmaxCrossEntropy implements AutoCloseable {
   private final int classes;
   private final Float32Buffer grad;
 
-  public SoftmaxCrossEntropy(BufferAllocator allocator, int classes, int maxBatch) {
+  public SoftmaxCrossEntropy(OffHeapAllocator allocator, int classes, int maxBatch) {
     if (classes < 2) {
       throw new IllegalArgumentException("classes=" + classes + ", expected >= 2");
     }

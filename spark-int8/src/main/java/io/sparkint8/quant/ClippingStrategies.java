@@ -1,9 +1,10 @@
 package io.sparkint8.quant;
 
-import io.sparkint8.kernels.Axis;
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.Int8Backend;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Axis;
+import io.sparkint8.kernels.spi.Int8Backend;
+
 import java.util.List;
 import java.util.Locale;
 
@@ -62,7 +63,7 @@ public final class ClippingStrategies {
   static float tensorMax(
       String who,
       Int8Backend backend,
-      BufferAllocator allocator,
+      OffHeapAllocator allocator,
       Float32Buffer g,
       int rows,
       int cols) {
@@ -78,7 +79,7 @@ public final class ClippingStrategies {
   static float[] columnMax(
       String who,
       Int8Backend backend,
-      BufferAllocator allocator,
+      OffHeapAllocator allocator,
       Float32Buffer g,
       int rows,
       int cols) {

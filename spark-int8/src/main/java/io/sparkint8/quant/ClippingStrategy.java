@@ -1,8 +1,8 @@
 package io.sparkint8.quant;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.Int8Backend;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
 
 /**
  * Chooses the clip value(s) of one layer's error G_Y before it is quantized. One instance per
@@ -30,7 +30,7 @@ public interface ClippingStrategy {
    * as it was.
    */
   ClipStats update(
-      Int8Backend backend, BufferAllocator allocator, Float32Buffer gradient, int rows, int cols);
+      Int8Backend backend, OffHeapAllocator allocator, Float32Buffer gradient, int rows, int cols);
 
   /** The stats of the latest update, or null before the first. */
   ClipStats lastStats();

@@ -1,8 +1,9 @@
 package io.sparkint8.quant;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.Int8Backend;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
+
 import java.util.Arrays;
 
 /**
@@ -95,7 +96,7 @@ public final class DsgcClipping implements ClippingStrategy {
 
   @Override
   public ClipStats update(
-      Int8Backend backend, BufferAllocator allocator, Float32Buffer gradient, int rows, int cols) {
+      Int8Backend backend, OffHeapAllocator allocator, Float32Buffer gradient, int rows, int cols) {
     ClippingStrategies.checkShape("dsgc", backend, gradient, rows, cols);
     float max = ClippingStrategies.tensorMax("dsgc", backend, allocator, gradient, rows, cols);
     int count = rows * cols;

@@ -1,8 +1,8 @@
 package io.sparkint8.quant;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.Int8Backend;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
 
 /**
  * No clipping: the clip value is max|g| of the tensor, every step. The baseline the others beat.
@@ -23,7 +23,7 @@ public final class MaxClipping implements ClippingStrategy {
 
   @Override
   public ClipStats update(
-      Int8Backend backend, BufferAllocator allocator, Float32Buffer gradient, int rows, int cols) {
+      Int8Backend backend, OffHeapAllocator allocator, Float32Buffer gradient, int rows, int cols) {
     ClippingStrategies.checkShape("max clipping", backend, gradient, rows, cols);
     float max =
         ClippingStrategies.tensorMax("max clipping", backend, allocator, gradient, rows, cols);

@@ -1,8 +1,8 @@
 package io.sparkint8.quant;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.Int8Backend;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
 
 /**
  * Gradient Vectorized Quantization with the Magnitude-aware Clipping Strategy (Distribution
@@ -87,7 +87,7 @@ public final class McsClipping implements ClippingStrategy {
 
   @Override
   public ClipStats update(
-      Int8Backend backend, BufferAllocator allocator, Float32Buffer gradient, int rows, int cols) {
+      Int8Backend backend, OffHeapAllocator allocator, Float32Buffer gradient, int rows, int cols) {
     ClippingStrategies.checkShape("mcs", backend, gradient, rows, cols);
     if (previous != null && previous.length != cols) {
       throw new IllegalArgumentException(

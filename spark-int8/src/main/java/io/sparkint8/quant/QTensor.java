@@ -1,10 +1,10 @@
 package io.sparkint8.quant;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.Int8Backend;
-import io.sparkint8.kernels.Int8Buffer;
-import io.sparkint8.kernels.QuantDesc;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int8Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
+import io.sparkint8.kernels.spi.QuantDesc;
 
 /**
  * A quantized rows x cols matrix: its int8 codes and the scales that give them meaning, with the
@@ -68,7 +68,7 @@ public final class QTensor implements AutoCloseable {
 
   /** A zeroed tensor of this shape, ready for {@link Quantizer#quantizeInto}. */
   public static QTensor allocate(
-      BufferAllocator allocator, QuantizerConfig config, int rows, int cols) {
+      OffHeapAllocator allocator, QuantizerConfig config, int rows, int cols) {
     if (rows < 1 || cols < 1 || (long) rows * cols > Integer.MAX_VALUE) {
       throw new IllegalArgumentException(
           "QTensor: rows="
@@ -176,7 +176,7 @@ public final class QTensor implements AutoCloseable {
   }
 
   /** A new rows x cols fp32 buffer (logical layout) holding code * scale; the caller owns it. */
-  public Float32Buffer dequantize(Int8Backend backend, BufferAllocator allocator) {
+  public Float32Buffer dequantize(Int8Backend backend, OffHeapAllocator allocator) {
     Float32Buffer dst = allocator.allocateFloat32((long) rows * cols);
     try {
       dequantizeInto(backend, allocator, dst);
@@ -191,7 +191,7 @@ public final class QTensor implements AutoCloseable {
    * Writes code * scale into dst (rows x cols, logical layout). The allocator is used only for the
    * scratch of a transposed tensor.
    */
-  public void dequantizeInto(Int8Backend backend, BufferAllocator allocator, Float32Buffer dst) {
+  public void dequantizeInto(Int8Backend backend, OffHeapAllocator allocator, Float32Buffer dst) {
     if (dst.length() < rows * cols) {
       throw new IllegalArgumentException(
           "dequantize: dst has " + dst.length() + " elements, expected >= " + rows * cols);

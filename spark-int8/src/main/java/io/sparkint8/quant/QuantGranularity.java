@@ -1,6 +1,7 @@
 package io.sparkint8.quant;
 
-import io.sparkint8.kernels.Granularity;
+import io.sparkint8.kernels.spi.Granularity;
+
 import java.util.Locale;
 
 /**

@@ -1,9 +1,9 @@
 package io.sparkint8.quant;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.Int8Backend;
-import io.sparkint8.kernels.QuantDesc;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
+import io.sparkint8.kernels.spi.QuantDesc;
 
 /**
  * Quantizes row-major fp32 matrices into {@link QTensor}s as its {@link QuantizerConfig} says,
@@ -41,7 +41,7 @@ public final class Quantizer {
   }
 
   /** Quantizes src (rows x cols) with s = max|x| per group, seed and stream 0. */
-  public QTensor quantize(BufferAllocator allocator, Float32Buffer src, int rows, int cols) {
+  public QTensor quantize(OffHeapAllocator allocator, Float32Buffer src, int rows, int cols) {
     return quantize(allocator, src, rows, cols, null, 0L, 0L);
   }
 
@@ -53,7 +53,7 @@ public final class Quantizer {
    * @param stream stochastic rounding stream, e.g. derived from step and tensor id
    */
   public QTensor quantize(
-      BufferAllocator allocator,
+      OffHeapAllocator allocator,
       Float32Buffer src,
       int rows,
       int cols,
@@ -76,7 +76,7 @@ public final class Quantizer {
    * a per-column tensor).
    */
   public void quantizeInto(
-      BufferAllocator allocator,
+      OffHeapAllocator allocator,
       Float32Buffer src,
       float[] clip,
       long seed,

@@ -1,6 +1,7 @@
 package io.sparkint8.quant;
 
-import io.sparkint8.kernels.Rounding;
+import io.sparkint8.kernels.spi.Rounding;
+
 import java.util.Locale;
 
 /**

@@ -1,6 +1,7 @@
 package io.sparkint8.quant;
 
-import io.sparkint8.kernels.Float32Buffer;
+import io.sparkint8.kernels.memory.Float32Buffer;
+
 import java.nio.FloatBuffer;
 
 /**

@@ -15,7 +15,7 @@
  *       deviation.
  * </ul>
  *
- * <p>The compute itself runs through an {@link io.sparkint8.kernels.Int8Backend}, so Java and
+ * <p>The compute itself runs through an {@link io.sparkint8.kernels.spi.Int8Backend}, so Java and
  * native backends give the same codes bit for bit. This package is Spark-free: it never imports
  * {@code org.apache.spark} (a test enforces it), because the same step code runs in the local
  * trainer and inside Spark tasks.

@@ -1,8 +1,9 @@
 package io.sparkint8.train;
 
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.ref.JavaBackend;
+
 import io.sparkint8.arrow.PackedShard;
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.JavaBackend;
 import io.sparkint8.nn.BatchNorm;
 import io.sparkint8.nn.BnStats;
 import io.sparkint8.nn.Layer;
@@ -71,7 +72,7 @@ public final class DistributedTrainer {
     String poolKey = runId + "/" + maxBatch;
     LrSchedule schedule = s.lrSchedule();
     List<EpochSummary> summaries = new ArrayList<>();
-    try (BufferAllocator alloc = new BufferAllocator("spark-int8 driver " + runId);
+    try (OffHeapAllocator alloc = new OffHeapAllocator("spark-int8 driver " + runId);
         Network master = Network.build(s.spec(), s.inputShape(), 1,
             new LayerContext(new JavaBackend(), alloc, s.engine()))) {
       Optimizer optimizer = Optimizers.create(s.optimizer());

@@ -1,6 +1,7 @@
 package io.sparkint8.train;
 
-import io.sparkint8.kernels.StochasticRounding;
+import io.sparkint8.kernels.ref.JavaBackend;
+import io.sparkint8.kernels.ref.StochasticRounding;
 
 /**
  * Quantizes one partition's gradient tensor with the step's shared clip S: q = clamp(floor(127 *

@@ -1,8 +1,9 @@
 package io.sparkint8.train;
 
 import io.sparkint8.kernels.Backends;
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+
 import io.sparkint8.nn.ModelState;
 import io.sparkint8.nn.Network;
 import java.io.ByteArrayInputStream;
@@ -36,12 +37,12 @@ public final class WorkerPool {
   public static final class Pooled implements AutoCloseable {
     private final String key;
     private final String backend;
-    private final BufferAllocator allocator;
+    private final OffHeapAllocator allocator;
     private final Network network;
     private final Float32Buffer input;
     private final int[] labels;
 
-    private Pooled(String key, String backend, BufferAllocator allocator, Network network) {
+    private Pooled(String key, String backend, OffHeapAllocator allocator, Network network) {
       this.key = key;
       this.backend = backend;
       this.allocator = allocator;
@@ -90,7 +91,7 @@ public final class WorkerPool {
       p = idle == null ? null : idle.poll();
     }
     if (p == null) {
-      BufferAllocator alloc = new BufferAllocator("spark-int8 " + key);
+      OffHeapAllocator alloc = new OffHeapAllocator("spark-int8 " + key);
       try {
         Network net = state.build(Backends.byName(resolved), alloc, maxBatch);
         LOG.info("spark-int8: built {} on backend {} for batches of up to {}", net,

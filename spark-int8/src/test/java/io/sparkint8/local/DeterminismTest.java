@@ -1,10 +1,11 @@
 package io.sparkint8.local;
 
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import io.sparkint8.kernels.Backends;
-import io.sparkint8.kernels.BufferAllocator;
 import io.sparkint8.nn.EngineConfig;
 import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.Network;
@@ -41,7 +42,7 @@ class DeterminismTest {
 
   private static float[][] train(Precision p, int threads, long seed) {
     Dataset d = data(5);
-    try (BufferAllocator alloc = new BufferAllocator("determinism")) {
+    try (OffHeapAllocator alloc = new OffHeapAllocator("determinism")) {
       LayerContext ctx = new LayerContext(Backends.get().withThreads(threads), alloc,
           EngineConfig.defaults(p).withSeed(seed).withGradientBits(p == Precision.INT8 ? 6 : 8));
       try (Network net = Network.build(NetworkSpec.parse(SPEC, 3), d.shape(), 32, ctx);

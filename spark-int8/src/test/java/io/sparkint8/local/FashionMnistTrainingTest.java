@@ -1,9 +1,10 @@
 package io.sparkint8.local;
 
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkint8.kernels.Backends;
-import io.sparkint8.kernels.BufferAllocator;
 import io.sparkint8.nn.EngineConfig;
 import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.Network;
@@ -33,7 +34,7 @@ class FashionMnistTrainingTest {
     Assumptions.assumeTrue(present, "Fashion-MNIST not installed");
     Dataset train = IdxReader.fashionMnist(IdxReader.FASHION_MNIST, true).head(10_000);
     Dataset test = IdxReader.fashionMnist(IdxReader.FASHION_MNIST, false);
-    try (BufferAllocator alloc = new BufferAllocator("fashion-mnist-test")) {
+    try (OffHeapAllocator alloc = new OffHeapAllocator("fashion-mnist-test")) {
       LayerContext ctx = new LayerContext(Backends.get(), alloc,
           EngineConfig.defaults(Precision.INT8));
       try (Network net = Network.build(NetworkSpec.preset("cnn-small", 10), train.shape(), 128,

@@ -1,11 +1,12 @@
 package io.sparkint8.local;
 
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.ref.JavaBackend;
+import io.sparkint8.kernels.spi.Int8Backend;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.sparkint8.kernels.Backends;
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Int8Backend;
-import io.sparkint8.kernels.JavaBackend;
 import io.sparkint8.nn.BatchNorm;
 import io.sparkint8.nn.EngineConfig;
 import io.sparkint8.nn.LayerContext;
@@ -53,7 +54,7 @@ class TrainingDigestTest {
 
   /** Trains 4 steps of 64 rows (one epoch of the 256 rows) and returns the digest of the state. */
   static String digest(String preset, Precision precision, Int8Backend backend) throws Exception {
-    try (BufferAllocator alloc = new BufferAllocator("digest")) {
+    try (OffHeapAllocator alloc = new OffHeapAllocator("digest")) {
       EngineConfig d = EngineConfig.defaults(precision);
       // clip searches every 2 steps, so the 4 steps search twice and apply the kept ratio twice
       EngineConfig cfg = new EngineConfig(precision, d.gradientBits(), d.clipping(), 2, d.dclrs(),

@@ -1,5 +1,6 @@
 package io.sparkint8.ml;
 
+
 import static io.sparkint8.ml.ParamChecks.assertIllegalArgument;
 import static io.sparkint8.ml.ParamChecks.assertThrowsIllegalArgument;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,6 +1,7 @@
 package io.sparkint8.ml;
 
-import io.sparkint8.kernels.NativeLibrary;
+import io.sparkint8.kernels.jni.NativeLibrary;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

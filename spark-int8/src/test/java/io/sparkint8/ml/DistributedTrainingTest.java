@@ -1,5 +1,7 @@
 package io.sparkint8.ml;
 
+import io.sparkint8.kernels.jni.NativeBackend;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -7,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.sparkint8.kernels.NativeBackend;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,7 +1,8 @@
 package io.sparkint8.ml;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.JavaBackend;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.ref.JavaBackend;
+
 import io.sparkint8.nn.EngineConfig;
 import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.ModelState;
@@ -16,7 +17,7 @@ final class TinyModels {
 
   /** The freshly initialised state of {@code spec} for 8x1x1 inputs and 4 classes. */
   static ModelState state(String spec) {
-    try (BufferAllocator alloc = new BufferAllocator("TinyModels");
+    try (OffHeapAllocator alloc = new OffHeapAllocator("TinyModels");
         Network net = Network.build(NetworkSpec.parse(spec, Blobs.CLASSES),
             new Shape(Blobs.DIM, 1, 1), 1,
             new LayerContext(new JavaBackend(), alloc, EngineConfig.defaults(Precision.INT8)))) {

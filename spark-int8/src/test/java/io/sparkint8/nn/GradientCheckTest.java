@@ -1,10 +1,11 @@
 package io.sparkint8.nn;
 
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkint8.kernels.Backends;
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
 import io.sparkint8.optim.Parameter;
 import java.nio.FloatBuffer;
 import java.util.List;
@@ -20,12 +21,12 @@ import org.junit.jupiter.api.Test;
  */
 class GradientCheckTest {
   static final long SEED = 20261122L;
-  BufferAllocator alloc;
+  OffHeapAllocator alloc;
   LayerContext ctx;
 
   @BeforeEach
   void open() {
-    alloc = new BufferAllocator("gradcheck");
+    alloc = new OffHeapAllocator("gradcheck");
     ctx = new LayerContext(Backends.get(), alloc, EngineConfig.defaults(Precision.FP32)
         .withBnRectification(0));
   }

@@ -1,11 +1,12 @@
 package io.sparkint8.nn;
 
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkint8.kernels.Backends;
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
 import io.sparkint8.nn.spec.NetworkSpec;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -28,7 +29,7 @@ class InferenceBatchIndependenceTest {
       x[i] = (float) (GemmCore.gaussian(rnd) * (1 + 20 * ((i / in.size()) % 3)));
     }
     EngineConfig cfg = EngineConfig.defaults(Precision.INT8);
-    try (BufferAllocator alloc = new BufferAllocator("batch-independence");
+    try (OffHeapAllocator alloc = new OffHeapAllocator("batch-independence");
         Network net = Network.build(
             NetworkSpec.parse("conv(4,3,p=1)-bn-relu-maxpool(2)-fc(8)-relu-fc", 3), in, batch,
             new LayerContext(Backends.get(), alloc, cfg));

@@ -1,10 +1,11 @@
 package io.sparkint8.nn;
 
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkint8.kernels.Backends;
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
 import java.util.SplittableRandom;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.AfterEach;
@@ -18,11 +19,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class Int8VersusFp32Test {
   static final long SEED = 99L;
-  BufferAllocator alloc;
+  OffHeapAllocator alloc;
 
   @BeforeEach
   void open() {
-    alloc = new BufferAllocator("int8-vs-fp32");
+    alloc = new OffHeapAllocator("int8-vs-fp32");
   }
 
   @AfterEach

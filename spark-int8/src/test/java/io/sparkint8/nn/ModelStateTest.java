@@ -1,5 +1,9 @@
 package io.sparkint8.nn;
 
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,9 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkint8.kernels.Backends;
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.optim.Optimizer;
 import io.sparkint8.optim.OptimizerConfig;
@@ -46,11 +47,11 @@ class ModelStateTest {
   static final Shape INPUT = new Shape(1, 8, 8);
   static final int BATCH = 16;
 
-  BufferAllocator alloc;
+  OffHeapAllocator alloc;
 
   @BeforeEach
   void open() {
-    alloc = new BufferAllocator("model-state-test");
+    alloc = new OffHeapAllocator("model-state-test");
   }
 
   @AfterEach

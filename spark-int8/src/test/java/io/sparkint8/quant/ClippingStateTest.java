@@ -1,14 +1,15 @@
 package io.sparkint8.quant;
 
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.Int8Backend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -32,11 +33,11 @@ class ClippingStateTest {
   private static final int STEPS = 10;
   private static final int SPLIT = 5;
 
-  private BufferAllocator alloc;
+  private OffHeapAllocator alloc;
 
   @BeforeEach
   void open() {
-    alloc = new BufferAllocator("clipping-state-test");
+    alloc = new OffHeapAllocator("clipping-state-test");
   }
 
   @AfterEach

@@ -1,5 +1,9 @@
 package io.sparkint8.quant;
 
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -7,9 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.Int8Backend;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -19,7 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** The factory, max clipping, and the immutability of {@link ClipStats}. */
 class ClippingStrategiesTest {
-  private BufferAllocator alloc;
+  private OffHeapAllocator alloc;
 
   static List<Int8Backend> backends() {
     return TestBackends.all();
@@ -27,7 +28,7 @@ class ClippingStrategiesTest {
 
   @BeforeEach
   void open() {
-    alloc = new BufferAllocator("clipping-test");
+    alloc = new OffHeapAllocator("clipping-test");
   }
 
   @AfterEach

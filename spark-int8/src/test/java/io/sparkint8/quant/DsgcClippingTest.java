@@ -1,12 +1,13 @@
 package io.sparkint8.quant;
 
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.Int8Backend;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,7 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class DsgcClippingTest {
   private static final int N = 65536;
 
-  private BufferAllocator alloc;
+  private OffHeapAllocator alloc;
 
   static List<Int8Backend> backends() {
     return TestBackends.all();
@@ -26,7 +27,7 @@ class DsgcClippingTest {
 
   @BeforeEach
   void open() {
-    alloc = new BufferAllocator("dsgc-test");
+    alloc = new OffHeapAllocator("dsgc-test");
   }
 
   @AfterEach

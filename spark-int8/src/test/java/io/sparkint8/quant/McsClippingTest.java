@@ -1,13 +1,14 @@
 package io.sparkint8.quant;
 
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.Int8Backend;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
@@ -21,7 +22,7 @@ class McsClippingTest {
   private static final ChannelClass G = ChannelClass.GAUSSIAN;
   private static final ChannelClass T = ChannelClass.INVERTED_T;
 
-  private BufferAllocator alloc;
+  private OffHeapAllocator alloc;
 
   static List<Int8Backend> backends() {
     return TestBackends.all();
@@ -29,7 +30,7 @@ class McsClippingTest {
 
   @BeforeEach
   void open() {
-    alloc = new BufferAllocator("mcs-test");
+    alloc = new OffHeapAllocator("mcs-test");
   }
 
   @AfterEach

@@ -1,5 +1,11 @@
 package io.sparkint8.quant;
 
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.ref.JavaBackend;
+import io.sparkint8.kernels.spi.Int8Backend;
+import io.sparkint8.kernels.spi.Rounding;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,11 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.Int8Backend;
-import io.sparkint8.kernels.JavaBackend;
-import io.sparkint8.kernels.Rounding;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,7 +27,7 @@ class QuantizerTest {
   private static final int ROWS = 37;
   private static final int COLS = 23; // odd sizes: groups of 5 leave a short last group
 
-  private BufferAllocator alloc;
+  private OffHeapAllocator alloc;
 
   static List<Int8Backend> backends() {
     return TestBackends.all();
@@ -78,7 +79,7 @@ class QuantizerTest {
 
   @BeforeEach
   void open() {
-    alloc = new BufferAllocator("quantizer-test");
+    alloc = new OffHeapAllocator("quantizer-test");
   }
 
   @AfterEach

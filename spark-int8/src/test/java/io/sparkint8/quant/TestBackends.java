@@ -1,10 +1,11 @@
 package io.sparkint8.quant;
 
+import io.sparkint8.kernels.jni.NativeBackend;
+import io.sparkint8.kernels.ref.JavaBackend;
+import io.sparkint8.kernels.spi.Int8Backend;
+
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.sparkint8.kernels.Int8Backend;
-import io.sparkint8.kernels.JavaBackend;
-import io.sparkint8.kernels.NativeBackend;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,5 +1,6 @@
 package io.sparkint8.train;
 
+
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

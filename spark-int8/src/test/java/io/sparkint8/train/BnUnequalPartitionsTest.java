@@ -1,11 +1,12 @@
 package io.sparkint8.train;
 
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.ref.JavaBackend;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkint8.kernels.BufferAllocator;
-import io.sparkint8.kernels.Float32Buffer;
-import io.sparkint8.kernels.JavaBackend;
 import io.sparkint8.nn.BatchNorm;
 import io.sparkint8.nn.BnStats;
 import io.sparkint8.nn.EngineConfig;
@@ -43,7 +44,7 @@ class BnUnequalPartitionsTest {
   void mergedStatisticsOfUnequalPartitionsEqualThoseOfTheUnion() {
     float[][] parts = data();
     EngineConfig config = EngineConfig.defaults(Precision.FP32);
-    try (BufferAllocator alloc = new BufferAllocator("bn-merge test")) {
+    try (OffHeapAllocator alloc = new OffHeapAllocator("bn-merge test")) {
       LayerContext ctx = new LayerContext(new JavaBackend(), alloc, config);
       List<GradientAccumulator> leaves = new ArrayList<>();
       List<BnStats> local = new ArrayList<>();

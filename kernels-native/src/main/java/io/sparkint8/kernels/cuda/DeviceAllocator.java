@@ -1,5 +1,7 @@
 package io.sparkint8.kernels.cuda;
 
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -7,7 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Owner of device buffers, like {@code BufferAllocator} on the host: it hands out zeroed buffers,
+ * Owner of device buffers, like {@code OffHeapAllocator} on the host: it hands out zeroed buffers,
  * counts the bytes outstanding against an optional limit, and on {@link #close()} frees whatever is
  * still open and throws {@link IllegalStateException} naming the leaked buffers. Freeing waits for the
  * device's stream first: a kernel queued before the close may still be reading the memory.

@@ -1,5 +1,7 @@
 package io.sparkint8.kernels.cuda;
 
+import io.sparkint8.kernels.memory.OffHeapBuffer;
+
 /**
  * Device memory with exactly one owner, the device-side twin of {@code OffHeapBuffer}: an owning buffer
  * comes from a {@link DeviceAllocator} and frees its memory on {@link #close()} (idempotent); a view made

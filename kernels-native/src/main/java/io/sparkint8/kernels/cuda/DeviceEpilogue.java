@@ -1,7 +1,7 @@
 package io.sparkint8.kernels.cuda;
 
 /**
- * The fused dequantization of {@code io.sparkint8.kernels.Epilogue} with device-resident scale and bias
+ * The fused dequantization of {@code io.sparkint8.kernels.spi.Epilogue} with device-resident scale and bias
  * vectors (fp32; rowScale m entries, colScale and bias n entries, each optional), for the device API's
  * s8 x s8 -> fp32 GEMM. Same formula and order.
  */

@@ -1,0 +1,178 @@
+package io.sparkint8.kernels.spi;
+
+import io.sparkint8.kernels.jni.NativeBackend;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int32Buffer;
+import io.sparkint8.kernels.memory.Int8Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.ref.JavaBackend;
+import io.sparkint8.kernels.ref.NormalizationReference;
+
+/**
+ * The compute operations spark-int8 trains with. Every implementation computes exactly what {@link
+ * JavaBackend} computes (bit for bit; the fp32 GEMM excepted, whose summation order belongs to the BLAS it
+ * runs on). Matrices are row-major, images NHWC. Buffers are borrowed for the length of a call; sizes are
+ * checked against them and a violation throws {@link IllegalArgumentException}.
+ *
+ * <p>Instances are immutable and thread-safe; {@link #withThreads} gives one that splits each call over
+ * more threads (one by default, since Spark runs one task per core). Results never depend on it.
+ */
+public interface Int8Backend {
+
+  /** "java", "native" or "cuda". */
+  public String name();
+
+  /**
+   * The instruction-set path: "java", "scalar", "avx2" or "avx512vnni"; for CUDA the PTX target and
+   * GEMM path, e.g. "sm_90-mma" or "sm_75-dp4a".
+   */
+  public String isa();
+
+  public int threads();
+
+  /** This backend with an intra-op thread count (1..64). */
+  public Int8Backend withThreads(int threads);
+
+  // ---- GEMM -------------------------------------------------------------------------------------
+
+  /** C = op(A) * op(B) exactly, as int32 (the sum reduced modulo 2^32; exact for k <= 131008). */
+  public void gemmS8S8S32(GemmDesc d, Int8Buffer a, Int8Buffer b, Int32Buffer c);
+
+  /** As above with a pre-packed B (its k and n must match; transB and ldb of d are ignored). */
+  public void gemmS8S8S32(GemmDesc d, Int8Buffer a, PackedB b, Int32Buffer c);
+
+  /** C = epilogue(op(A) * op(B)) in fp32; the integer sums are exact for any k. */
+  public void gemmS8S8F32(GemmDesc d, Int8Buffer a, Int8Buffer b, Epilogue ep, Float32Buffer c);
+
+  public void gemmS8S8F32(GemmDesc d, Int8Buffer a, PackedB b, Epilogue ep, Float32Buffer c);
+
+  /** Packs B (k x n, stored as given by transB and ldb; k <= 131008) for reuse; the caller owns it. */
+  public PackedB packB(OffHeapAllocator allocator, Trans transB, int k, int n, int ldb, Int8Buffer b);
+
+  /**
+   * C = alpha * op(A) * op(B) + beta * C in fp32 (C is not read when beta == 0). Single-threaded
+   * whatever {@link #threads()} says, so that its result never depends on the thread count.
+   */
+  public void gemmF32(
+      GemmDesc d, float alpha, Float32Buffer a, Float32Buffer b, float beta, Float32Buffer c);
+
+  /** Which implementation the fp32 GEMM runs on, e.g. "openblas" or "java-reference". */
+  public String gemmF32Route();
+
+  // ---- quantization -----------------------------------------------------------------------------
+
+  /**
+   * Quantizes src (d.rows x d.cols) into codes and writes one scale (s / qmax) per group. {@code clip},
+   * if not null, holds the clip value s of each group (finite, >= 0) instead of max|x|. A group holding
+   * NaN or infinity is rejected.
+   */
+  public void quantize(
+      QuantDesc d, Float32Buffer src, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales);
+
+  /** dst = code * scale of its group. */
+  public void dequantize(QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst);
+
+  // ---- statistics -------------------------------------------------------------------------------
+
+  /** max |x| over the matrix, per row or per column; NaN if the reduction holds a NaN. */
+  public void absmax(int rows, int cols, Float32Buffer src, Axis axis, Float32Buffer out);
+
+  /** Per column (channel): the fraction of |x| above the column's standard deviation (GVQ's test). */
+  public void channelFractionAboveStd(int rows, int cols, Float32Buffer src, Float32Buffer out);
+
+  /**
+   * DSGC's deviation 1 - cos(x, dequant(quant(clamp(x, c)))) of the first {@code count} elements at
+   * each candidate clip c (1..64 candidates, each finite and > 0), per-tensor, nearest rounding.
+   */
+  public double[] clipCosineDeviation(Float32Buffer src, int count, int bits, float[] candidates);
+
+  // ---- convolution helpers, pooling, ReLU (NHWC) -----------------------------------------------
+
+  public void im2col(ConvDesc d, Int8Buffer src, Int8Buffer cols);
+
+  public void im2col(ConvDesc d, Float32Buffer src, Float32Buffer cols);
+
+  /** The adjoint of im2col: dst is overwritten with the sum of the column entries of each pixel. */
+  public void col2im(ConvDesc d, Float32Buffer cols, Float32Buffer dst);
+
+  public void col2im(ConvDesc d, Int32Buffer cols, Int32Buffer dst);
+
+  /** Max-pool of codes; argmax receives the flat NHWC index of each winner (first maximum). */
+  public void maxPool(ConvDesc d, Int8Buffer src, Int8Buffer dst, Int32Buffer argmax);
+
+  /**
+   * Max-pool of fp32 activations: the window is scanned row then column, skipping cells outside the
+   * image; its first cell seeds the maximum and a later cell wins only when strictly greater (so a NaN
+   * never wins after the first cell, and a NaN in the first cell stays). argmax as for codes.
+   */
+  public void maxPoolF32(ConvDesc d, Float32Buffer src, Float32Buffer dst, Int32Buffer argmax);
+
+  /** gradIn = 0, then gradIn[argmax[o]] += gradOut[o] in order. */
+  public void maxPoolBackward(ConvDesc d, Float32Buffer gradOut, Int32Buffer argmax, Float32Buffer gradIn);
+
+  /** dst = max(src, 0) on codes; mask = 1 where src > 0, else 0. */
+  public void relu(int count, Int8Buffer src, Int8Buffer dst, Int8Buffer mask);
+
+  /** dst = grad where mask != 0, else 0. */
+  public void reluBackward(int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst);
+
+  // ---- batch normalization and fp32 ReLU (rows x channels, row-major / NHWC) ---------------------
+  // AbstractBackend runs the reference (NormalizationReference) on the host buffers, so a backend without
+  // kernels for them still computes them; NativeBackend overrides each with C.
+
+  /**
+   * Per-channel batch statistics, every sum in double over rows in ascending order: mean = sum(x) /
+   * rows, then m2 = sum((x - mean)^2) and absDev = sum(|x - mean|). The arrays (length >= channels)
+   * are overwritten.
+   */
+  public void bnStatistics(
+      int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev);
+
+  /**
+   * xhat = (x - mean) * invScale and y = gamma * xhat + beta per channel, each operation in float;
+   * xhat may be null (inference).
+   */
+  public void bnNormalize(
+      int rows,
+      int channels,
+      Float32Buffer x,
+      float[] mean,
+      float[] invScale,
+      float[] gamma,
+      float[] beta,
+      Float32Buffer xhat,
+      Float32Buffer y);
+
+  /** sumG = sum(g) and sumGh = sum(g * xhat) per channel, in double over rows in ascending order. */
+  public void bnBackwardSums(
+      int rows, int channels, Float32Buffer gradOut, Float32Buffer xhat, double[] sumG,
+      double[] sumGh);
+
+  /** gradIn = (float) (k * ((double) g - a - (double) xhat * b)) with a, b, k per channel. */
+  public void bnBackwardInput(
+      int rows,
+      int channels,
+      Float32Buffer gradOut,
+      Float32Buffer xhat,
+      double[] a,
+      double[] b,
+      double[] k,
+      Float32Buffer gradIn);
+
+  /** dst = src where src > 0, else +0 (NaN and -0 give +0). In place allowed. */
+  public void reluF32(int count, Float32Buffer src, Float32Buffer dst);
+
+  /** dst = grad where the forward output y > 0, else +0. In place allowed (dst == grad). */
+  public void reluBackwardF32(int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst);
+
+  // ---- fp32 matrix glue around the GEMMs (rows x cols, row-major) ------------------------------
+
+  /** out[j] = sum over rows, in ascending order and in float starting from +0, of m[r][j]. */
+  public void columnSumsF32(int rows, int cols, Float32Buffer m, float[] out);
+
+  /** m[r][j] += v[j] in float (a bias added to every row). */
+  public void addRowVectorF32(int rows, int cols, Float32Buffer m, float[] v);
+
+  /** dst (cols x rows) = src (rows x cols) transposed; src and dst must not overlap. */
+  public void transposeF32(int rows, int cols, Float32Buffer src, Float32Buffer dst);
+}
