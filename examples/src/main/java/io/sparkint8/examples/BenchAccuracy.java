@@ -3,7 +3,6 @@ package io.sparkint8.examples;
 import io.sparkint8.kernels.Backends;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.spi.Int8Backend;
-
 import io.sparkint8.local.Dataset;
 import io.sparkint8.local.EpochReport;
 import io.sparkint8.local.IdxReader;

@@ -14,7 +14,6 @@ import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.kernels.spi.PackedB;
 import io.sparkint8.kernels.spi.QuantDesc;
 import io.sparkint8.kernels.spi.Trans;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;

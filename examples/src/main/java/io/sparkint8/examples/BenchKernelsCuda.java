@@ -9,7 +9,6 @@ import io.sparkint8.kernels.cuda.DeviceEpilogue;
 import io.sparkint8.kernels.cuda.DeviceInfo;
 import io.sparkint8.kernels.spi.GemmDesc;
 import io.sparkint8.kernels.spi.Trans;
-
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;

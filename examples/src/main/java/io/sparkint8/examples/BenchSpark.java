@@ -1,7 +1,6 @@
 package io.sparkint8.examples;
 
 import io.sparkint8.kernels.Backends;
-
 import io.sparkint8.local.IdxReader;
 import io.sparkint8.ml.Int8ClassificationModel;
 import io.sparkint8.ml.Int8Classifier;

@@ -1,5 +1,6 @@
 package io.sparkint8.examples;
 
+import io.sparkint8.examples.LayerProfiler.Kind;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.Int32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
@@ -12,8 +13,6 @@ import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.kernels.spi.PackedB;
 import io.sparkint8.kernels.spi.QuantDesc;
 import io.sparkint8.kernels.spi.Trans;
-
-import io.sparkint8.examples.LayerProfiler.Kind;
 import java.util.function.Supplier;
 
 /** A backend that times every kernel call and charges it to the profiler's current layer. */

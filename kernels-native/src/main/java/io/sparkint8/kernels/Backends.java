@@ -4,7 +4,6 @@ import io.sparkint8.kernels.cuda.CudaBackend;
 import io.sparkint8.kernels.jni.NativeBackend;
 import io.sparkint8.kernels.ref.JavaBackend;
 import io.sparkint8.kernels.spi.Int8Backend;
-
 import java.lang.System.Logger.Level;
 import java.util.Locale;
 

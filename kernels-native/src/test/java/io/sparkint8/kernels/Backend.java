@@ -3,7 +3,6 @@ package io.sparkint8.kernels;
 import io.sparkint8.kernels.jni.NativeBackend;
 import io.sparkint8.kernels.ref.JavaBackend;
 import io.sparkint8.kernels.spi.Int8Backend;
-
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,5 +1,9 @@
 package io.sparkint8.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.Int32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
@@ -13,11 +17,6 @@ import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.kernels.spi.PackedB;
 import io.sparkint8.kernels.spi.QuantDesc;
 import io.sparkint8.kernels.spi.Trans;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.nio.ByteBuffer;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;

@@ -1,9 +1,8 @@
 package io.sparkint8.kernels;
 
-import io.sparkint8.kernels.jni.NativeBackend;
-
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.sparkint8.kernels.jni.NativeBackend;
 import org.junit.jupiter.api.Assumptions;
 
 /**

@@ -1,5 +1,9 @@
 package io.sparkint8.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.sparkint8.kernels.jni.NativeBackend;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.Int32Buffer;
@@ -7,11 +11,6 @@ import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.ref.JavaBackend;
 import io.sparkint8.kernels.spi.ConvDesc;
 import io.sparkint8.kernels.spi.Int8Backend;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,16 +1,15 @@
 package io.sparkint8.kernels;
 
-import io.sparkint8.kernels.jni.NativeBackend;
-import io.sparkint8.kernels.memory.Float32Buffer;
-import io.sparkint8.kernels.memory.Int32Buffer;
-import io.sparkint8.kernels.memory.Int8Buffer;
-import io.sparkint8.kernels.memory.OffHeapAllocator;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkint8.kernels.jni.NativeBackend;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int32Buffer;
+import io.sparkint8.kernels.memory.Int8Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
 import org.junit.jupiter.api.Test;
 
 class OffHeapAllocatorTest {

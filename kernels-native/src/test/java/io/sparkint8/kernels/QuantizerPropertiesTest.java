@@ -1,17 +1,16 @@
 package io.sparkint8.kernels;
 
-import io.sparkint8.kernels.memory.Float32Buffer;
-import io.sparkint8.kernels.memory.Int8Buffer;
-import io.sparkint8.kernels.memory.OffHeapAllocator;
-import io.sparkint8.kernels.spi.Int8Backend;
-import io.sparkint8.kernels.spi.QuantDesc;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int8Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
+import io.sparkint8.kernels.spi.QuantDesc;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;

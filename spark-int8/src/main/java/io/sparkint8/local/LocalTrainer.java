@@ -1,7 +1,6 @@
 package io.sparkint8.local;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
-
 import io.sparkint8.nn.BatchNorm;
 import io.sparkint8.nn.Layer;
 import io.sparkint8.nn.LayerStats;

@@ -3,7 +3,6 @@ package io.sparkint8.ml;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.ref.JavaBackend;
-
 import io.sparkint8.nn.ModelState;
 import io.sparkint8.nn.Network;
 import io.sparkint8.train.Predictions;

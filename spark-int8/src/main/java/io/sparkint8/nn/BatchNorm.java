@@ -1,7 +1,6 @@
 package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
-
 import io.sparkint8.optim.Parameter;
 import java.util.Arrays;
 import java.util.List;

@@ -2,7 +2,6 @@ package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.ref.StochasticRounding;
-
 import java.nio.FloatBuffer;
 
 /**

@@ -9,7 +9,6 @@ import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.kernels.spi.QuantDesc;
 import io.sparkint8.kernels.spi.Rounding;
 import io.sparkint8.kernels.spi.Trans;
-
 import io.sparkint8.optim.Parameter;
 import io.sparkint8.quant.ClipStats;
 import io.sparkint8.quant.ClippingStrategies;

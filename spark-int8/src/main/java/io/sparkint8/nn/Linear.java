@@ -3,7 +3,6 @@ package io.sparkint8.nn;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.spi.QuantDesc;
-
 import io.sparkint8.optim.Parameter;
 import java.util.List;
 

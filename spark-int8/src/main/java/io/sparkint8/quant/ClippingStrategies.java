@@ -4,7 +4,6 @@ import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.spi.Axis;
 import io.sparkint8.kernels.spi.Int8Backend;
-
 import java.util.List;
 import java.util.Locale;
 

@@ -3,7 +3,6 @@ package io.sparkint8.quant;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.spi.Int8Backend;
-
 import java.util.Arrays;
 
 /**

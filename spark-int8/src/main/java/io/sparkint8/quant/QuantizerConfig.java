@@ -1,7 +1,6 @@
 package io.sparkint8.quant;
 
 import io.sparkint8.kernels.spi.Rounding;
-
 import java.util.Locale;
 
 /**

@@ -1,9 +1,8 @@
 package io.sparkint8.train;
 
+import io.sparkint8.arrow.PackedShard;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.ref.JavaBackend;
-
-import io.sparkint8.arrow.PackedShard;
 import io.sparkint8.nn.BatchNorm;
 import io.sparkint8.nn.BnStats;
 import io.sparkint8.nn.Layer;

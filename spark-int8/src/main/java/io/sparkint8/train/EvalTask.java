@@ -1,8 +1,7 @@
 package io.sparkint8.train;
 
-import io.sparkint8.kernels.memory.Float32Buffer;
-
 import io.sparkint8.arrow.PackedShard;
+import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.nn.Network;
 import java.io.Serializable;
 import java.nio.FloatBuffer;

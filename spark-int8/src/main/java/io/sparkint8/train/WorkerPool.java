@@ -3,7 +3,6 @@ package io.sparkint8.train;
 import io.sparkint8.kernels.Backends;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
-
 import io.sparkint8.nn.ModelState;
 import io.sparkint8.nn.Network;
 import java.io.ByteArrayInputStream;

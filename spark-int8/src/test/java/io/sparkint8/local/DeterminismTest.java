@@ -1,11 +1,10 @@
 package io.sparkint8.local;
 
-import io.sparkint8.kernels.Backends;
-import io.sparkint8.kernels.memory.OffHeapAllocator;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.nn.EngineConfig;
 import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.Network;

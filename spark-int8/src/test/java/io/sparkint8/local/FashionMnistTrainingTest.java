@@ -1,10 +1,9 @@
 package io.sparkint8.local;
 
-import io.sparkint8.kernels.Backends;
-import io.sparkint8.kernels.memory.OffHeapAllocator;
-
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.nn.EngineConfig;
 import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.Network;

@@ -1,12 +1,11 @@
 package io.sparkint8.local;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.sparkint8.kernels.Backends;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.ref.JavaBackend;
 import io.sparkint8.kernels.spi.Int8Backend;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import io.sparkint8.nn.BatchNorm;
 import io.sparkint8.nn.EngineConfig;
 import io.sparkint8.nn.LayerContext;

@@ -1,7 +1,6 @@
 package io.sparkint8.ml;
 
 import io.sparkint8.kernels.jni.NativeLibrary;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

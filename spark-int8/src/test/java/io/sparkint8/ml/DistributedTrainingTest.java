@@ -1,7 +1,5 @@
 package io.sparkint8.ml;
 
-import io.sparkint8.kernels.jni.NativeBackend;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -9,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.sparkint8.kernels.jni.NativeBackend;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;

@@ -2,7 +2,6 @@ package io.sparkint8.ml;
 
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.ref.JavaBackend;
-
 import io.sparkint8.nn.EngineConfig;
 import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.ModelState;

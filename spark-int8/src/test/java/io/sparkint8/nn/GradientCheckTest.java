@@ -1,11 +1,10 @@
 package io.sparkint8.nn;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.sparkint8.kernels.Backends;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
-
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.sparkint8.optim.Parameter;
 import java.nio.FloatBuffer;
 import java.util.List;

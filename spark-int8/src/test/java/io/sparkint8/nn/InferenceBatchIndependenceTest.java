@@ -1,12 +1,11 @@
 package io.sparkint8.nn;
 
-import io.sparkint8.kernels.Backends;
-import io.sparkint8.kernels.memory.Float32Buffer;
-import io.sparkint8.kernels.memory.OffHeapAllocator;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.nn.spec.NetworkSpec;
 import java.util.Arrays;
 import java.util.SplittableRandom;

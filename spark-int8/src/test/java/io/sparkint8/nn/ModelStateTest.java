@@ -1,9 +1,5 @@
 package io.sparkint8.nn;
 
-import io.sparkint8.kernels.Backends;
-import io.sparkint8.kernels.memory.Float32Buffer;
-import io.sparkint8.kernels.memory.OffHeapAllocator;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.optim.Optimizer;
 import io.sparkint8.optim.OptimizerConfig;

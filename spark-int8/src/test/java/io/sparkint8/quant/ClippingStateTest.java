@@ -1,15 +1,14 @@
 package io.sparkint8.quant;
 
-import io.sparkint8.kernels.memory.Float32Buffer;
-import io.sparkint8.kernels.memory.OffHeapAllocator;
-import io.sparkint8.kernels.spi.Int8Backend;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

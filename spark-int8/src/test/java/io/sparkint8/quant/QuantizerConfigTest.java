@@ -1,11 +1,10 @@
 package io.sparkint8.quant;
 
-import io.sparkint8.kernels.spi.Rounding;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkint8.kernels.spi.Rounding;
 import org.junit.jupiter.api.Test;
 
 /** Validation and naming of {@link QuantizerConfig} and {@link QuantGranularity}. */

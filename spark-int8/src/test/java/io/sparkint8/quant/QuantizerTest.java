@@ -1,11 +1,5 @@
 package io.sparkint8.quant;
 
-import io.sparkint8.kernels.memory.Float32Buffer;
-import io.sparkint8.kernels.memory.OffHeapAllocator;
-import io.sparkint8.kernels.ref.JavaBackend;
-import io.sparkint8.kernels.spi.Int8Backend;
-import io.sparkint8.kernels.spi.Rounding;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,6 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.ref.JavaBackend;
+import io.sparkint8.kernels.spi.Int8Backend;
+import io.sparkint8.kernels.spi.Rounding;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,11 +1,10 @@
 package io.sparkint8.quant;
 
+import static org.junit.jupiter.api.Assertions.fail;
+
 import io.sparkint8.kernels.jni.NativeBackend;
 import io.sparkint8.kernels.ref.JavaBackend;
 import io.sparkint8.kernels.spi.Int8Backend;
-
-import static org.junit.jupiter.api.Assertions.fail;
-
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,12 +1,11 @@
 package io.sparkint8.train;
 
-import io.sparkint8.kernels.memory.Float32Buffer;
-import io.sparkint8.kernels.memory.OffHeapAllocator;
-import io.sparkint8.kernels.ref.JavaBackend;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.ref.JavaBackend;
 import io.sparkint8.nn.BatchNorm;
 import io.sparkint8.nn.BnStats;
 import io.sparkint8.nn.EngineConfig;

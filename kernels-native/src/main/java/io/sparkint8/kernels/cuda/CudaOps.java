@@ -13,7 +13,6 @@ import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.kernels.spi.QuantDesc;
 import io.sparkint8.kernels.spi.Rounding;
 import io.sparkint8.kernels.spi.Trans;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 

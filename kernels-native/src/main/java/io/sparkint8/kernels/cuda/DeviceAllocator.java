@@ -1,7 +1,6 @@
 package io.sparkint8.kernels.cuda;
 
 import io.sparkint8.kernels.memory.OffHeapAllocator;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -15,7 +15,6 @@ import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.kernels.spi.PackedB;
 import io.sparkint8.kernels.spi.QuantDesc;
 import io.sparkint8.kernels.spi.Trans;
-
 import java.nio.ByteBuffer;
 
 /**

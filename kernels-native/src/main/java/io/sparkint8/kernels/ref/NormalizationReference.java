@@ -3,7 +3,6 @@ package io.sparkint8.kernels.ref;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.spi.AbstractBackend;
 import io.sparkint8.kernels.spi.Int8Backend;
-
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;

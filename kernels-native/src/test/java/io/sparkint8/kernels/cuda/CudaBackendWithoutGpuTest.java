@@ -1,8 +1,14 @@
 package io.sparkint8.kernels.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.sparkint8.kernels.BadInputTest;
 import io.sparkint8.kernels.Cases;
 import io.sparkint8.kernels.Compare;
+import io.sparkint8.kernels.cuda.FakeCudaDriver;
+import io.sparkint8.kernels.cuda.TestPtx;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.Int32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
@@ -16,13 +22,6 @@ import io.sparkint8.kernels.spi.GemmDesc;
 import io.sparkint8.kernels.spi.PackedB;
 import io.sparkint8.kernels.spi.QuantDesc;
 import io.sparkint8.kernels.spi.Trans;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import io.sparkint8.kernels.cuda.FakeCudaDriver;
-import io.sparkint8.kernels.cuda.TestPtx;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;

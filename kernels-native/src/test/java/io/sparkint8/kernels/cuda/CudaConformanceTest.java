@@ -1,5 +1,10 @@
 package io.sparkint8.kernels.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import io.sparkint8.kernels.BadInputTest;
 import io.sparkint8.kernels.Cases;
 import io.sparkint8.kernels.Compare;
@@ -20,12 +25,6 @@ import io.sparkint8.kernels.spi.PackedB;
 import io.sparkint8.kernels.spi.QuantDesc;
 import io.sparkint8.kernels.spi.Rounding;
 import io.sparkint8.kernels.spi.Trans;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;

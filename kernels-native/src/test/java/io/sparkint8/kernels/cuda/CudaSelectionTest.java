@@ -1,13 +1,12 @@
 package io.sparkint8.kernels.cuda;
 
-import io.sparkint8.kernels.Backends;
-import io.sparkint8.kernels.spi.Int8Backend;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkint8.kernels.Backends;
+import io.sparkint8.kernels.spi.Int8Backend;
 import org.junit.jupiter.api.Test;
 
 /** Selecting the GPU backend by name: an error with the reason where it cannot run; never by auto. */

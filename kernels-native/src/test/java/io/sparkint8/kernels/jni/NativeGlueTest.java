@@ -1,10 +1,9 @@
 package io.sparkint8.kernels.jni;
 
-import io.sparkint8.kernels.NativeTestSupport;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkint8.kernels.NativeTestSupport;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 
