@@ -5,7 +5,6 @@ import io.sparkint8.kernels.memory.Int32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.memory.OffHeapBuffer;
-import io.sparkint8.kernels.ref.JavaBackend;
 import io.sparkint8.kernels.spi.AbstractBackend;
 import io.sparkint8.kernels.spi.Axis;
 import io.sparkint8.kernels.spi.ConvDesc;
@@ -20,7 +19,7 @@ import java.nio.ByteBuffer;
 /**
  * The JNI backend: C kernels with a path per instruction set (scalar, AVX2, AVX-512 VNNI), the best the
  * CPU supports chosen at run time and capped by the environment variable {@code INT8K_MAX_ISA}. Results
- * equal {@link JavaBackend}'s bit for bit (the fp32 GEMM excepted: it runs on the system OpenBLAS).
+ * equal the reference's bit for bit (the fp32 GEMM excepted: it runs on the system OpenBLAS).
  */
 public final class NativeBackend extends AbstractBackend {
   private final String isa;
@@ -91,7 +90,29 @@ public final class NativeBackend extends AbstractBackend {
   }
 
   @Override
-  protected void gemmS8(
+  protected void gemmS8S8S32Unchecked(GemmDesc d, Int8Buffer a, Int8Buffer b, Int32Buffer c) {
+    gemmS8(d, a, b, null, null, c, null);
+  }
+
+  @Override
+  protected void gemmS8S8S32Unchecked(GemmDesc d, Int8Buffer a, PackedB b, Int32Buffer c) {
+    gemmS8(d, a, null, b, null, c, null);
+  }
+
+  @Override
+  protected void gemmS8S8F32Unchecked(
+      GemmDesc d, Int8Buffer a, Int8Buffer b, Epilogue ep, Float32Buffer c) {
+    gemmS8(d, a, b, null, ep, null, c);
+  }
+
+  @Override
+  protected void gemmS8S8F32Unchecked(
+      GemmDesc d, Int8Buffer a, PackedB b, Epilogue ep, Float32Buffer c) {
+    gemmS8(d, a, null, b, ep, null, c);
+  }
+
+  /** Exactly one of b / packed and one of c32 / cf is non-null; ep != null iff cf != null. */
+  private void gemmS8(
       GemmDesc d,
       Int8Buffer a,
       Int8Buffer b,
@@ -124,7 +145,8 @@ public final class NativeBackend extends AbstractBackend {
   }
 
   @Override
-  protected PackedB pack(OffHeapAllocator allocator, Trans transB, int k, int n, int ldb, Int8Buffer b) {
+  protected PackedB packBUnchecked(
+      OffHeapAllocator allocator, Trans transB, int k, int n, int ldb, Int8Buffer b) {
     long size = NativeKernels.packedBSize(k, n);
     if (size < 0) {
       check(NativeKernels.ERR_ARG);
@@ -136,12 +158,12 @@ public final class NativeBackend extends AbstractBackend {
       data.close();
       throw e;
     }
-    return new PackedB(data, k, n, name() + "/" + isa());
+    return new PackedB(data, k, n, packer());
   }
 
   @Override
-  protected void sgemm(GemmDesc d, float alpha, Float32Buffer a, Float32Buffer b, float beta,
-      Float32Buffer c) {
+  protected void gemmF32Unchecked(
+      GemmDesc d, float alpha, Float32Buffer a, Float32Buffer b, float beta, Float32Buffer c) {
     check(
         NativeKernels.gemmF32(
             d.transA().code(),
@@ -166,7 +188,7 @@ public final class NativeBackend extends AbstractBackend {
   }
 
   @Override
-  protected void quantizeChecked(
+  protected void quantizeUnchecked(
       QuantDesc d, Float32Buffer src, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales) {
     check(
         NativeKernels.quantize(
@@ -186,7 +208,7 @@ public final class NativeBackend extends AbstractBackend {
   }
 
   @Override
-  protected void dequantizeChecked(QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst) {
+  protected void dequantizeUnchecked(QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst) {
     check(
         NativeKernels.dequantize(
             d.rows(),
@@ -204,27 +226,72 @@ public final class NativeBackend extends AbstractBackend {
   }
 
   @Override
-  protected void absmaxChecked(int rows, int cols, Float32Buffer src, Axis axis, Float32Buffer out) {
+  protected void absmaxUnchecked(int rows, int cols, Float32Buffer src, Axis axis, Float32Buffer out) {
     check(NativeKernels.absmax(rows, cols, src.bytes(), axis.code(), out.bytes()));
   }
 
   @Override
-  protected void channelFractionChecked(int rows, int cols, Float32Buffer src, Float32Buffer out) {
+  protected void channelFractionAboveStdUnchecked(int rows, int cols, Float32Buffer src, Float32Buffer out) {
     check(NativeKernels.channelFractionAboveStd(rows, cols, src.bytes(), out.bytes()));
   }
 
   @Override
-  protected double[] clipDeviationChecked(Float32Buffer src, int count, int bits, float[] cand) {
-    double[] out = new double[cand.length];
-    check(NativeKernels.clipCosineDeviation(count, src.bytes(), bits, cand, out));
+  protected double[] clipCosineDeviationUnchecked(Float32Buffer src, int count, int bits, float[] candidates) {
+    double[] out = new double[candidates.length];
+    check(NativeKernels.clipCosineDeviation(count, src.bytes(), bits, candidates, out));
     return out;
   }
 
+  /** The window ops as the native glue numbers them. */
+  private static final int IM2COL_S8 = 0;
+  private static final int IM2COL_F32 = 1;
+  private static final int COL2IM_F32 = 2;
+  private static final int COL2IM_S32 = 3;
+  private static final int MAXPOOL_S8 = 4;
+  private static final int MAXPOOL_BACKWARD_F32 = 5;
+  private static final int MAXPOOL_F32 = 6;
+
   @Override
-  protected void window(WindowOp op, ConvDesc d, OffHeapBuffer src, OffHeapBuffer dst, Int32Buffer argmax) {
+  protected void im2colUnchecked(ConvDesc d, Int8Buffer src, Int8Buffer cols) {
+    window(IM2COL_S8, d, src, cols, null);
+  }
+
+  @Override
+  protected void im2colUnchecked(ConvDesc d, Float32Buffer src, Float32Buffer cols) {
+    window(IM2COL_F32, d, src, cols, null);
+  }
+
+  @Override
+  protected void col2imUnchecked(ConvDesc d, Float32Buffer cols, Float32Buffer dst) {
+    window(COL2IM_F32, d, cols, dst, null);
+  }
+
+  @Override
+  protected void col2imUnchecked(ConvDesc d, Int32Buffer cols, Int32Buffer dst) {
+    window(COL2IM_S32, d, cols, dst, null);
+  }
+
+  @Override
+  protected void maxPoolUnchecked(ConvDesc d, Int8Buffer src, Int8Buffer dst, Int32Buffer argmax) {
+    window(MAXPOOL_S8, d, src, dst, argmax);
+  }
+
+  @Override
+  protected void maxPoolF32Unchecked(
+      ConvDesc d, Float32Buffer src, Float32Buffer dst, Int32Buffer argmax) {
+    window(MAXPOOL_F32, d, src, dst, argmax);
+  }
+
+  @Override
+  protected void maxPoolBackwardUnchecked(
+      ConvDesc d, Float32Buffer gradOut, Int32Buffer argmax, Float32Buffer gradIn) {
+    window(MAXPOOL_BACKWARD_F32, d, gradOut, gradIn, argmax);
+  }
+
+  private void window(int op, ConvDesc d, OffHeapBuffer src, OffHeapBuffer dst, Int32Buffer argmax) {
     check(
         NativeKernels.window(
-            op.ordinal(),
+            op,
             d.n(),
             d.h(),
             d.w(),
@@ -240,24 +307,25 @@ public final class NativeBackend extends AbstractBackend {
             bytesOrNull(argmax)));
   }
 
+
   @Override
-  protected void reluChecked(int count, Int8Buffer src, Int8Buffer dst, Int8Buffer mask) {
+  protected void reluUnchecked(int count, Int8Buffer src, Int8Buffer dst, Int8Buffer mask) {
     check(NativeKernels.relu(count, src.bytes(), dst.bytes(), mask.bytes()));
   }
 
   @Override
-  protected void reluBackwardChecked(int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst) {
+  protected void reluBackwardUnchecked(int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst) {
     check(NativeKernels.reluBackward(count, grad.bytes(), mask.bytes(), dst.bytes()));
   }
 
   @Override
-  protected void bnStatisticsChecked(
+  protected void bnStatisticsUnchecked(
       int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
     check(NativeKernels.bnStatistics(rows, channels, x.bytes(), mean, m2, absDev));
   }
 
   @Override
-  protected void bnNormalizeChecked(
+  protected void bnNormalizeUnchecked(
       int rows,
       int channels,
       Float32Buffer x,
@@ -274,14 +342,14 @@ public final class NativeBackend extends AbstractBackend {
   }
 
   @Override
-  protected void bnBackwardSumsChecked(
+  protected void bnBackwardSumsUnchecked(
       int rows, int channels, Float32Buffer gradOut, Float32Buffer xhat, double[] sumG,
       double[] sumGh) {
     check(NativeKernels.bnBackwardSums(rows, channels, gradOut.bytes(), xhat.bytes(), sumG, sumGh));
   }
 
   @Override
-  protected void bnBackwardInputChecked(
+  protected void bnBackwardInputUnchecked(
       int rows,
       int channels,
       Float32Buffer gradOut,
@@ -296,27 +364,27 @@ public final class NativeBackend extends AbstractBackend {
   }
 
   @Override
-  protected void columnSumsF32Checked(int rows, int cols, Float32Buffer m, float[] out) {
+  protected void columnSumsF32Unchecked(int rows, int cols, Float32Buffer m, float[] out) {
     check(NativeKernels.columnSumsF32(rows, cols, m.bytes(), out));
   }
 
   @Override
-  protected void addRowVectorF32Checked(int rows, int cols, Float32Buffer m, float[] v) {
+  protected void addRowVectorF32Unchecked(int rows, int cols, Float32Buffer m, float[] v) {
     check(NativeKernels.addRowVectorF32(rows, cols, m.bytes(), v));
   }
 
   @Override
-  protected void transposeF32Checked(int rows, int cols, Float32Buffer src, Float32Buffer dst) {
+  protected void transposeF32Unchecked(int rows, int cols, Float32Buffer src, Float32Buffer dst) {
     check(NativeKernels.transposeF32(rows, cols, src.bytes(), dst.bytes()));
   }
 
   @Override
-  protected void reluF32Checked(int count, Float32Buffer src, Float32Buffer dst) {
+  protected void reluF32Unchecked(int count, Float32Buffer src, Float32Buffer dst) {
     check(NativeKernels.reluF32(count, src.bytes(), dst.bytes()));
   }
 
   @Override
-  protected void reluBackwardF32Checked(int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst) {
+  protected void reluBackwardF32Unchecked(int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst) {
     check(NativeKernels.reluBackwardByOutputF32(count, grad.bytes(), y.bytes(), dst.bytes()));
   }
 }
