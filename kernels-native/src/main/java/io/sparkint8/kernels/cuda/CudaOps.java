@@ -346,7 +346,7 @@ public final class CudaOps {
     require(src, DType.S8, d.inputSize(), "src");
     require(dst, DType.S8, d.pooledSize(), "dst");
     require(argmax, DType.S32, d.pooledSize(), "argmax");
-    device.launch(CudaKernel.MAXPOOL_S8, ew(d.pooledSize()),
+    device.launch(CudaKernel.MAX_POOL, ew(d.pooledSize()),
         window(new KernelArgs().ptr(src), d).ptr(dst).ptr(argmax));
   }
 
@@ -361,7 +361,7 @@ public final class CudaOps {
       DeviceBuffer st = device.scratch(ScratchSlot.STATUS, DType.S32, 2);
       device.memsetD32(st, Integer.MAX_VALUE, 1);
       device.memsetD32(st.view(DType.S32, 4, 1), 0, 1);
-      device.launch(CudaKernel.MAXPOOL_BWD_CHECK, ew(d.pooledSize()),
+      device.launch(CudaKernel.MAX_POOL_BACKWARD_CHECK, ew(d.pooledSize()),
           window(new KernelArgs().ptr(argmax), d).ptr(st));
       int bad = readInt(st, 0);
       if (bad != Integer.MAX_VALUE) {
@@ -370,12 +370,12 @@ public final class CudaOps {
             + "], which is valid");
       }
       if (readInt(st, 1) == 0) {
-        device.launch(CudaKernel.MAXPOOL_BWD_GATHER, ew(d.inputSize()),
+        device.launch(CudaKernel.MAX_POOL_BACKWARD_GATHER, ew(d.inputSize()),
             window(new KernelArgs().ptr(gradOut).ptr(argmax), d).ptr(gradIn));
       } else {
         // an argmax outside its own window (never made by maxPool): the reference loop, one thread
         device.memsetD8(gradIn, (byte) 0, (long) d.inputSize() * 4);
-        device.launch(CudaKernel.MAXPOOL_BWD_SERIAL, LaunchDims.of(1, 1, 0),
+        device.launch(CudaKernel.MAX_POOL_BACKWARD_SERIAL, LaunchDims.of(1, 1, 0),
             new KernelArgs().ptr(gradOut).ptr(argmax).i64(d.pooledSize()).ptr(gradIn));
       }
     });
@@ -387,7 +387,7 @@ public final class CudaOps {
     require(src, DType.S8, count, "src");
     require(dst, DType.S8, count, "dst");
     require(mask, DType.S8, count, "mask");
-    device.launch(CudaKernel.RELU_S8, ew(count),
+    device.launch(CudaKernel.RELU, ew(count),
         new KernelArgs().i64(count).ptr(src).ptr(dst).ptr(mask));
   }
 
@@ -397,7 +397,7 @@ public final class CudaOps {
     require(grad, DType.F32, count, "grad");
     require(mask, DType.S8, count, "mask");
     require(dst, DType.F32, count, "dst");
-    device.launch(CudaKernel.RELU_BACKWARD_F32, ew(count),
+    device.launch(CudaKernel.RELU_BACKWARD, ew(count),
         new KernelArgs().i64(count).ptr(grad).ptr(mask).ptr(dst));
   }
 }

@@ -247,11 +247,11 @@ class CudaBackendWithoutGpuTest {
       ConvDesc p = ConvDesc.of(2, 5, 6, 3, 2, 2, 0);
       be.maxPool(p, q, r, i32);
       be.maxPoolBackward(p, x, i32, y);
-      assertEquals(List.of("int8k_maxpool_s8", "int8k_maxpool_bwd_check",
-          "int8k_maxpool_bwd_gather"), launched());
+      assertEquals(List.of("int8k_max_pool", "int8k_max_pool_backward_check",
+          "int8k_max_pool_backward_gather"), launched());
       be.relu(cells, q, r, m);
       be.reluBackward(cells, x, m, y);
-      assertEquals(List.of("int8k_relu_s8", "int8k_relu_backward_f32"), launched());
+      assertEquals(List.of("int8k_relu", "int8k_relu_backward"), launched());
       be.gemmF32(GemmDesc.of(Trans.T, Trans.N, 64, 64, 64), 1f, x, y, 0.5f, z);
       assertEquals(List.of("int8k_gemm_f32"), launched());
       try (PackedB packed = be.packB(alloc, Trans.N, 12, 30, 30, q)) {
