@@ -96,53 +96,54 @@ JNIEXPORT jint JNICALL JFN(packB)(JNIEnv *env, jclass cls, jint trans_b, jint k,
   return int8k_pack_b(trans_b, k, n, pb, ldb, pp, (*env)->GetDirectBufferCapacity(env, packed));
 }
 
-/* The operands of an s8 GEMM; false (with the glue error set) when one is missing or too small. */
+/* The descriptor and operands of an s8 GEMM. */
+typedef struct {
+  int8k_gemm_desc d;
+  const int8_t *a, *b;
+  const void *packed;
+  void *c;
+} gemm_s8_glue;
+
+/* Fills g; false (with the glue error set, or the library's for a bad packed shape) when an operand is
+ * missing or too small. B is b, or when that is null `packed`. */
 static int gemm_s8_operands(JNIEnv *env, jint trans_a, jint trans_b, jint m, jint n, jint k, jint lda, jint ldb,
-                            jint ldc, jobject a, jobject b, jobject packed, jobject c, const int8_t **pa,
-                            const int8_t **pb, const void **pp, void **pc) {
-  *pa = address(env, a, trans_a ? span(k, m, lda, 1) : span(m, k, lda, 1), "a", 0);
-  *pb = NULL;
-  *pp = NULL;
+                            jint ldc, jint threads, jobject a, jobject b, jobject packed, jobject c,
+                            gemm_s8_glue *g) {
+  begin();
+  *g = (gemm_s8_glue){{trans_a, trans_b, m, n, k, lda, ldb, ldc, threads}, NULL, NULL, NULL, NULL};
+  g->a = address(env, a, trans_a ? span(k, m, lda, 1) : span(m, k, lda, 1), "a", 0);
   if (packed != NULL) {
     int64_t need;
     if (int8k_packed_b_size(k, n, &need) != INT8K_OK) return 0;
-    *pp = address(env, packed, need, "packed b", 0);
+    g->packed = address(env, packed, need, "packed b", 0);
   } else {
-    *pb = address(env, b, trans_b ? span(n, k, ldb, 1) : span(k, n, ldb, 1), "b", 0);
+    g->b = address(env, b, trans_b ? span(n, k, ldb, 1) : span(k, n, ldb, 1), "b", 0);
   }
-  *pc = address(env, c, span(m, n, ldc, 4), "c", 0);
+  g->c = address(env, c, span(m, n, ldc, 4), "c", 0);
   return !glue_failed;
 }
 
 JNIEXPORT jint JNICALL JFN(gemmS8S8S32)(JNIEnv *env, jclass cls, jint trans_a, jint trans_b, jint m, jint n,
                                         jint k, jint lda, jint ldb, jint ldc, jint threads, jobject a, jobject b,
                                         jobject packed, jobject c) {
-  begin();
-  int8k_gemm_desc d = {trans_a, trans_b, m, n, k, lda, ldb, ldc, threads};
-  const int8_t *pa, *pb;
-  const void *pp;
-  void *pc;
-  if (!gemm_s8_operands(env, trans_a, trans_b, m, n, k, lda, ldb, ldc, a, b, packed, c, &pa, &pb, &pp, &pc))
+  gemm_s8_glue g;
+  if (!gemm_s8_operands(env, trans_a, trans_b, m, n, k, lda, ldb, ldc, threads, a, b, packed, c, &g))
     return INT8K_ERR_ARG;
-  return int8k_gemm_s8s8s32(&d, pa, pb, pp, pc);
+  return int8k_gemm_s8s8s32(&g.d, g.a, g.b, g.packed, g.c);
 }
 
 JNIEXPORT jint JNICALL JFN(gemmS8S8F32)(JNIEnv *env, jclass cls, jint trans_a, jint trans_b, jint m, jint n,
                                         jint k, jint lda, jint ldb, jint ldc, jint threads, jobject a, jobject b,
                                         jobject packed, jobject c, jfloat alpha, jobject row_scale,
                                         jobject col_scale, jobject bias, jfloat beta) {
-  begin();
-  int8k_gemm_desc d = {trans_a, trans_b, m, n, k, lda, ldb, ldc, threads};
-  const int8_t *pa, *pb;
-  const void *pp;
-  void *pc;
-  if (!gemm_s8_operands(env, trans_a, trans_b, m, n, k, lda, ldb, ldc, a, b, packed, c, &pa, &pb, &pp, &pc))
+  gemm_s8_glue g;
+  if (!gemm_s8_operands(env, trans_a, trans_b, m, n, k, lda, ldb, ldc, threads, a, b, packed, c, &g))
     return INT8K_ERR_ARG;
   int8k_epilogue ep = {alpha, address(env, row_scale, (int64_t)m * 4, "rowScale", 1),
                        address(env, col_scale, (int64_t)n * 4, "colScale", 1),
                        address(env, bias, (int64_t)n * 4, "bias", 1), beta};
   if (glue_failed) return INT8K_ERR_ARG;
-  return int8k_gemm_s8s8f32(&d, pa, pb, pp, &ep, pc);
+  return int8k_gemm_s8s8f32(&g.d, g.a, g.b, g.packed, &ep, g.c);
 }
 
 JNIEXPORT jint JNICALL JFN(gemmF32)(JNIEnv *env, jclass cls, jint trans_a, jint trans_b, jint m, jint n, jint k,

@@ -15,6 +15,7 @@ import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.kernels.spi.PackedB;
 import io.sparkint8.kernels.spi.QuantDesc;
 import io.sparkint8.kernels.spi.Trans;
+import java.util.function.BiConsumer;
 
 /**
  * The GPU backend: the kernel SPI on CUDA through JCuda's driver API (PTX built by nvcc into the jar,
@@ -104,6 +105,21 @@ public final class CudaBackend extends ReferenceBackend {
 
   private void fetch(DeviceBuffer d, OffHeapBuffer host, long elements) {
     device.download(host.bytes(), d, elements * d.type().size());
+  }
+
+  /**
+   * The device op {@code op(input, output)} on host buffers: {@code src} staged in, {@code dst} fetched
+   * back, both of element type {@code t}.
+   */
+  private void staged(OffHeapBuffer src, long srcElements, OffHeapBuffer dst, long dstElements, DType t,
+      BiConsumer<DeviceBuffer, DeviceBuffer> op) {
+    device.run(() -> {
+      DeviceBuffer s = in(ScratchSlot.STAGE0, src, t, srcElements);
+      DeviceBuffer o = out(ScratchSlot.STAGE1, t, dstElements);
+      op.accept(s, o);
+      fetch(o, dst, dstElements);
+      device.synchronize();
+    });
   }
 
   // ---- GEMM ---------------------------------------------------------------------------------------
@@ -244,25 +260,14 @@ public final class CudaBackend extends ReferenceBackend {
 
   @Override
   protected void absmaxUnchecked(int rows, int cols, Float32Buffer src, Axis axis, Float32Buffer out) {
-    device.run(() -> {
-      DeviceBuffer s = in(ScratchSlot.STAGE0, src, DType.F32, (long) rows * cols);
-      long outs = axis.outputs(rows, cols);
-      DeviceBuffer o = out(ScratchSlot.STAGE1, DType.F32, outs);
-      ops.absmax(rows, cols, s, axis, o);
-      fetch(o, out, outs);
-      device.synchronize();
-    });
+    staged(src, (long) rows * cols, out, axis.outputs(rows, cols), DType.F32,
+        (s, o) -> ops.absmax(rows, cols, s, axis, o));
   }
 
   @Override
   protected void channelFractionAboveStdUnchecked(int rows, int cols, Float32Buffer src, Float32Buffer out) {
-    device.run(() -> {
-      DeviceBuffer s = in(ScratchSlot.STAGE0, src, DType.F32, (long) rows * cols);
-      DeviceBuffer o = out(ScratchSlot.STAGE1, DType.F32, cols);
-      ops.channelFractionAboveStd(rows, cols, s, o);
-      fetch(o, out, cols);
-      device.synchronize();
-    });
+    staged(src, (long) rows * cols, out, cols, DType.F32,
+        (s, o) -> ops.channelFractionAboveStd(rows, cols, s, o));
   }
 
   @Override
@@ -284,14 +289,7 @@ public final class CudaBackend extends ReferenceBackend {
   }
 
   private void im2col(ConvDesc d, OffHeapBuffer src, OffHeapBuffer cols, DType t) {
-    long cells = (long) d.colRows() * d.colCols();
-    device.run(() -> {
-      DeviceBuffer s = in(ScratchSlot.STAGE0, src, t, d.inputSize());
-      DeviceBuffer o = out(ScratchSlot.STAGE1, t, cells);
-      ops.im2col(d, s, o);
-      fetch(o, cols, cells);
-      device.synchronize();
-    });
+    staged(src, d.inputSize(), cols, (long) d.colRows() * d.colCols(), t, (s, o) -> ops.im2col(d, s, o));
   }
 
   @Override
@@ -305,14 +303,7 @@ public final class CudaBackend extends ReferenceBackend {
   }
 
   private void col2im(ConvDesc d, OffHeapBuffer cols, OffHeapBuffer dst, DType t) {
-    long cells = (long) d.colRows() * d.colCols();
-    device.run(() -> {
-      DeviceBuffer s = in(ScratchSlot.STAGE0, cols, t, cells);
-      DeviceBuffer o = out(ScratchSlot.STAGE1, t, d.inputSize());
-      ops.col2im(d, s, o);
-      fetch(o, dst, d.inputSize());
-      device.synchronize();
-    });
+    staged(cols, (long) d.colRows() * d.colCols(), dst, d.inputSize(), t, (s, o) -> ops.col2im(d, s, o));
   }
 
   @Override

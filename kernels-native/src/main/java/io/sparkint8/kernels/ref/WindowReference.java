@@ -60,25 +60,24 @@ public final class WindowReference {
   /** dst is overwritten with the sum of the column entries of each pixel. */
   public static void col2im(ConvDesc d, Float32Buffer cols, Float32Buffer dst) {
     float[] img = new float[d.inputSize()];
-    int ncols = d.colCols();
-    for (int r = 0; r < d.colRows(); r++) {
-      for (int i = 0; i < d.kh(); i++) {
-        for (int j = 0; j < d.kw(); j++) {
-          int base = pixel(d, r, i, j);
-          if (base >= 0) {
-            for (int ch = 0; ch < d.c(); ch++) {
-              img[base + ch] += cols.get(r * ncols + (i * d.kw() + j) * d.c() + ch);
-            }
-          }
-        }
-      }
-    }
+    eachInImageCell(d, (cell, pixel) -> img[pixel] += cols.get(cell));
     dst.copyFrom(img);
   }
 
   /** As for fp32, the sums wrapping modulo 2^32. */
   public static void col2im(ConvDesc d, Int32Buffer cols, Int32Buffer dst) {
     int[] img = new int[d.inputSize()];
+    eachInImageCell(d, (cell, pixel) -> img[pixel] += cols.get(cell));
+    dst.copyFrom(img);
+  }
+
+  /** A cell of the im2col matrix and the element of the image it holds. */
+  private interface CellVisitor {
+    void visit(int cell, int pixel);
+  }
+
+  /** Every im2col cell inside the image, rows ascending, then i, j, channel: col2im's summation order. */
+  private static void eachInImageCell(ConvDesc d, CellVisitor v) {
     int ncols = d.colCols();
     for (int r = 0; r < d.colRows(); r++) {
       for (int i = 0; i < d.kh(); i++) {
@@ -86,13 +85,12 @@ public final class WindowReference {
           int base = pixel(d, r, i, j);
           if (base >= 0) {
             for (int ch = 0; ch < d.c(); ch++) {
-              img[base + ch] += cols.get(r * ncols + (i * d.kw() + j) * d.c() + ch);
+              v.visit(r * ncols + (i * d.kw() + j) * d.c() + ch, base + ch);
             }
           }
         }
       }
     }
-    dst.copyFrom(img);
   }
 
   /** The first maximum of each window wins. */

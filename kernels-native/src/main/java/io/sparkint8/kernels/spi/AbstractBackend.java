@@ -171,9 +171,7 @@ public abstract class AbstractBackend implements Int8Backend {
 
   @Override
   public final void im2col(ConvDesc d, Int8Buffer src, Int8Buffer cols) {
-    Checks.descriptor(d, "window descriptor");
-    Checks.buffer(src, d.inputSize(), "src");
-    Checks.buffer(cols, (long) d.colRows() * d.colCols(), "cols");
+    Checks.im2col(d, src, cols);
     im2colUnchecked(d, src, cols);
   }
 
@@ -181,9 +179,7 @@ public abstract class AbstractBackend implements Int8Backend {
 
   @Override
   public final void im2col(ConvDesc d, Float32Buffer src, Float32Buffer cols) {
-    Checks.descriptor(d, "window descriptor");
-    Checks.buffer(src, d.inputSize(), "src");
-    Checks.buffer(cols, (long) d.colRows() * d.colCols(), "cols");
+    Checks.im2col(d, src, cols);
     im2colUnchecked(d, src, cols);
   }
 
@@ -191,9 +187,7 @@ public abstract class AbstractBackend implements Int8Backend {
 
   @Override
   public final void col2im(ConvDesc d, Float32Buffer cols, Float32Buffer dst) {
-    Checks.descriptor(d, "window descriptor");
-    Checks.buffer(cols, (long) d.colRows() * d.colCols(), "cols");
-    Checks.buffer(dst, d.inputSize(), "dst");
+    Checks.col2im(d, cols, dst);
     col2imUnchecked(d, cols, dst);
   }
 
@@ -201,9 +195,7 @@ public abstract class AbstractBackend implements Int8Backend {
 
   @Override
   public final void col2im(ConvDesc d, Int32Buffer cols, Int32Buffer dst) {
-    Checks.descriptor(d, "window descriptor");
-    Checks.buffer(cols, (long) d.colRows() * d.colCols(), "cols");
-    Checks.buffer(dst, d.inputSize(), "dst");
+    Checks.col2im(d, cols, dst);
     col2imUnchecked(d, cols, dst);
   }
 
@@ -211,10 +203,7 @@ public abstract class AbstractBackend implements Int8Backend {
 
   @Override
   public final void maxPool(ConvDesc d, Int8Buffer src, Int8Buffer dst, Int32Buffer argmax) {
-    Checks.pooling(d);
-    Checks.buffer(src, d.inputSize(), "src");
-    Checks.buffer(dst, d.pooledSize(), "dst");
-    Checks.buffer(argmax, d.pooledSize(), "argmax");
+    Checks.maxPool(d, src, dst, argmax);
     maxPoolUnchecked(d, src, dst, argmax);
   }
 
@@ -224,10 +213,7 @@ public abstract class AbstractBackend implements Int8Backend {
   @Override
   public final void maxPoolF32(
       ConvDesc d, Float32Buffer src, Float32Buffer dst, Int32Buffer argmax) {
-    Checks.pooling(d);
-    Checks.buffer(src, d.inputSize(), "src");
-    Checks.buffer(dst, d.pooledSize(), "dst");
-    Checks.buffer(argmax, d.pooledSize(), "argmax");
+    Checks.maxPool(d, src, dst, argmax);
     maxPoolF32Unchecked(d, src, dst, argmax);
   }
 

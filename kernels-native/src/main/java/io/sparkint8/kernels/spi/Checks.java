@@ -206,6 +206,28 @@ public final class Checks {
 
   // ---- windows ------------------------------------------------------------------------------------
 
+  /** im2col's host operands: the image and its im2col matrix. */
+  public static void im2col(ConvDesc d, OffHeapBuffer src, OffHeapBuffer cols) {
+    descriptor(d, "window descriptor");
+    buffer(src, d.inputSize(), "src");
+    buffer(cols, (long) d.colRows() * d.colCols(), "cols");
+  }
+
+  /** col2im's host operands: the im2col matrix and the image. */
+  public static void col2im(ConvDesc d, OffHeapBuffer cols, OffHeapBuffer dst) {
+    descriptor(d, "window descriptor");
+    buffer(cols, (long) d.colRows() * d.colCols(), "cols");
+    buffer(dst, d.inputSize(), "dst");
+  }
+
+  /** Max-pool's host operands: the image, the pooled output and its argmax. */
+  public static void maxPool(ConvDesc d, OffHeapBuffer src, OffHeapBuffer dst, OffHeapBuffer argmax) {
+    pooling(d);
+    buffer(src, d.inputSize(), "src");
+    buffer(dst, d.pooledSize(), "dst");
+    buffer(argmax, d.pooledSize(), "argmax");
+  }
+
   /** A window descriptor for pooling: present, padding smaller than the window. */
   public static void pooling(ConvDesc d) {
     descriptor(d, "window descriptor");
