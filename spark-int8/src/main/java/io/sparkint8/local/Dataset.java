@@ -1,6 +1,6 @@
 package io.sparkint8.local;
 
-import io.sparkint8.nn.Shape;
+import io.sparkint8.nn.spec.Shape;
 
 /**
  * Packed training data: row i is images[i * shape.size() ..] in NHWC order, with label labels[i] in

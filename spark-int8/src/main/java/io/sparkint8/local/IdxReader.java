@@ -1,6 +1,6 @@
 package io.sparkint8.local;
 
-import io.sparkint8.nn.Shape;
+import io.sparkint8.nn.spec.Shape;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -75,7 +75,7 @@ public final class IdxReader {
       for (int i = 0; i < raw.length; i++) {
         px[i] = ((raw[i] & 0xff) / 255f - mean) / std;
       }
-      return new Dataset(px, lb, new Shape(1, h, w), numClasses);
+      return new Dataset(px, lb, Shape.chw(1, h, w), numClasses);
     }
   }
 

@@ -4,6 +4,7 @@ import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.spi.ConvDesc;
 import io.sparkint8.kernels.spi.QuantDesc;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import java.util.List;
 
@@ -40,10 +41,10 @@ public final class Conv2d extends Layer {
     this.stride = stride;
     this.pad = pad;
     ConvDesc one = desc(1);
-    this.out = new Shape(outChannels, one.outH(), one.outW());
+    this.out = Shape.chw(outChannels, one.outH(), one.outW());
     this.direct = kernel == 1 && stride == 1 && pad == 0;
-    int rows = maxBatch * out.h() * out.w();
-    int cols = kernel * kernel * in.c();
+    int rows = maxBatch * out.height() * out.width();
+    int cols = kernel * kernel * in.channels();
     this.core = new GemmCore(this, ctx, id, "conv" + id, cols, outChannels, rows, bias);
     var alloc = ctx.allocator();
     var precision = ctx.config().precision();
@@ -59,7 +60,8 @@ public final class Conv2d extends Layer {
   }
 
   private ConvDesc desc(int batch) {
-    return new ConvDesc(batch, in.h(), in.w(), in.c(), kernel, kernel, stride, stride, pad, pad);
+    return new ConvDesc(
+        batch, in.height(), in.width(), in.channels(), kernel, kernel, stride, stride, pad, pad);
   }
 
   @Override
@@ -97,7 +99,7 @@ public final class Conv2d extends Layer {
     }
     Int8Buffer codes = direct ? imgQ : colsQ;
     return training ? core.forwardInt8(codes, sx.get(0), rows)
-        : core.forwardInt8PerExample(codes, exampleScales, batch, out.h() * out.w());
+        : core.forwardInt8PerExample(codes, exampleScales, batch, out.height() * out.width());
   }
 
   @Override

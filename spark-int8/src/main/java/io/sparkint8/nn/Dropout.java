@@ -2,6 +2,7 @@ package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.ref.StochasticRounding;
+import io.sparkint8.nn.spec.Shape;
 import java.nio.FloatBuffer;
 
 /**

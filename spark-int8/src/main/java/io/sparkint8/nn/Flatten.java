@@ -1,6 +1,7 @@
 package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.nn.spec.Shape;
 
 /** NHWC [N, H, W, C] viewed as [N, H*W*C]: the same memory, only the shape changes. */
 public final class Flatten extends Layer {
@@ -10,7 +11,7 @@ public final class Flatten extends Layer {
 
   @Override
   public Shape outputShape() {
-    return Shape.flat(in.size());
+    return Shape.features(in.size());
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.sparkint8.nn;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.spi.QuantDesc;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import java.util.List;
 
@@ -30,7 +31,7 @@ public final class Linear extends Layer {
 
   @Override
   public Shape outputShape() {
-    return Shape.flat(outFeatures);
+    return Shape.features(outFeatures);
   }
 
   @Override

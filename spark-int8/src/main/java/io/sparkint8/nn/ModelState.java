@@ -3,6 +3,7 @@ package io.sparkint8.nn;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import io.sparkint8.quant.ClippingState;
 import io.sparkint8.quant.ClippingStrategy;

@@ -3,6 +3,7 @@ package io.sparkint8.nn;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.nn.spec.LayerSpec;
 import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import io.sparkint8.quant.ClippingState;
 import java.util.ArrayList;
@@ -28,7 +29,7 @@ public final class Network implements AutoCloseable {
     this.maxBatch = maxBatch;
     this.root = buildSequence(spec.layers(), input);
     Shape out = root.outputShape();
-    if (!out.isFlat() || out.c() != spec.numClasses()) {
+    if (!out.flat() || out.channels() != spec.numClasses()) {
       root.close();
       throw new IllegalArgumentException("network '" + spec + "' ends in " + out + ", expected ["
           + spec.numClasses() + "] logits (end with fc)");
@@ -89,8 +90,8 @@ public final class Network implements AutoCloseable {
       if (!body.outputShape().equals(in)) {
         // the shapes differ: a strided 1x1 conv + BN brings the shortcut to the body's shape
         Shape out = body.outputShape();
-        int stride = Math.max(1, in.h() / out.h());
-        Conv2d conv = new Conv2d(ctx, in, maxBatch, out.c(), 1, stride, 0, false);
+        int stride = Math.max(1, in.height() / out.height());
+        Conv2d conv = new Conv2d(ctx, in, maxBatch, out.channels(), 1, stride, 0, false);
         BatchNorm bn = new BatchNorm(ctx, conv.outputShape(), maxBatch, false);
         projection = new Sequential(ctx, in, maxBatch, List.of(conv, bn));
       }

@@ -2,6 +2,7 @@ package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.spi.Int8Backend;
+import io.sparkint8.nn.spec.Shape;
 
 /** y = max(x, 0); the backward pass passes the error where the output was positive. */
 public final class Relu extends Layer {

@@ -1,6 +1,7 @@
 package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;

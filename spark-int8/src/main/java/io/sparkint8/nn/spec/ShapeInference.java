@@ -64,10 +64,7 @@ final class ShapeInference {
       return LayerShape.simple(position, layer, in, Shape.features(in.channels()), 0);
     }
     if (layer instanceof LayerSpec.Flatten) {
-      if (in.size() > Integer.MAX_VALUE) {
-        throw fail(position, layer, in, "flattening gives more than 2^31 - 1 features");
-      }
-      return LayerShape.simple(position, layer, in, Shape.features((int) in.size()), 0);
+      return LayerShape.simple(position, layer, in, Shape.features(in.size()), 0);
     }
     if (layer instanceof LayerSpec.Fc fc) {
       if (!in.flat()) {
@@ -157,8 +154,22 @@ final class ShapeInference {
               + "x"
               + paddedWidth);
     }
-    return Shape.chw(
-        outChannels, (paddedHeight - kernel) / stride + 1, (paddedWidth - kernel) / stride + 1);
+    int height = (paddedHeight - kernel) / stride + 1;
+    int width = (paddedWidth - kernel) / stride + 1;
+    if ((long) outChannels * height * width > Integer.MAX_VALUE) {
+      throw fail(
+          position,
+          layer,
+          in,
+          "the output "
+              + outChannels
+              + "x"
+              + height
+              + "x"
+              + width
+              + " has more than 2^31 - 1 values per sample");
+    }
+    return Shape.chw(outChannels, height, width);
   }
 
   private static void requireSpatial(String position, LayerSpec layer, Shape in) {
