@@ -54,13 +54,13 @@ public final class BatchNorm extends Layer {
   private final float[] coefF;
 
   public BatchNorm(LayerContext ctx, Shape in, int maxBatch, boolean l1) {
-    super(ctx, in, maxBatch);
+    super(ctx, in, maxBatch, l1 ? "bnl1" : "bn");
     this.l1 = l1;
     this.c = in.channels();
     float[] ones = new float[c];
     Arrays.fill(ones, 1f);
-    this.gamma = Parameter.noDecay((l1 ? "bnl1" : "bn") + id + ".gamma", ones);
-    this.beta = Parameter.noDecay((l1 ? "bnl1" : "bn") + id + ".beta", new float[c]);
+    this.gamma = Parameter.noDecay(name() + ".gamma", ones);
+    this.beta = Parameter.noDecay(name() + ".beta", new float[c]);
     this.runningMean = new double[c];
     this.runningScale = new double[c];
     Arrays.fill(runningScale, l1 ? 1.0 : Math.sqrt(1.0 + ctx.config().bnEps()));

@@ -31,7 +31,7 @@ public final class Conv2d extends Layer {
 
   public Conv2d(LayerContext ctx, Shape in, int maxBatch, int outChannels, int kernel, int stride,
       int pad, boolean bias) {
-    super(ctx, in, maxBatch);
+    super(ctx, in, maxBatch, "conv");
     if (outChannels < 1 || kernel < 1 || stride < 1 || pad < 0) {
       throw new IllegalArgumentException("conv(" + outChannels + "," + kernel + ",s=" + stride
           + ",p=" + pad + "): sizes must be >= 1 and padding >= 0");
@@ -45,7 +45,7 @@ public final class Conv2d extends Layer {
     this.direct = kernel == 1 && stride == 1 && pad == 0;
     int rows = maxBatch * out.height() * out.width();
     int cols = kernel * kernel * in.channels();
-    this.core = new GemmCore(this, ctx, id, "conv" + id, cols, outChannels, rows, bias);
+    this.core = new GemmCore(this, ctx, cols, outChannels, rows, bias);
     var alloc = ctx.allocator();
     var precision = ctx.config().precision();
     boolean needF32Cols = !direct && (!precision.int8Forward() || !precision.int8Backward());

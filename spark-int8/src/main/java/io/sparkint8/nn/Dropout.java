@@ -17,7 +17,7 @@ public final class Dropout extends Layer {
   private long key;
 
   public Dropout(LayerContext ctx, Shape in, int maxBatch, double p) {
-    super(ctx, in, maxBatch);
+    super(ctx, in, maxBatch, "dropout");
     if (!(p >= 0 && p < 1)) {
       throw new IllegalArgumentException("dropout: p=" + p + ", expected in [0, 1)");
     }

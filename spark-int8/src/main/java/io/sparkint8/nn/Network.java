@@ -33,7 +33,7 @@ public final class Network implements AutoCloseable {
     this.root = buildSequence(spec.shapes(input).layers(), input);
     this.loss = new SoftmaxCrossEntropy(ctx.allocator(), spec.numClasses(), maxBatch);
     this.params = List.copyOf(root.parameters());
-    for (Layer l : root.flatten()) {
+    for (Layer l : root.leaves()) {
       if (l instanceof BatchNorm) {
         batchNorms.add((BatchNorm) l);
       }
@@ -147,9 +147,14 @@ public final class Network implements AutoCloseable {
     return List.copyOf(batchNorms);
   }
 
-  /** Every layer in forward order, residual blocks expanded. */
+  /** The root of the layer tree: a {@link Sequential} of the spec's top-level layers. */
+  public Layer root() {
+    return root;
+  }
+
+  /** Every leaf layer in forward order, residual blocks expanded (body, then projection). */
   public List<Layer> layers() {
-    return root.flatten();
+    return root.leaves();
   }
 
   /** Logits [batch x classes] (valid until the next call). */

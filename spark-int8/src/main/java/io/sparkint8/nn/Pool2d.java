@@ -33,7 +33,7 @@ public final class Pool2d extends Layer {
 
   public Pool2d(LayerContext ctx, Shape in, int maxBatch, Kind kind, int kernel, int stride,
       int pad) {
-    super(ctx, in, maxBatch);
+    super(ctx, in, maxBatch, kindName(kind));
     this.kind = kind;
     this.kh = kind == Kind.GLOBAL_AVG ? in.height() : kernel;
     this.kw = kind == Kind.GLOBAL_AVG ? in.width() : kernel;
@@ -54,6 +54,17 @@ public final class Pool2d extends Layer {
         kind == Kind.MAX ? own(ctx.allocator().allocateInt32((long) maxBatch * out.size())) : null;
   }
 
+  private static String kindName(Kind kind) {
+    switch (kind) {
+      case MAX:
+        return "maxpool";
+      case AVG:
+        return "avgpool";
+      default:
+        return "gap";
+    }
+  }
+
   @Override
   public Shape outputShape() {
     return out;
@@ -61,15 +72,11 @@ public final class Pool2d extends Layer {
 
   @Override
   public String describe() {
-    switch (kind) {
-      case MAX:
-        return "maxpool(" + kh + ",s=" + stride + ",p=" + pad + ")";
-      case AVG:
-        return "avgpool(" + kh + ",s=" + stride + ",p=" + pad + ")";
-      default:
-        return "gap";
-    }
+    return kind == Kind.GLOBAL_AVG
+        ? "gap"
+        : kindName(kind) + "(" + kh + ",s=" + stride + ",p=" + pad + ")";
   }
+
 
   private ConvDesc window(int batch) {
     return new ConvDesc(

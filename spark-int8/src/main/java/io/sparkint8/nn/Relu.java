@@ -10,7 +10,7 @@ public final class Relu extends Layer {
   private final Float32Buffer gx;
 
   public Relu(LayerContext ctx, Shape in, int maxBatch) {
-    super(ctx, in, maxBatch);
+    super(ctx, in, maxBatch, "relu");
     this.y = newActivation(in);
     this.gx = newActivation(in);
   }

@@ -13,7 +13,9 @@ import io.sparkint8.nn.spec.LayerSpec;
 import io.sparkint8.nn.spec.NetworkShapes;
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.nn.spec.Shape;
+import io.sparkint8.optim.Parameter;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -66,16 +68,41 @@ class NetworkBuildTest {
     NetworkSpec spec =
         NetworkSpec.parse("conv(8,3)-res(conv(16,3,s=2)-bn-relu-conv(16,3)-bn)-relu-gap-fc", 10);
     Shape input = Shape.chw(1, 7, 7);
-    LayerShape block = spec.shapes(input).layers().get(1);
-    assertEquals(Shape.chw(16, 4, 4), block.output());
-    assertEquals(new LayerSpec.Conv(16, 1, 2, 0, false), block.projection().get(0).layer());
+    LayerShape inferred = spec.shapes(input).layers().get(1);
+    assertEquals(Shape.chw(16, 4, 4), inferred.output());
+    assertEquals(new LayerSpec.Conv(16, 1, 2, 0, false), inferred.projection().get(0).layer());
     try (Network net = build(spec, input, Precision.INT8)) {
-      // leaves: conv, the body's five layers, then the projection's conv and bn
-      Conv2d shortcut = assertInstanceOf(Conv2d.class, net.layers().get(6));
+      Residual block = assertInstanceOf(Residual.class, net.root().children().get(1));
+      Conv2d shortcut = assertInstanceOf(Conv2d.class, block.projection().children().get(0));
       assertEquals("conv(16,1,s=2,p=0)", shortcut.describe());
       assertEquals(Shape.chw(16, 4, 4), shortcut.outputShape());
+      assertEquals(Shape.chw(16, 4, 4), block.outputShape());
       assertLayersMatch(spec.shapes(input), net, spec.toString());
       assertTrainStepRuns(net, input, spec.toString());
+    }
+  }
+
+  @Test
+  void layersAreNamedByKindAndConstructionIndexAndParametersAfterTheirLayer() {
+    // construction order: conv0 bn1 relu2, the body conv3 bnl14 in seq5, the projection conv6
+    // bn7 in seq8, the block res9, gap10, fc11, the root seq12
+    NetworkSpec spec = NetworkSpec.parse("conv(4,3)-bn-relu-res(conv(8,3,s=2)-bn-l1)-gap-fc", 3);
+    try (Network net = build(spec, Shape.chw(1, 5, 5), Precision.FP32)) {
+      assertEquals("seq12", net.root().name());
+      Layer block = net.root().children().get(3);
+      assertEquals("res9", block.name());
+      assertEquals(List.of("seq5", "seq8"), block.children().stream().map(Layer::name).toList());
+      assertEquals(
+          List.of("conv0", "bn1", "relu2", "conv3", "bnl14", "conv6", "bn7", "gap10", "fc11"),
+          net.layers().stream().map(Layer::name).toList());
+      assertEquals(
+          List.of(
+              "conv0.weight", "conv0.bias", "bn1.gamma", "bn1.beta", "conv3.weight", "conv3.bias",
+              "bnl14.gamma", "bnl14.beta", "conv6.weight", "bn7.gamma", "bn7.beta", "fc11.weight",
+              "fc11.bias"),
+          net.parameters().stream().map(Parameter::name).toList());
+      assertEquals(
+          List.of("bn1", "bnl14", "bn7"), net.batchNorms().stream().map(Layer::name).toList());
     }
   }
 
@@ -146,30 +173,33 @@ class NetworkBuildTest {
     return Network.build(spec, input, BATCH, ctx);
   }
 
-  /** The built leaves, in forward order, against the inferred leaves in the same order. */
+  /** The built layer tree against the inferred one, and every layer named once. */
   private static void assertLayersMatch(NetworkShapes shapes, Network net, String where) {
-    List<LayerShape> inferred = new ArrayList<>();
-    leaves(shapes.layers(), inferred);
-    List<Layer> built = net.layers();
+    assertEquals(shapes.input(), net.inputShape(), where);
+    assertChildrenMatch(shapes.layers(), net.root().children(), where);
+    List<String> names = net.layers().stream().map(Layer::name).toList();
+    assertEquals(names.size(), new HashSet<>(names).size(), where + ": names " + names);
+  }
+
+  private static void assertChildrenMatch(
+      List<LayerShape> inferred, List<Layer> built, String where) {
     assertEquals(inferred.size(), built.size(), where + ": layer count");
     for (int i = 0; i < built.size(); i++) {
       LayerShape expected = inferred.get(i);
       Layer layer = built.get(i);
       String at = where + ", layer " + expected;
-      assertEquals(BUILT_BY.get(expected.layer().getClass()), layer.getClass(), at);
       assertEquals(expected.input(), layer.inputShape(), at);
       assertEquals(expected.output(), layer.outputShape(), at);
-    }
-    assertEquals(shapes.input(), net.inputShape(), where);
-  }
-
-  private static void leaves(List<LayerShape> layers, List<LayerShape> out) {
-    for (LayerShape layer : layers) {
-      if (layer.body().isEmpty()) {
-        out.add(layer);
+      if (expected.layer() instanceof LayerSpec.Residual) {
+        Residual block = assertInstanceOf(Residual.class, layer, at);
+        assertChildrenMatch(expected.body(), block.body().children(), at);
+        assertEquals(expected.projection().isEmpty(), block.projection() == null, at);
+        if (block.projection() != null) {
+          assertChildrenMatch(expected.projection(), block.projection().children(), at);
+        }
       } else {
-        leaves(layer.body(), out);
-        leaves(layer.projection(), out);
+        assertEquals(BUILT_BY.get(expected.layer().getClass()), layer.getClass(), at);
+        assertEquals(List.of(), layer.children(), at);
       }
     }
   }
