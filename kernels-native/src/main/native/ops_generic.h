@@ -416,54 +416,113 @@ OPS_GENERIC_FN void generic_bn_statistics(int64_t rows, int64_t c, const float *
   }
 }
 
-OPS_GENERIC_FN void generic_bn_normalize(int64_t rows, int64_t c, const float *restrict x,
-                                         const float *restrict mean, const float *restrict inv_scale,
-                                         const float *restrict gamma, const float *restrict beta,
-                                         float *restrict xhat, float *restrict y) {
+/* fp32 ReLU on the bit patterns: a float is > 0 exactly when its bits, read as a signed int, lie in
+ * [1, 0x7f800000] (+inf included, NaN and -0 excluded); the result is the input's bits or +0's. */
+static inline int32_t ops_positive_mask(int32_t b) {
+  return -(int32_t)((b > 0) & (b <= 0x7f800000));
+}
+
+/* The BN kernels with relu != 0 fuse the ReLU that follows BN: forward writes the rectified output,
+ * backward masks the error by the forward output, recomputed from xhat (bit for bit the value the
+ * forward computed, with -ffp-contract=off), so no mask or pre-ReLU buffer is kept. The relu flag is
+ * hoisted out of the loops by specializing each kernel on it. */
+static inline void ops_bn_normalize(int64_t rows, int64_t c, const float *restrict x,
+                                    const float *restrict mean, const float *restrict inv_scale,
+                                    const float *restrict gamma, const float *restrict beta, int relu,
+                                    float *restrict xhat, float *restrict y) {
   for (int64_t r = 0; r < rows; r++) {
     const float *xr = x + r * c;
     float *yr = y + r * c;
-    if (xhat != NULL) {
-      float *hr = xhat + r * c;
-      for (int64_t ch = 0; ch < c; ch++) {
-        float v = (xr[ch] - mean[ch]) * inv_scale[ch];
-        hr[ch] = v;
-        yr[ch] = gamma[ch] * v + beta[ch];
+    float *hr = xhat != NULL ? xhat + r * c : NULL;
+    for (int64_t ch = 0; ch < c; ch++) {
+      float v = (xr[ch] - mean[ch]) * inv_scale[ch];
+      if (hr != NULL) hr[ch] = v;
+      float out = gamma[ch] * v + beta[ch];
+      if (relu) {
+        int32_t bits;
+        memcpy(&bits, &out, sizeof bits);
+        bits &= ops_positive_mask(bits);
+        memcpy(&out, &bits, sizeof bits);
       }
-    } else {
-      for (int64_t ch = 0; ch < c; ch++) {
-        float v = (xr[ch] - mean[ch]) * inv_scale[ch];
-        yr[ch] = gamma[ch] * v + beta[ch];
-      }
+      yr[ch] = out;
     }
   }
 }
 
-OPS_GENERIC_FN void generic_bn_backward_sums(int64_t rows, int64_t c, const float *restrict g,
-                                             const float *restrict xhat, double *restrict sum_g,
-                                             double *restrict sum_gh) {
+OPS_GENERIC_FN void generic_bn_normalize(int64_t rows, int64_t c, const float *restrict x,
+                                         const float *restrict mean, const float *restrict inv_scale,
+                                         const float *restrict gamma, const float *restrict beta, int relu,
+                                         float *restrict xhat, float *restrict y) {
+  if (relu) {
+    ops_bn_normalize(rows, c, x, mean, inv_scale, gamma, beta, 1, xhat, y);
+  } else {
+    ops_bn_normalize(rows, c, x, mean, inv_scale, gamma, beta, 0, xhat, y);
+  }
+}
+
+/* the error g[ch] of one row, masked by the ReLU when relu != 0 */
+static inline float ops_bn_error(float g, float h, float gamma, float beta, int relu) {
+  if (!relu) return g;
+  float out = gamma * h + beta;
+  int32_t ob, gb;
+  memcpy(&ob, &out, sizeof ob);
+  memcpy(&gb, &g, sizeof gb);
+  gb &= ops_positive_mask(ob);
+  memcpy(&g, &gb, sizeof gb);
+  return g;
+}
+
+static inline void ops_bn_backward_sums(int64_t rows, int64_t c, const float *restrict g,
+                                        const float *restrict xhat, const float *restrict gamma,
+                                        const float *restrict beta, int relu, double *restrict sum_g,
+                                        double *restrict sum_gh) {
   for (int64_t ch = 0; ch < c; ch++) sum_g[ch] = sum_gh[ch] = 0.0;
   for (int64_t r = 0; r < rows; r++) {
     const float *gr = g + r * c, *hr = xhat + r * c;
     for (int64_t ch = 0; ch < c; ch++) {
-      double gv = (double)gr[ch];
+      double gv = (double)ops_bn_error(gr[ch], hr[ch], gamma[ch], beta[ch], relu);
       sum_g[ch] += gv;
       sum_gh[ch] += gv * (double)hr[ch];
     }
   }
 }
 
-OPS_GENERIC_FN void generic_bn_backward_input(int64_t rows, int64_t c, const float *restrict g,
-                                              const float *restrict xhat, const double *restrict a,
-                                              const double *restrict b, const double *restrict k,
-                                              float *restrict grad_in) {
+OPS_GENERIC_FN void generic_bn_backward_sums(int64_t rows, int64_t c, const float *restrict g,
+                                             const float *restrict xhat, const float *restrict gamma,
+                                             const float *restrict beta, int relu,
+                                             double *restrict sum_g, double *restrict sum_gh) {
+  if (relu) {
+    ops_bn_backward_sums(rows, c, g, xhat, gamma, beta, 1, sum_g, sum_gh);
+  } else {
+    ops_bn_backward_sums(rows, c, g, xhat, gamma, beta, 0, sum_g, sum_gh);
+  }
+}
+
+static inline void ops_bn_backward_input(int64_t rows, int64_t c, const float *restrict g,
+                                         const float *restrict xhat, const float *restrict gamma,
+                                         const float *restrict beta, int relu, const double *restrict a,
+                                         const double *restrict b, const double *restrict k,
+                                         float *restrict grad_in) {
   for (int64_t r = 0; r < rows; r++) {
     const float *gr = g + r * c, *hr = xhat + r * c;
     float *out = grad_in + r * c;
     for (int64_t ch = 0; ch < c; ch++) {
-      double v = (double)gr[ch] - a[ch] - (double)hr[ch] * b[ch];
+      float gv = ops_bn_error(gr[ch], hr[ch], gamma[ch], beta[ch], relu);
+      double v = (double)gv - a[ch] - (double)hr[ch] * b[ch];
       out[ch] = (float)(k[ch] * v);
     }
+  }
+}
+
+OPS_GENERIC_FN void generic_bn_backward_input(int64_t rows, int64_t c, const float *restrict g,
+                                              const float *restrict xhat, const float *restrict gamma,
+                                              const float *restrict beta, int relu,
+                                              const double *restrict a, const double *restrict b,
+                                              const double *restrict k, float *restrict grad_in) {
+  if (relu) {
+    ops_bn_backward_input(rows, c, g, xhat, gamma, beta, 1, a, b, k, grad_in);
+  } else {
+    ops_bn_backward_input(rows, c, g, xhat, gamma, beta, 0, a, b, k, grad_in);
   }
 }
 
@@ -499,11 +558,6 @@ OPS_GENERIC_FN void generic_transpose_f32(int64_t rows, int64_t cols, const floa
   }
 }
 
-/* fp32 ReLU on the bit patterns: a float is > 0 exactly when its bits, read as a signed int, lie in
- * [1, 0x7f800000] (+inf included, NaN and -0 excluded); the result is the input's bits or +0's. */
-static inline int32_t ops_positive_mask(int32_t b) {
-  return -(int32_t)((b > 0) & (b <= 0x7f800000));
-}
 
 OPS_GENERIC_FN void generic_relu_f32(int64_t count, const float *src, float *dst) {
   const int32_t *s = (const int32_t *)src;

@@ -95,8 +95,9 @@ class NormalizationConformanceTest {
       int ch = c.size(t % 7 == 0 ? 255 : 70);
       int count = rows * ch;
       boolean withXhat = t % 4 != 0;
+      boolean relu = t % 3 != 0;
       String ctx = "bnNormalize case " + t + " seed " + SEED + " rows " + rows + " channels " + ch
-          + (withXhat ? "" : " (no xhat)");
+          + (withXhat ? "" : " (no xhat)") + (relu ? " with relu" : "");
       float[] mean = c.float32(ch);
       float[] inv = c.positive(ch);
       float[] gamma = c.float32(ch);
@@ -106,8 +107,8 @@ class NormalizationConformanceTest {
           Float32Buffer wantY = alloc.allocateFloat32(count);
           Float32Buffer gotH = alloc.allocateFloat32(count);
           Float32Buffer gotY = alloc.allocateFloat32(count)) {
-        REF.bnNormalize(rows, ch, x, mean, inv, gamma, beta, withXhat ? wantH : null, wantY);
-        nat.bnNormalize(rows, ch, x, mean, inv, gamma, beta, withXhat ? gotH : null, gotY);
+        REF.bnNormalize(rows, ch, x, mean, inv, gamma, beta, relu, withXhat ? wantH : null, wantY);
+        nat.bnNormalize(rows, ch, x, mean, inv, gamma, beta, relu, withXhat ? gotH : null, gotY);
         Compare.sameBits(wantY.toArray(), gotY.toArray(), ctx + " y");
         Compare.sameBits(wantH.toArray(), gotH.toArray(), ctx + " xhat");
       }
@@ -121,7 +122,11 @@ class NormalizationConformanceTest {
       int rows = c.size(t % 10 == 0 ? 600 : 80);
       int ch = c.size(t % 7 == 0 ? 255 : 70);
       int count = rows * ch;
-      String ctx = "bnBackward case " + t + " seed " + SEED + " rows " + rows + " channels " + ch;
+      boolean relu = t % 3 != 0;
+      String ctx = "bnBackward case " + t + " seed " + SEED + " rows " + rows + " channels " + ch
+          + (relu ? " with relu" : "");
+      float[] gamma = c.float32(ch);
+      float[] beta = c.float32(ch);
       double[] a = doubles(c, ch);
       double[] b = doubles(c, ch);
       double[] k = doubles(c, ch);
@@ -133,12 +138,12 @@ class NormalizationConformanceTest {
         double[] wantGh = new double[ch];
         double[] gotG = new double[ch];
         double[] gotGh = new double[ch];
-        REF.bnBackwardSums(rows, ch, g, h, wantG, wantGh);
-        nat.bnBackwardSums(rows, ch, g, h, gotG, gotGh);
+        REF.bnBackwardSums(rows, ch, g, h, gamma, beta, relu, wantG, wantGh);
+        nat.bnBackwardSums(rows, ch, g, h, gamma, beta, relu, gotG, gotGh);
         Compare.sameBits(wantG, gotG, ctx + " sumG");
         Compare.sameBits(wantGh, gotGh, ctx + " sumGh");
-        REF.bnBackwardInput(rows, ch, g, h, a, b, k, want);
-        nat.bnBackwardInput(rows, ch, g, h, a, b, k, got);
+        REF.bnBackwardInput(rows, ch, g, h, gamma, beta, relu, a, b, k, want);
+        nat.bnBackwardInput(rows, ch, g, h, gamma, beta, relu, a, b, k, got);
         Compare.sameBits(want.toArray(), got.toArray(), ctx + " gradIn");
       }
     }
@@ -262,6 +267,8 @@ class NormalizationConformanceTest {
         Float32Buffer y = alloc.allocateFloat32(12)) {
       double[] three = new double[3];
       float[] f3 = new float[3];
+      float[] f4 = new float[4];
+      float[] f6 = new float[6];
       for (Int8Backend b : new Int8Backend[] {REF, nat}) {
         String who = b.name();
         IllegalArgumentException e =
@@ -272,16 +279,16 @@ class NormalizationConformanceTest {
             () -> b.bnStatistics(4, 3, x, three, new double[2], three), who);
         assertTrue(e.getMessage().contains("'m2'"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-            () -> b.bnNormalize(0, 3, x, f3, f3, f3, f3, null, y), who);
+            () -> b.bnNormalize(0, 3, x, f3, f3, f3, f3, false, null, y), who);
         assertTrue(e.getMessage().contains("rows=0"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-            () -> b.bnNormalize(4, 3, x, f3, f3, null, f3, null, y), who);
+            () -> b.bnNormalize(4, 3, x, f3, f3, null, f3, true, null, y), who);
         assertTrue(e.getMessage().contains("'gamma'"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-            () -> b.bnBackwardSums(4, 4, x, y, new double[4], new double[4]), who);
+            () -> b.bnBackwardSums(4, 4, x, y, f4, f4, true, new double[4], new double[4]), who);
         assertTrue(e.getMessage().contains("16"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-            () -> b.bnBackwardInput(2, 6, x, y, three, three, three, y), who);
+            () -> b.bnBackwardInput(2, 6, x, y, f6, f6, false, three, three, three, y), who);
         assertTrue(e.getMessage().contains("'a'"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> b.reluF32(13, x, y), who);
         assertTrue(e.getMessage().contains("13"), e.getMessage());

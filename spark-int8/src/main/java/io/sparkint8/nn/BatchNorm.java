@@ -21,11 +21,17 @@ import java.util.List;
  *
  * <p>L1 variant ("bn-l1", Guo et al.): the denominator is sqrt(pi/2) * mean|x - mean| + eps; its backward
  * needs only signs and means.
+ *
+ * <p>A ReLU right after the BN is fused into it ({@link #fusesRelu()}): the normalize pass writes the
+ * rectified output and the backward passes mask the error by the forward output, recomputed from xhat,
+ * so neither a pre-ReLU buffer nor a pass of its own is needed; the {@link Relu} layer of the spec
+ * stays in the tree and passes values through. The bits are those of the two layers run apart.
  */
 public final class BatchNorm extends Layer {
   private static final double SQRT_HALF_PI = Math.sqrt(Math.PI / 2);
 
   private final boolean l1;
+  private final boolean relu;
   private final int c;
   private final Parameter gamma;
   private final Parameter beta;
@@ -54,8 +60,14 @@ public final class BatchNorm extends Layer {
   private final float[] coefF;
 
   public BatchNorm(LayerContext ctx, Shape in, int maxBatch, boolean l1) {
+    this(ctx, in, maxBatch, l1, false);
+  }
+
+  /** A BN layer that also applies the ReLU following it when {@code relu}. */
+  public BatchNorm(LayerContext ctx, Shape in, int maxBatch, boolean l1, boolean relu) {
     super(ctx, in, maxBatch, l1 ? "bnl1" : "bn");
     this.l1 = l1;
+    this.relu = relu;
     this.c = in.channels();
     float[] ones = new float[c];
     Arrays.fill(ones, 1f);
@@ -84,6 +96,11 @@ public final class BatchNorm extends Layer {
     return in;
   }
 
+  /** Whether this layer applies the ReLU that follows it in the spec. */
+  public boolean fusesRelu() {
+    return relu;
+  }
+
   @Override
   public String describe() {
     return l1 ? "bn-l1" : "bn";
@@ -106,7 +123,7 @@ public final class BatchNorm extends Layer {
       mu[ch] = (float) mean[ch];
       inv[ch] = (float) (1.0 / scale[ch]);
     }
-    ctx.backend().bnNormalize(rows, c, x, mu, inv, gamma.values(), beta.values(), xhat, y);
+    ctx.backend().bnNormalize(rows, c, x, mu, inv, gamma.values(), beta.values(), relu, xhat, y);
     return y;
   }
 
@@ -176,7 +193,8 @@ public final class BatchNorm extends Layer {
     float[] db = beta.grad();
     double[] sG = sumG;
     double[] sGh = sumGh;
-    ctx.backend().bnBackwardSums(rows, c, gradOut, xhat, sG, sGh);
+    float[] bt = beta.values();
+    ctx.backend().bnBackwardSums(rows, c, gradOut, xhat, g, bt, relu, sG, sGh);
     double lambda = ctx.config().bnRectification();
     lastRectLoss = 0;
     for (int ch = 0; ch < c; ch++) {
@@ -202,11 +220,12 @@ public final class BatchNorm extends Layer {
         bq[ch] = sGh[ch] / rows;
         k[ch] = g[ch] / scale[ch];
       }
-      ctx.backend().bnBackwardInput(rows, c, gradOut, xhat, a, bq, k, gx);
+      ctx.backend().bnBackwardInput(rows, c, gradOut, xhat, g, bt, relu, a, bq, k, gx);
     } else {
       l1InputGradient(gradOut, rows, g, sG, sGh);
     }
-    lastGain = HeapScratch.norm(gx, count) / HeapScratch.norm(gradOut, count);
+    lastGain = ctx.measuresGains()
+        ? HeapScratch.norm(gx, count) / HeapScratch.norm(gradOut, count) : Double.NaN;
     return gx;
   }
 
@@ -219,6 +238,18 @@ public final class BatchNorm extends Layer {
     int count = rows * c;
     float[] gy = gA = HeapScratch.read(gradOut, gA, count);
     float[] h = hA = HeapScratch.read(xhat, hA, count);
+    if (relu) {
+      // the fused ReLU's mask: the forward output gamma * xhat + beta, recomputed in float
+      float[] bt = beta.values();
+      for (int r = 0; r < rows; r++) {
+        int base = r * c;
+        for (int ch = 0; ch < c; ch++) {
+          if (!(g[ch] * h[base + ch] + bt[ch] > 0f)) {
+            gy[base + ch] = 0f;
+          }
+        }
+      }
+    }
     float[] out = outA = HeapScratch.ensure(outA, count);
     double[] a = coefA;
     double[] meanSign = new double[c];

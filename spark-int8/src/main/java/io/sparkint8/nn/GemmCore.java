@@ -222,7 +222,8 @@ final class GemmCore {
         ? backwardInt8(gy, rows, xq, sx, needInputGrad)
         : backwardF32(gy, rows, xf, needInputGrad);
     gw.bytes().asFloatBuffer().get(0, weight.grad(), 0, n * k);
-    lastGain = needInputGrad ? norm(result, (long) rows * k) / norm(gy, (long) rows * n) : Double.NaN;
+    lastGain = needInputGrad && ctx.measuresGains()
+        ? norm(result, (long) rows * k) / norm(gy, (long) rows * n) : Double.NaN;
     return result;
   }
 

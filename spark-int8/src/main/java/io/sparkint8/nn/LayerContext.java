@@ -69,6 +69,15 @@ public final class LayerContext {
     return partition;
   }
 
+  /**
+   * Whether this step measures the statistics that cost a pass of their own and feed no update (the
+   * error gains ||G_X|| / ||G_Y|| of {@link LayerStats}): every clipUpdateInterval-th step, the
+   * steps where the clip search also runs. Other steps report them as NaN.
+   */
+  public boolean measuresGains() {
+    return step % config.clipUpdateInterval() == 0;
+  }
+
   /** A stable id per layer, in construction order, for keying random streams. */
   int newLayerId() {
     return nextLayerId++;

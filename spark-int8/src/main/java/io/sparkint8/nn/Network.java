@@ -50,12 +50,22 @@ public final class Network implements AutoCloseable {
     return new Network(spec, input, maxBatch, ctx);
   }
 
-  /** The layers of {@code shapes} in a sequence; closes what it built if a layer fails. */
+  /**
+   * The layers of {@code shapes} in a sequence; closes what it built if a layer fails. A bn directly
+   * followed by a relu is built as a BatchNorm that applies the ReLU (the Relu layer stays, passing
+   * through), which saves a pass over the activations each way at the same bits.
+   */
   private Sequential buildSequence(List<LayerShape> shapes, Shape input) {
     List<Layer> layers = new ArrayList<>();
     try {
-      for (LayerShape shape : shapes) {
-        layers.add(buildLayer(shape));
+      for (int i = 0; i < shapes.size(); i++) {
+        boolean bnThenRelu = i + 1 < shapes.size()
+            && shapes.get(i).layer() instanceof LayerSpec.Bn
+            && shapes.get(i + 1).layer() instanceof LayerSpec.Relu;
+        boolean reluAfterBn = i > 0
+            && shapes.get(i - 1).layer() instanceof LayerSpec.Bn
+            && shapes.get(i).layer() instanceof LayerSpec.Relu;
+        layers.add(buildLayer(shapes.get(i), bnThenRelu || reluAfterBn));
       }
       return new Sequential(ctx, input, maxBatch, layers);
     } catch (RuntimeException e) {
@@ -64,8 +74,8 @@ public final class Network implements AutoCloseable {
     }
   }
 
-  private Layer buildLayer(LayerShape shape) {
-    Layer layer = newLayer(shape);
+  private Layer buildLayer(LayerShape shape, boolean fusedBnRelu) {
+    Layer layer = newLayer(shape, fusedBnRelu);
     if (!layer.outputShape().equals(shape.output())) {
       layer.close();
       throw new IllegalStateException("layer " + shape.position() + " '" + shape.layer()
@@ -75,7 +85,7 @@ public final class Network implements AutoCloseable {
     return layer;
   }
 
-  private Layer newLayer(LayerShape shape) {
+  private Layer newLayer(LayerShape shape, boolean fusedBnRelu) {
     LayerSpec ls = shape.layer();
     Shape in = shape.input();
     if (ls instanceof LayerSpec.Conv c) {
@@ -84,9 +94,9 @@ public final class Network implements AutoCloseable {
     } else if (ls instanceof LayerSpec.Fc f) {
       return new Linear(ctx, in, maxBatch, f.outFeatures(), true);
     } else if (ls instanceof LayerSpec.Bn b) {
-      return new BatchNorm(ctx, in, maxBatch, b.variant() == LayerSpec.Bn.Variant.L1);
+      return new BatchNorm(ctx, in, maxBatch, b.variant() == LayerSpec.Bn.Variant.L1, fusedBnRelu);
     } else if (ls instanceof LayerSpec.Relu) {
-      return new Relu(ctx, in, maxBatch);
+      return new Relu(ctx, in, maxBatch, fusedBnRelu);
     } else if (ls instanceof LayerSpec.MaxPool p) {
       return new Pool2d(ctx, in, maxBatch, Pool2d.Kind.MAX, p.kernel(), p.stride(), p.pad());
     } else if (ls instanceof LayerSpec.AvgPool p) {

@@ -358,14 +358,15 @@ public final class NativeBackend extends AbstractBackend {
       float[] invScale,
       float[] gamma,
       float[] beta,
+      boolean relu,
       Float32Buffer xhat,
       Float32Buffer y) {
-    check(bnNormalize(
-        rows, channels, x.bytes(), mean, invScale, gamma, beta, bytesOrNull(xhat), y.bytes()));
+    check(bnNormalize(rows, channels, x.bytes(), mean, invScale, gamma, beta, relu ? 1 : 0,
+        bytesOrNull(xhat), y.bytes()));
   }
 
   static native int bnNormalize(long rows, long channels, ByteBuffer x, float[] mean,
-      float[] invScale, float[] gamma, float[] beta, ByteBuffer xhat, ByteBuffer y);
+      float[] invScale, float[] gamma, float[] beta, int relu, ByteBuffer xhat, ByteBuffer y);
 
   @Override
   protected void bnBackwardSumsUnchecked(
@@ -373,13 +374,17 @@ public final class NativeBackend extends AbstractBackend {
       int channels,
       Float32Buffer gradOut,
       Float32Buffer xhat,
+      float[] gamma,
+      float[] beta,
+      boolean relu,
       double[] sumG,
       double[] sumGh) {
-    check(bnBackwardSums(rows, channels, gradOut.bytes(), xhat.bytes(), sumG, sumGh));
+    check(bnBackwardSums(rows, channels, gradOut.bytes(), xhat.bytes(), gamma, beta, relu ? 1 : 0,
+        sumG, sumGh));
   }
 
-  static native int bnBackwardSums(
-      long rows, long channels, ByteBuffer gradOut, ByteBuffer xhat, double[] sumG, double[] sumGh);
+  static native int bnBackwardSums(long rows, long channels, ByteBuffer gradOut, ByteBuffer xhat,
+      float[] gamma, float[] beta, int relu, double[] sumG, double[] sumGh);
 
   @Override
   protected void bnBackwardInputUnchecked(
@@ -387,15 +392,19 @@ public final class NativeBackend extends AbstractBackend {
       int channels,
       Float32Buffer gradOut,
       Float32Buffer xhat,
+      float[] gamma,
+      float[] beta,
+      boolean relu,
       double[] a,
       double[] b,
       double[] k,
       Float32Buffer gradIn) {
-    check(bnBackwardInput(rows, channels, gradOut.bytes(), xhat.bytes(), a, b, k, gradIn.bytes()));
+    check(bnBackwardInput(rows, channels, gradOut.bytes(), xhat.bytes(), gamma, beta, relu ? 1 : 0,
+        a, b, k, gradIn.bytes()));
   }
 
   static native int bnBackwardInput(long rows, long channels, ByteBuffer gradOut, ByteBuffer xhat,
-      double[] a, double[] b, double[] k, ByteBuffer gradIn);
+      float[] gamma, float[] beta, int relu, double[] a, double[] b, double[] k, ByteBuffer gradIn);
 
   // ---- fp32 matrix glue ---------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ public final class ActivationReference {
   }
 
   /** -1 when the float with these bits is > 0 (positive, finite or +inf), else 0. */
-  private static int positive(int bits) {
+  static int positive(int bits) {
     return ((bits - 0x7f800001) & -bits) >> 31;
   }
 

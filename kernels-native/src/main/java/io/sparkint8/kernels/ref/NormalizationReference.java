@@ -39,7 +39,10 @@ public final class NormalizationReference {
     }
   }
 
-  /** xhat = (x - mean) * invScale and y = gamma * xhat + beta in float; xhat may be null. */
+  /**
+   * xhat = (x - mean) * invScale and y = gamma * xhat + beta in float, then with {@code relu} y = y
+   * where y > 0, else +0; xhat may be null.
+   */
   public static void bnNormalize(
       int rows,
       int c,
@@ -48,6 +51,7 @@ public final class NormalizationReference {
       float[] inv,
       float[] g,
       float[] b,
+      boolean relu,
       Float32Buffer xhat,
       Float32Buffer y) {
     int count = rows * c;
@@ -59,7 +63,7 @@ public final class NormalizationReference {
       for (int ch = 0; ch < c; ch++) {
         float v = (xa[base + ch] - mu[ch]) * inv[ch];
         h[base + ch] = v;
-        out[base + ch] = g[ch] * v + b[ch];
+        out[base + ch] = relu ? rectified(g[ch] * v + b[ch]) : g[ch] * v + b[ch];
       }
     }
     if (xhat != null) {
@@ -68,12 +72,44 @@ public final class NormalizationReference {
     HostArrays.floats(y).put(0, out, 0, count);
   }
 
-  /** sumG = sum(g) and sumGh = sum(g * xhat). */
+  /**
+   * The error as the BN layer sees it: g itself, or with {@code relu} g where the forward output
+   * gamma * xhat + beta (recomputed in float) was > 0, else +0.
+   */
+  private static float[] maskedError(
+      int rows, int c, Float32Buffer gradOut, float[] h, float[] g, float[] b, boolean relu) {
+    float[] gy = HostArrays.read(gradOut, rows * c);
+    if (relu) {
+      for (int r = 0; r < rows; r++) {
+        int base = r * c;
+        for (int ch = 0; ch < c; ch++) {
+          float out = g[ch] * h[base + ch] + b[ch];
+          int mask = ActivationReference.positive(Float.floatToRawIntBits(out));
+          gy[base + ch] = Float.intBitsToFloat(Float.floatToRawIntBits(gy[base + ch]) & mask);
+        }
+      }
+    }
+    return gy;
+  }
+
+  private static float rectified(float v) {
+    int bits = Float.floatToRawIntBits(v);
+    return Float.intBitsToFloat(bits & ActivationReference.positive(bits));
+  }
+
+  /** sumG = sum(g) and sumGh = sum(g * xhat), g masked by the ReLU with {@code relu}. */
   public static void bnBackwardSums(
-      int rows, int c, Float32Buffer gradOut, Float32Buffer xhat, double[] sumG, double[] sumGh) {
-    int count = rows * c;
-    float[] gy = HostArrays.read(gradOut, count);
-    float[] h = HostArrays.read(xhat, count);
+      int rows,
+      int c,
+      Float32Buffer gradOut,
+      Float32Buffer xhat,
+      float[] g,
+      float[] b,
+      boolean relu,
+      double[] sumG,
+      double[] sumGh) {
+    float[] h = HostArrays.read(xhat, rows * c);
+    float[] gy = maskedError(rows, c, gradOut, h, g, b, relu);
     for (int ch = 0; ch < c; ch++) {
       sumG[ch] = 0;
       sumGh[ch] = 0;
@@ -88,19 +124,25 @@ public final class NormalizationReference {
     }
   }
 
-  /** gradIn = (float) (k * ((double) g - a - (double) xhat * b)). */
+  /**
+   * gradIn = (float) (k * ((double) g - a - (double) xhat * b)), g masked by the ReLU with {@code
+   * relu}.
+   */
   public static void bnBackwardInput(
       int rows,
       int c,
       Float32Buffer gradOut,
       Float32Buffer xhat,
+      float[] g,
+      float[] beta,
+      boolean relu,
       double[] a,
       double[] b,
       double[] k,
       Float32Buffer gradIn) {
     int count = rows * c;
-    float[] gy = HostArrays.read(gradOut, count);
     float[] h = HostArrays.read(xhat, count);
+    float[] gy = maskedError(rows, c, gradOut, h, g, beta, relu);
     float[] out = new float[count];
     for (int r = 0; r < rows; r++) {
       int base = r * c;

@@ -174,9 +174,11 @@ public abstract class ReferenceBackend extends AbstractBackend {
       float[] invScale,
       float[] gamma,
       float[] beta,
+      boolean relu,
       Float32Buffer xhat,
       Float32Buffer y) {
-    NormalizationReference.bnNormalize(rows, channels, x, mean, invScale, gamma, beta, xhat, y);
+    NormalizationReference.bnNormalize(
+        rows, channels, x, mean, invScale, gamma, beta, relu, xhat, y);
   }
 
   @Override
@@ -185,9 +187,13 @@ public abstract class ReferenceBackend extends AbstractBackend {
       int channels,
       Float32Buffer gradOut,
       Float32Buffer xhat,
+      float[] gamma,
+      float[] beta,
+      boolean relu,
       double[] sumG,
       double[] sumGh) {
-    NormalizationReference.bnBackwardSums(rows, channels, gradOut, xhat, sumG, sumGh);
+    NormalizationReference.bnBackwardSums(
+        rows, channels, gradOut, xhat, gamma, beta, relu, sumG, sumGh);
   }
 
   @Override
@@ -196,11 +202,15 @@ public abstract class ReferenceBackend extends AbstractBackend {
       int channels,
       Float32Buffer gradOut,
       Float32Buffer xhat,
+      float[] gamma,
+      float[] beta,
+      boolean relu,
       double[] a,
       double[] b,
       double[] k,
       Float32Buffer gradIn) {
-    NormalizationReference.bnBackwardInput(rows, channels, gradOut, xhat, a, b, k, gradIn);
+    NormalizationReference.bnBackwardInput(
+        rows, channels, gradOut, xhat, gamma, beta, relu, a, b, k, gradIn);
   }
 
   // ---- fp32 matrix glue ---------------------------------------------------------------------------

@@ -309,6 +309,7 @@ public abstract class AbstractBackend implements Int8Backend {
       float[] invScale,
       float[] gamma,
       float[] beta,
+      boolean relu,
       Float32Buffer xhat,
       Float32Buffer y) {
     String op = "bnNormalize";
@@ -321,7 +322,7 @@ public abstract class AbstractBackend implements Int8Backend {
     Checks.perChannel(invScale, channels, "invScale", op);
     Checks.perChannel(gamma, channels, "gamma", op);
     Checks.perChannel(beta, channels, "beta", op);
-    bnNormalizeUnchecked(rows, channels, x, mean, invScale, gamma, beta, xhat, y);
+    bnNormalizeUnchecked(rows, channels, x, mean, invScale, gamma, beta, relu, xhat, y);
   }
 
   protected abstract void bnNormalizeUnchecked(
@@ -332,6 +333,7 @@ public abstract class AbstractBackend implements Int8Backend {
       float[] invScale,
       float[] gamma,
       float[] beta,
+      boolean relu,
       Float32Buffer xhat,
       Float32Buffer y);
 
@@ -341,6 +343,9 @@ public abstract class AbstractBackend implements Int8Backend {
       int channels,
       Float32Buffer gradOut,
       Float32Buffer xhat,
+      float[] gamma,
+      float[] beta,
+      boolean relu,
       double[] sumG,
       double[] sumGh) {
     String op = "bnBackwardSums";
@@ -348,9 +353,11 @@ public abstract class AbstractBackend implements Int8Backend {
     long count = (long) rows * channels;
     Checks.buffer(gradOut, count, "gradOut");
     Checks.buffer(xhat, count, "xhat");
+    Checks.perChannel(gamma, channels, "gamma", op);
+    Checks.perChannel(beta, channels, "beta", op);
     Checks.perChannel(sumG, channels, "sumG", op);
     Checks.perChannel(sumGh, channels, "sumGh", op);
-    bnBackwardSumsUnchecked(rows, channels, gradOut, xhat, sumG, sumGh);
+    bnBackwardSumsUnchecked(rows, channels, gradOut, xhat, gamma, beta, relu, sumG, sumGh);
   }
 
   protected abstract void bnBackwardSumsUnchecked(
@@ -358,6 +365,9 @@ public abstract class AbstractBackend implements Int8Backend {
       int channels,
       Float32Buffer gradOut,
       Float32Buffer xhat,
+      float[] gamma,
+      float[] beta,
+      boolean relu,
       double[] sumG,
       double[] sumGh);
 
@@ -367,6 +377,9 @@ public abstract class AbstractBackend implements Int8Backend {
       int channels,
       Float32Buffer gradOut,
       Float32Buffer xhat,
+      float[] gamma,
+      float[] beta,
+      boolean relu,
       double[] a,
       double[] b,
       double[] k,
@@ -377,10 +390,12 @@ public abstract class AbstractBackend implements Int8Backend {
     Checks.buffer(gradOut, count, "gradOut");
     Checks.buffer(xhat, count, "xhat");
     Checks.buffer(gradIn, count, "gradIn");
+    Checks.perChannel(gamma, channels, "gamma", op);
+    Checks.perChannel(beta, channels, "beta", op);
     Checks.perChannel(a, channels, "a", op);
     Checks.perChannel(b, channels, "b", op);
     Checks.perChannel(k, channels, "k", op);
-    bnBackwardInputUnchecked(rows, channels, gradOut, xhat, a, b, k, gradIn);
+    bnBackwardInputUnchecked(rows, channels, gradOut, xhat, gamma, beta, relu, a, b, k, gradIn);
   }
 
   protected abstract void bnBackwardInputUnchecked(
@@ -388,6 +403,9 @@ public abstract class AbstractBackend implements Int8Backend {
       int channels,
       Float32Buffer gradOut,
       Float32Buffer xhat,
+      float[] gamma,
+      float[] beta,
+      boolean relu,
       double[] a,
       double[] b,
       double[] k,

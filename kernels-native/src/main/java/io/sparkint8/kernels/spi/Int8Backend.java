@@ -126,7 +126,8 @@ public interface Int8Backend {
 
   /**
    * xhat = (x - mean) * invScale and y = gamma * xhat + beta per channel, each operation in float;
-   * xhat may be null (inference).
+   * xhat may be null (inference). With {@code relu}, a ReLU follows in the same pass: y = that value
+   * where it is > 0, else +0 (as {@link #reluF32}).
    */
   public void bnNormalize(
       int rows,
@@ -136,20 +137,39 @@ public interface Int8Backend {
       float[] invScale,
       float[] gamma,
       float[] beta,
+      boolean relu,
       Float32Buffer xhat,
       Float32Buffer y);
 
-  /** sumG = sum(g) and sumGh = sum(g * xhat) per channel, in double over rows in ascending order. */
+  /**
+   * sumG = sum(g) and sumGh = sum(g * xhat) per channel, in double over rows in ascending order. With
+   * {@code relu} (the forward ran {@link #bnNormalize} with relu), g is first masked as {@link
+   * #reluBackwardF32} masks it, the forward output recomputed from xhat as gamma * xhat + beta in float
+   * (so the ReLU's mask needs no buffer of its own); gamma and beta are not read otherwise.
+   */
   public void bnBackwardSums(
-      int rows, int channels, Float32Buffer gradOut, Float32Buffer xhat, double[] sumG,
+      int rows,
+      int channels,
+      Float32Buffer gradOut,
+      Float32Buffer xhat,
+      float[] gamma,
+      float[] beta,
+      boolean relu,
+      double[] sumG,
       double[] sumGh);
 
-  /** gradIn = (float) (k * ((double) g - a - (double) xhat * b)) with a, b, k per channel. */
+  /**
+   * gradIn = (float) (k * ((double) g - a - (double) xhat * b)) with a, b, k per channel; with
+   * {@code relu}, g masked as in {@link #bnBackwardSums}.
+   */
   public void bnBackwardInput(
       int rows,
       int channels,
       Float32Buffer gradOut,
       Float32Buffer xhat,
+      float[] gamma,
+      float[] beta,
+      boolean relu,
       double[] a,
       double[] b,
       double[] k,
