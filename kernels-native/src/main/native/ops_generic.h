@@ -374,11 +374,46 @@ OPS_GENERIC_FN void generic_max_pool_f32(const int8k_conv_desc *d, const float *
   OPS_MAXPOOL_BODY(float);
 }
 
-OPS_GENERIC_FN void generic_max_pool_backward(const int8k_conv_desc *d, const float *grad_out,
+/* grad_in = 0, then grad_in[argmax[o]] += grad_out[o] for o ascending. Windows that tile the image
+ * (stride == kernel, no padding: maxpool(2)) are handled one output row at a time: the input rows under
+ * it are zeroed and scattered into while they are in cache, instead of zeroing the whole image first and
+ * missing the cache on every scatter. Each input cell then receives at most one term, added to +0 as
+ * in the general loop, so the bits are the same. An argmax outside its output row's window rows (not
+ * what max_pool_f32 writes, but valid input) sends the whole op to the general loop. */
+static inline void ops_max_pool_backward_scatter(const int8k_conv_desc *d, const float *grad_out,
                                                  const int32_t *argmax, float *grad_in) {
   int64_t total_out = d->n * ops_out_h(d) * ops_out_w(d) * d->c;
   memset(grad_in, 0, (size_t)(d->n * d->h * d->w * d->c) * sizeof(float));
   for (int64_t o = 0; o < total_out; o++) grad_in[argmax[o]] += grad_out[o];
+}
+
+OPS_GENERIC_FN void generic_max_pool_backward(const int8k_conv_desc *d, const float *grad_out,
+                                                 const int32_t *argmax, float *grad_in) {
+  int tiles = d->stride_h == d->kh && d->stride_w == d->kw && d->pad_h == 0 && d->pad_w == 0;
+  if (!tiles) {
+    ops_max_pool_backward_scatter(d, grad_out, argmax, grad_in);
+    return;
+  }
+  int64_t oh = ops_out_h(d), ow = ops_out_w(d);
+  int64_t row_cells = d->w * d->c, out_row = ow * d->c, band = d->kh * row_cells;
+  for (int64_t b = 0; b < d->n; b++) {
+    int64_t image = b * d->h * row_cells;
+    for (int64_t y = 0; y < oh; y++) {
+      int64_t lo = image + y * band;
+      memset(grad_in + lo, 0, (size_t)band * sizeof(float));
+      int64_t o0 = (b * oh + y) * out_row;
+      for (int64_t o = o0; o < o0 + out_row; o++) {
+        int64_t at = argmax[o];
+        if (at < lo || at >= lo + band) {
+          ops_max_pool_backward_scatter(d, grad_out, argmax, grad_in);
+          return;
+        }
+        grad_in[at] += grad_out[o];
+      }
+    }
+    /* rows below the last window get no gradient */
+    memset(grad_in + image + oh * band, 0, (size_t)((d->h - oh * d->kh) * row_cells) * sizeof(float));
+  }
 }
 
 /* relu and its backward are elementwise and safe in place (dst == src / dst == grad). */

@@ -448,6 +448,41 @@ class NativeConformanceTest {
   }
 
   @Test
+  void tilingMaxPoolBackwardMatchesReference() {
+    Cases c = new Cases(SEED + 18);
+    ConvDesc[] shapes = {
+      new ConvDesc(3, 7, 5, 3, 2, 2, 2, 2, 0, 0), // rows and columns left over
+      new ConvDesc(2, 4, 4, 17, 2, 2, 2, 2, 0, 0),
+      new ConvDesc(1, 10, 9, 5, 3, 3, 3, 3, 0, 0),
+      new ConvDesc(2, 1, 1, 255, 1, 1, 1, 1, 0, 0)
+    };
+    for (ConvDesc d : shapes) {
+      for (boolean foreign : new boolean[] {false, true}) {
+        String ctx = "tiling maxpool " + d + (foreign ? " with argmax outside its window" : "");
+        float[] g = c.float32(d.pooledSize());
+        g[0] = -0f; // +0 + -0 is +0: the row path must add, not store
+        try (Float32Buffer src = f32(c.float32(d.inputSize()));
+            Float32Buffer y = alloc.allocateFloat32(d.pooledSize());
+            Int32Buffer arg = alloc.allocateInt32(d.pooledSize());
+            Float32Buffer gradOut = f32(g);
+            Float32Buffer wantG = alloc.allocateFloat32(d.inputSize());
+            Float32Buffer gotG = alloc.allocateFloat32(d.inputSize())) {
+          REF.maxPoolF32(d, src, y, arg);
+          if (foreign) {
+            int[] a = arg.toArray();
+            a[a.length - 1] = 0; // valid, but in the first window row
+            arg.copyFrom(a);
+          }
+          REF.maxPoolBackward(d, gradOut, arg, wantG);
+          gotG.copyFrom(c.float32(d.inputSize()));
+          nat.maxPoolBackward(d, gradOut, arg, gotG);
+          Compare.sameBits(wantG.toArray(), gotG.toArray(), ctx);
+        }
+      }
+    }
+  }
+
+  @Test
   void reluForwardAndBackwardMatchReference() {
     Cases c = new Cases(SEED + 9);
     for (int t = 0; t < CASES; t++) {
