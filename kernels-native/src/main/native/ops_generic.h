@@ -457,29 +457,29 @@ static inline int32_t ops_positive_mask(int32_t b) {
   return -(int32_t)((b > 0) & (b <= 0x7f800000));
 }
 
-/* The BN kernels with relu != 0 fuse the ReLU that follows BN: forward writes the rectified output,
- * backward masks the error by the forward output, recomputed from xhat (bit for bit the value the
- * forward computed, with -ffp-contract=off), so no mask or pre-ReLU buffer is kept. The relu flag is
- * hoisted out of the loops by specializing each kernel on it. */
+/* The BN kernels keep no xhat between forward and backward: the backward ones recompute it from the
+ * forward input x (bit for bit what the forward computed, with -ffp-contract=off). With relu != 0 they
+ * fuse the ReLU that follows BN: forward writes the rectified output, backward masks the error by the
+ * forward output, recomputed the same way, so no mask or pre-ReLU buffer is kept either. Each kernel is
+ * specialized on relu so the flag leaves the loops. */
+static inline float ops_bn_rectify(float v) {
+  int32_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  bits &= ops_positive_mask(bits);
+  memcpy(&v, &bits, sizeof bits);
+  return v;
+}
+
 static inline void ops_bn_normalize(int64_t rows, int64_t c, const float *restrict x,
                                     const float *restrict mean, const float *restrict inv_scale,
                                     const float *restrict gamma, const float *restrict beta, int relu,
-                                    float *restrict xhat, float *restrict y) {
+                                    float *restrict y) {
   for (int64_t r = 0; r < rows; r++) {
     const float *xr = x + r * c;
     float *yr = y + r * c;
-    float *hr = xhat != NULL ? xhat + r * c : NULL;
     for (int64_t ch = 0; ch < c; ch++) {
-      float v = (xr[ch] - mean[ch]) * inv_scale[ch];
-      if (hr != NULL) hr[ch] = v;
-      float out = gamma[ch] * v + beta[ch];
-      if (relu) {
-        int32_t bits;
-        memcpy(&bits, &out, sizeof bits);
-        bits &= ops_positive_mask(bits);
-        memcpy(&out, &bits, sizeof bits);
-      }
-      yr[ch] = out;
+      float out = gamma[ch] * ((xr[ch] - mean[ch]) * inv_scale[ch]) + beta[ch];
+      yr[ch] = relu ? ops_bn_rectify(out) : out;
     }
   }
 }
@@ -487,15 +487,15 @@ static inline void ops_bn_normalize(int64_t rows, int64_t c, const float *restri
 OPS_GENERIC_FN void generic_bn_normalize(int64_t rows, int64_t c, const float *restrict x,
                                          const float *restrict mean, const float *restrict inv_scale,
                                          const float *restrict gamma, const float *restrict beta, int relu,
-                                         float *restrict xhat, float *restrict y) {
+                                         float *restrict y) {
   if (relu) {
-    ops_bn_normalize(rows, c, x, mean, inv_scale, gamma, beta, 1, xhat, y);
+    ops_bn_normalize(rows, c, x, mean, inv_scale, gamma, beta, 1, y);
   } else {
-    ops_bn_normalize(rows, c, x, mean, inv_scale, gamma, beta, 0, xhat, y);
+    ops_bn_normalize(rows, c, x, mean, inv_scale, gamma, beta, 0, y);
   }
 }
 
-/* the error g[ch] of one row, masked by the ReLU when relu != 0 */
+/* the error g of one element, masked by the ReLU when relu != 0; h is its xhat */
 static inline float ops_bn_error(float g, float h, float gamma, float beta, int relu) {
   if (!relu) return g;
   float out = gamma * h + beta;
@@ -508,56 +508,62 @@ static inline float ops_bn_error(float g, float h, float gamma, float beta, int 
 }
 
 static inline void ops_bn_backward_sums(int64_t rows, int64_t c, const float *restrict g,
-                                        const float *restrict xhat, const float *restrict gamma,
+                                        const float *restrict x, const float *restrict mean,
+                                        const float *restrict inv_scale, const float *restrict gamma,
                                         const float *restrict beta, int relu, double *restrict sum_g,
                                         double *restrict sum_gh) {
   for (int64_t ch = 0; ch < c; ch++) sum_g[ch] = sum_gh[ch] = 0.0;
   for (int64_t r = 0; r < rows; r++) {
-    const float *gr = g + r * c, *hr = xhat + r * c;
+    const float *gr = g + r * c, *xr = x + r * c;
     for (int64_t ch = 0; ch < c; ch++) {
-      double gv = (double)ops_bn_error(gr[ch], hr[ch], gamma[ch], beta[ch], relu);
+      float h = (xr[ch] - mean[ch]) * inv_scale[ch];
+      double gv = (double)ops_bn_error(gr[ch], h, gamma[ch], beta[ch], relu);
       sum_g[ch] += gv;
-      sum_gh[ch] += gv * (double)hr[ch];
+      sum_gh[ch] += gv * (double)h;
     }
   }
 }
 
 OPS_GENERIC_FN void generic_bn_backward_sums(int64_t rows, int64_t c, const float *restrict g,
-                                             const float *restrict xhat, const float *restrict gamma,
+                                             const float *restrict x, const float *restrict mean,
+                                             const float *restrict inv_scale, const float *restrict gamma,
                                              const float *restrict beta, int relu,
                                              double *restrict sum_g, double *restrict sum_gh) {
   if (relu) {
-    ops_bn_backward_sums(rows, c, g, xhat, gamma, beta, 1, sum_g, sum_gh);
+    ops_bn_backward_sums(rows, c, g, x, mean, inv_scale, gamma, beta, 1, sum_g, sum_gh);
   } else {
-    ops_bn_backward_sums(rows, c, g, xhat, gamma, beta, 0, sum_g, sum_gh);
+    ops_bn_backward_sums(rows, c, g, x, mean, inv_scale, gamma, beta, 0, sum_g, sum_gh);
   }
 }
 
 static inline void ops_bn_backward_input(int64_t rows, int64_t c, const float *restrict g,
-                                         const float *restrict xhat, const float *restrict gamma,
+                                         const float *restrict x, const float *restrict mean,
+                                         const float *restrict inv_scale, const float *restrict gamma,
                                          const float *restrict beta, int relu, const double *restrict a,
                                          const double *restrict b, const double *restrict k,
                                          float *restrict grad_in) {
   for (int64_t r = 0; r < rows; r++) {
-    const float *gr = g + r * c, *hr = xhat + r * c;
+    const float *gr = g + r * c, *xr = x + r * c;
     float *out = grad_in + r * c;
     for (int64_t ch = 0; ch < c; ch++) {
-      float gv = ops_bn_error(gr[ch], hr[ch], gamma[ch], beta[ch], relu);
-      double v = (double)gv - a[ch] - (double)hr[ch] * b[ch];
+      float h = (xr[ch] - mean[ch]) * inv_scale[ch];
+      float gv = ops_bn_error(gr[ch], h, gamma[ch], beta[ch], relu);
+      double v = (double)gv - a[ch] - (double)h * b[ch];
       out[ch] = (float)(k[ch] * v);
     }
   }
 }
 
 OPS_GENERIC_FN void generic_bn_backward_input(int64_t rows, int64_t c, const float *restrict g,
-                                              const float *restrict xhat, const float *restrict gamma,
+                                              const float *restrict x, const float *restrict mean,
+                                              const float *restrict inv_scale, const float *restrict gamma,
                                               const float *restrict beta, int relu,
                                               const double *restrict a, const double *restrict b,
                                               const double *restrict k, float *restrict grad_in) {
   if (relu) {
-    ops_bn_backward_input(rows, c, g, xhat, gamma, beta, 1, a, b, k, grad_in);
+    ops_bn_backward_input(rows, c, g, x, mean, inv_scale, gamma, beta, 1, a, b, k, grad_in);
   } else {
-    ops_bn_backward_input(rows, c, g, xhat, gamma, beta, 0, a, b, k, grad_in);
+    ops_bn_backward_input(rows, c, g, x, mean, inv_scale, gamma, beta, 0, a, b, k, grad_in);
   }
 }
 

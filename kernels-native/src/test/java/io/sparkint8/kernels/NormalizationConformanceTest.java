@@ -9,6 +9,7 @@ import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.Int32Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.ref.JavaBackend;
+import io.sparkint8.kernels.spi.BnAffine;
 import io.sparkint8.kernels.spi.ConvDesc;
 import io.sparkint8.kernels.spi.Int8Backend;
 import org.junit.jupiter.api.AfterEach;
@@ -94,23 +95,16 @@ class NormalizationConformanceTest {
       int rows = c.size(t % 10 == 0 ? 600 : 80);
       int ch = c.size(t % 7 == 0 ? 255 : 70);
       int count = rows * ch;
-      boolean withXhat = t % 4 != 0;
       boolean relu = t % 3 != 0;
       String ctx = "bnNormalize case " + t + " seed " + SEED + " rows " + rows + " channels " + ch
-          + (withXhat ? "" : " (no xhat)") + (relu ? " with relu" : "");
-      float[] mean = c.float32(ch);
-      float[] inv = c.positive(ch);
-      float[] gamma = c.float32(ch);
-      float[] beta = c.float32(ch);
+          + (relu ? " with relu" : "");
+      BnAffine p = new BnAffine(c.float32(ch), c.positive(ch), c.float32(ch), c.float32(ch));
       try (Float32Buffer x = f32(batch(c, rows, ch));
-          Float32Buffer wantH = alloc.allocateFloat32(count);
           Float32Buffer wantY = alloc.allocateFloat32(count);
-          Float32Buffer gotH = alloc.allocateFloat32(count);
           Float32Buffer gotY = alloc.allocateFloat32(count)) {
-        REF.bnNormalize(rows, ch, x, mean, inv, gamma, beta, relu, withXhat ? wantH : null, wantY);
-        nat.bnNormalize(rows, ch, x, mean, inv, gamma, beta, relu, withXhat ? gotH : null, gotY);
+        REF.bnNormalize(rows, ch, x, p, relu, wantY);
+        nat.bnNormalize(rows, ch, x, p, relu, gotY);
         Compare.sameBits(wantY.toArray(), gotY.toArray(), ctx + " y");
-        Compare.sameBits(wantH.toArray(), gotH.toArray(), ctx + " xhat");
       }
     }
   }
@@ -125,25 +119,24 @@ class NormalizationConformanceTest {
       boolean relu = t % 3 != 0;
       String ctx = "bnBackward case " + t + " seed " + SEED + " rows " + rows + " channels " + ch
           + (relu ? " with relu" : "");
-      float[] gamma = c.float32(ch);
-      float[] beta = c.float32(ch);
+      BnAffine p = new BnAffine(c.float32(ch), c.positive(ch), c.float32(ch), c.float32(ch));
       double[] a = doubles(c, ch);
       double[] b = doubles(c, ch);
       double[] k = doubles(c, ch);
       try (Float32Buffer g = f32(c.float32(count));
-          Float32Buffer h = f32(batch(c, rows, ch));
+          Float32Buffer x = f32(batch(c, rows, ch));
           Float32Buffer want = alloc.allocateFloat32(count);
           Float32Buffer got = alloc.allocateFloat32(count)) {
         double[] wantG = new double[ch];
         double[] wantGh = new double[ch];
         double[] gotG = new double[ch];
         double[] gotGh = new double[ch];
-        REF.bnBackwardSums(rows, ch, g, h, gamma, beta, relu, wantG, wantGh);
-        nat.bnBackwardSums(rows, ch, g, h, gamma, beta, relu, gotG, gotGh);
+        REF.bnBackwardSums(rows, ch, g, x, p, relu, wantG, wantGh);
+        nat.bnBackwardSums(rows, ch, g, x, p, relu, gotG, gotGh);
         Compare.sameBits(wantG, gotG, ctx + " sumG");
         Compare.sameBits(wantGh, gotGh, ctx + " sumGh");
-        REF.bnBackwardInput(rows, ch, g, h, gamma, beta, relu, a, b, k, want);
-        nat.bnBackwardInput(rows, ch, g, h, gamma, beta, relu, a, b, k, got);
+        REF.bnBackwardInput(rows, ch, g, x, p, relu, a, b, k, want);
+        nat.bnBackwardInput(rows, ch, g, x, p, relu, a, b, k, got);
         Compare.sameBits(want.toArray(), got.toArray(), ctx + " gradIn");
       }
     }
@@ -279,16 +272,18 @@ class NormalizationConformanceTest {
             () -> b.bnStatistics(4, 3, x, three, new double[2], three), who);
         assertTrue(e.getMessage().contains("'m2'"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-            () -> b.bnNormalize(0, 3, x, f3, f3, f3, f3, false, null, y), who);
+            () -> b.bnNormalize(0, 3, x, new BnAffine(f3, f3, f3, f3), false, y), who);
         assertTrue(e.getMessage().contains("rows=0"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-            () -> b.bnNormalize(4, 3, x, f3, f3, null, f3, true, null, y), who);
+            () -> b.bnNormalize(4, 3, x, new BnAffine(f3, f3, null, f3), true, y), who);
         assertTrue(e.getMessage().contains("'gamma'"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-            () -> b.bnBackwardSums(4, 4, x, y, f4, f4, true, new double[4], new double[4]), who);
+            () -> b.bnBackwardSums(4, 4, x, y, new BnAffine(f4, f4, f4, f4), true, new double[4],
+                new double[4]), who);
         assertTrue(e.getMessage().contains("16"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-            () -> b.bnBackwardInput(2, 6, x, y, f6, f6, false, three, three, three, y), who);
+            () -> b.bnBackwardInput(2, 6, x, y, new BnAffine(f6, f6, f6, f6), false, three, three,
+                three, y), who);
         assertTrue(e.getMessage().contains("'a'"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> b.reluF32(13, x, y), who);
         assertTrue(e.getMessage().contains("13"), e.getMessage());

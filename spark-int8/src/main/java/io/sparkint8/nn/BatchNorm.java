@@ -1,6 +1,7 @@
 package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.spi.BnAffine;
 import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import java.util.Arrays;
@@ -22,10 +23,13 @@ import java.util.List;
  * <p>L1 variant ("bn-l1", Guo et al.): the denominator is sqrt(pi/2) * mean|x - mean| + eps; its backward
  * needs only signs and means.
  *
- * <p>A ReLU right after the BN is fused into it ({@link #fusesRelu()}): the normalize pass writes the
- * rectified output and the backward passes mask the error by the forward output, recomputed from xhat,
- * so neither a pre-ReLU buffer nor a pass of its own is needed; the {@link Relu} layer of the spec
- * stays in the tree and passes values through. The bits are those of the two layers run apart.
+ * <p>No xhat is kept: the backward recomputes it from the forward input (the previous layer's
+ * output, which stays valid until that layer's next forward) with the same per-channel numbers
+ * ({@link BnAffine}), bit for bit. A ReLU right after the BN is fused into it ({@link #fusesRelu()}):
+ * the normalize pass writes the rectified output and the backward passes mask the error by the
+ * forward output, recomputed the same way, so neither a pre-ReLU buffer nor a pass of its own is
+ * needed; the {@link Relu} layer of the spec stays in the tree and passes values through. The bits
+ * are those of the two layers run apart.
  */
 public final class BatchNorm extends Layer {
   private static final double SQRT_HALF_PI = Math.sqrt(Math.PI / 2);
@@ -41,10 +45,11 @@ public final class BatchNorm extends Layer {
   private final float[] meanF;
   private final float[] invScaleF;
   private final double[] mean;
-  private final Float32Buffer xhat;
   private final Float32Buffer y;
   private final Float32Buffer gx;
   private BnStats lastStats;
+  private Float32Buffer lastInput;
+  private BnAffine lastAffine;
   private double lastGain = Double.NaN;
   private double lastRectLoss;
   // heap scratch for the L1 variant's backward (reused across steps, grown on demand); the other loops
@@ -80,7 +85,6 @@ public final class BatchNorm extends Layer {
     this.meanF = new float[c];
     this.invScaleF = new float[c];
     this.mean = new double[c];
-    this.xhat = newActivation(in);
     this.y = newActivation(in);
     this.gx = newActivation(in);
     this.sumG = new double[c];
@@ -123,7 +127,9 @@ public final class BatchNorm extends Layer {
       mu[ch] = (float) mean[ch];
       inv[ch] = (float) (1.0 / scale[ch]);
     }
-    ctx.backend().bnNormalize(rows, c, x, mu, inv, gamma.values(), beta.values(), relu, xhat, y);
+    lastInput = x;
+    lastAffine = new BnAffine(mu, inv, gamma.values(), beta.values());
+    ctx.backend().bnNormalize(rows, c, x, lastAffine, relu, y);
     return y;
   }
 
@@ -193,8 +199,7 @@ public final class BatchNorm extends Layer {
     float[] db = beta.grad();
     double[] sG = sumG;
     double[] sGh = sumGh;
-    float[] bt = beta.values();
-    ctx.backend().bnBackwardSums(rows, c, gradOut, xhat, g, bt, relu, sG, sGh);
+    ctx.backend().bnBackwardSums(rows, c, gradOut, lastInput, lastAffine, relu, sG, sGh);
     double lambda = ctx.config().bnRectification();
     lastRectLoss = 0;
     for (int ch = 0; ch < c; ch++) {
@@ -220,7 +225,7 @@ public final class BatchNorm extends Layer {
         bq[ch] = sGh[ch] / rows;
         k[ch] = g[ch] / scale[ch];
       }
-      ctx.backend().bnBackwardInput(rows, c, gradOut, xhat, g, bt, relu, a, bq, k, gx);
+      ctx.backend().bnBackwardInput(rows, c, gradOut, lastInput, lastAffine, relu, a, bq, k, gx);
     } else {
       l1InputGradient(gradOut, rows, g, sG, sGh);
     }
@@ -237,7 +242,13 @@ public final class BatchNorm extends Layer {
       Float32Buffer gradOut, int rows, float[] g, double[] sG, double[] sGh) {
     int count = rows * c;
     float[] gy = gA = HeapScratch.read(gradOut, gA, count);
-    float[] h = hA = HeapScratch.read(xhat, hA, count);
+    float[] h = hA = HeapScratch.read(lastInput, hA, count);
+    for (int r = 0; r < rows; r++) {
+      int base = r * c;
+      for (int ch = 0; ch < c; ch++) {
+        h[base + ch] = (h[base + ch] - meanF[ch]) * invScaleF[ch]; // xhat, as the forward had it
+      }
+    }
     if (relu) {
       // the fused ReLU's mask: the forward output gamma * xhat + beta, recomputed in float
       float[] bt = beta.values();

@@ -7,6 +7,7 @@ import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.memory.OffHeapBuffer;
 import io.sparkint8.kernels.spi.AbstractBackend;
 import io.sparkint8.kernels.spi.Axis;
+import io.sparkint8.kernels.spi.BnAffine;
 import io.sparkint8.kernels.spi.ConvDesc;
 import io.sparkint8.kernels.spi.Epilogue;
 import io.sparkint8.kernels.spi.GemmDesc;
@@ -351,60 +352,51 @@ public final class NativeBackend extends AbstractBackend {
 
   @Override
   protected void bnNormalizeUnchecked(
-      int rows,
-      int channels,
-      Float32Buffer x,
-      float[] mean,
-      float[] invScale,
-      float[] gamma,
-      float[] beta,
-      boolean relu,
-      Float32Buffer xhat,
-      Float32Buffer y) {
-    check(bnNormalize(rows, channels, x.bytes(), mean, invScale, gamma, beta, relu ? 1 : 0,
-        bytesOrNull(xhat), y.bytes()));
+      int rows, int channels, Float32Buffer x, BnAffine p, boolean relu, Float32Buffer y) {
+    check(bnNormalize(rows, channels, x.bytes(), p.mean(), p.invScale(), p.gamma(), p.beta(),
+        relu ? 1 : 0, y.bytes()));
   }
 
   static native int bnNormalize(long rows, long channels, ByteBuffer x, float[] mean,
-      float[] invScale, float[] gamma, float[] beta, int relu, ByteBuffer xhat, ByteBuffer y);
+      float[] invScale, float[] gamma, float[] beta, int relu, ByteBuffer y);
 
   @Override
   protected void bnBackwardSumsUnchecked(
       int rows,
       int channels,
       Float32Buffer gradOut,
-      Float32Buffer xhat,
-      float[] gamma,
-      float[] beta,
+      Float32Buffer x,
+      BnAffine p,
       boolean relu,
       double[] sumG,
       double[] sumGh) {
-    check(bnBackwardSums(rows, channels, gradOut.bytes(), xhat.bytes(), gamma, beta, relu ? 1 : 0,
-        sumG, sumGh));
+    check(bnBackwardSums(rows, channels, gradOut.bytes(), x.bytes(), p.mean(), p.invScale(),
+        p.gamma(), p.beta(), relu ? 1 : 0, sumG, sumGh));
   }
 
-  static native int bnBackwardSums(long rows, long channels, ByteBuffer gradOut, ByteBuffer xhat,
-      float[] gamma, float[] beta, int relu, double[] sumG, double[] sumGh);
+  static native int bnBackwardSums(long rows, long channels, ByteBuffer gradOut, ByteBuffer x,
+      float[] mean, float[] invScale, float[] gamma, float[] beta, int relu, double[] sumG,
+      double[] sumGh);
 
   @Override
   protected void bnBackwardInputUnchecked(
       int rows,
       int channels,
       Float32Buffer gradOut,
-      Float32Buffer xhat,
-      float[] gamma,
-      float[] beta,
+      Float32Buffer x,
+      BnAffine p,
       boolean relu,
       double[] a,
       double[] b,
       double[] k,
       Float32Buffer gradIn) {
-    check(bnBackwardInput(rows, channels, gradOut.bytes(), xhat.bytes(), gamma, beta, relu ? 1 : 0,
-        a, b, k, gradIn.bytes()));
+    check(bnBackwardInput(rows, channels, gradOut.bytes(), x.bytes(), p.mean(), p.invScale(),
+        p.gamma(), p.beta(), relu ? 1 : 0, a, b, k, gradIn.bytes()));
   }
 
-  static native int bnBackwardInput(long rows, long channels, ByteBuffer gradOut, ByteBuffer xhat,
-      float[] gamma, float[] beta, int relu, double[] a, double[] b, double[] k, ByteBuffer gradIn);
+  static native int bnBackwardInput(long rows, long channels, ByteBuffer gradOut, ByteBuffer x,
+      float[] mean, float[] invScale, float[] gamma, float[] beta, int relu, double[] a,
+      double[] b, double[] k, ByteBuffer gradIn);
 
   // ---- fp32 matrix glue ---------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 package io.sparkint8.kernels.ref;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.spi.BnAffine;
 
 /**
  * The reference of batch normalization over rows x channels, row-major (NHWC activations with rows = n *
@@ -40,36 +41,34 @@ public final class NormalizationReference {
   }
 
   /**
-   * xhat = (x - mean) * invScale and y = gamma * xhat + beta in float, then with {@code relu} y = y
-   * where y > 0, else +0; xhat may be null.
+   * y = gamma * xhat + beta with xhat = (x - mean) * invScale, in float; then with {@code relu} y =
+   * y where y > 0, else +0.
    */
   public static void bnNormalize(
-      int rows,
-      int c,
-      Float32Buffer x,
-      float[] mu,
-      float[] inv,
-      float[] g,
-      float[] b,
-      boolean relu,
-      Float32Buffer xhat,
-      Float32Buffer y) {
+      int rows, int c, Float32Buffer x, BnAffine p, boolean relu, Float32Buffer y) {
     int count = rows * c;
-    float[] xa = HostArrays.read(x, count);
-    float[] h = new float[count];
+    float[] h = normalized(rows, c, x, p);
     float[] out = new float[count];
     for (int r = 0; r < rows; r++) {
       int base = r * c;
       for (int ch = 0; ch < c; ch++) {
-        float v = (xa[base + ch] - mu[ch]) * inv[ch];
-        h[base + ch] = v;
-        out[base + ch] = relu ? rectified(g[ch] * v + b[ch]) : g[ch] * v + b[ch];
+        float v = p.gamma()[ch] * h[base + ch] + p.beta()[ch];
+        out[base + ch] = relu ? rectified(v) : v;
       }
     }
-    if (xhat != null) {
-      HostArrays.floats(xhat).put(0, h, 0, count);
-    }
     HostArrays.floats(y).put(0, out, 0, count);
+  }
+
+  /** xhat = (x - mean) * invScale in float, as the forward computes it. */
+  private static float[] normalized(int rows, int c, Float32Buffer x, BnAffine p) {
+    float[] h = HostArrays.read(x, rows * c);
+    for (int r = 0; r < rows; r++) {
+      int base = r * c;
+      for (int ch = 0; ch < c; ch++) {
+        h[base + ch] = (h[base + ch] - p.mean()[ch]) * p.invScale()[ch];
+      }
+    }
+    return h;
   }
 
   /**
@@ -77,13 +76,13 @@ public final class NormalizationReference {
    * gamma * xhat + beta (recomputed in float) was > 0, else +0.
    */
   private static float[] maskedError(
-      int rows, int c, Float32Buffer gradOut, float[] h, float[] g, float[] b, boolean relu) {
+      int rows, int c, Float32Buffer gradOut, float[] h, BnAffine p, boolean relu) {
     float[] gy = HostArrays.read(gradOut, rows * c);
     if (relu) {
       for (int r = 0; r < rows; r++) {
         int base = r * c;
         for (int ch = 0; ch < c; ch++) {
-          float out = g[ch] * h[base + ch] + b[ch];
+          float out = p.gamma()[ch] * h[base + ch] + p.beta()[ch];
           int mask = ActivationReference.positive(Float.floatToRawIntBits(out));
           gy[base + ch] = Float.intBitsToFloat(Float.floatToRawIntBits(gy[base + ch]) & mask);
         }
@@ -102,14 +101,13 @@ public final class NormalizationReference {
       int rows,
       int c,
       Float32Buffer gradOut,
-      Float32Buffer xhat,
-      float[] g,
-      float[] b,
+      Float32Buffer x,
+      BnAffine p,
       boolean relu,
       double[] sumG,
       double[] sumGh) {
-    float[] h = HostArrays.read(xhat, rows * c);
-    float[] gy = maskedError(rows, c, gradOut, h, g, b, relu);
+    float[] h = normalized(rows, c, x, p);
+    float[] gy = maskedError(rows, c, gradOut, h, p, relu);
     for (int ch = 0; ch < c; ch++) {
       sumG[ch] = 0;
       sumGh[ch] = 0;
@@ -132,17 +130,16 @@ public final class NormalizationReference {
       int rows,
       int c,
       Float32Buffer gradOut,
-      Float32Buffer xhat,
-      float[] g,
-      float[] beta,
+      Float32Buffer x,
+      BnAffine p,
       boolean relu,
       double[] a,
       double[] b,
       double[] k,
       Float32Buffer gradIn) {
     int count = rows * c;
-    float[] h = HostArrays.read(xhat, count);
-    float[] gy = maskedError(rows, c, gradOut, h, g, beta, relu);
+    float[] h = normalized(rows, c, x, p);
+    float[] gy = maskedError(rows, c, gradOut, h, p, relu);
     float[] out = new float[count];
     for (int r = 0; r < rows; r++) {
       int base = r * c;

@@ -6,6 +6,7 @@ import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.spi.AbstractBackend;
 import io.sparkint8.kernels.spi.Axis;
+import io.sparkint8.kernels.spi.BnAffine;
 import io.sparkint8.kernels.spi.ConvDesc;
 import io.sparkint8.kernels.spi.Epilogue;
 import io.sparkint8.kernels.spi.GemmDesc;
@@ -167,18 +168,8 @@ public abstract class ReferenceBackend extends AbstractBackend {
 
   @Override
   protected void bnNormalizeUnchecked(
-      int rows,
-      int channels,
-      Float32Buffer x,
-      float[] mean,
-      float[] invScale,
-      float[] gamma,
-      float[] beta,
-      boolean relu,
-      Float32Buffer xhat,
-      Float32Buffer y) {
-    NormalizationReference.bnNormalize(
-        rows, channels, x, mean, invScale, gamma, beta, relu, xhat, y);
+      int rows, int channels, Float32Buffer x, BnAffine affine, boolean relu, Float32Buffer y) {
+    NormalizationReference.bnNormalize(rows, channels, x, affine, relu, y);
   }
 
   @Override
@@ -186,14 +177,12 @@ public abstract class ReferenceBackend extends AbstractBackend {
       int rows,
       int channels,
       Float32Buffer gradOut,
-      Float32Buffer xhat,
-      float[] gamma,
-      float[] beta,
+      Float32Buffer x,
+      BnAffine affine,
       boolean relu,
       double[] sumG,
       double[] sumGh) {
-    NormalizationReference.bnBackwardSums(
-        rows, channels, gradOut, xhat, gamma, beta, relu, sumG, sumGh);
+    NormalizationReference.bnBackwardSums(rows, channels, gradOut, x, affine, relu, sumG, sumGh);
   }
 
   @Override
@@ -201,16 +190,15 @@ public abstract class ReferenceBackend extends AbstractBackend {
       int rows,
       int channels,
       Float32Buffer gradOut,
-      Float32Buffer xhat,
-      float[] gamma,
-      float[] beta,
+      Float32Buffer x,
+      BnAffine affine,
       boolean relu,
       double[] a,
       double[] b,
       double[] k,
       Float32Buffer gradIn) {
     NormalizationReference.bnBackwardInput(
-        rows, channels, gradOut, xhat, gamma, beta, relu, a, b, k, gradIn);
+        rows, channels, gradOut, x, affine, relu, a, b, k, gradIn);
   }
 
   // ---- fp32 matrix glue ---------------------------------------------------------------------------

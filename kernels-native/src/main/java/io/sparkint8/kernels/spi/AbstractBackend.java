@@ -302,49 +302,27 @@ public abstract class AbstractBackend implements Int8Backend {
 
   @Override
   public final void bnNormalize(
-      int rows,
-      int channels,
-      Float32Buffer x,
-      float[] mean,
-      float[] invScale,
-      float[] gamma,
-      float[] beta,
-      boolean relu,
-      Float32Buffer xhat,
-      Float32Buffer y) {
+      int rows, int channels, Float32Buffer x, BnAffine affine, boolean relu, Float32Buffer y) {
     String op = "bnNormalize";
     Checks.rowsAndChannels(rows, channels, op);
     long count = (long) rows * channels;
     Checks.buffer(x, count, "x");
-    Checks.optionalBuffer(xhat, count, "xhat");
     Checks.buffer(y, count, "y");
-    Checks.perChannel(mean, channels, "mean", op);
-    Checks.perChannel(invScale, channels, "invScale", op);
-    Checks.perChannel(gamma, channels, "gamma", op);
-    Checks.perChannel(beta, channels, "beta", op);
-    bnNormalizeUnchecked(rows, channels, x, mean, invScale, gamma, beta, relu, xhat, y);
+    Checks.descriptor(affine, "affine");
+    affine.check(channels, op);
+    bnNormalizeUnchecked(rows, channels, x, affine, relu, y);
   }
 
   protected abstract void bnNormalizeUnchecked(
-      int rows,
-      int channels,
-      Float32Buffer x,
-      float[] mean,
-      float[] invScale,
-      float[] gamma,
-      float[] beta,
-      boolean relu,
-      Float32Buffer xhat,
-      Float32Buffer y);
+      int rows, int channels, Float32Buffer x, BnAffine affine, boolean relu, Float32Buffer y);
 
   @Override
   public final void bnBackwardSums(
       int rows,
       int channels,
       Float32Buffer gradOut,
-      Float32Buffer xhat,
-      float[] gamma,
-      float[] beta,
+      Float32Buffer x,
+      BnAffine affine,
       boolean relu,
       double[] sumG,
       double[] sumGh) {
@@ -352,21 +330,20 @@ public abstract class AbstractBackend implements Int8Backend {
     Checks.rowsAndChannels(rows, channels, op);
     long count = (long) rows * channels;
     Checks.buffer(gradOut, count, "gradOut");
-    Checks.buffer(xhat, count, "xhat");
-    Checks.perChannel(gamma, channels, "gamma", op);
-    Checks.perChannel(beta, channels, "beta", op);
+    Checks.buffer(x, count, "x");
+    Checks.descriptor(affine, "affine");
+    affine.check(channels, op);
     Checks.perChannel(sumG, channels, "sumG", op);
     Checks.perChannel(sumGh, channels, "sumGh", op);
-    bnBackwardSumsUnchecked(rows, channels, gradOut, xhat, gamma, beta, relu, sumG, sumGh);
+    bnBackwardSumsUnchecked(rows, channels, gradOut, x, affine, relu, sumG, sumGh);
   }
 
   protected abstract void bnBackwardSumsUnchecked(
       int rows,
       int channels,
       Float32Buffer gradOut,
-      Float32Buffer xhat,
-      float[] gamma,
-      float[] beta,
+      Float32Buffer x,
+      BnAffine affine,
       boolean relu,
       double[] sumG,
       double[] sumGh);
@@ -376,9 +353,8 @@ public abstract class AbstractBackend implements Int8Backend {
       int rows,
       int channels,
       Float32Buffer gradOut,
-      Float32Buffer xhat,
-      float[] gamma,
-      float[] beta,
+      Float32Buffer x,
+      BnAffine affine,
       boolean relu,
       double[] a,
       double[] b,
@@ -388,23 +364,22 @@ public abstract class AbstractBackend implements Int8Backend {
     Checks.rowsAndChannels(rows, channels, op);
     long count = (long) rows * channels;
     Checks.buffer(gradOut, count, "gradOut");
-    Checks.buffer(xhat, count, "xhat");
+    Checks.buffer(x, count, "x");
     Checks.buffer(gradIn, count, "gradIn");
-    Checks.perChannel(gamma, channels, "gamma", op);
-    Checks.perChannel(beta, channels, "beta", op);
+    Checks.descriptor(affine, "affine");
+    affine.check(channels, op);
     Checks.perChannel(a, channels, "a", op);
     Checks.perChannel(b, channels, "b", op);
     Checks.perChannel(k, channels, "k", op);
-    bnBackwardInputUnchecked(rows, channels, gradOut, xhat, gamma, beta, relu, a, b, k, gradIn);
+    bnBackwardInputUnchecked(rows, channels, gradOut, x, affine, relu, a, b, k, gradIn);
   }
 
   protected abstract void bnBackwardInputUnchecked(
       int rows,
       int channels,
       Float32Buffer gradOut,
-      Float32Buffer xhat,
-      float[] gamma,
-      float[] beta,
+      Float32Buffer x,
+      BnAffine affine,
       boolean relu,
       double[] a,
       double[] b,

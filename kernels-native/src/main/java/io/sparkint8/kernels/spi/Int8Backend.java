@@ -125,50 +125,39 @@ public interface Int8Backend {
       int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev);
 
   /**
-   * xhat = (x - mean) * invScale and y = gamma * xhat + beta per channel, each operation in float;
-   * xhat may be null (inference). With {@code relu}, a ReLU follows in the same pass: y = that value
-   * where it is > 0, else +0 (as {@link #reluF32}).
+   * y = gamma * xhat + beta per channel with xhat = (x - mean) * invScale, each operation in float
+   * ({@link BnAffine}). With {@code relu}, a ReLU follows in the same pass: y = that value where it
+   * is > 0, else +0 (as {@link #reluF32}).
    */
   public void bnNormalize(
-      int rows,
-      int channels,
-      Float32Buffer x,
-      float[] mean,
-      float[] invScale,
-      float[] gamma,
-      float[] beta,
-      boolean relu,
-      Float32Buffer xhat,
-      Float32Buffer y);
+      int rows, int channels, Float32Buffer x, BnAffine affine, boolean relu, Float32Buffer y);
 
   /**
-   * sumG = sum(g) and sumGh = sum(g * xhat) per channel, in double over rows in ascending order. With
-   * {@code relu} (the forward ran {@link #bnNormalize} with relu), g is first masked as {@link
-   * #reluBackwardF32} masks it, the forward output recomputed from xhat as gamma * xhat + beta in float
-   * (so the ReLU's mask needs no buffer of its own); gamma and beta are not read otherwise.
+   * sumG = sum(g) and sumGh = sum(g * xhat) per channel, in double over rows in ascending order, xhat
+   * recomputed from the forward input x as {@link #bnNormalize} computed it. With {@code relu} (the
+   * forward ran with relu), g is first masked as {@link #reluBackwardF32} masks it, by the forward
+   * output recomputed the same way (so the ReLU needs no buffer of its own).
    */
   public void bnBackwardSums(
       int rows,
       int channels,
       Float32Buffer gradOut,
-      Float32Buffer xhat,
-      float[] gamma,
-      float[] beta,
+      Float32Buffer x,
+      BnAffine affine,
       boolean relu,
       double[] sumG,
       double[] sumGh);
 
   /**
-   * gradIn = (float) (k * ((double) g - a - (double) xhat * b)) with a, b, k per channel; with
-   * {@code relu}, g masked as in {@link #bnBackwardSums}.
+   * gradIn = (float) (k * ((double) g - a - (double) xhat * b)) with a, b, k per channel; xhat and,
+   * with {@code relu}, the mask of g as in {@link #bnBackwardSums}.
    */
   public void bnBackwardInput(
       int rows,
       int channels,
       Float32Buffer gradOut,
-      Float32Buffer xhat,
-      float[] gamma,
-      float[] beta,
+      Float32Buffer x,
+      BnAffine affine,
       boolean relu,
       double[] a,
       double[] b,
