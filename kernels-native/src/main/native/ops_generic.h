@@ -586,19 +586,27 @@ OPS_GENERIC_FN void generic_add_row_vector_f32(int64_t rows, int64_t cols, float
   }
 }
 
+/* 32 x 32 tiles, so both sides stay in cache */
+#define OPS_TRANSPOSE_BODY                                                                             \
+  const int64_t tile = 32;                                                                             \
+  for (int64_t r0 = 0; r0 < rows; r0 += tile) {                                                        \
+    int64_t r1 = r0 + tile < rows ? r0 + tile : rows;                                                  \
+    for (int64_t c0 = 0; c0 < cols; c0 += tile) {                                                      \
+      int64_t c1 = c0 + tile < cols ? c0 + tile : cols;                                                \
+      for (int64_t c = c0; c < c1; c++)                                                                \
+        for (int64_t r = r0; r < r1; r++) dst[c * rows + r] = src[r * cols + c];                        \
+    }                                                                                                  \
+  }
+
 OPS_GENERIC_FN void generic_transpose_f32(int64_t rows, int64_t cols, const float *restrict src,
                                           float *restrict dst) {
-  const int64_t tile = 32;
-  for (int64_t r0 = 0; r0 < rows; r0 += tile) {
-    int64_t r1 = r0 + tile < rows ? r0 + tile : rows;
-    for (int64_t c0 = 0; c0 < cols; c0 += tile) {
-      int64_t c1 = c0 + tile < cols ? c0 + tile : cols;
-      for (int64_t c = c0; c < c1; c++)
-        for (int64_t r = r0; r < r1; r++) dst[c * rows + r] = src[r * cols + c];
-    }
-  }
+  OPS_TRANSPOSE_BODY
 }
 
+OPS_GENERIC_FN void generic_transpose_s8(int64_t rows, int64_t cols, const int8_t *restrict src,
+                                         int8_t *restrict dst) {
+  OPS_TRANSPOSE_BODY
+}
 
 OPS_GENERIC_FN void generic_relu_f32(int64_t count, const float *src, float *dst) {
   const int32_t *s = (const int32_t *)src;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparkint8.kernels.jni.NativeBackend;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.Int32Buffer;
+import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.ref.JavaBackend;
 import io.sparkint8.kernels.spi.BnAffine;
@@ -250,6 +251,16 @@ class NormalizationConformanceTest {
         Compare.sameBits(w, gotT.toArray(), ctx + " transpose");
         assertEquals(Float.floatToRawIntBits(m[count - 1]), Float.floatToRawIntBits(w[count - 1]),
             ctx + ": the last element stays last");
+      }
+      try (Int8Buffer codes = alloc.allocateInt8(count).copyFrom(c.int8(count));
+          Int8Buffer wantT = alloc.allocateInt8(count);
+          Int8Buffer gotT = alloc.allocateInt8(count)) {
+        REF.transposeS8(rows, cols, codes, wantT);
+        nat.transposeS8(rows, cols, codes, gotT);
+        Compare.same(wantT.toArray(), gotT.toArray(), ctx + " transpose s8");
+        if (cols > 1) {
+          assertEquals(codes.toArray()[1], wantT.toArray()[rows], ctx + ": (0, 1) moves to (1, 0)");
+        }
       }
     }
   }

@@ -420,4 +420,11 @@ public final class NativeBackend extends AbstractBackend {
   }
 
   static native int transposeF32(long rows, long cols, ByteBuffer src, ByteBuffer dst);
+
+  @Override
+  protected void transposeS8Unchecked(int rows, int cols, Int8Buffer src, Int8Buffer dst) {
+    check(transposeS8(rows, cols, src.bytes(), dst.bytes()));
+  }
+
+  static native int transposeS8(long rows, long cols, ByteBuffer src, ByteBuffer dst);
 }

@@ -1,6 +1,7 @@
 package io.sparkint8.kernels.ref;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int8Buffer;
 import java.nio.FloatBuffer;
 
 /**
@@ -48,5 +49,18 @@ public final class MatrixGlueReference {
       }
     }
     HostArrays.floats(dst).put(0, d, 0, d.length);
+  }
+
+  /** dst (cols x rows) = src transposed, on codes. */
+  public static void transposeS8(int rows, int cols, Int8Buffer src, Int8Buffer dst) {
+    byte[] s = new byte[rows * cols];
+    src.bytes().get(0, s, 0, s.length);
+    byte[] d = new byte[rows * cols];
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        d[c * rows + r] = s[r * cols + c];
+      }
+    }
+    dst.bytes().put(0, d, 0, d.length);
   }
 }

@@ -217,4 +217,9 @@ public abstract class ReferenceBackend extends AbstractBackend {
   protected void transposeF32Unchecked(int rows, int cols, Float32Buffer src, Float32Buffer dst) {
     MatrixGlueReference.transposeF32(rows, cols, src, dst);
   }
+
+  @Override
+  protected void transposeS8Unchecked(int rows, int cols, Int8Buffer src, Int8Buffer dst) {
+    MatrixGlueReference.transposeS8(rows, cols, src, dst);
+  }
 }

@@ -419,4 +419,15 @@ public abstract class AbstractBackend implements Int8Backend {
 
   protected abstract void transposeF32Unchecked(
       int rows, int cols, Float32Buffer src, Float32Buffer dst);
+
+  @Override
+  public final void transposeS8(int rows, int cols, Int8Buffer src, Int8Buffer dst) {
+    Checks.matrix(rows, cols, "transposeS8");
+    Checks.buffer(src, (long) rows * cols, "src");
+    Checks.buffer(dst, (long) rows * cols, "dst");
+    Checks.distinct(src, dst, "transposeS8");
+    transposeS8Unchecked(rows, cols, src, dst);
+  }
+
+  protected abstract void transposeS8Unchecked(int rows, int cols, Int8Buffer src, Int8Buffer dst);
 }

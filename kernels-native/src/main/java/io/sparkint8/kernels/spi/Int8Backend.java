@@ -180,4 +180,7 @@ public interface Int8Backend {
 
   /** dst (cols x rows) = src (rows x cols) transposed; src and dst must not overlap. */
   public void transposeF32(int rows, int cols, Float32Buffer src, Float32Buffer dst);
+
+  /** dst (cols x rows) = src (rows x cols) transposed, on int8 codes; src and dst distinct. */
+  public void transposeS8(int rows, int cols, Int8Buffer src, Int8Buffer dst);
 }
