@@ -17,6 +17,7 @@ import io.sparkint8.optim.CosineSchedule;
 import io.sparkint8.optim.LinearScaling;
 import io.sparkint8.optim.OptimizerConfig;
 import io.sparkint8.optim.Warmup;
+import io.sparkint8.quant.ClippingKind;
 import io.sparkint8.quant.Dclrs;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,15 +37,15 @@ public final class BenchAccuracy {
   private BenchAccuracy() {}
 
   /** One configuration to train. */
-  record Run(String name, Precision precision, String clipping, int bits, double rect,
+  record Run(String name, Precision precision, ClippingKind clipping, int bits, double rect,
       boolean dclrs) {}
 
   static final List<Run> RUNS = List.of(
-      new Run("fp32", Precision.FP32, "max", 8, 0, false),
-      new Run("int8-dsgc", Precision.INT8, "dsgc", 8, 1e-4, true),
-      new Run("int8-mcs", Precision.INT8, "mcs", 8, 1e-4, false),
-      new Run("int4-rect", Precision.INT8, "dsgc", 4, 1e-4, true),
-      new Run("int4-norect", Precision.INT8, "dsgc", 4, 0, true));
+      new Run("fp32", Precision.FP32, ClippingKind.MAX, 8, 0, false),
+      new Run("int8-dsgc", Precision.INT8, ClippingKind.DSGC, 8, 1e-4, true),
+      new Run("int8-mcs", Precision.INT8, ClippingKind.MCS, 8, 1e-4, false),
+      new Run("int4-rect", Precision.INT8, ClippingKind.DSGC, 4, 1e-4, true),
+      new Run("int4-norect", Precision.INT8, ClippingKind.DSGC, 4, 0, true));
 
   public static void main(String[] args) throws Exception {
     int epochs = 10;
@@ -122,7 +123,7 @@ public final class BenchAccuracy {
           .put("final", true)
           .put("model", model)
           .put("precision", run.precision().label())
-          .put("clipping", run.clipping())
+          .put("clipping", run.clipping().label())
           .put("dclrs", run.dclrs())
           .put("gradient_bits", run.bits())
           .put("bn_rectification", run.rect())

@@ -5,8 +5,10 @@ import io.sparkint8.arrow.LabelColumn;
 import io.sparkint8.arrow.PackedShard;
 import io.sparkint8.nn.Precision;
 import io.sparkint8.nn.Shape;
+import io.sparkint8.nn.WeightScaling;
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.optim.OptimizerConfig;
+import io.sparkint8.quant.ClippingKind;
 import io.sparkint8.train.DistributedTrainer;
 import io.sparkint8.train.EpochSummary;
 import io.sparkint8.train.TrainSettings;
@@ -320,13 +322,14 @@ public final class Int8Classifier
     }
     Precision precision = Precision.parse(getPrecision());
     OptimizerConfig opt = OptimizerConfig.defaults(getOptimizer()).withWeightDecay(getWeightDecay());
-    if (StageSchemas.usesMomentum(getOptimizer())) {
+    if (opt.kind().usesMomentum()) {
       opt = opt.withMomentum(getMomentum()).withNesterov(getNesterov() && getMomentum() > 0);
     }
     long fail = df.sparkSession().sparkContext().getConf().getLong(FAIL_ONCE_AT_STEP_CONF, -1L);
     return new TrainSettings(spec, input,
-        TrainSettings.engineConfig(precision, getGradientBits(), getGradientClipping(),
-            getClipUpdateInterval(), getDclrs(), getWeightScaling().equals("per-channel"),
+        TrainSettings.engineConfig(precision, getGradientBits(),
+            ClippingKind.parse(getGradientClipping()), getClipUpdateInterval(), getDclrs(),
+            WeightScaling.parse(getWeightScaling()),
             getBnRectification(), getBnMomentum(), getSeed()),
         opt, getLrSchedule(), getStepSize(), getLrScaling().equals("linear"), getWarmupEpochs(),
         getBatchSize(), getMaxEpochs(), getAggregationDepth(),

@@ -3,6 +3,7 @@ package io.sparkint8.ml;
 import io.sparkint8.arrow.FeatureColumn;
 import io.sparkint8.nn.Precision;
 import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.optim.OptimizerKind;
 import java.util.Arrays;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -52,14 +53,11 @@ final class StageSchemas {
       throw new IllegalArgumentException("gradientBits=" + p.getGradientBits() + " needs "
           + "precision=int8 (errors are quantized only there), but precision=" + p.getPrecision());
     }
-    if (p.getNesterov() && p.getMomentum() == 0 && usesMomentum(p.getOptimizer())) {
+    if (p.getNesterov() && p.getMomentum() == 0
+        && OptimizerKind.parse(p.getOptimizer()).usesMomentum()) {
       throw new IllegalArgumentException("nesterov=true needs momentum > 0 with optimizer="
           + p.getOptimizer() + " (momentum=0.0); set nesterov=false or a momentum");
     }
-  }
-
-  static boolean usesMomentum(String optimizer) {
-    return optimizer.equals("sgd") || optimizer.equals("lars");
   }
 
   private static StructType append(StructType s, String name, org.apache.spark.sql.types.DataType t) {

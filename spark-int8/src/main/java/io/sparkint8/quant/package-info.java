@@ -8,8 +8,8 @@
  *       io.sparkint8.quant.QTensor} — codes, scales and the metadata needed to read them, always
  *       together.
  *   <li>Error clipping: {@link io.sparkint8.quant.ClippingStrategy} with {@code max}, {@code dsgc}
- *       (Unified INT8) and {@code mcs} (Distribution Adaptive INT8), made by {@link
- *       io.sparkint8.quant.ClippingStrategies}; each reports an immutable {@link
+ *       (Unified INT8) and {@code mcs} (Distribution Adaptive INT8), named and made by {@link
+ *       io.sparkint8.quant.ClippingKind}; each reports an immutable {@link
  *       io.sparkint8.quant.ClipStats}.
  *   <li>{@link io.sparkint8.quant.Dclrs}, the per-layer learning-rate factor driven by DSGC's
  *       deviation.

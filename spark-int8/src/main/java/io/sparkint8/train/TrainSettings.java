@@ -3,6 +3,7 @@ package io.sparkint8.train;
 import io.sparkint8.nn.EngineConfig;
 import io.sparkint8.nn.Precision;
 import io.sparkint8.nn.Shape;
+import io.sparkint8.nn.WeightScaling;
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.optim.ConstantSchedule;
 import io.sparkint8.optim.CosineSchedule;
@@ -11,6 +12,7 @@ import io.sparkint8.optim.LrSchedule;
 import io.sparkint8.optim.OptimizerConfig;
 import io.sparkint8.optim.StepSchedule;
 import io.sparkint8.optim.Warmup;
+import io.sparkint8.quant.ClippingKind;
 import io.sparkint8.quant.Dclrs;
 import java.util.Objects;
 
@@ -65,12 +67,12 @@ public record TrainSettings(
   }
 
   /** The engine configuration the Params describe. */
-  public static EngineConfig engineConfig(Precision precision, int gradientBits, String clipping,
-      int clipUpdateInterval, boolean dclrs, boolean weightPerChannel, double bnRectification,
-      double bnMomentum, long seed) {
+  public static EngineConfig engineConfig(Precision precision, int gradientBits,
+      ClippingKind clipping, int clipUpdateInterval, boolean dclrs, WeightScaling weightScaling,
+      double bnRectification, double bnMomentum, long seed) {
     EngineConfig d = EngineConfig.defaults(precision);
     return new EngineConfig(precision, gradientBits, clipping, clipUpdateInterval,
-        dclrs ? Dclrs.defaults() : Dclrs.off(), weightPerChannel, bnRectification, bnMomentum,
+        dclrs ? Dclrs.defaults() : Dclrs.off(), weightScaling, bnRectification, bnMomentum,
         d.bnEps(), seed);
   }
 

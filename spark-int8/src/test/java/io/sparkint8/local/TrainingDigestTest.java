@@ -54,10 +54,8 @@ class TrainingDigestTest {
   /** Trains 4 steps of 64 rows (one epoch of the 256 rows) and returns the digest of the state. */
   static String digest(String preset, Precision precision, Int8Backend backend) throws Exception {
     try (OffHeapAllocator alloc = new OffHeapAllocator("digest")) {
-      EngineConfig d = EngineConfig.defaults(precision);
       // clip searches every 2 steps, so the 4 steps search twice and apply the kept ratio twice
-      EngineConfig cfg = new EngineConfig(precision, d.gradientBits(), d.clipping(), 2, d.dclrs(),
-          d.weightPerChannel(), d.bnRectification(), d.bnMomentum(), d.bnEps(), 2024L);
+      EngineConfig cfg = EngineConfig.defaults(precision).withClipUpdateInterval(2).withSeed(2024L);
       LayerContext ctx = new LayerContext(backend, alloc, cfg);
       try (Network net = Network.build(NetworkSpec.preset(preset, 10), data.shape(), 64, ctx);
           LocalTrainer t = new LocalTrainer(net, new TrainerConfig(1, 64,

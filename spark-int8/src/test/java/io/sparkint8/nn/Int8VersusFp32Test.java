@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparkint8.kernels.Backends;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.quant.ClippingKind;
 import java.util.SplittableRandom;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.AfterEach;
@@ -31,7 +32,8 @@ class Int8VersusFp32Test {
   }
 
   private LayerContext ctx(Precision p, String clipping) {
-    return new LayerContext(Backends.get(), alloc, EngineConfig.defaults(p).withClipping(clipping));
+    return new LayerContext(Backends.get(), alloc, EngineConfig.defaults(p)
+        .withClipping(ClippingKind.parse(clipping)));
   }
 
   private void compare(String clipping, BiFunction<LayerContext, Integer, Layer> make, int batch) {

@@ -15,6 +15,7 @@ import io.sparkint8.optim.Optimizer;
 import io.sparkint8.optim.OptimizerConfig;
 import io.sparkint8.optim.Optimizers;
 import io.sparkint8.optim.Parameter;
+import io.sparkint8.quant.ClippingKind;
 import io.sparkint8.quant.ClippingState;
 import io.sparkint8.quant.Dclrs;
 import java.io.ByteArrayInputStream;
@@ -60,8 +61,8 @@ class ModelStateTest {
 
   /** int8 with 4-bit errors and a DSGC search every 3 steps, so clipping state really moves. */
   static EngineConfig config(String clipping) {
-    return new EngineConfig(Precision.INT8, 4, clipping, 3, Dclrs.defaults(), true, 1e-4, 0.1,
-        1e-5, SEED);
+    return new EngineConfig(Precision.INT8, 4, ClippingKind.parse(clipping), 3, Dclrs.defaults(),
+        WeightScaling.PER_CHANNEL, 1e-4, 0.1, 1e-5, SEED);
   }
 
   Network network(String spec, EngineConfig cfg) {
@@ -356,7 +357,7 @@ class ModelStateTest {
           e.getMessage());
       assertTrue(Arrays.deepEquals(before, reseeded.weights()), "weights untouched");
     }
-    try (Network mcs = network(SPEC, cfg.withClipping("mcs"))) {
+    try (Network mcs = network(SPEC, cfg.withClipping(ClippingKind.MCS))) {
       IllegalArgumentException e =
           assertThrows(IllegalArgumentException.class, () -> state.apply(mcs));
       assertTrue(e.getMessage().contains("clipping dsgc in the model state, mcs"), e.getMessage());
