@@ -6,6 +6,7 @@ import io.sparkint8.arrow.PackedShard;
 import io.sparkint8.nn.Precision;
 import io.sparkint8.nn.Shape;
 import io.sparkint8.nn.WeightScaling;
+import io.sparkint8.nn.spec.LayerSpec;
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.optim.OptimizerConfig;
 import io.sparkint8.quant.ClippingKind;
@@ -317,8 +318,9 @@ public final class Int8Classifier
           + Arrays.toString(getInputShape()) + " and " + numClasses + " classes: "
           + e.getMessage(), e);
     }
-    if (getBnVariant().equals("l1")) {
-      spec = NetworkSpec.parse(spec.toString().replaceAll("\\bbn\\b(?!-)", "bn-l1"), numClasses);
+    // l2, the default, keeps the network as written (an explicit bn-l1 included)
+    if (LayerSpec.Bn.Variant.parse(getBnVariant()) == LayerSpec.Bn.Variant.L1) {
+      spec = spec.withBnVariant(LayerSpec.Bn.Variant.L1);
     }
     Precision precision = Precision.parse(getPrecision());
     OptimizerConfig opt = OptimizerConfig.defaults(getOptimizer()).withWeightDecay(getWeightDecay());

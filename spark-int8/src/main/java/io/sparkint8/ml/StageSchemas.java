@@ -5,8 +5,6 @@ import io.sparkint8.nn.Precision;
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.optim.OptimizerKind;
 import java.util.Arrays;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -14,10 +12,6 @@ import org.apache.spark.sql.types.StructType;
 
 /** The schema checks and output columns both stages share. */
 final class StageSchemas {
-  /** A spec's last layer when it is an fc with an explicit width; group 1 is the width. */
-  private static final Pattern LAST_FC = Pattern.compile(
-      "(?i)\\bfc\\s*\\(\\s*(?:outFeatures\\s*=\\s*)?(\\d{1,9})\\s*\\)\\s*$");
-
   private StageSchemas() {}
 
   /**
@@ -42,9 +36,7 @@ final class StageSchemas {
     try {
       // the grammar only: the number of classes is known in fit, so take the one an explicit
       // last fc(n) states (any other count would reject it) and check the count in fit
-      Matcher lastFc = LAST_FC.matcher(network);
-      NetworkSpec.parse(network, lastFc.find() ? Math.max(1, Integer.parseInt(lastFc.group(1)))
-          : 2);
+      NetworkSpec.parse(network, NetworkSpec.statedClasses(network).orElse(2));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("network '" + network + "': " + e.getMessage(), e);
     }
