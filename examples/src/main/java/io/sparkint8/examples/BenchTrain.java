@@ -3,6 +3,7 @@ package io.sparkint8.examples;
 import io.sparkint8.kernels.Backends;
 import io.sparkint8.kernels.cuda.CudaOps;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.local.Dataset;
 import io.sparkint8.local.IdxReader;
 import io.sparkint8.local.LocalTrainer;
@@ -90,8 +91,8 @@ public final class BenchTrain {
   private static double measure(String model, Precision p, Dataset train, int batch, int runs,
       int threads, String backendName) {
     LayerProfiler profiler = new LayerProfiler();
-    TimingBackend backend =
-        new TimingBackend(Backends.byName(backendName).withThreads(threads), profiler);
+    Int8Backend backend =
+        TimingBackend.wrap(Backends.byName(backendName).withThreads(threads), profiler);
     EngineConfig cfg = EngineConfig.defaults(p);
     double[] ips = new double[runs];
     try (OffHeapAllocator alloc = new OffHeapAllocator("bench-train")) {
