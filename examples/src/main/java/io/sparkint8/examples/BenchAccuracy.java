@@ -7,18 +7,17 @@ import io.sparkint8.local.Dataset;
 import io.sparkint8.local.EpochReport;
 import io.sparkint8.local.IdxReader;
 import io.sparkint8.local.LocalTrainer;
-import io.sparkint8.local.TrainerConfig;
 import io.sparkint8.nn.EngineConfig;
 import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.Network;
 import io.sparkint8.nn.Precision;
 import io.sparkint8.nn.spec.NetworkSpec;
-import io.sparkint8.optim.CosineSchedule;
-import io.sparkint8.optim.LinearScaling;
+import io.sparkint8.optim.LrScaling;
+import io.sparkint8.optim.LrScheduleKind;
 import io.sparkint8.optim.OptimizerConfig;
-import io.sparkint8.optim.Warmup;
 import io.sparkint8.quant.ClippingKind;
 import io.sparkint8.quant.Dclrs;
+import io.sparkint8.step.TrainingConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -107,11 +106,12 @@ public final class BenchAccuracy {
     EngineConfig cfg = EngineConfig.defaults(run.precision()).withClipping(run.clipping())
         .withGradientBits(run.bits()).withBnRectification(run.rect())
         .withDclrs(run.dclrs() ? Dclrs.defaults() : Dclrs.off()).withSeed(seed);
-    double lr = LinearScaling.scale(0.1, batch);
-    TrainerConfig tc = new TrainerConfig(epochs, batch,
-        OptimizerConfig.defaults("sgd").withWeightDecay(5e-4).withNesterov(true),
-        new CosineSchedule(lr, 0, epochs, epochs >= 3 ? Warmup.linear(1, 0.1) : Warmup.none()),
-        seed);
+    // 0.1 at batch 256, scaled linearly; a cosine after one epoch of warmup when there are 3+
+    TrainingConfig tc = TrainingConfig.builder(cfg,
+            OptimizerConfig.defaults("sgd").withWeightDecay(5e-4).withNesterov(true))
+        .lrSchedule(LrScheduleKind.COSINE, 0.1).lrScaling(LrScaling.LINEAR)
+        .warmupEpochs(epochs >= 3 ? 1 : 0).batchSize(batch).epochs(epochs).shuffleSeed(seed)
+        .build();
     long t0 = System.nanoTime();
     try (OffHeapAllocator alloc = new OffHeapAllocator("bench-accuracy");
         Network net = Network.build(NetworkSpec.parse(model, train.numClasses()), train.shape(),

@@ -6,10 +6,12 @@ import io.sparkint8.nn.Layer;
 import io.sparkint8.nn.LayerStats;
 import io.sparkint8.nn.Network;
 import io.sparkint8.nn.StepResult;
+import io.sparkint8.optim.LrSchedule;
 import io.sparkint8.optim.Optimizer;
 import io.sparkint8.optim.Optimizers;
 import io.sparkint8.optim.Parameter;
 import io.sparkint8.quant.Dclrs;
+import io.sparkint8.step.TrainingConfig;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,19 +26,31 @@ import java.util.function.Consumer;
  */
 public final class LocalTrainer implements AutoCloseable {
   private final Network net;
-  private final TrainerConfig config;
+  private final TrainingConfig config;
+  private final LrSchedule schedule;
   private final Optimizer optimizer;
   private final Float32Buffer batchX;
   private final int[] batchLabels;
   private long step;
 
-  public LocalTrainer(Network net, TrainerConfig config) {
+  /**
+   * A trainer of {@code net} as {@code config} says; the network must have been built with the
+   * config's engine and for batches of at least its batchSize. The Spark-only settings
+   * (aggregation, executors' backend) are not read.
+   */
+  public LocalTrainer(Network net, TrainingConfig config) {
     if (config.batchSize() > net.maxBatch()) {
       throw new IllegalArgumentException("batchSize=" + config.batchSize()
           + " exceeds the network's maxBatch=" + net.maxBatch());
     }
+    if (!config.engine().equals(net.context().config())) {
+      throw new IllegalArgumentException("the training config's engine " + config.engine()
+          + " differs from the network's " + net.context().config()
+          + "; build the network with the config's engine");
+    }
     this.net = net;
     this.config = config;
+    this.schedule = config.schedule();
     this.optimizer = Optimizers.create(config.optimizer());
     this.batchX = net.context().allocator()
         .allocateFloat32((long) net.maxBatch() * net.inputShape().size());
@@ -71,7 +85,7 @@ public final class LocalTrainer implements AutoCloseable {
   private EpochReport epoch(int epoch, Dataset train, Dataset test) {
     long t0 = System.nanoTime();
     int n = train.size();
-    int[] order = permutation(n, new SplittableRandom(config.seed() * 31 + epoch));
+    int[] order = permutation(n, new SplittableRandom(config.shuffleSeed() * 31 + epoch));
     int stepsPerEpoch = (n + config.batchSize() - 1) / config.batchSize();
     double lossSum = 0;
     long correct = 0;
@@ -86,7 +100,7 @@ public final class LocalTrainer implements AutoCloseable {
       StepResult r = net.trainStep(batchX, batchLabels, 0, rows);
       lossSum += r.lossSum();
       correct += r.correct();
-      double[] dev = applyStep(r, rows, config.schedule().lr(step, stepsPerEpoch));
+      double[] dev = applyStep(r, rows, schedule.lr(step, stepsPerEpoch));
       devSum += dev[0];
       factorSum += dev[1];
       devCount += (int) dev[2];

@@ -3,16 +3,11 @@ package io.sparkint8.ml;
 import io.sparkint8.arrow.FeatureColumn;
 import io.sparkint8.arrow.LabelColumn;
 import io.sparkint8.arrow.PackedShard;
-import io.sparkint8.nn.Precision;
 import io.sparkint8.nn.Shape;
-import io.sparkint8.nn.WeightScaling;
-import io.sparkint8.nn.spec.LayerSpec;
 import io.sparkint8.nn.spec.NetworkSpec;
-import io.sparkint8.optim.OptimizerConfig;
-import io.sparkint8.quant.ClippingKind;
+import io.sparkint8.step.TrainingConfig;
 import io.sparkint8.train.DistributedTrainer;
 import io.sparkint8.train.EpochSummary;
-import io.sparkint8.train.TrainSettings;
 import java.util.Arrays;
 import java.util.function.Consumer;
 import org.apache.spark.api.java.JavaRDD;
@@ -230,8 +225,11 @@ public final class Int8Classifier
             + schema.apply(v).dataType().simpleString() + ", expected boolean");
       }
     }
-    return StageSchemas.validateAndAppend(this, schema, getFeaturesCol(), getRawPredictionCol(),
-        getProbabilityCol(), getPredictionCol());
+    StructType out = StageSchemas.validateAndAppend(this, schema, getFeaturesCol(),
+        getRawPredictionCol(), getProbabilityCol(), getPredictionCol());
+    // every setting and their combinations (a warmup as long as training...) before data is read
+    TrainingConfigs.from(this);
+    return out;
   }
 
   @Override
@@ -287,10 +285,14 @@ public final class Int8Classifier
               + "label " + validMax + ", expected below numClasses = " + numClasses);
         }
       }
-      TrainSettings settings = settings(input, numClasses, trainDf);
+      NetworkSpec spec = networkSpec(input, numClasses);
+      TrainingConfig config = TrainingConfigs.from(this).toBuilder()
+          .failOnceAtStep(trainDf.sparkSession().sparkContext().getConf()
+              .getLong(FAIL_ONCE_AT_STEP_CONF, -1L))
+          .build();
       Consumer<EpochSummary> listener = epochListener;
       DistributedTrainer.Result result = DistributedTrainer.fit(trainShards, rows, validShards,
-          settings, uid + "-" + Long.toHexString(System.nanoTime()), listener);
+          spec, input, config, uid + "-" + Long.toHexString(System.nanoTime()), listener);
       Int8TrainingSummary summary = new Int8TrainingSummary(result.epochs(), total);
       return new Int8ClassificationModel(uid, result.state(), summary);
     } catch (Exception e) {
@@ -304,38 +306,21 @@ public final class Int8Classifier
     }
   }
 
-  private TrainSettings settings(Shape input, int numClasses, Dataset<Row> df) {
-    String specText = getNetwork();
-    NetworkSpec spec;
+  /**
+   * The network for {@code numClasses} classes, its layers' shapes checked against the input: a
+   * network that cannot apply fails with the layer's position and shape, and names the network
+   * and inputShape, instead of with a bare error from building a layer.
+   */
+  private NetworkSpec networkSpec(Shape input, int numClasses) {
     try {
-      // the layers' shapes, now that inputShape and the number of classes are both known: a
-      // network that cannot apply fails with the layer's position and shape, and names the
-      // network and inputShape, instead of with a bare error from building a layer
-      spec = NetworkSpec.parse(specText, numClasses);
+      NetworkSpec spec = TrainingConfigs.network(this, numClasses);
       spec.shapes(input.c(), input.h(), input.w());
+      return spec;
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("network '" + specText + "' does not fit inputShape "
+      throw new IllegalArgumentException("network '" + getNetwork() + "' does not fit inputShape "
           + Arrays.toString(getInputShape()) + " and " + numClasses + " classes: "
           + e.getMessage(), e);
     }
-    // l2, the default, keeps the network as written (an explicit bn-l1 included)
-    if (LayerSpec.Bn.Variant.parse(getBnVariant()) == LayerSpec.Bn.Variant.L1) {
-      spec = spec.withBnVariant(LayerSpec.Bn.Variant.L1);
-    }
-    Precision precision = Precision.parse(getPrecision());
-    OptimizerConfig opt = OptimizerConfig.defaults(getOptimizer()).withWeightDecay(getWeightDecay());
-    if (opt.kind().usesMomentum()) {
-      opt = opt.withMomentum(getMomentum()).withNesterov(getNesterov() && getMomentum() > 0);
-    }
-    long fail = df.sparkSession().sparkContext().getConf().getLong(FAIL_ONCE_AT_STEP_CONF, -1L);
-    return new TrainSettings(spec, input,
-        TrainSettings.engineConfig(precision, getGradientBits(),
-            ClippingKind.parse(getGradientClipping()), getClipUpdateInterval(), getDclrs(),
-            WeightScaling.parse(getWeightScaling()),
-            getBnRectification(), getBnMomentum(), getSeed()),
-        opt, getLrSchedule(), getStepSize(), getLrScaling().equals("linear"), getWarmupEpochs(),
-        getBatchSize(), getMaxEpochs(), getAggregationDepth(),
-        getAggregationPrecision().equals("int8"), getBackend(), fail);
   }
 
   private String paramSummary() {

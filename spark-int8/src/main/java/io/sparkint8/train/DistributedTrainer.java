@@ -9,10 +9,14 @@ import io.sparkint8.nn.Layer;
 import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.ModelState;
 import io.sparkint8.nn.Network;
+import io.sparkint8.nn.Shape;
+import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.optim.LrSchedule;
 import io.sparkint8.optim.Optimizer;
 import io.sparkint8.optim.Optimizers;
 import io.sparkint8.optim.Parameter;
+import io.sparkint8.step.GradientAggregation;
+import io.sparkint8.step.TrainingConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -45,8 +49,8 @@ public final class DistributedTrainer {
    * {@code runId} names the fit in Spark UI job descriptions and keys the executors' networks.
    */
   public static Result fit(JavaRDD<PackedShard> train, long[] rowsPerPartition,
-      JavaRDD<PackedShard> validation, TrainSettings s, String runId,
-      Consumer<EpochSummary> listener) {
+      JavaRDD<PackedShard> validation, NetworkSpec spec, Shape inputShape, TrainingConfig config,
+      String runId, Consumer<EpochSummary> listener) {
     long total = 0;
     int nonEmpty = 0;
     for (long r : rowsPerPartition) {
@@ -56,45 +60,47 @@ public final class DistributedTrainer {
     if (total == 0) {
       throw new IllegalArgumentException("the training dataset is empty: 0 rows, expected >= 1");
     }
-    if (s.batchSize() < nonEmpty) {
-      throw new IllegalArgumentException("batchSize=" + s.batchSize() + " is smaller than the "
+    if (config.batchSize() < nonEmpty) {
+      throw new IllegalArgumentException("batchSize=" + config.batchSize() + " is smaller than the "
           + nonEmpty + " partitions holding data; expected batchSize >= the number of partitions "
           + "(set numPartitions lower or batchSize higher)");
     }
-    int stepsPerEpoch = (int) Math.min(Integer.MAX_VALUE, (total + s.batchSize() - 1)
-        / s.batchSize());
+    int stepsPerEpoch = (int) Math.min(Integer.MAX_VALUE, (total + config.batchSize() - 1)
+        / config.batchSize());
     int maxBatch = 1;
     for (long r : rowsPerPartition) {
       maxBatch = Math.max(maxBatch, StepTask.sliceRows((int) r, stepsPerEpoch));
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(train.context());
     String poolKey = runId + "/" + maxBatch;
-    LrSchedule schedule = s.lrSchedule();
+    LrSchedule schedule = config.schedule();
+    boolean int8Aggregation = config.aggregation() == GradientAggregation.INT8;
+    String backend = config.backend().label();
     List<EpochSummary> summaries = new ArrayList<>();
     try (OffHeapAllocator alloc = new OffHeapAllocator("spark-int8 driver " + runId);
-        Network master = Network.build(s.spec(), s.inputShape(), 1,
-            new LayerContext(new JavaBackend(), alloc, s.engine()))) {
-      Optimizer optimizer = Optimizers.create(s.optimizer());
+        Network master = Network.build(spec, inputShape, 1,
+            new LayerContext(new JavaBackend(), alloc, config.engine()))) {
+      Optimizer optimizer = Optimizers.create(config.optimizer());
       LOG.info("spark-int8 fit {}: {} rows in {} partitions, global batch {}, {} steps per epoch,"
           + " {} epochs, up to {} rows per task, {} aggregation, peak lr {}", runId, total,
-          rowsPerPartition.length, s.batchSize(), stepsPerEpoch, s.epochs(), maxBatch,
-          s.int8Aggregation() ? "int8" : "fp32", s.peakLr());
+          rowsPerPartition.length, config.batchSize(), stepsPerEpoch, config.epochs(), maxBatch,
+          config.aggregation(), config.peakLr());
       float[] scales = null;
       long step = 0;
       double elapsed = 0;
-      for (int epoch = 0; epoch < s.epochs(); epoch++) {
+      for (int epoch = 0; epoch < config.epochs(); epoch++) {
         long t0 = System.nanoTime();
         EpochAccumulator ep = new EpochAccumulator(master);
         for (int st = 0; st < stepsPerEpoch; st++) {
           Broadcast<byte[]> bc = jsc.broadcast(stateBytes(master));
           jsc.setJobDescription("spark-int8 " + runId + ": epoch " + (epoch + 1) + "/"
-              + s.epochs() + ", step " + (st + 1) + "/" + stepsPerEpoch);
-          StepTask task = new StepTask(poolKey, bc, s.backend(), maxBatch, step, epoch, st,
-              stepsPerEpoch, s.engine().seed(), s.int8Aggregation() ? scales : null,
-              s.failOnceAtStep());
+              + config.epochs() + ", step " + (st + 1) + "/" + stepsPerEpoch);
+          StepTask task = new StepTask(poolKey, bc, backend, maxBatch, step, epoch, st,
+              stepsPerEpoch, config.shuffleSeed(), config.engine().seed(),
+              int8Aggregation ? scales : null, config.failOnceAtStep());
           GradientAccumulator acc = train.mapPartitionsWithIndex(task, true)
               .treeAggregate(GradientAccumulator.empty(), (a, b) -> a.merge(b),
-                  (a, b) -> a.merge(b), s.aggregationDepth());
+                  (a, b) -> a.merge(b), config.aggregationDepth());
           bc.destroy();
           if (acc.isEmpty()) {
             throw new IllegalStateException("step " + step + " received no rows from any "
@@ -102,7 +108,7 @@ public final class DistributedTrainer {
           }
           apply(master, optimizer, acc, schedule.lr(step, stepsPerEpoch));
           ep.add(acc);
-          if (s.int8Aggregation()) {
+          if (int8Aggregation) {
             scales = SharedScales.fromMaxima(acc.maxAbs()).toArray();
           }
           step++;
@@ -110,10 +116,10 @@ public final class DistributedTrainer {
         double seconds = (System.nanoTime() - t0) * 1e-9;
         elapsed += seconds;
         double valAcc = validation == null ? Double.NaN
-            : evaluate(jsc, validation, master, poolKey, s.backend(), maxBatch, runId, epoch);
+            : evaluate(jsc, validation, master, poolKey, backend, maxBatch, runId, epoch);
         EpochSummary summary = ep.summary(epoch + 1, stepsPerEpoch, valAcc, seconds, elapsed);
         summaries.add(summary);
-        LOG.info("spark-int8 {}: {}", runId, summary.progressLine(s.epochs()));
+        LOG.info("spark-int8 {}: {}", runId, summary.progressLine(config.epochs()));
         if (listener != null) {
           listener.accept(summary);
         }

@@ -36,13 +36,14 @@ final class StepTask implements
   private final int epoch;
   private final int stepInEpoch;
   private final int stepsPerEpoch;
-  private final long seed;
+  private final long shuffleSeed;
+  private final long roundingSeed;
   private final float[] scales;
   private final long failOnceAtStep;
 
   StepTask(String poolKey, Broadcast<byte[]> state, String backend, int maxBatch, long step,
-      int epoch, int stepInEpoch, int stepsPerEpoch, long seed, float[] scales,
-      long failOnceAtStep) {
+      int epoch, int stepInEpoch, int stepsPerEpoch, long shuffleSeed, long roundingSeed,
+      float[] scales, long failOnceAtStep) {
     this.poolKey = poolKey;
     this.state = state;
     this.backend = backend;
@@ -51,7 +52,8 @@ final class StepTask implements
     this.epoch = epoch;
     this.stepInEpoch = stepInEpoch;
     this.stepsPerEpoch = stepsPerEpoch;
-    this.seed = seed;
+    this.shuffleSeed = shuffleSeed;
+    this.roundingSeed = roundingSeed;
     this.scales = scales;
     this.failOnceAtStep = failOnceAtStep;
   }
@@ -96,7 +98,7 @@ final class StepTask implements
     WorkerPool.Pooled pooled = WorkerPool.borrow(poolKey, state.value(), backend, maxBatch);
     try {
       Network net = pooled.network();
-      int[] ord = order(shard.rows(), seed, epoch, partition);
+      int[] ord = order(shard.rows(), shuffleSeed, epoch, partition);
       int len = shard.featureLength();
       FloatBuffer x = pooled.input().bytes().asFloatBuffer();
       int[] labels = pooled.labels();
@@ -111,7 +113,8 @@ final class StepTask implements
       WorkerReport report = WorkerReport.of(partition, net);
       GradientAccumulator leaf = scales == null
           ? GradientAccumulator.ofFp32(result, step, partition, report)
-          : GradientAccumulator.of(result, SharedScales.of(scales), seed, step, partition, report);
+          : GradientAccumulator.of(result, SharedScales.of(scales), roundingSeed, step, partition,
+              report);
       return Collections.singletonList(leaf).iterator();
     } finally {
       WorkerPool.giveBack(pooled);
