@@ -3,8 +3,6 @@ package io.sparkint8.train;
 import io.sparkint8.arrow.PackedShard;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.ref.JavaBackend;
-import io.sparkint8.nn.BatchNorm;
-import io.sparkint8.nn.BnStats;
 import io.sparkint8.nn.Layer;
 import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.ModelState;
@@ -12,10 +10,10 @@ import io.sparkint8.nn.Network;
 import io.sparkint8.nn.Shape;
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.optim.LrSchedule;
-import io.sparkint8.optim.Optimizer;
-import io.sparkint8.optim.Optimizers;
-import io.sparkint8.optim.Parameter;
+import io.sparkint8.step.BatchSlicer;
 import io.sparkint8.step.GradientAggregation;
+import io.sparkint8.step.LayerFactors;
+import io.sparkint8.step.StepUpdate;
 import io.sparkint8.step.TrainingConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,9 +29,9 @@ import org.slf4j.LoggerFactory;
  * the running BN statistics and the authoritative clipping state in a driver-side network; per
  * step it broadcasts that state and the shared gradient scales, runs one {@link StepTask} per
  * partition, tree-aggregates their {@link GradientAccumulator}s, decodes the mean gradient,
- * adopts the lowest partition's clipping decisions and DCLRS factors, updates the weights and the
- * running statistics, and derives the next step's scales from this step's max|g|. The first step,
- * which has no scales yet, aggregates in fp32.
+ * adopts the lowest partition's clipping decisions and DCLRS factors, ends the step with the
+ * {@link StepUpdate} the local trainer runs too, and derives the next step's scales from this
+ * step's max|g|. The first step, which has no scales yet, aggregates in fp32.
  */
 public final class DistributedTrainer {
   private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
@@ -69,7 +67,7 @@ public final class DistributedTrainer {
         / config.batchSize());
     int maxBatch = 1;
     for (long r : rowsPerPartition) {
-      maxBatch = Math.max(maxBatch, StepTask.sliceRows((int) r, stepsPerEpoch));
+      maxBatch = Math.max(maxBatch, BatchSlicer.sliceRows(r, stepsPerEpoch));
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(train.context());
     String poolKey = runId + "/" + maxBatch;
@@ -80,7 +78,7 @@ public final class DistributedTrainer {
     try (OffHeapAllocator alloc = new OffHeapAllocator("spark-int8 driver " + runId);
         Network master = Network.build(spec, inputShape, 1,
             new LayerContext(new JavaBackend(), alloc, config.engine()))) {
-      Optimizer optimizer = Optimizers.create(config.optimizer());
+      StepUpdate update = new StepUpdate(master, config.optimizer());
       LOG.info("spark-int8 fit {}: {} rows in {} partitions, global batch {}, {} steps per epoch,"
           + " {} epochs, up to {} rows per task, {} aggregation, peak lr {}", runId, total,
           rowsPerPartition.length, config.batchSize(), stepsPerEpoch, config.epochs(), maxBatch,
@@ -106,7 +104,7 @@ public final class DistributedTrainer {
             throw new IllegalStateException("step " + step + " received no rows from any "
                 + "partition");
           }
-          apply(master, optimizer, acc, schedule.lr(step, stepsPerEpoch));
+          apply(master, update, acc, schedule.lr(step, stepsPerEpoch));
           ep.add(acc);
           if (int8Aggregation) {
             scales = SharedScales.fromMaxima(acc.maxAbs()).toArray();
@@ -129,24 +127,18 @@ public final class DistributedTrainer {
     }
   }
 
-  private static void apply(Network master, Optimizer optimizer, GradientAccumulator acc,
+  /**
+   * The step's update of the master network: it adopts the clipping decisions of the report the
+   * aggregate carries, then runs the {@link StepUpdate} on the decoded mean gradients.
+   */
+  private static void apply(Network master, StepUpdate update, GradientAccumulator acc,
       double lr) {
-    float[][] grads = acc.decode(acc.rows());
-    List<Parameter> params = master.parameters();
-    for (int i = 0; i < params.size(); i++) {
-      System.arraycopy(grads[i], 0, params.get(i).grad(), 0, grads[i].length);
+    WorkerReport report = acc.report();
+    if (report != null) {
+      master.importClippingStates(report.clippingStates());
     }
-    if (acc.report() != null) {
-      acc.report().applyTo(master);
-    } else {
-      params.forEach(p -> p.setLrFactor(1.0));
-    }
-    optimizer.step(params, lr);
-    List<BatchNorm> bns = master.batchNorms();
-    List<BnStats> stats = acc.bnStats();
-    for (int i = 0; i < bns.size(); i++) {
-      bns.get(i).updateRunning(stats.get(i));
-    }
+    update.apply(acc.decode(acc.rows()), acc.bnStats(),
+        report == null ? LayerFactors.none() : report.factors(), lr);
   }
 
   private static double evaluate(JavaSparkContext jsc, JavaRDD<PackedShard> validation,
@@ -193,7 +185,9 @@ public final class DistributedTrainer {
       if (r == null) {
         return;
       }
-      int[] idx = r.layerIndex;
+      int[] idx = r.factors().layerIndex();
+      double[] deviation = r.factors().deviation();
+      double[] lrFactor = r.factors().lrFactor();
       if (devSum == null) {
         devSum = new double[idx.length];
         devCount = new int[idx.length];
@@ -207,11 +201,11 @@ public final class DistributedTrainer {
         return;
       }
       for (int i = 0; i < idx.length; i++) {
-        if (!Double.isNaN(r.deviation[i])) {
-          devSum[i] += r.deviation[i];
+        if (!Double.isNaN(deviation[i])) {
+          devSum[i] += deviation[i];
           devCount[i]++;
         }
-        factorSum[i] += r.lrFactor[i];
+        factorSum[i] += lrFactor[i];
       }
       reports++;
     }
