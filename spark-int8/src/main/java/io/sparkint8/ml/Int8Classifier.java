@@ -3,8 +3,8 @@ package io.sparkint8.ml;
 import io.sparkint8.arrow.FeatureColumn;
 import io.sparkint8.arrow.LabelColumn;
 import io.sparkint8.arrow.PackedShard;
-import io.sparkint8.nn.Shape;
 import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.step.TrainingConfig;
 import io.sparkint8.train.DistributedTrainer;
 import io.sparkint8.train.EpochSummary;
@@ -236,7 +236,7 @@ public final class Int8Classifier
   public Int8ClassificationModel train(Dataset<?> dataset) {
     transformSchema(dataset.schema());
     int[] shape = getInputShape();
-    Shape input = new Shape(shape[0], shape[1], shape[2]);
+    Shape input = Shape.chw(shape[0], shape[1], shape[2]);
     StructType schema = dataset.schema();
     int metaClasses = numClassesFromMetadata(schema);
     Dataset<Row> df = dataset.toDF();
@@ -255,7 +255,7 @@ public final class Int8Classifier
     LOG.info("spark-int8 fit {}: {} partitions, backend {}, params {}", uid, partitions,
         getBackend(), paramSummary());
     FeatureColumn features = FeatureColumn.of(schema, getFeaturesCol(), input.size(),
-        new int[] {input.h(), input.w(), input.c()});
+        new int[] {input.height(), input.width(), input.channels()});
     LabelColumn labels = LabelColumn.of(schema, getLabelCol(), metaClasses);
     JavaRDD<PackedShard> trainShards = Shards.pack(trainDf, features, labels);
     JavaRDD<PackedShard> validShards = validDf == null ? null
@@ -314,7 +314,7 @@ public final class Int8Classifier
   private NetworkSpec networkSpec(Shape input, int numClasses) {
     try {
       NetworkSpec spec = TrainingConfigs.network(this, numClasses);
-      spec.shapes(input.c(), input.h(), input.w());
+      spec.shapes(input.channels(), input.height(), input.width());
       return spec;
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("network '" + getNetwork() + "' does not fit inputShape "

@@ -1,22 +1,38 @@
 /**
- * What one distributed training step sends back to the driver, and how it crosses the wire
- * (DESIGN.md §3, ALGORITHMS.md §9).
+ * Distributed training on Spark (DESIGN.md §3, ALGORITHMS.md §9): the driver's step loop, the
+ * Spark tasks that run the engine's step on each partition, and what a step sends back to the
+ * driver and how it crosses the wire. What it shares with the local trainer lives in {@code
+ * io.sparkint8.step}: the settings ({@code TrainingConfig}), the batch slicer a task gathers its
+ * rows with, the per-layer DCLRS factors ({@code LayerFactors}) a worker reports and the update
+ * ({@code StepUpdate}) that ends every step on the driver.
  *
  * <ul>
+ *   <li>{@link io.sparkint8.train.DistributedTrainer}: the driver's loop over epochs and steps
+ *       (broadcast state, one {@link io.sparkint8.train.StepTask} per partition, treeAggregate,
+ *       then the shared {@code StepUpdate}), configured by a {@code step.TrainingConfig} and
+ *       reporting an {@link io.sparkint8.train.EpochSummary} per epoch; {@code EvalTask} counts validation accuracy.
+ *   <li>Executor side: {@link io.sparkint8.train.WorkerPool} keeps each executor's networks
+ *       between steps, {@code TaskBackend} picks the task's kernel backend (its GPU under Spark's
+ *       resource scheduling), {@code WorkerReport} carries a worker's clipping decisions back.
  *   <li>{@link io.sparkint8.train.SharedScales}: the per-tensor clip S_b that every partition of a
  *       step quantizes its gradient with, so that the int8 codes of all partitions add exactly.
  *   <li>{@link io.sparkint8.train.GradientAccumulator}: one partition's contribution (int8 codes
  *       from stochastic rounding keyed by seed, step, partition and tensor) and the exact merge of
  *       contributions (int16 up to 258 addends, int32 beyond, never requantized), with the side
- *       statistics the driver needs: max|g| per tensor, BatchNorm batch statistics, loss, correct
- *       count, rows, rectification loss and clipped values.
+ *       statistics the driver needs ({@code PartitionStats}: loss, BatchNorm batch statistics,
+ *       rectification loss, kept per partition and folded in partition order).
  *   <li>{@link io.sparkint8.train.GradientAccumulatorSerializer}: the Kryo wire format, raw
  *       payload bytes at their current width plus small headers.
+ *   <li>{@link io.sparkint8.train.Predictions}: argmax and softmax of logits, shared with the
+ *       model's transform.
  * </ul>
  *
  * <p>Every merge is commutative and associative bit for bit, including the floating-point side
  * statistics, so the result does not depend on the shape of the aggregation tree or on the order
  * in which tasks finish, and a retried task contributes exactly what the first attempt would have.
- * The classes here do not import Spark yet; the Spark glue that drives them will live beside them.
+ * This package imports Spark (RDDs, broadcasts, TaskContext), unlike the engine packages it
+ * drives ({@code nn}, {@code quant}, {@code optim}, {@code step}). It is a peer of the local
+ * trainer ({@code io.sparkint8.local}) and never imports it, nor {@code io.sparkint8.ml}, which
+ * drives it (a test enforces both).
  */
 package io.sparkint8.train;

@@ -1,7 +1,7 @@
 package io.sparkint8.ml;
 
 import io.sparkint8.local.Dataset;
-import io.sparkint8.local.IdxReader;
+import io.sparkint8.local.FashionMnistDataset;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -66,7 +66,7 @@ public final class SparkTestSession {
 
   private static Dataset fashionData(boolean test) {
     try {
-      return IdxReader.fashionMnist(IdxReader.FASHION_MNIST, !test);
+      return FashionMnistDataset.load(FashionMnistDataset.DEFAULT_DIR, !test);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
