@@ -251,6 +251,7 @@ public final class Int8Classifier
       trainDf = df.filter(flag.isNull().or(functions.not(flag)));
       validDf = df.filter(flag);
     }
+    KryoSettingsCheck.warnIfMissing(trainDf.sparkSession().sparkContext().getConf());
     int partitions = trainDf.rdd().getNumPartitions();
     LOG.info("spark-int8 fit {}: {} partitions, backend {}, params {}", uid, partitions,
         getBackend(), paramSummary());
