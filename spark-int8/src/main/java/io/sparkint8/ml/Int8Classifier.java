@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * Int8Classifier clf = new Int8Classifier()
- *     .setInputShape(new int[] {1, 28, 28})
+ *     .setInputShape(new int[] {1, 28, 28}) // optional for images and for networks without conv
  *     .setNetwork("cnn-small")
  *     .setMaxEpochs(10);
  * Int8ClassificationModel model = clf.fit(train);
@@ -235,11 +235,10 @@ public final class Int8Classifier
   @Override
   public Int8ClassificationModel train(Dataset<?> dataset) {
     transformSchema(dataset.schema());
-    int[] shape = getInputShape();
-    Shape input = Shape.chw(shape[0], shape[1], shape[2]);
     StructType schema = dataset.schema();
     int metaClasses = numClassesFromMetadata(schema);
     Dataset<Row> df = dataset.toDF();
+    Shape input = InputShapes.resolve(this, df, getFeaturesCol());
     if (getNumPartitions() > 0) {
       df = df.repartition(getNumPartitions());
     }
@@ -319,8 +318,10 @@ public final class Int8Classifier
       return spec;
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("network '" + getNetwork() + "' does not fit inputShape "
-          + Arrays.toString(getInputShape()) + " and " + numClasses + " classes: "
-          + e.getMessage(), e);
+          + Arrays.toString(new int[] {input.channels(), input.height(), input.width()})
+          + (isDefined(inputShape()) ? "" : " (inferred from features column '"
+              + getFeaturesCol() + "')")
+          + " and " + numClasses + " classes: " + e.getMessage(), e);
     }
   }
 

@@ -64,7 +64,10 @@ public final class Int8ParamSet implements Serializable {
     inputShape = new IntArrayParam(owner, "inputShape",
         "shape of one example as (channels, height, width), e.g. [1, 28, 28]; the features of "
             + "every row must hold channels*height*width values, stored height x width x channels "
-            + "(channels innermost, as Spark's image struct). Must be set.",
+            + "(channels innermost, as Spark's image struct). Optional: when not set, fit infers "
+            + "it from the features column, as (nChannels, height, width) of an image struct's "
+            + "first image, or as [n, 1, 1] for a vector, array or binary column of n values, "
+            + "which only a network without conv/pool layers accepts.",
         validShape());
     network = new Param<>(owner, "network",
         "the network: a preset (mlp, lenet, cnn-small, resnet8, resnet20) or a spec such as "

@@ -21,8 +21,9 @@ final class StageSchemas {
   static StructType validateAndAppend(Int8ClassifierParams p, StructType schema,
       String featuresCol, String rawCol, String probabilityCol, String predictionCol) {
     FeatureColumn.kindOf(schema, featuresCol);
-    p.getInputShape();
     checkParams(p);
+    // a model always has its inputShape; an estimator may infer it from the column
+    InputShapes.checkInferable(p, schema, featuresCol);
     StructType out = schema;
     out = append(out, rawCol, SQLDataTypes.VectorType());
     out = append(out, probabilityCol, SQLDataTypes.VectorType());
