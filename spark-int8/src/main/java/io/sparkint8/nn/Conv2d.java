@@ -3,7 +3,10 @@ package io.sparkint8.nn;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.spi.ConvDesc;
+import io.sparkint8.kernels.spi.Epilogue;
+import io.sparkint8.kernels.spi.GemmDesc;
 import io.sparkint8.kernels.spi.QuantDesc;
+import io.sparkint8.kernels.spi.Trans;
 import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import java.util.List;
@@ -12,6 +15,13 @@ import java.util.List;
  * 2-D convolution over NHWC activations as im2col + GEMM: the im2col matrix [N*OH*OW x KH*KW*C] times
  * W^T gives the NHWC output directly. In int8 the image is quantized once (per tensor) and its codes are
  * unfolded, which is KH*KW times cheaper than quantizing the unfolded matrix.
+ *
+ * <p>In int8 backward a stride-1 convolution gets G_X as the transposed convolution: the error codes,
+ * laid out as an NHWC image, are unfolded with the flipped window (padding KH-1-pad) and multiplied by
+ * the folded weight codes rearranged to [C x KH*KW*OC] with the kernel flipped. Each input gradient is
+ * then one exact int32 sum over (window, output channel) scaled once, and neither the fp32 column
+ * gradient [N*OH*OW x KH*KW*C] (4 bytes a cell) nor its col2im pass is needed; the unfolded error is
+ * int8. Strided convolutions keep the column gradient and col2im.
  */
 public final class Conv2d extends Layer {
   private final int outChannels;
@@ -28,6 +38,13 @@ public final class Conv2d extends Layer {
   private final Float32Buffer exampleScales;
   private final Float32Buffer gradIn;
   private Float32Buffer lastCols;
+  // the transposed-convolution grad_input of int8 backward (null when not used)
+  private final boolean transposedInputGrad;
+  private final Int8Buffer errorImage;
+  private final Int8Buffer errorCols;
+  private final Int8Buffer flippedWeights;
+  private byte[] foldedA;
+  private byte[] flippedA;
 
   public Conv2d(LayerContext ctx, Shape in, int maxBatch, int outChannels, int kernel, int stride,
       int pad, boolean bias) {
@@ -45,9 +62,18 @@ public final class Conv2d extends Layer {
     this.direct = kernel == 1 && stride == 1 && pad == 0;
     int rows = maxBatch * out.height() * out.width();
     int cols = kernel * kernel * in.channels();
-    this.core = new GemmCore(this, ctx, cols, outChannels, rows, bias);
-    var alloc = ctx.allocator();
     var precision = ctx.config().precision();
+    this.transposedInputGrad = precision.int8Backward() && !direct && stride == 1
+        && pad <= kernel - 1;
+    this.core = new GemmCore(this, ctx, cols, outChannels, rows, bias, transposedInputGrad);
+    var alloc = ctx.allocator();
+    this.errorImage = transposedInputGrad
+        ? own(alloc.allocateInt8((long) rows * outChannels)) : null;
+    this.errorCols = transposedInputGrad
+        ? own(alloc.allocateInt8((long) maxBatch * in.height() * in.width() * kernel * kernel
+            * outChannels)) : null;
+    this.flippedWeights = transposedInputGrad
+        ? own(alloc.allocateInt8((long) in.channels() * kernel * kernel * outChannels)) : null;
     boolean needF32Cols = !direct && (!precision.int8Forward() || !precision.int8Backward());
     this.colsF = needF32Cols ? own(alloc.allocateFloat32((long) rows * cols)) : null;
     this.imgQ = precision.int8Forward()
@@ -112,11 +138,53 @@ public final class Conv2d extends Layer {
     if (!needInputGrad) {
       return null;
     }
+    if (transposedInputGrad) {
+      return transposedConvolutionGrad(batch, gradOut);
+    }
     if (direct) {
       return gcols;
     }
     ctx.backend().col2im(d, gcols, gradIn);
     return gradIn;
+  }
+
+  /** G_X = scale * unfold(error image, flipped window) * flipped folded weights^T, into gradIn. */
+  private Float32Buffer transposedConvolutionGrad(int batch, Float32Buffer gradOut) {
+    var be = ctx.backend();
+    int rows = batch * out.height() * out.width();
+    be.transposeS8(outChannels, rows, core.errorCodes(), errorImage);
+    ConvDesc window = new ConvDesc(batch, out.height(), out.width(), outChannels, kernel, kernel, 1,
+        1, kernel - 1 - pad, kernel - 1 - pad);
+    be.im2col(window, errorImage, errorCols);
+    flipWeights();
+    int pixels = batch * in.height() * in.width();
+    be.gemmS8S8F32(GemmDesc.of(Trans.N, Trans.T, pixels, in.channels(), window.colCols()),
+        errorCols, flippedWeights, Epilogue.scale(core.foldedWeightScale()), gradIn);
+    core.recordGain(gradIn, (long) pixels * in.channels(), gradOut, (long) rows * outChannels);
+    return gradIn;
+  }
+
+  /**
+   * flipped[ci][(i, j, co)] = folded[co][(K-1-i, K-1-j, ci)]: the weights of the transposed
+   * convolution, from the folded codes [OC x K*K*C].
+   */
+  private void flipWeights() {
+    int c = in.channels();
+    int taps = kernel * kernel;
+    int count = outChannels * taps * c;
+    byte[] folded = foldedA = foldedA == null ? new byte[count] : foldedA;
+    byte[] flipped = flippedA = flippedA == null ? new byte[count] : flippedA;
+    core.foldedWeightCodes().bytes().get(0, folded, 0, count);
+    for (int co = 0; co < outChannels; co++) {
+      for (int tap = 0; tap < taps; tap++) {
+        int src = (co * taps + tap) * c;
+        int dst = (taps - 1 - tap) * outChannels + co; // (K-1-i, K-1-j) is tap taps-1-tap
+        for (int ci = 0; ci < c; ci++) {
+          flipped[ci * taps * outChannels + dst] = folded[src + ci];
+        }
+      }
+    }
+    flippedWeights.bytes().put(0, flipped, 0, count);
   }
 
   /** The GEMMs of this layer, for model state. */

@@ -49,6 +49,7 @@ final class GemmCore {
   private final Float32Buffer b;
   private final Float32Buffer y;
   private final Float32Buffer gx;
+  private final boolean ownerComputesInt8InputGrad;
   private final Float32Buffer gw;
   private Int8Buffer wq;
   private Float32Buffer wScales;
@@ -66,6 +67,17 @@ final class GemmCore {
   private float[] wA;
 
   GemmCore(Layer owner, LayerContext ctx, int k, int n, int maxRows, boolean withBias) {
+    this(owner, ctx, k, n, maxRows, withBias, false);
+  }
+
+  /**
+   * @param ownerComputesInt8InputGrad in int8 backward the owner computes G_X itself from {@link
+   *     #errorCodes()} and {@link #foldedWeightCodes()} (a convolution does it as the transposed
+   *     convolution); this core then folds and quantizes the weights but runs no grad_input GEMM
+   *     and holds no G_X buffer
+   */
+  GemmCore(Layer owner, LayerContext ctx, int k, int n, int maxRows, boolean withBias,
+      boolean ownerComputesInt8InputGrad) {
     this.owner = owner;
     this.ctx = ctx;
     this.layerId = owner.id;
@@ -86,7 +98,9 @@ final class GemmCore {
     w = owner.own(alloc.allocateFloat32((long) n * k));
     b = owner.own(alloc.allocateFloat32(n));
     y = owner.own(alloc.allocateFloat32((long) maxRows * n));
-    gx = owner.own(alloc.allocateFloat32((long) maxRows * k));
+    this.ownerComputesInt8InputGrad = ownerComputesInt8InputGrad && cfg.precision().int8Backward();
+    gx = this.ownerComputesInt8InputGrad
+        ? null : owner.own(alloc.allocateFloat32((long) maxRows * k));
     gw = owner.own(alloc.allocateFloat32((long) n * k));
     if (cfg.precision().int8Forward()) {
       wq = owner.own(alloc.allocateInt8((long) n * k));
@@ -220,9 +234,31 @@ final class GemmCore {
         ? backwardInt8(gy, rows, xq, sx, needInputGrad)
         : backwardF32(gy, rows, xf, needInputGrad);
     gw.bytes().asFloatBuffer().get(0, weight.grad(), 0, n * k);
-    lastGain = needInputGrad && ctx.measuresGains()
+    lastGain = needInputGrad && result != null && ctx.measuresGains()
         ? norm(result, (long) rows * k) / norm(gy, (long) rows * n) : Double.NaN;
     return result;
+  }
+
+  /** Records ||G_X|| / ||G_Y|| for an owner that computed G_X itself (on measuring steps). */
+  void recordGain(Float32Buffer gradIn, long gradInCount, Float32Buffer gy, long gyCount) {
+    lastGain = ctx.measuresGains() ? norm(gradIn, gradInCount) / norm(gy, gyCount) : Double.NaN;
+  }
+
+  /** The quantized error of the last int8 backward, [n x rows] (channel-major). */
+  Int8Buffer errorCodes() {
+    return gq;
+  }
+
+  /**
+   * The weights of the last int8 backward with the error's channel scales folded in, quantized per
+   * tensor, [n x k]; G_X = {@link #foldedWeightScale()} * (error codes)^T * these codes.
+   */
+  Int8Buffer foldedWeightCodes() {
+    return wFoldedQ;
+  }
+
+  float foldedWeightScale() {
+    return one.get(0);
   }
 
   private Float32Buffer backwardF32(Float32Buffer gy, int rows, Float32Buffer xf,
@@ -267,6 +303,9 @@ final class GemmCore {
     }
     HeapScratch.write(wa, wFolded, n * k);
     be().quantize(QuantDesc.perTensor(n, k), wFolded, null, wFoldedQ, one);
+    if (ownerComputesInt8InputGrad) {
+      return null;
+    }
     be().gemmS8S8F32(new GemmDesc(Trans.T, Trans.N, rows, k, n, rows, k, k), gq, wFoldedQ,
         Epilogue.scale(one.get(0)), gx);
     return gx;

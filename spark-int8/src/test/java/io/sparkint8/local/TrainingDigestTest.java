@@ -98,8 +98,8 @@ class TrainingDigestTest {
 
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource({
-    "cnn-small, INT8, e40ee1f8314eace5f828dde07388a296904a0e0082cfa858425dd6f175ba9c99",
-    "resnet8, INT8, d4fc280bd10c90f69ec4ed02042025316fb10632e470866270859ba549fc00f9",
+    "cnn-small, INT8, 346dae4f374b4b1c2e13b30ad3601bcd37d2dbfecf55c17d889bc66924ccf5a6",
+    "resnet8, INT8, 1645900b515d504e46d0abd394b5bd52f13b50d11c0c8c42cb1d7b9bcf86cadc",
     "cnn-small, FP32, 4b317ae31e682cb92f26469c43ad0d6335bfcc521545d6a73cf7caaf5c90c1a9",
     "resnet8, FP32, 90f2beb4476f3b1e95a86fd2eaa4fd37b26655e1b38376848519560302eb0fd6",
   })
