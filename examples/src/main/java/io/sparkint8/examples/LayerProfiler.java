@@ -20,10 +20,17 @@ final class LayerProfiler implements LayerContext.Observer {
     OTHER_KERNEL
   }
 
-  /** Nanoseconds of one layer. */
+  /** Nanoseconds of one layer, and the integer or floating-point operations of its GEMMs. */
   static final class Times {
     long total;
     final long[] kernels = new long[Kind.values().length];
+    long gemmOps;
+
+    /** GEMM operations per second of GEMM time, in units of 10^9; NaN without GEMMs. */
+    double gemmGops() {
+      long ns = kernels[Kind.GEMM.ordinal()];
+      return ns == 0 || gemmOps == 0 ? Double.NaN : (double) gemmOps / ns;
+    }
 
     long other() {
       return total - kernels[Kind.GEMM.ordinal()] - kernels[Kind.QUANTIZATION.ordinal()];
@@ -48,8 +55,15 @@ final class LayerProfiler implements LayerContext.Observer {
   }
 
   void charge(Kind kind, long nanos) {
+    charge(kind, nanos, 0);
+  }
+
+  /** Charges a kernel call that did {@code ops} GEMM operations (2 m n k) to the current layer. */
+  void charge(Kind kind, long nanos, long ops) {
     String key = stack.isEmpty() ? "(outside layers)" : stack.peek();
-    times.computeIfAbsent(key, k -> new Times()).kernels[kind.ordinal()] += nanos;
+    Times t = times.computeIfAbsent(key, k -> new Times());
+    t.kernels[kind.ordinal()] += nanos;
+    t.gemmOps += ops;
   }
 
   Map<String, Times> times() {

@@ -1,6 +1,7 @@
 package io.sparkint8.examples;
 
 import io.sparkint8.examples.LayerProfiler.Kind;
+import io.sparkint8.kernels.spi.GemmDesc;
 import io.sparkint8.kernels.spi.Int8Backend;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
@@ -65,8 +66,14 @@ final class TimingBackend implements InvocationHandler {
     try {
       return call(method, args);
     } finally {
-      profiler.charge(kindOf(method), System.nanoTime() - t0);
+      profiler.charge(kindOf(method), System.nanoTime() - t0, gemmOps(args));
     }
+  }
+
+  /** 2 m n k for a GEMM call (its descriptor comes first), else 0. */
+  static long gemmOps(Object[] args) {
+    return args != null && args.length > 0 && args[0] instanceof GemmDesc g
+        ? 2L * g.m() * g.n() * g.k() : 0;
   }
 
   private Object call(Method method, Object[] args) throws Throwable {

@@ -65,6 +65,7 @@ class TimingBackendTest {
       be.gemmF32(GemmDesc.of(1, 1, 4), 1f, x, x, 0f, y);
       assertEquals(30f, y.get(0));
       assertTrue(profiler.times().containsKey("(outside layers)"), profiler.times().toString());
+      assertEquals(8, profiler.times().get("(outside layers)").gemmOps, "2 m n k of the one GEMM");
       // the backend's own exception comes out, not a reflection wrapper
       IllegalArgumentException e =
           assertThrows(IllegalArgumentException.class, () -> be.reluF32(5, x, y));

@@ -302,6 +302,11 @@ public final class BatchNorm extends Layer {
   }
 
   @Override
+  public long heapScratchBytes() {
+    return floatBytes(gA, hA, outA);
+  }
+
+  @Override
   public List<LayerStats> stats() {
     return List.of(new LayerStats(describe() + "#" + id, null, Double.NaN, lastGain));
   }

@@ -198,6 +198,11 @@ public final class Conv2d extends Layer {
   }
 
   @Override
+  public long heapScratchBytes() {
+    return core.heapScratchBytes() + (foldedA == null ? 0 : 2L * foldedA.length);
+  }
+
+  @Override
   public List<LayerStats> stats() {
     return List.of(core.stats(describe() + "#" + id));
   }

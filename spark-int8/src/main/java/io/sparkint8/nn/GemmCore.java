@@ -311,6 +311,11 @@ final class GemmCore {
     return gx;
   }
 
+  /** Bytes of the heap scratch array that folds the error scales into W. */
+  long heapScratchBytes() {
+    return wA == null ? 0 : 4L * wA.length;
+  }
+
   /** Euclidean norm of elements [0, count) (a statistic: partial sums in a fixed order). */
   static double norm(Float32Buffer buf, long count) {
     return HeapScratch.norm(buf, count);

@@ -104,6 +104,28 @@ public abstract class Layer implements AutoCloseable {
     return all;
   }
 
+  /**
+   * Bytes of the heap arrays this layer keeps as scratch between steps (not its parameters); a
+   * container's are its children's. With the off-heap buffers of the allocator and the kernels'
+   * native temporaries, this is the memory a step needs.
+   */
+  public long heapScratchBytes() {
+    long bytes = 0;
+    for (Layer child : children()) {
+      bytes += child.heapScratchBytes();
+    }
+    return bytes;
+  }
+
+  /** 4 bytes per element of each array that exists. */
+  protected static long floatBytes(float[]... arrays) {
+    long bytes = 0;
+    for (float[] a : arrays) {
+      bytes += a == null ? 0 : 4L * a.length;
+    }
+    return bytes;
+  }
+
   /** Registers a buffer (or any resource) this layer owns, closed with the layer. */
   protected final <T extends AutoCloseable> T own(T resource) {
     owned.add(resource);

@@ -73,6 +73,11 @@ public final class Linear extends Layer {
   }
 
   @Override
+  public long heapScratchBytes() {
+    return core.heapScratchBytes();
+  }
+
+  @Override
   public List<LayerStats> stats() {
     return List.of(core.stats(describe() + "#" + id));
   }

@@ -157,6 +157,11 @@ public final class Network implements AutoCloseable {
     return List.copyOf(batchNorms);
   }
 
+  /** Bytes of the heap scratch arrays of every layer ({@link Layer#heapScratchBytes()}). */
+  public long heapScratchBytes() {
+    return root.heapScratchBytes();
+  }
+
   /** The root of the layer tree: a {@link Sequential} of the spec's top-level layers. */
   public Layer root() {
     return root;

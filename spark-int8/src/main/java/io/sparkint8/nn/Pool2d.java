@@ -71,6 +71,11 @@ public final class Pool2d extends Layer {
   }
 
   @Override
+  public long heapScratchBytes() {
+    return floatBytes(xA, yA, gA, giA);
+  }
+
+  @Override
   public String describe() {
     return kind == Kind.GLOBAL_AVG
         ? "gap"
