@@ -190,6 +190,10 @@ public final class Int8Classifier
     return (Int8Classifier) set(aggregationDepth(), value);
   }
 
+  public Int8Classifier setThreads(int value) {
+    return (Int8Classifier) set(threads(), value);
+  }
+
   public Int8Classifier setAggregationPrecision(String value) {
     return (Int8Classifier) set(aggregationPrecision(), value);
   }

@@ -115,6 +115,10 @@ public interface Int8ClassifierParams extends Params {
     return int8Params().aggregationDepth;
   }
 
+  default IntParam threads() {
+    return int8Params().threads;
+  }
+
   default Param<String> aggregationPrecision() {
     return int8Params().aggregationPrecision;
   }
@@ -238,6 +242,10 @@ public interface Int8ClassifierParams extends Params {
 
   default int getAggregationDepth() {
     return (Integer) getOrDefault(aggregationDepth());
+  }
+
+  default int getThreads() {
+    return (Integer) getOrDefault(threads());
   }
 
   default String getAggregationPrecision() {

@@ -54,6 +54,7 @@ public final class Int8ParamSet implements Serializable {
   final DoubleParam warmupEpochs;
   final Param<String> lrSchedule;
   final IntParam aggregationDepth;
+  final IntParam threads;
   final Param<String> aggregationPrecision;
   final IntParam numPartitions;
   final Param<String> validationIndicatorCol;
@@ -163,6 +164,11 @@ public final class Int8ParamSet implements Serializable {
         (Function1<String, Object> & Serializable) v -> v != null && !v.isBlank());
     seed = new LongParam(owner, "seed",
         "seed of weight initialization, shuffling and stochastic rounding. Default 42.");
+    threads = new IntParam(owner, "threads",
+        "kernel threads of each training task, >= 1: its GEMMs split output rows over them with a"
+            + " fixed partition, so the bits do not depend on the count. Give Spark the cores too"
+            + " (spark.task.cpus = threads). Default 1.",
+        ParamValidators.<Object>gtEq(1));
     backend = new Param<>(owner, "backend",
         "kernel backend on the executors: " + Labelled.choices(KernelBackend.class)
             + "; an explicit choice that cannot load is an error. auto never picks the GPU. "
@@ -199,6 +205,7 @@ public final class Int8ParamSet implements Serializable {
     s.set(numPartitions, 0);
     s.set(seed, 42L);
     s.set(backend, KernelBackend.AUTO.label());
+    s.set(threads, 1);
   }
 
   /** The owner's {@code setDefault}, which Java code outside the owner cannot call. */

@@ -52,6 +52,7 @@ final class TrainingConfigs {
         .aggregation(GradientAggregation.parse(p.getAggregationPrecision()),
             p.getAggregationDepth())
         .backend(KernelBackend.parse(p.getBackend()))
+        .threads(p.getThreads())
         .build();
   }
 

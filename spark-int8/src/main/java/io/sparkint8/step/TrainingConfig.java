@@ -27,6 +27,8 @@ import java.util.Objects;
  * @param aggregationDepth depth of the gradient treeAggregate, >= 1 (Spark trainer only)
  * @param backend the executors' kernel backend (Spark trainer only; the local trainer runs on the
  *     backend of its network)
+ * @param threads kernel threads of each Spark task (its GEMMs split output rows over them; the bits
+ *     do not depend on the count), >= 1
  * @param failOnceAtStep test hook of the Spark trainer: partition 0 fails its first attempt at
  *     this step, -1 = never
  */
@@ -43,6 +45,7 @@ public record TrainingConfig(
     GradientAggregation aggregation,
     int aggregationDepth,
     KernelBackend backend,
+    int threads,
     long failOnceAtStep) {
 
   /** The rate the warmup starts from, as a fraction of the peak rate. */
@@ -55,9 +58,10 @@ public record TrainingConfig(
     Objects.requireNonNull(lrScaling, "lrScaling");
     Objects.requireNonNull(aggregation, "aggregation");
     Objects.requireNonNull(backend, "backend");
-    if (batchSize < 1 || epochs < 1 || aggregationDepth < 1) {
+    if (batchSize < 1 || epochs < 1 || aggregationDepth < 1 || threads < 1) {
       throw new IllegalArgumentException("batchSize=" + batchSize + ", epochs=" + epochs
-          + ", aggregationDepth=" + aggregationDepth + ": each must be >= 1");
+          + ", aggregationDepth=" + aggregationDepth + ", threads=" + threads
+          + ": each must be >= 1");
     }
     if (!(stepSize > 0) || Double.isInfinite(stepSize)) {
       throw new IllegalArgumentException("stepSize=" + stepSize + ", expected a finite value > 0");
@@ -112,6 +116,7 @@ public record TrainingConfig(
     b.aggregation = aggregation;
     b.aggregationDepth = aggregationDepth;
     b.backend = backend;
+    b.threads = threads;
     b.failOnceAtStep = failOnceAtStep;
     return b;
   }
@@ -130,6 +135,7 @@ public record TrainingConfig(
     private GradientAggregation aggregation = GradientAggregation.INT8;
     private int aggregationDepth = 2;
     private KernelBackend backend = KernelBackend.AUTO;
+    private int threads = 1;
     private long failOnceAtStep = -1;
 
     private Builder(EngineConfig engine, OptimizerConfig optimizer) {
@@ -190,6 +196,11 @@ public record TrainingConfig(
       return this;
     }
 
+    public Builder threads(int value) {
+      threads = value;
+      return this;
+    }
+
     public Builder failOnceAtStep(long value) {
       failOnceAtStep = value;
       return this;
@@ -199,7 +210,7 @@ public record TrainingConfig(
       Objects.requireNonNull(engine, "engine");
       return new TrainingConfig(engine, optimizer, lrSchedule, stepSize, lrScaling, warmupEpochs,
           batchSize, epochs, shuffleSeed == null ? engine.seed() : shuffleSeed, aggregation,
-          aggregationDepth, backend, failOnceAtStep);
+          aggregationDepth, backend, threads, failOnceAtStep);
     }
   }
 }

@@ -70,7 +70,7 @@ public final class DistributedTrainer {
       maxBatch = Math.max(maxBatch, BatchSlicer.sliceRows(r, stepsPerEpoch));
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(train.context());
-    String poolKey = runId + "/" + maxBatch;
+    String poolKey = runId + "/" + maxBatch + "/threads=" + config.threads();
     LrSchedule schedule = config.schedule();
     boolean int8Aggregation = config.aggregation() == GradientAggregation.INT8;
     String backend = config.backend().label();
@@ -95,7 +95,7 @@ public final class DistributedTrainer {
               + config.epochs() + ", step " + (st + 1) + "/" + stepsPerEpoch);
           StepTask task = new StepTask(poolKey, bc, backend, maxBatch, step, epoch, st,
               stepsPerEpoch, config.shuffleSeed(), config.engine().seed(),
-              int8Aggregation ? scales : null, config.failOnceAtStep());
+              int8Aggregation ? scales : null, config.failOnceAtStep(), config.threads());
           GradientAccumulator acc = train.mapPartitionsWithIndex(task, true)
               .treeAggregate(GradientAccumulator.empty(), (a, b) -> a.merge(b),
                   (a, b) -> a.merge(b), config.aggregationDepth());

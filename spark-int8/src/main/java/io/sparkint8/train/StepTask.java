@@ -38,10 +38,11 @@ final class StepTask implements
   private final long roundingSeed;
   private final float[] scales;
   private final long failOnceAtStep;
+  private final int threads;
 
   StepTask(String poolKey, Broadcast<byte[]> state, String backend, int maxBatch, long step,
       int epoch, int stepInEpoch, int stepsPerEpoch, long shuffleSeed, long roundingSeed,
-      float[] scales, long failOnceAtStep) {
+      float[] scales, long failOnceAtStep, int threads) {
     this.poolKey = poolKey;
     this.state = state;
     this.backend = backend;
@@ -54,6 +55,7 @@ final class StepTask implements
     this.roundingSeed = roundingSeed;
     this.scales = scales;
     this.failOnceAtStep = failOnceAtStep;
+    this.threads = threads;
   }
 
   /** The seed of a partition's row order in one epoch. */
@@ -87,7 +89,8 @@ final class StepTask implements
       return Collections.singletonList(GradientAccumulator.empty()).iterator();
     }
     maybeFail(partition);
-    WorkerPool.Pooled pooled = WorkerPool.borrow(poolKey, state.value(), backend, maxBatch);
+    WorkerPool.Pooled pooled = WorkerPool.borrow(poolKey, state.value(), backend, threads,
+        maxBatch);
     try {
       Network net = pooled.network();
       int rows = slicer.gather(stepInEpoch, pooled.input(), pooled.labels());

@@ -78,6 +78,15 @@ public final class WorkerPool {
    * its binary format), built on first use with {@code backend} for batches of up to maxBatch.
    */
   public static Pooled borrow(String key, byte[] stateBytes, String backend, int maxBatch) {
+    return borrow(key, stateBytes, backend, 1, maxBatch);
+  }
+
+  /**
+   * As {@link #borrow(String, byte[], String, int)}, the network's kernels running {@code threads}
+   * threads (pooled networks of one key share the count: keys differ by it).
+   */
+  public static Pooled borrow(String key, byte[] stateBytes, String backend, int threads,
+      int maxBatch) {
     ModelState state = parse(stateBytes);
     String resolved = TaskBackend.resolve(backend);
     Pooled p;
@@ -92,7 +101,8 @@ public final class WorkerPool {
     if (p == null) {
       OffHeapAllocator alloc = new OffHeapAllocator("spark-int8 " + key);
       try {
-        Network net = state.build(Backends.byName(resolved), alloc, maxBatch);
+        Network net = state.build(Backends.byName(resolved).withThreads(threads), alloc,
+            maxBatch);
         LOG.info("spark-int8: built {} on backend {} for batches of up to {}", net,
             net.context().backend().name(), maxBatch);
         try {

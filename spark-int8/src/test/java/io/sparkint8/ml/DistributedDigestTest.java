@@ -48,14 +48,16 @@ class DistributedDigestTest {
     md.update(b);
   }
 
-  @ParameterizedTest(name = "{0} {1} {2} {3}")
+  // the threads of a task split its GEMMs, never its sums: 3 threads give the bits of 1
+  @ParameterizedTest(name = "{0} {1} {2} {3} threads={4}")
   @CsvSource({
-    "cnn-small, int8, sgd, auto, d5135b48e5a8262868cc7786a09bb57ab6814857e09bec7cb00f955d47b83ad6",
-    "resnet8, int8, lars, auto, bb0311e47e5bee982ea5eca0a6c10a321c2c3eea93d43c4f490d852399c8ac95",
-    "cnn-small, fp32, sgd, java, 7dee479659acbdc999f557ad3c25e06898648508e47ee02fb174bba2ea57c850",
+    "cnn-small, int8, sgd, auto, 1, d5135b48e5a8262868cc7786a09bb57ab6814857e09bec7cb00f955d47b83ad6",
+    "cnn-small, int8, sgd, auto, 3, d5135b48e5a8262868cc7786a09bb57ab6814857e09bec7cb00f955d47b83ad6",
+    "resnet8, int8, lars, auto, 1, bb0311e47e5bee982ea5eca0a6c10a321c2c3eea93d43c4f490d852399c8ac95",
+    "cnn-small, fp32, sgd, java, 1, 7dee479659acbdc999f557ad3c25e06898648508e47ee02fb174bba2ea57c850",
   })
   void distributedTrainingBitsAreUnchanged(String network, String precision, String optimizer,
-      String backend, String expected) throws Exception {
+      String backend, int threads, String expected) throws Exception {
     Dataset<Row> train = SparkTestSession.fashion(512, false, 2);
     Int8Classifier c = new Int8Classifier()
         .setInputShape(new int[] {1, 28, 28})
@@ -64,6 +66,7 @@ class DistributedDigestTest {
         .setOptimizer(optimizer)
         .setAggregationPrecision(precision.equals("fp32") ? "fp32" : "int8")
         .setBackend(backend)
+        .setThreads(threads)
         .setBatchSize(128)
         .setClipUpdateInterval(2)
         .setWarmupEpochs(0.5)
