@@ -441,6 +441,35 @@ int int8k_quantize(const int8k_quant_desc *d, const float *src, const float *cli
   return INT8K_OK;
 }
 
+int int8k_quantize_transposed(const int8k_quant_desc *d, const float *src_t, const float *clip, int8_t *dst,
+                              float *scale_out) {
+  SELECT(ops, misc_tables);
+  int64_t groups = 0;
+  int st = check_quant_desc(d, &groups);
+  if (st) return st;
+  CHECK(d->granularity == INT8K_PER_TENSOR || d->granularity == INT8K_PER_ROW,
+        "quantize_transposed: granularity=%d, expected 0 (per tensor) or 1 (per row)", d->granularity);
+  CHECK(src_t != NULL && clip != NULL && dst != NULL && scale_out != NULL, "quantize_transposed: null buffer");
+  float *s = malloc((size_t)groups * sizeof *s);
+  if (s == NULL) return fail(INT8K_ERR_NOMEM, "quantize_transposed: cannot allocate %lld scales", (long long)groups);
+  float qmax = (float)((1 << (d->bits - 1)) - 1);
+  for (int64_t g = 0; g < groups; g++) {
+    if (!isfinite(clip[g]) || clip[g] < 0.0f) {
+      float bad = clip[g];
+      free(s);
+      return fail(INT8K_ERR_ARG, "quantize: clip[%lld] = %g, expected a finite value >= 0", (long long)g, bad);
+    }
+    s[g] = clip[g];
+    if (d->pow2 && s[g] > 0.0f) s[g] = round_up_pow2(s[g]);
+    scale_out[g] = s[g] / qmax;
+  }
+  int nonfinite = 0;
+  ops->quantize_transposed(d, src_t, s, dst, &nonfinite);
+  free(s);
+  if (nonfinite) return fail(INT8K_ERR_ARG, "quantize: the source holds a non-finite value (NaN or infinity)");
+  return INT8K_OK;
+}
+
 int int8k_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float *scale, float *dst) {
   SELECT(ops, misc_tables);
   int64_t groups = 0;

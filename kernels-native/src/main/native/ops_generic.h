@@ -132,6 +132,36 @@ OPS_GENERIC_FN void generic_quantize_groups(const int8k_quant_desc *d, const flo
   }
 }
 
+/* Tiles of 64 x 64: the transposed source is read along its rows (the matrix's columns) and the codes are
+ * written 64 bytes a row, so both sides stay in cache; each element keeps its draw index r * cols + c. */
+OPS_GENERIC_FN void generic_quantize_transposed(const int8k_quant_desc *d, const float *src_t, const float *s,
+                                                int8_t *dst, int *nonfinite) {
+  int qmax = ops_qmax(d->bits);
+  int stochastic = d->rounding == INT8K_ROUND_STOCHASTIC;
+  uint64_t key = stochastic ? int8k_sr_key(d->seed, d->stream) : 0;
+  int per_row = d->granularity == INT8K_PER_ROW;
+  int64_t rows = d->rows, cols = d->cols;
+  const int64_t tile = 64;
+  int bad = 0;
+  for (int64_t r0 = 0; r0 < rows; r0 += tile) {
+    int64_t r1 = r0 + tile < rows ? r0 + tile : rows;
+    for (int64_t c0 = 0; c0 < cols; c0 += tile) {
+      int64_t c1 = c0 + tile < cols ? c0 + tile : cols;
+      for (int64_t c = c0; c < c1; c++) {
+        const float *col = src_t + c * rows;
+        for (int64_t r = r0; r < r1; r++) {
+          float x = col[r];
+          bad |= !isfinite(x);
+          float sg = s[per_row ? r : 0];
+          dst[r * cols + c] = sg == 0.0f ? 0
+              : ops_quant_one(x, sg, (float)qmax / sg, qmax, stochastic, key, r * cols + c);
+        }
+      }
+    }
+  }
+  *nonfinite = bad;
+}
+
 OPS_GENERIC_FN void generic_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float *scale,
                                        float *dst) {
   int64_t groups = ops_group_count(d);

@@ -163,6 +163,11 @@ typedef struct int8k_quant_desc {
 int int8k_quant_groups(const int8k_quant_desc *d, int64_t *groups);
 int int8k_quantize(const int8k_quant_desc *d, const float *src, const float *clip, int8_t *dst,
                    float *scale_out);
+/* int8k_quantize of the d->rows x d->cols matrix whose transpose src_t (d->cols x d->rows) is given, in one
+ * pass: element (r, c) is src_t[c * rows + r]; codes, scales and stochastic draws are those of the matrix.
+ * Per-tensor or per-row groups; clip required. */
+int int8k_quantize_transposed(const int8k_quant_desc *d, const float *src_t, const float *clip, int8_t *dst,
+                              float *scale_out);
 /* dst[e] = (float) q[e] * scale[group of e] */
 int int8k_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float *scale, float *dst);
 

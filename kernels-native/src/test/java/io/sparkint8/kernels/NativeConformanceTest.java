@@ -277,6 +277,58 @@ class NativeConformanceTest {
     }
   }
 
+  @Test
+  void quantizeTransposedIsQuantizeOfTheTranspose() {
+    Cases c = new Cases(SEED + 19);
+    for (int t = 0; t < CASES; t++) {
+      int rows = t % 5 == 0 ? 1 + c.rnd.nextInt(3) : c.size(t % 7 == 0 ? 255 : 70);
+      int cols = c.size(t % 3 == 0 ? 300 : 65);
+      QuantDesc d = new QuantDesc(rows, cols, 2 + c.rnd.nextInt(7),
+          c.rnd.nextBoolean() ? Granularity.PER_ROW : Granularity.PER_TENSOR, 0,
+          c.rnd.nextBoolean() ? Rounding.NEAREST : Rounding.STOCHASTIC, c.rnd.nextInt(3) == 0,
+          c.rnd.nextLong(), c.rnd.nextLong());
+      String ctx = "quantizeTransposed case " + t + " seed " + SEED + " " + d;
+      float[] x = c.float32(d.count()); // the matrix, rows x cols
+      float[] xt = new float[x.length];
+      for (int r = 0; r < rows; r++) {
+        for (int col = 0; col < cols; col++) {
+          xt[col * rows + r] = x[r * cols + col];
+        }
+      }
+      try (Float32Buffer src = f32(x);
+          Float32Buffer srcT = f32(xt);
+          Float32Buffer clip = clipValues(c, d, x);
+          Int8Buffer wantQ = alloc.allocateInt8(d.count());
+          Int8Buffer refQ = alloc.allocateInt8(d.count());
+          Int8Buffer gotQ = alloc.allocateInt8(d.count());
+          Float32Buffer wantS = alloc.allocateFloat32(d.groups());
+          Float32Buffer refS = alloc.allocateFloat32(d.groups());
+          Float32Buffer gotS = alloc.allocateFloat32(d.groups())) {
+        REF.quantize(d, src, clip, wantQ, wantS);
+        REF.quantizeTransposed(d, srcT, clip, refQ, refS);
+        nat.quantizeTransposed(d, srcT, clip, gotQ, gotS);
+        Compare.same(wantQ.toArray(), refQ.toArray(), ctx + " reference codes");
+        Compare.same(wantQ.toArray(), gotQ.toArray(), ctx + " codes");
+        Compare.sameBits(wantS.toArray(), gotS.toArray(), ctx + " scales");
+      }
+    }
+    // a NaN anywhere is refused, as quantize refuses it
+    QuantDesc d = new QuantDesc(3, 5, 8, Granularity.PER_ROW, 0, Rounding.STOCHASTIC, false, 1, 2);
+    float[] xt = new float[15];
+    xt[14] = Float.NaN;
+    for (Int8Backend b : new Int8Backend[] {REF, nat}) {
+      try (Float32Buffer srcT = f32(xt);
+          Float32Buffer clip = f32(new float[] {1f, 1f, 1f});
+          Int8Buffer q = alloc.allocateInt8(15);
+          Float32Buffer sc = alloc.allocateFloat32(3)) {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> b.quantizeTransposed(d, srcT, clip, q, sc));
+        assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("finite"),
+            b.name() + ": " + e.getMessage());
+      }
+    }
+  }
+
   /** Clip values per group: a fraction of the group's max (clipping some values), sometimes zero. */
   private Float32Buffer clipValues(Cases c, QuantDesc d, float[] x) {
     float[] clip = new float[d.groups()];

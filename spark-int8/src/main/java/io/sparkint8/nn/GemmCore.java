@@ -55,7 +55,6 @@ final class GemmCore {
   private Float32Buffer wScales;
   private Float32Buffer one;
   private Float32Buffer rowScales;
-  private Float32Buffer gyT;
   private Int8Buffer gq;
   private Float32Buffer gScales;
   private Float32Buffer clipBuf;
@@ -109,7 +108,6 @@ final class GemmCore {
       rowScales = owner.own(alloc.allocateFloat32(maxRows));
     }
     if (cfg.precision().int8Backward()) {
-      gyT = owner.own(alloc.allocateFloat32((long) n * maxRows));
       gq = owner.own(alloc.allocateInt8((long) n * maxRows));
       gScales = owner.own(alloc.allocateFloat32(n));
       clipBuf = owner.own(alloc.allocateFloat32(n));
@@ -277,13 +275,13 @@ final class GemmCore {
     EngineConfig cfg = ctx.config();
     lastClip = clipping.update(be(), ctx.allocator(), gy, rows, n);
     boolean perChannel = lastClip.granularity() == QuantGranularity.PER_COLUMN;
-    be().transposeF32(rows, n, gy, gyT);
     float[] clips = lastClip.clips();
     clipBuf.copyFrom(clips);
+    // G_Y^T [n x rows] is quantized straight from G_Y [rows x n] (its transpose) in one pass
     QuantDesc gd = new QuantDesc(n, rows, cfg.gradientBits(),
         perChannel ? Granularity.PER_ROW : Granularity.PER_TENSOR, 0, Rounding.STOCHASTIC, false,
         cfg.seed(), ctx.stream(layerId, 1));
-    be().quantize(gd, gyT, clipBuf, gq, gScales);
+    be().quantizeTransposed(gd, gy, clipBuf, gq, gScales);
     float gTensor = gScales.get(0);
     // grad_weight: [n x rows] * [rows x k]; channel scales are row scales here
     Epilogue wEp = new Epilogue(perChannel ? sx : sx * gTensor, perChannel ? gScales : null, null,

@@ -1,8 +1,8 @@
 package io.sparkint8.step;
 
 import io.sparkint8.nn.EngineConfig;
-import io.sparkint8.optim.LrSchedule;
 import io.sparkint8.optim.LrScaling;
+import io.sparkint8.optim.LrSchedule;
 import io.sparkint8.optim.LrScheduleKind;
 import io.sparkint8.optim.OptimizerConfig;
 import io.sparkint8.optim.Warmup;

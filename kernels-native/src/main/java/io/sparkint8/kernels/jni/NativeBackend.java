@@ -209,6 +209,18 @@ public final class NativeBackend extends AbstractBackend {
       ByteBuffer scales);
 
   @Override
+  protected void quantizeTransposedUnchecked(
+      QuantDesc d, Float32Buffer srcT, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales) {
+    check(quantizeTransposed(d.rows(), d.cols(), d.bits(), d.granularity().code(),
+        d.rounding().code(), d.pow2(), d.seed(), d.stream(), srcT.bytes(), clip.bytes(),
+        codes.bytes(), scales.bytes()));
+  }
+
+  static native int quantizeTransposed(int rows, int cols, int bits, int granularity,
+      int rounding, boolean pow2, long seed, long stream, ByteBuffer srcT, ByteBuffer clip,
+      ByteBuffer dst, ByteBuffer scales);
+
+  @Override
   protected void dequantizeUnchecked(
       QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst) {
     check(dequantize(d.rows(), d.cols(), d.bits(), d.granularity().code(), d.group(),

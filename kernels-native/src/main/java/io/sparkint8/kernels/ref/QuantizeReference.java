@@ -15,8 +15,29 @@ import io.sparkint8.kernels.spi.Rounding;
 public final class QuantizeReference {
   private QuantizeReference() {}
 
+  /** Element e = r * cols + c of the matrix being quantized. */
+  private interface Elements {
+    float get(int e);
+  }
+
   public static void quantize(
       QuantDesc d, Float32Buffer src, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales) {
+    quantize(d, src::get, clip, codes, scales);
+  }
+
+  /**
+   * {@link #quantize} of the rows x cols matrix whose transpose srcT (cols x rows) is given: element
+   * (r, c) is srcT[c * rows + r]; codes, scales and stochastic draws are those of the matrix itself.
+   */
+  public static void quantizeTransposed(
+      QuantDesc d, Float32Buffer srcT, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales) {
+    int rows = d.rows();
+    int cols = d.cols();
+    quantize(d, e -> srcT.get((e % cols) * rows + e / cols), clip, codes, scales);
+  }
+
+  private static void quantize(
+      QuantDesc d, Elements src, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales) {
     float[] s = groupAbsmax(d, src);
     float qmax = d.qmax();
     for (int g = 0; g < s.length; g++) {
@@ -55,7 +76,7 @@ public final class QuantizeReference {
     }
   }
 
-  private static float[] groupAbsmax(QuantDesc d, Float32Buffer src) {
+  private static float[] groupAbsmax(QuantDesc d, Elements src) {
     float[] amax = new float[d.groups()];
     for (int r = 0; r < d.rows(); r++) {
       for (int col = 0; col < d.cols(); col++) {

@@ -72,6 +72,12 @@ public abstract class ReferenceBackend extends AbstractBackend {
   }
 
   @Override
+  protected void quantizeTransposedUnchecked(
+      QuantDesc d, Float32Buffer srcT, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales) {
+    QuantizeReference.quantizeTransposed(d, srcT, clip, codes, scales);
+  }
+
+  @Override
   protected void dequantizeUnchecked(
       QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst) {
     QuantizeReference.dequantize(d, codes, scales, dst);

@@ -116,6 +116,26 @@ public abstract class AbstractBackend implements Int8Backend {
       QuantDesc d, Float32Buffer src, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales);
 
   @Override
+  public final void quantizeTransposed(
+      QuantDesc d, Float32Buffer srcT, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales) {
+    Checks.descriptor(d, "quant descriptor");
+    if (d.granularity() == Granularity.PER_GROUP) {
+      throw new IllegalArgumentException("quantizeTransposed: granularity " + d.granularity()
+          + ", expected PER_TENSOR or PER_ROW");
+    }
+    Checks.buffer(srcT, d.count(), "srcT");
+    Checks.buffer(clip, d.groups(), "clip");
+    Checks.buffer(codes, d.count(), "codes");
+    Checks.buffer(scales, d.groups(), "scales");
+    Checks.distinct(srcT, codes, "quantizeTransposed");
+    quantizeTransposedUnchecked(d, srcT, clip, codes, scales);
+  }
+
+  /** Still checks the data, as {@link #quantizeUnchecked} does. */
+  protected abstract void quantizeTransposedUnchecked(
+      QuantDesc d, Float32Buffer srcT, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales);
+
+  @Override
   public final void dequantize(
       QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst) {
     Checks.descriptor(d, "quant descriptor");

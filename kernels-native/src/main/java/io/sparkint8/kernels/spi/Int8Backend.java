@@ -67,6 +67,15 @@ public interface Int8Backend {
   public void quantize(
       QuantDesc d, Float32Buffer src, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales);
 
+  /**
+   * {@link #quantize} of the {@code d.rows() x d.cols()} matrix whose transpose {@code srcT}
+   * ({@code d.cols() x d.rows()}, row-major) is given, in one pass: element (r, c) is srcT[c *
+   * rows + r], and codes, scales and stochastic draws are exactly those of quantizing the matrix.
+   * Per-tensor or per-row groups only; the clip values are required (one per group).
+   */
+  public void quantizeTransposed(
+      QuantDesc d, Float32Buffer srcT, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales);
+
   /** dst = code * scale of its group. */
   public void dequantize(QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst);
 
