@@ -30,7 +30,11 @@ class EngineLayeringTest {
     "nn, io.sparkint8.ml",
     "local, io.sparkint8.train",
     "local, io.sparkint8.ml",
-    "train, io.sparkint8.ml"
+    "train, io.sparkint8.ml",
+    "nn, io.sparkint8.onnx",
+    "onnx, io.sparkint8.local",
+    "onnx, io.sparkint8.train",
+    "onnx, io.sparkint8.ml"
   })
   void packageDoesNotImport(String pkg, String forbidden) throws IOException {
     Path dir = Path.of("src/main/java/io/sparkint8").resolve(pkg);
