@@ -5,74 +5,58 @@ import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.ref.JavaBackend;
 import io.sparkint8.kernels.spi.QuantDesc;
-import io.sparkint8.onnx.OnnxProto.Attribute;
-import java.util.List;
 
 /**
- * The weight operand of a conv or fc as the engine's forward GEMM sees it, written as an ONNX
- * initializer. The engine keeps W as [n x k] with k in im2col order ((kernel row, kernel column,
- * input channel), channels innermost: NHWC); ONNX's Conv wants [n, channels, kernel rows, kernel
- * columns], so the elements are permuted on the way out.
- *
- * <p>In int8 the codes and scales are those of the engine's forward pass: the weights quantized
- * per output channel (or per tensor) with round-half-even, through the same kernel SPI op the
- * layers call ({@code GemmCore.loadWeights}); they are stored as int8 and dequantized by a
- * DequantizeLinear node, so the file holds one byte per weight.
+ * The weight operand of a conv or fc as the engine's forward GEMM sees it, and the element orders
+ * that lay it out for ONNX. The engine keeps W as [n x k] with k in im2col order (kernel row,
+ * kernel column, input channel; channels innermost, as NHWC); ONNX's Conv wants [n, channels,
+ * kernel rows, kernel columns] and MatMulInteger's right operand is [k, n].
  */
 final class GemmWeights {
   private GemmWeights() {}
 
+  /** int8 codes of W [n x k] and their scales: one per output channel, or one in all. */
+  record Codes(byte[] codes, float[] scales) {}
+
   /**
-   * Adds W to the graph and returns the name of the float tensor a Conv or Gemm node takes.
-   *
-   * @param w the engine's weights, [n x k]
-   * @param onnxToEngine for each element of the ONNX layout, its index in {@code w}
-   * @param dims the ONNX dimensions (n first)
+   * The codes of the engine's forward pass: W quantized per output channel (or per tensor) with
+   * round-half-even through the kernel SPI op {@code GemmCore.loadWeights} calls, on the Java
+   * reference (every native backend equals it bit for bit).
    */
-  static String emit(OnnxGraph g, String name, float[] w, int n, int[] onnxToEngine, long[] dims,
-      boolean int8, boolean perChannel) {
-    if (!int8) {
-      float[] out = new float[w.length];
-      for (int i = 0; i < out.length; i++) {
-        out[i] = w[onnxToEngine[i]];
-      }
-      return g.floats(name, dims, out);
-    }
+  static Codes quantize(float[] w, int n, boolean perChannel) {
     int k = w.length / n;
-    byte[] codes = new byte[w.length];
     float[] scales = new float[perChannel ? n : 1];
-    try (OffHeapAllocator alloc = new OffHeapAllocator("onnx-export " + name);
+    try (OffHeapAllocator alloc = new OffHeapAllocator("onnx-export weights");
         Float32Buffer src = alloc.allocateFloat32(w.length);
         Int8Buffer q = alloc.allocateInt8(w.length);
         Float32Buffer s = alloc.allocateFloat32(scales.length)) {
       src.copyFrom(w);
       QuantDesc d = perChannel ? QuantDesc.perRow(n, k) : QuantDesc.perTensor(n, k);
       new JavaBackend().quantize(d, src, null, q, s);
-      byte[] engineCodes = q.toArray();
-      for (int i = 0; i < codes.length; i++) {
-        codes[i] = engineCodes[onnxToEngine[i]];
-      }
       for (int c = 0; c < scales.length; c++) {
         scales[c] = s.get(c);
       }
+      return new Codes(q.toArray(), scales);
     }
-    String codesName = g.int8s(name + "_codes", dims, codes);
-    String scalesName = g.floats(name + "_scale", perChannel ? new long[] {n} : new long[0],
-        scales);
-    return g.op("DequantizeLinear", name, List.of(codesName, scalesName),
-        Attribute.integer("axis", 0));
   }
 
-  /** The identity order: an fc's W is [n x k] in both layouts. */
-  static int[] identity(int size) {
-    int[] order = new int[size];
-    for (int i = 0; i < size; i++) {
-      order[i] = i;
+  static byte[] reorder(byte[] engine, int[] onnxToEngine) {
+    byte[] out = new byte[onnxToEngine.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = engine[onnxToEngine[i]];
     }
-    return order;
+    return out;
   }
 
-  /** ONNX [n, c, kh, kw] to the engine's [n][(i * kw + j) * c + ch]. */
+  static float[] reorder(float[] engine, int[] onnxToEngine) {
+    float[] out = new float[onnxToEngine.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = engine[onnxToEngine[i]];
+    }
+    return out;
+  }
+
+  /** For each element of ONNX's [n, c, kh, kw], its index in the engine's [n][(i*kw + j)*c + ch]. */
   static int[] convOrder(int n, int c, int kernel) {
     int[] order = new int[n * c * kernel * kernel];
     int k = c * kernel * kernel;
@@ -84,6 +68,17 @@ final class GemmWeights {
             order[at++] = o * k + (i * kernel + j) * c + ch;
           }
         }
+      }
+    }
+    return order;
+  }
+
+  /** For each element of [k, n] (W transposed), its index in the engine's [n][k]. */
+  static int[] transposedOrder(int n, int k) {
+    int[] order = new int[n * k];
+    for (int p = 0; p < k; p++) {
+      for (int j = 0; j < n; j++) {
+        order[p * n + j] = j * k + p;
       }
     }
     return order;

@@ -22,10 +22,15 @@ import java.util.List;
  * back (Transpose to NHWC, then Flatten) wherever a spatial map is flattened, so that an fc sees
  * its inputs in the order its weights were trained on.
  *
- * <p>Numerics follow {@code Network.forward(x, n, false)}: in int8 every conv and fc quantizes
- * each example of its input with the example's own scale (max |x| / 127) and runs on the
- * weight codes of the engine; BatchNorm uses the running statistics, folded into one scale and
- * shift per channel; dropout is the identity.
+ * <p>Numerics follow {@code Network.forward(x, n, false)} operation for operation, because an
+ * int8 code is a rounding boundary: a value one ulp off before a quantizer can flip a code, and a
+ * flipped code moves a probability by up to ~1e-2. So in int8 every conv and fc quantizes each
+ * example of its input with the example's own scale (max |x| / 127) to the engine's codes, runs
+ * an integer ConvInteger or MatMulInteger on the engine's weight codes (exact int32 sums, as the
+ * engine's GEMM), and dequantizes in the engine's order; BatchNorm applies the running
+ * statistics as the engine does ((x - mean) * inverse, * gamma, + beta); dropout is the
+ * identity. What remains different is the summation order of average pooling and of fp32
+ * GEMMs, a few ulps.
  */
 final class GraphEmitter {
   /**
@@ -99,37 +104,60 @@ final class GraphEmitter {
     int channels = s.input().channels();
     int n = c.outChannels();
     int k = c.kernel();
-    String weight = GemmWeights.emit(g, name + ".weight", state.parameter(name + ".weight"), n,
-        GemmWeights.convOrder(n, channels, k), new long[] {n, channels, k, k}, int8, perChannel);
-    List<String> inputs = new ArrayList<>(List.of(int8 ? quantizedInput(name, in.name(), 4)
-        : in.name(), weight));
-    if (c.bias()) {
-      inputs.add(g.floats(name + ".bias", new long[] {n}, state.parameter(name + ".bias")));
-    }
-    String out = g.op("Conv", name, inputs, Attribute.ints("kernel_shape", k, k),
+    float[] w = state.parameter(name + ".weight");
+    int[] order = GemmWeights.convOrder(n, channels, k);
+    long[] dims = {n, channels, k, k};
+    float[] bias = c.bias() ? state.parameter(name + ".bias") : null;
+    Attribute[] window = {Attribute.ints("kernel_shape", k, k),
         Attribute.ints("strides", c.stride(), c.stride()),
-        Attribute.ints("pads", c.pad(), c.pad(), c.pad(), c.pad()));
-    return new Value(out, s.output(), true);
+        Attribute.ints("pads", c.pad(), c.pad(), c.pad(), c.pad())};
+    if (!int8) {
+      List<String> inputs = new ArrayList<>(List.of(in.name(),
+          g.floats(name + ".weight", dims, GemmWeights.reorder(w, order))));
+      if (bias != null) {
+        inputs.add(g.floats(name + ".bias", new long[] {n}, bias));
+      }
+      return new Value(g.op("Conv", name, inputs, window), s.output(), true);
+    }
+    GemmWeights.Codes codes = GemmWeights.quantize(w, n, perChannel);
+    Quantized q = quantize(name, in.name(), 4);
+    String sums = g.op("ConvInteger", name + "/int32", List.of(q.codes(),
+        g.int8s(name + ".weight_codes", dims, GemmWeights.reorder(codes.codes(), order))),
+        window);
+    return new Value(epilogue(name, sums, q.scale(), codes, bias, new long[] {n, 1, 1}),
+        s.output(), true);
   }
 
   private Value fc(String name, LayerShape s, Value x) {
     Value in = toFlat(x);
     int k = s.input().size();
     int n = s.output().channels();
-    String weight = GemmWeights.emit(g, name + ".weight", state.parameter(name + ".weight"), n,
-        GemmWeights.identity(n * k), new long[] {n, k}, int8, perChannel);
-    String bias = g.floats(name + ".bias", new long[] {n}, state.parameter(name + ".bias"));
-    String out = g.op("Gemm", name, List.of(int8 ? quantizedInput(name, in.name(), 2)
-        : in.name(), weight, bias), Attribute.integer("transB", 1));
-    return new Value(out, s.output(), false);
+    float[] w = state.parameter(name + ".weight");
+    float[] bias = state.parameter(name + ".bias");
+    if (!int8) {
+      String out = g.op("Gemm", name, List.of(in.name(),
+          g.floats(name + ".weight", new long[] {n, k}, w),
+          g.floats(name + ".bias", new long[] {n}, bias)), Attribute.integer("transB", 1));
+      return new Value(out, s.output(), false);
+    }
+    GemmWeights.Codes codes = GemmWeights.quantize(w, n, perChannel);
+    Quantized q = quantize(name, in.name(), 2);
+    String sums = g.op("MatMulInteger", name + "/int32", List.of(q.codes(),
+        g.int8s(name + ".weight_codes", new long[] {k, n},
+            GemmWeights.reorder(codes.codes(), GemmWeights.transposedOrder(n, k)))));
+    return new Value(epilogue(name, sums, q.scale(), codes, bias, new long[] {n}), s.output(),
+        false);
   }
 
+  /** An input's int8 codes and each example's scale (max|x| / 127, shaped to broadcast). */
+  private record Quantized(String codes, String scale) {}
+
   /**
-   * The forward GEMMs' int8 input: each example's codes round(x * (127 / max|x|)) (half to even,
-   * as the engine's Math.rint; the multiply by the inverse is the engine's, so the codes are its
-   * codes bit for bit), dequantized with the example's scale max|x| / 127.
+   * The forward GEMMs' int8 input: each example's codes round(x * (127 / max|x|)), rounded half
+   * to even by QuantizeLinear at scale 1 as the engine's Math.rint does; the inverse is taken
+   * and multiplied as the engine does, so these are its codes bit for bit.
    */
-  private String quantizedInput(String layer, String x, int rank) {
+  private Quantized quantize(String layer, String x, int rank) {
     long[] axes = rank == 4 ? new long[] {1, 2, 3} : new long[] {1};
     String abs = g.op("Abs", layer + "/abs", List.of(x));
     String absmax = g.op("ReduceMax", layer + "/absmax", List.of(abs),
@@ -139,39 +167,67 @@ final class GraphEmitter {
     String scaled = g.op("Mul", layer + "/scaled", List.of(x, inverse));
     String codes = g.op("QuantizeLinear", layer + "/codes",
         List.of(scaled, g.scalar(1f), g.int8Zero()));
-    String step = g.op("Div", layer + "/step", List.of(absmax, g.scalar(127f)));
-    String perExample = g.op("Reshape", layer + "/example_scale", List.of(step, g.shape(-1)));
-    return g.op("DequantizeLinear", layer + "/input", List.of(codes, perExample),
-        Attribute.integer("axis", 0));
+    String scale = g.op("Div", layer + "/input_scale", List.of(absmax, g.scalar(127f)));
+    return new Quantized(codes, scale);
   }
 
   /**
-   * y = gamma * (x - mean) / scale + beta with the running mean and scale (the l2 variant's
+   * The engine's dequantizing epilogue of an int8 GEMM, operation for operation: the exact int32
+   * sums dequantized with each example's row scale (its input scale, times the weight scale when
+   * that is per tensor), times the channel's weight scale when per channel, plus the bias.
+   *
+   * <p>The int32 sums go through DequantizeLinear along the batch axis rather than Cast and Mul:
+   * ONNX Runtime fuses MatMulInteger, Cast and a Mul whose other input comes from a Mul into
+   * MatMulIntegerToFloat, which takes that scale as one per tensor, and the scale here is one per
+   * example.
+   */
+  private String epilogue(String name, String sums, String inputScale, GemmWeights.Codes w,
+      float[] bias, long[] channelDims) {
+    String rowScale = perChannel ? inputScale : g.op("Mul", name + "/row_scale",
+        List.of(inputScale, g.floats(name + ".weight_scale", new long[0], w.scales())));
+    String perExample = g.op("Reshape", name + "/example_scale", List.of(rowScale,
+        g.shape(-1)));
+    String v = g.op("DequantizeLinear", name + "/dequantized", List.of(sums, perExample),
+        Attribute.integer("axis", 0));
+    if (perChannel) {
+      v = g.op("Mul", name + "/channel_scaled", List.of(v,
+          g.floats(name + ".weight_scale", channelDims, w.scales())));
+    }
+    if (bias != null) {
+      v = g.op("Add", name, List.of(v, g.floats(name + ".bias", channelDims, bias)));
+    }
+    return v;
+  }
+
+  /**
+   * gamma * ((x - mean) * (1 / scale)) + beta with the running mean and scale (the l2 variant's
    * sqrt(var + eps) or the l1 variant's sqrt(pi/2) * mean|x - mean| + eps, both stored as the
-   * denominator), folded into a * x + b per channel.
+   * denominator) as the engine's float mean and reciprocal: a per-channel affine map written in
+   * the engine's order of operations, so that what reaches the next quantizer is the engine's
+   * value bit for bit. Folding it into a single scale and shift would save two nodes but move
+   * values by an ulp, and an ulp at a rounding boundary flips an int8 code downstream.
    */
   private Value batchNorm(String name, LayerShape s, Value x) {
     boolean flat = s.input().flat();
     Value in = flat ? toFlat(x) : toNchw(x);
     int c = s.input().channels();
-    float[] gamma = state.parameter(name + ".gamma");
-    float[] beta = state.parameter(name + ".beta");
     double[] mean = state.runningMean(name);
     double[] scale = state.runningScale(name);
-    float[] a = new float[c];
-    float[] b = new float[c];
+    float[] mu = new float[c];
+    float[] inv = new float[c];
     for (int ch = 0; ch < c; ch++) {
-      // the engine's float mean and reciprocal, then gamma * (x - mu) * inv + beta in double
-      float mu = (float) mean[ch];
-      float inv = (float) (1.0 / scale[ch]);
-      double slope = (double) gamma[ch] * inv;
-      a[ch] = (float) slope;
-      b[ch] = (float) (beta[ch] - mu * slope);
+      mu[ch] = (float) mean[ch];
+      inv[ch] = (float) (1.0 / scale[ch]);
     }
     long[] dims = flat ? new long[] {c} : new long[] {c, 1, 1};
-    String scaled = g.op("Mul", name + "/scale", List.of(in.name(),
-        g.floats(name + ".folded_scale", dims, a)));
-    String out = g.op("Add", name, List.of(scaled, g.floats(name + ".folded_shift", dims, b)));
+    String centered = g.op("Sub", name + "/centered", List.of(in.name(),
+        g.floats(name + ".running_mean", dims, mu)));
+    String normalized = g.op("Mul", name + "/normalized", List.of(centered,
+        g.floats(name + ".inverse_scale", dims, inv)));
+    String scaled = g.op("Mul", name + "/scaled", List.of(normalized,
+        g.floats(name + ".gamma", dims, state.parameter(name + ".gamma"))));
+    String out = g.op("Add", name, List.of(scaled,
+        g.floats(name + ".beta", dims, state.parameter(name + ".beta"))));
     return new Value(out, s.output(), in.nchw());
   }
 

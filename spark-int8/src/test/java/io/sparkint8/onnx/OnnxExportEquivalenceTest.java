@@ -89,7 +89,7 @@ class OnnxExportEquivalenceTest {
         float[] mine = Arrays.copyOfRange(engine, r * CLASSES, (r + 1) * CLASSES);
         float[] theirs = onnx.rawPrediction()[r];
         for (int j = 0; j < CLASSES; j++) {
-          assertEquals(mine[j], theirs[j], 1e-4 * Math.max(1, largest),
+          assertEquals(mine[j], theirs[j], 1e-5 * Math.max(1, largest),
               "logit " + j + " of row " + r + ": engine " + Arrays.toString(mine) + ", ONNX "
                   + Arrays.toString(theirs) + "; " + context);
         }
