@@ -12,6 +12,7 @@ import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.ModelState;
 import io.sparkint8.nn.Network;
 import io.sparkint8.nn.Precision;
+import io.sparkint8.nn.WeightScaling;
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.nn.spec.Shape;
 import java.util.Arrays;
@@ -62,10 +63,9 @@ class OnnxExportEquivalenceTest {
       // rows on scales from 0.01 to 100, and row 3 all zeros
       x[i] = row == 3 ? 0f : (float) (gaussian(rnd) * Math.pow(10, row % 5 - 2));
     }
-    EngineConfig d = EngineConfig.defaults(Precision.parse(precision));
-    EngineConfig cfg = new EngineConfig(d.precision(), d.gradientBits(), d.clipping(),
-        d.clipUpdateInterval(), d.dclrs(), perChannel, d.bnRectification(), d.bnMomentum(),
-        d.bnEps(), seed);
+    EngineConfig cfg = EngineConfig.defaults(Precision.parse(precision))
+        .withWeightScaling(perChannel ? WeightScaling.PER_CHANNEL : WeightScaling.PER_TENSOR)
+        .withSeed(seed);
     try (OffHeapAllocator alloc = new OffHeapAllocator("onnx-equivalence");
         Network net = Network.build(NetworkSpec.parse(spec, CLASSES), in, ROWS,
             new LayerContext(new JavaBackend(), alloc, cfg));
