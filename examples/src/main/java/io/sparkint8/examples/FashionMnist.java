@@ -126,6 +126,8 @@ public final class FashionMnist {
     System.out.println("model:          " + modelDir);
     System.out.println("training plot:  " + plot);
     System.out.println("load it with:   Int8ClassificationModel.load(\"" + modelDir + "\")");
+    System.out.println("export to ONNX: examples/run export-onnx --model " + modelDir
+        + " --out model.onnx");
     new JsonLine("fashion-mnist").put("final", true).put("precision", precision)
         .put("network", network).put("epochs", epochs).put("batch", batch)
         .put("partitions", parts).put("test_accuracy", accuracy).put("seconds", seconds)
