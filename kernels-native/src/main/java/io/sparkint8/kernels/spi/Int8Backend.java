@@ -57,6 +57,15 @@ public interface Int8Backend {
   /** Which implementation the fp32 GEMM runs on, e.g. "openblas" or "java-reference". */
   public String gemmF32Route();
 
+  /**
+   * The most bytes this backend's kernels held at once in native temporaries (packing buffers,
+   * partial sums) since it was loaded: with the caller's buffers, the memory a step needs. 0 for a
+   * backend whose kernels allocate nothing outside the caller's buffers.
+   */
+  public default long nativeScratchPeakBytes() {
+    return 0;
+  }
+
   // ---- quantization -----------------------------------------------------------------------------
 
   /**
