@@ -1,0 +1,135 @@
+/*
+ * sgemm_blocked.h - the blocking and packing of the fp32 GEMM cores (see sgemm.h), shared by every ISA:
+ * each sgemm_<isa>.c defines its register tile and micro-kernels, then includes this file, which is
+ * compiled with that ISA's flags.
+ *
+ * The including file defines
+ *   SG_MR, SG_NR   the register tile: SG_MR rows (broadcast operand) x SG_NR columns (vectors)
+ *   SG_KC, SG_NC   k per block (the packed B block, SG_KC x SG_NC, is sized for L2) and columns per block
+ *   SG_ENTRY       the name of the core function to define (int SG_ENTRY(const int8k_sgemm_call *))
+ * and the micro-kernels, which compute an mr x nr tile (1 <= mr <= SG_MR, 1 <= nr <= SG_NR) over kc k:
+ *   sg_kernel_packed(mr, kc, ap, bp, c, ldc, nr, resume)      A packed: A[r][p] = ap[p * SG_MR + r]
+ *   sg_kernel_rows(mr, kc, a, lda, bp, c, ldc, nr, resume)     A in place: A[r][p] = a[r * lda + p]
+ * with B packed, B[p][j] = bp[p * SG_NR + j], and C[r][j] = c[r * ldc + j]. resume == 0: acc starts at
+ * +0; resume != 0: acc starts from the float C holds (the sum of the earlier k blocks). Each output runs
+ * acc = fma(A[r][p], B[p][j], acc) for p ascending, and the kernel stores acc into C.
+ *
+ * Loop order (Goto/BLIS, transposed to row-major): jc over SG_NC columns, pc over k blocks, B block
+ * packed into panels of SG_NR columns (kc x SG_NR each, columns past n zero), then ir over SG_MR-row
+ * micro-panels of A (packed just in time into an L1-resident buffer, or read in place), jr over the B
+ * panels, which stream from L2 while the A micro-panel stays in L1.
+ */
+#ifndef SG_MR
+#error "define SG_MR, SG_NR, SG_KC, SG_NC, SG_ENTRY and the micro-kernels before including sgemm_blocked.h"
+#endif
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sgemm.h"
+
+static inline int64_t sg_min(int64_t x, int64_t y) { return x < y ? x : y; }
+
+static void *sg_alloc(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
+
+#ifndef SG_HAVE_PACK_B
+/* Packs op(B) rows [pc, pc + kc), columns [jc, jc + nc) into panels of SG_NR columns: panel q at
+ * dst + q * kc * SG_NR, element (p, j) at [p * SG_NR + j]; columns past nc are zero. */
+static void sg_pack_b(int trans_b, const float *b, int64_t ldb, int64_t pc, int64_t kc, int64_t jc, int64_t nc,
+                      float *dst) {
+  for (int64_t q = 0; q * SG_NR < nc; q++) {
+    const int64_t j0 = jc + q * SG_NR, w = sg_min(SG_NR, nc - q * SG_NR);
+    float *d = dst + q * kc * SG_NR;
+    if (!trans_b) {
+      for (int64_t p = 0; p < kc; p++) {
+        const float *s = b + (pc + p) * ldb + j0;
+        for (int64_t j = 0; j < w; j++) d[p * SG_NR + j] = s[j];
+        for (int64_t j = w; j < SG_NR; j++) d[p * SG_NR + j] = 0.0f;
+      }
+    } else {
+      for (int64_t p = 0; p < kc; p++)
+        for (int64_t j = w; j < SG_NR; j++) d[p * SG_NR + j] = 0.0f;
+      for (int64_t j = 0; j < w; j++) {
+        const float *s = b + (j0 + j) * ldb + pc;
+        for (int64_t p = 0; p < kc; p++) d[p * SG_NR + j] = s[p];
+      }
+    }
+  }
+}
+#endif
+
+#ifndef SG_HAVE_PACK_A
+/* Packs op(A) rows [i0, i0 + mr), k [pc, pc + kc) as dst[p * SG_MR + r] (rows past mr are not written;
+ * the kernels for mr rows never read them). */
+static void sg_pack_a(int trans_a, const float *a, int64_t lda, int64_t i0, int64_t mr, int64_t pc, int64_t kc,
+                      float *dst) {
+  if (trans_a) {
+    for (int64_t p = 0; p < kc; p++) {
+      const float *s = a + (pc + p) * lda + i0;
+      for (int64_t r = 0; r < mr; r++) dst[p * SG_MR + r] = s[r];
+    }
+  } else {
+    for (int64_t r = 0; r < mr; r++) {
+      const float *s = a + (i0 + r) * lda + pc;
+      for (int64_t p = 0; p < kc; p++) dst[p * SG_MR + r] = s[p];
+    }
+  }
+}
+#endif
+
+/*
+ * Whether the micro-kernels read a row-major A in place instead of packing each micro-panel. Packing
+ * costs about one cycle per element and pays off only when the micro-panel is reused over several B
+ * panels; in place, the SG_MR row streams must not fall into the same L1 sets, which happens when the
+ * row stride is a multiple of 4 KB (or close to one).
+ */
+static int sg_a_in_place(int trans_a, int64_t lda, int64_t n) {
+  if (trans_a) return 0;
+  const int64_t bytes = (lda * 4) % 4096;
+  const int conflicting = bytes < 512 || bytes > 4096 - 512;
+#ifdef SG_FORCE_INPLACE
+  return SG_FORCE_INPLACE;
+#endif
+  return !conflicting && n <= 4 * SG_NR;
+}
+
+int SG_ENTRY(const int8k_sgemm_call *call) {
+  const int64_t m = call->m, n = call->n, k = call->k;
+  /* even k blocks: a short last block would cost a pass over C for little work */
+  const int64_t nkb = (k + SG_KC - 1) / SG_KC;
+  const int64_t kcb = (k + nkb - 1) / nkb;
+  const int64_t ncb = sg_min(SG_NC, (n + SG_NR - 1) / SG_NR * SG_NR);
+  const int in_place = sg_a_in_place(call->trans_a, call->lda, n);
+  float *bbuf = (float *)sg_alloc((size_t)(ncb * kcb) * sizeof(float));
+  float *abuf = in_place ? NULL : (float *)sg_alloc((size_t)(SG_MR * kcb) * sizeof(float));
+  if (bbuf == NULL || (!in_place && abuf == NULL)) {
+    free(bbuf);
+    free(abuf);
+    return INT8K_ERR_NOMEM;
+  }
+  for (int64_t jc = 0; jc < n; jc += ncb) {
+    const int64_t nc = sg_min(ncb, n - jc);
+    for (int64_t kb = 0; kb < nkb; kb++) {
+      const int64_t pc = kb * kcb;
+      if (pc >= k) break;
+      const int64_t kc = sg_min(kcb, k - pc);
+      sg_pack_b(call->trans_b, call->b, call->ldb, pc, kc, jc, nc, bbuf);
+      for (int64_t ir = 0; ir < m; ir += SG_MR) {
+        const int mr = (int)sg_min(SG_MR, m - ir);
+        float *crow = call->c + ir * call->ldc + jc;
+        if (!in_place) sg_pack_a(call->trans_a, call->a, call->lda, ir, mr, pc, kc, abuf);
+        for (int64_t jr = 0; jr < nc; jr += SG_NR) {
+          const int64_t nr = sg_min(SG_NR, nc - jr);
+          const float *bp = bbuf + (jr / SG_NR) * kc * SG_NR;
+          if (in_place)
+            sg_kernel_rows(mr, kc, call->a + ir * call->lda + pc, call->lda, bp, crow + jr, call->ldc, nr, kb > 0);
+          else
+            sg_kernel_packed(mr, kc, abuf, bp, crow + jr, call->ldc, nr, kb > 0);
+        }
+      }
+    }
+  }
+  free(bbuf);
+  free(abuf);
+  return INT8K_OK;
+}

@@ -1,0 +1,130 @@
+/*
+ * gemm_bench.c - GFLOPS / GOPS of the GEMM kernels per shape, one thread unless told, beside oneDNN's sgemm
+ * and u8s8s32 when built with it (HAVE_DNNL), measured alternately in the same process. One JSON object per
+ * line; each figure is the best of `reps` calls, and the line reports the minimum time over `rounds`
+ * alternations (the statistic of ../shared/tools/anchor-gemm).
+ *
+ *   gemm_bench [--isa scalar|avx2|avx512vnni] [--threads T] [--rounds R] [--reps N] [--only f32|s8]
+ *              [--packed] [--ours] [m,n,k ...]     (--ours: skip oneDNN, e.g. under perf)
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
+#include "int8k_isa.h"
+#include "sgemm.h"
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+#define TIME_BEST(reps, stmt)                   \
+  ({                                            \
+    double best_ = 1e30;                        \
+    for (int r_ = 0; r_ < (reps); r_++) {       \
+      double t_ = now();                        \
+      stmt;                                     \
+      t_ = now() - t_;                          \
+      if (t_ < best_) best_ = t_;               \
+    }                                           \
+    best_;                                      \
+  })
+
+static const int DEFAULT_SHAPES[][3] = {{1024, 1024, 1024}, {256, 3136, 288}, {3136, 64, 576}, {128, 512, 784},
+                                        {64, 4096, 4096}};
+
+int main(int argc, char **argv) {
+  int threads = 1, rounds = 5, reps = 10, packed = 0, ours_only = 0;
+  const char *isa_name = "avx512vnni", *only = "";
+  int shapes[64][3], nshapes = 0;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--isa")) isa_name = argv[++i];
+    else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--rounds")) rounds = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--reps")) reps = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--only")) only = argv[++i];
+    else if (!strcmp(argv[i], "--packed")) packed = 1;
+    else if (!strcmp(argv[i], "--ours")) ours_only = 1;
+    else if (nshapes < 64 && sscanf(argv[i], "%d,%d,%d", &shapes[nshapes][0], &shapes[nshapes][1], &shapes[nshapes][2]) == 3)
+      nshapes++;
+    else {
+      fprintf(stderr, "bad argument %s\n", argv[i]);
+      return 2;
+    }
+  }
+  if (nshapes == 0) {
+    nshapes = 5;
+    memcpy(shapes, DEFAULT_SHAPES, sizeof DEFAULT_SHAPES);
+  }
+  int8k_sgemm_core core = int8k_sgemm_avx512vnni;
+  const int8k_gemm_ops *ops = &int8k_gemm_ops_avx512vnni;
+  if (!strcmp(isa_name, "avx2")) core = int8k_sgemm_avx2, ops = &int8k_gemm_ops_avx2;
+  if (!strcmp(isa_name, "scalar")) core = int8k_sgemm_scalar, ops = &int8k_gemm_ops_scalar;
+  for (int s = 0; s < nshapes; s++) {
+    const int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+    const double ops2 = 2.0 * m * n * k;
+    float *a = malloc(4L * m * k), *b = malloc(4L * k * n), *c = malloc(4L * m * n);
+    int8_t *a8 = malloc((size_t)m * k), *au8 = malloc((size_t)m * k), *b8 = malloc((size_t)k * n);
+    int32_t *c32 = malloc(4L * m * n);
+    srand(1);
+    for (long i = 0; i < (long)m * k; i++) {
+      a[i] = rand() / (float)RAND_MAX - 0.5f;
+      a8[i] = (int8_t)(rand() % 255 - 127);
+      au8[i] = (int8_t)(rand() % 128);
+    }
+    for (long i = 0; i < (long)k * n; i++) b[i] = rand() / (float)RAND_MAX - 0.5f, b8[i] = (int8_t)(rand() % 255 - 127);
+    int8k_gemm_desc d = {0, 0, m, n, k, k, n, n, threads};
+    double f32 = 1e30, dnnl_f32 = 1e30, s8u = 1e30, s8s = 1e30, dnnl_s8 = 1e30;
+    void *pk = NULL;
+    if (packed) {
+      int64_t bytes = 0;
+      int8k_packed_b_size(k, n, &bytes);
+      pk = malloc(bytes);
+      int8k_pack_b(0, k, n, b8, n, pk, bytes);
+    }
+    for (int r = 0; r < rounds; r++) {
+      double t;
+      if (strcmp(only, "s8")) {
+        t = TIME_BEST(reps, int8k_sgemm_run(core, &d, 1.0f, a, b, 0.0f, c));
+        if (t < f32) f32 = t;
+#ifdef HAVE_DNNL
+        if (!ours_only) t = TIME_BEST(reps, dnnl_sgemm('N', 'N', m, n, k, 1.0f, a, k, b, n, 0.0f, c, n));
+        if (t < dnnl_f32) dnnl_f32 = t;
+#endif
+      }
+      if (strcmp(only, "f32")) {
+        if (ops == &int8k_gemm_ops_avx512vnni && threads > 0) {
+          t = TIME_BEST(reps, int8k_gemm_s8s8s32(&d, au8, b8, pk, c32));
+          if (t < s8u) s8u = t;
+          t = TIME_BEST(reps, int8k_gemm_s8s8s32(&d, a8, b8, pk, c32));
+          if (t < s8s) s8s = t;
+        }
+#ifdef HAVE_DNNL
+        int32_t co = 0;
+        if (!ours_only) t = TIME_BEST(reps, dnnl_gemm_u8s8s32('N', 'N', 'F', m, n, k, 1.0f, (const uint8_t *)a8, k, 0, b8, n, 0,
+                                               0.0f, c32, n, &co));
+        if (t < dnnl_s8) dnnl_s8 = t;
+#endif
+      }
+    }
+    if (strcmp(only, "s8"))
+      printf("{\"m\":%d,\"n\":%d,\"k\":%d,\"threads\":%d,\"isa\":\"%s\",\"f32_gflops\":%.1f,\"onednn_sgemm\":%.1f,"
+             "\"ratio\":%.3f}\n",
+             m, n, k, threads, isa_name, ops2 / f32 / 1e9, ops2 / dnnl_f32 / 1e9, dnnl_f32 / f32);
+    if (strcmp(only, "f32"))
+      printf("{\"m\":%d,\"n\":%d,\"k\":%d,\"threads\":%d,\"packed\":%d,\"s8_a_nonneg_gops\":%.1f,\"s8_signed_gops\":%.1f,"
+             "\"onednn_u8s8s32\":%.1f,\"ratio_nonneg\":%.3f,\"ratio_signed\":%.3f}\n",
+             m, n, k, threads, packed, ops2 / s8u / 1e9, ops2 / s8s / 1e9, ops2 / dnnl_s8 / 1e9, dnnl_s8 / s8u,
+             dnnl_s8 / s8s);
+    fflush(stdout);
+    free(a), free(b), free(c), free(a8), free(au8), free(b8), free(c32), free(pk);
+  }
+  return 0;
+}
