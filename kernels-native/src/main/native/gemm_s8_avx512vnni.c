@@ -41,7 +41,7 @@
 
 /* Tunables (overridable to exercise the blocking with small sizes in tests, or to tune). */
 #ifndef VNNI_KC
-#define VNNI_KC 256 /* multiple of 4: a 16 KB B micro-panel */
+#define VNNI_KC 512 /* multiple of 4 */
 #endif
 #ifndef VNNI_MC
 #define VNNI_MC 96 /* multiple of VNNI_MR */
@@ -124,46 +124,41 @@ static void pack_b_panels(int trans_b, int64_t k, int64_t n, const int8_t *b, in
                           int64_t npanels, uint8_t *dst) {
   const int64_t G = vnni_groups(k);
   const __m512i bias = _mm512_set1_epi8((char)0x80);
+  if (!trans_b) {
+    /* B[p][j] = b[p * ldb + j]: a group is 4 rows of 64 columns. Groups outer, panels inner, so each row
+     * of B is read once, in order, across the strip. */
+    const int64_t j0 = panel0 * VNNI_NR;
+    for (int64_t g = 0; g < G; g++) {
+      const int8_t *src = b + 4 * g * ldb + j0;
+      const int64_t rows = vnni_min(4, k - 4 * g);
+      for (int64_t pi = 0; pi < npanels; pi++, src += VNNI_NR) {
+        const __mmask64 cm = first_bytes(n - j0 - pi * VNNI_NR);
+        const __m512i cbias = _mm512_maskz_mov_epi8(cm, bias);
+        __m512i x[4];
+        for (int t = 0; t < 4; t++)
+          x[t] = t < rows ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(cm, src + t * ldb), cbias) : _mm512_setzero_si512();
+        interleave4(x[0], x[1], x[2], x[3], dst + (pi * G + g) * VNNI_GROUP_BYTES);
+      }
+    }
+    return;
+  }
+  /* B[p][j] = b[j * ldb + p]: the 4 k of a group are one int32 word of row j; 16 columns x 16 groups
+   * (64 bytes of k) per transpose */
   for (int64_t pi = 0; pi < npanels; pi++) {
     uint8_t *pd = dst + pi * G * VNNI_GROUP_BYTES;
     const int64_t j0 = (panel0 + pi) * VNNI_NR;
     const int64_t nc = vnni_min(n - j0, VNNI_NR); /* valid columns of this panel */
-    if (!trans_b) {
-      /* B[p][j] = b[p * ldb + j]: 4 rows of 64 columns per group */
-      const __mmask64 cm = first_bytes(nc);
-      const __m512i cbias = _mm512_maskz_mov_epi8(cm, bias);
-      const int8_t *src = b + j0;
-      int64_t g = 0;
-      for (; 4 * g + 4 <= k; g++, src += 4 * ldb) {
-        interleave4(_mm512_xor_si512(_mm512_maskz_loadu_epi8(cm, src), cbias),
-                    _mm512_xor_si512(_mm512_maskz_loadu_epi8(cm, src + ldb), cbias),
-                    _mm512_xor_si512(_mm512_maskz_loadu_epi8(cm, src + 2 * ldb), cbias),
-                    _mm512_xor_si512(_mm512_maskz_loadu_epi8(cm, src + 3 * ldb), cbias), pd + g * VNNI_GROUP_BYTES);
-      }
-      if (g < G) {
-        __m512i x[4];
-        for (int t = 0; t < 4; t++)
-          x[t] = 4 * g + t < k ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(cm, src + t * ldb), cbias)
-                               : _mm512_setzero_si512();
-        interleave4(x[0], x[1], x[2], x[3], pd + g * VNNI_GROUP_BYTES);
-      }
-    } else {
-      /* B[p][j] = b[j * ldb + p]: the 4 k of a group are one int32 word of row j; 16 columns x 16 groups
-       * (64 bytes of k) per transpose */
-      for (int64_t cb = 0; cb < VNNI_NR; cb += 16) {
-        for (int64_t g0 = 0; g0 < G; g0 += 16) {
-          const __mmask64 km = first_bytes(k - 4 * g0);
-          const __m512i kbias = _mm512_maskz_mov_epi8(km, bias);
-          __m512i v[16];
-          for (int c = 0; c < 16; c++)
-            v[c] = cb + c < nc
-                       ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(km, b + (j0 + cb + c) * ldb + 4 * g0), kbias)
-                       : _mm512_setzero_si512();
-          transpose16_epi32(v);
-          const int64_t ng = vnni_min(16, G - g0);
-          for (int64_t x = 0; x < ng; x++)
-            _mm512_storeu_si512((void *)(pd + (g0 + x) * VNNI_GROUP_BYTES + cb * 4), v[x]);
-        }
+    for (int64_t cb = 0; cb < VNNI_NR; cb += 16) {
+      for (int64_t g0 = 0; g0 < G; g0 += 16) {
+        const __mmask64 km = first_bytes(k - 4 * g0);
+        const __m512i kbias = _mm512_maskz_mov_epi8(km, bias);
+        __m512i v[16];
+        for (int c = 0; c < 16; c++)
+          v[c] = cb + c < nc ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(km, b + (j0 + cb + c) * ldb + 4 * g0), kbias)
+                             : _mm512_setzero_si512();
+        transpose16_epi32(v);
+        const int64_t ng = vnni_min(16, G - g0);
+        for (int64_t x = 0; x < ng; x++) _mm512_storeu_si512((void *)(pd + (g0 + x) * VNNI_GROUP_BYTES + cb * 4), v[x]);
       }
     }
   }
@@ -224,8 +219,8 @@ static void row_sums(int trans_a, const int8_t *a, int64_t lda, int64_t m, int64
 
 /* Where a micro-tile's sums go: rows [0, mr) of the tile, columns [0, nc) of the panel. */
 typedef struct {
-  int first, last;       /* first k block: sums start at 0; last: finish into C, else into the tile */
-  int32_t *tile;         /* partial sums of earlier k blocks, row r at tile + r * ldt (64 columns) */
+  int first, last;       /* first k block: sums start at 0; last: finish into C */
+  int32_t *tile;         /* sums over the k blocks so far (NULL with a single block), row r at tile + r * ldt */
   int64_t ldt;
   const int32_t *rowsum; /* rowsum[r] of the tile's rows */
   const int8k_epilogue *ep;
@@ -236,37 +231,49 @@ typedef struct {
   int64_t nc;   /* valid columns, 1..64 */
 } vnni_out;
 
-/* One 16-column vector q of tile row r. */
-static inline __attribute__((always_inline)) void vnni_finish(const vnni_out *o, int r, int q, __m512i v) {
-  int32_t *t = o->tile + r * o->ldt + 16 * q;
-  if (!o->first) v = _mm512_add_epi32(v, _mm512_loadu_si512((const void *)t));
-  if (!o->last) {
-    _mm512_storeu_si512((void *)t, v);
-    return;
+/* Final sums of rows [0, mr) (row r at acc + r * ldt) minus the compensation, as int32 into C. */
+static void vnni_store_s32(const vnni_out *o, int mr, const int32_t *acc, int64_t ldt) {
+  for (int r = 0; r < mr; r++) {
+    const __m512i comp = _mm512_set1_epi32((int32_t)((uint32_t)o->rowsum[r] * 128u));
+    const int32_t *src = acc + r * ldt;
+    int32_t *dst = o->c32 + r * o->ldc;
+    if (o->nc == VNNI_NR) {
+      for (int q = 0; q < 4; q++)
+        _mm512_storeu_si512((void *)(dst + 16 * q),
+                            _mm512_sub_epi32(_mm512_loadu_si512((const void *)(src + 16 * q)), comp));
+    } else {
+      for (int q = 0; 16 * q < o->nc; q++)
+        _mm512_mask_storeu_epi32((void *)(dst + 16 * q), first_words(o->nc - 16 * q),
+                                 _mm512_sub_epi32(_mm512_loadu_si512((const void *)(src + 16 * q)), comp));
+    }
   }
-  const int64_t cnt = o->nc - 16 * q;
-  if (cnt <= 0) return;
-  const __mmask16 mask = first_words(cnt);
-  const __m512i s = _mm512_sub_epi32(v, _mm512_set1_epi32((int32_t)((uint32_t)o->rowsum[r] * 128u)));
+}
+
+/* The same sums through the epilogue of int8k.h, in its order, into the fp32 C. */
+static void vnni_store_f32(const vnni_out *o, int mr, const int32_t *acc, int64_t ldt) {
   const int8k_epilogue *ep = o->ep;
-  if (ep == NULL) {
-    _mm512_mask_storeu_epi32((void *)(o->c32 + r * o->ldc + 16 * q), mask, s);
-    return;
+  const __m512 alpha = _mm512_set1_ps(ep->alpha), beta = _mm512_set1_ps(ep->beta);
+  for (int r = 0; r < mr; r++) {
+    const __m512i comp = _mm512_set1_epi32((int32_t)((uint32_t)o->rowsum[r] * 128u));
+    const __m512 rowscale = ep->row_scale ? _mm512_set1_ps(ep->row_scale[o->i + r]) : alpha;
+    const int32_t *src = acc + r * ldt;
+    float *dst = o->cf + r * o->ldc;
+    for (int q = 0; 16 * q < o->nc; q++) {
+      const __mmask16 mask = first_words(o->nc - 16 * q);
+      const int64_t jj = o->j + 16 * q;
+      __m512 f = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_loadu_si512((const void *)(src + 16 * q)), comp));
+      f = _mm512_mul_ps(f, alpha);
+      if (ep->row_scale) f = _mm512_mul_ps(f, rowscale);
+      if (ep->col_scale) f = _mm512_mul_ps(f, _mm512_maskz_loadu_ps(mask, ep->col_scale + jj));
+      if (ep->bias) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(mask, ep->bias + jj));
+      if (ep->beta != 0.0f) f = _mm512_add_ps(f, _mm512_mul_ps(beta, _mm512_maskz_loadu_ps(mask, dst + 16 * q)));
+      _mm512_mask_storeu_ps(dst + 16 * q, mask, f);
+    }
   }
-  const int64_t jj = o->j + 16 * q;
-  float *dst = o->cf + r * o->ldc + 16 * q;
-  __m512 f = _mm512_cvtepi32_ps(s);
-  f = _mm512_mul_ps(f, _mm512_set1_ps(ep->alpha));
-  if (ep->row_scale) f = _mm512_mul_ps(f, _mm512_set1_ps(ep->row_scale[o->i + r]));
-  if (ep->col_scale) f = _mm512_mul_ps(f, _mm512_maskz_loadu_ps(mask, ep->col_scale + jj));
-  if (ep->bias) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(mask, ep->bias + jj));
-  if (ep->beta != 0.0f)
-    f = _mm512_add_ps(f, _mm512_mul_ps(_mm512_set1_ps(ep->beta), _mm512_maskz_loadu_ps(mask, dst)));
-  _mm512_mask_storeu_ps(dst, mask, f);
 }
 
 /*
- * The 6 x 64 int32 tile t (row r at t + 64 r, 64-byte aligned) over ng >= 1 k-groups, in assembly:
+ * The 6 x 64 int32 tile t (row r at t + r * ts bytes) over ng >= 1 k-groups, in assembly:
  * compilers keep 24 accumulators + 4 B vectors + a broadcast in the 32 zmm registers only in the simplest
  * loops and spill in this one. resume: the sums start from t, else from 0. A row r at a + r * rs, group g
  * at + g * gs (4 signed bytes, broadcast); B group g at b + 256 g (4 vectors of biased unsigned bytes).
@@ -281,12 +288,18 @@ static inline __attribute__((always_inline)) void vnni_finish(const vnni_out *o,
   R(0, "zmm0", "zmm1", "zmm2", "zmm3") R(1, "zmm4", "zmm5", "zmm6", "zmm7")                                    \
   R(2, "zmm8", "zmm9", "zmm10", "zmm11") R(3, "zmm12", "zmm13", "zmm14", "zmm15")                              \
   R(4, "zmm16", "zmm17", "zmm18", "zmm19") R(5, "zmm20", "zmm21", "zmm22", "zmm23")
+#define VNNI_T_0 "(%[t])"
+#define VNNI_T_1 "(%[t],%[ts],1)"
+#define VNNI_T_2 "(%[t],%[ts],2)"
+#define VNNI_T_3 "(%[t],%[ts3],1)"
+#define VNNI_T_4 "(%[t],%[ts],4)"
+#define VNNI_T_5 "(%[t],%[ts5],1)"
 #define VNNI_LOAD_ROW(r, x0, x1, x2, x3)                                                                     \
-  "vmovdqa64 " #r "*256(%[t]), %%" x0 "\n\t" "vmovdqa64 " #r "*256+64(%[t]), %%" x1 "\n\t"                     \
-  "vmovdqa64 " #r "*256+128(%[t]), %%" x2 "\n\t" "vmovdqa64 " #r "*256+192(%[t]), %%" x3 "\n\t"
+  "vmovdqu64 " VNNI_T_##r ", %%" x0 "\n\t" "vmovdqu64 64" VNNI_T_##r ", %%" x1 "\n\t"                          \
+  "vmovdqu64 128" VNNI_T_##r ", %%" x2 "\n\t" "vmovdqu64 192" VNNI_T_##r ", %%" x3 "\n\t"
 #define VNNI_STORE_ROW(r, x0, x1, x2, x3)                                                                    \
-  "vmovdqa64 %%" x0 ", " #r "*256(%[t])\n\t" "vmovdqa64 %%" x1 ", " #r "*256+64(%[t])\n\t"                     \
-  "vmovdqa64 %%" x2 ", " #r "*256+128(%[t])\n\t" "vmovdqa64 %%" x3 ", " #r "*256+192(%[t])\n\t"
+  "vmovdqu64 %%" x0 ", " VNNI_T_##r "\n\t" "vmovdqu64 %%" x1 ", 64" VNNI_T_##r "\n\t"                          \
+  "vmovdqu64 %%" x2 ", 128" VNNI_T_##r "\n\t" "vmovdqu64 %%" x3 ", 192" VNNI_T_##r "\n\t"
 #define VNNI_ZERO_ROW(r, x0, x1, x2, x3)                                                                     \
   "vpxord %%" x0 ", %%" x0 ", %%" x0 "\n\t" "vpxord %%" x1 ", %%" x1 ", %%" x1 "\n\t"                          \
   "vpxord %%" x2 ", %%" x2 ", %%" x2 "\n\t" "vpxord %%" x3 ", %%" x3 ", %%" x3 "\n\t"
@@ -299,8 +312,8 @@ static inline __attribute__((always_inline)) void vnni_finish(const vnni_out *o,
 #define VNNI_STEP_ROW(r, x0, x1, x2, x3) VNNI_ROW(VNNI_ADDR_##r, x0, x1, x2, x3)
 
 static void vnni_tile_6x64(int64_t ng, const int8_t *a, int64_t rs, int64_t gs, const uint8_t *b, int32_t *t,
-                           int64_t resume) {
-  const int64_t rs3 = 3 * rs, rs5 = 5 * rs;
+                           int64_t ts, int64_t resume) {
+  const int64_t rs3 = 3 * rs, rs5 = 5 * rs, ts3 = 3 * ts, ts5 = 5 * ts;
   __asm__ volatile(
       "test %[resume], %[resume]\n\t"
       "jz 2f\n\t"
@@ -322,7 +335,8 @@ static void vnni_tile_6x64(int64_t ng, const int8_t *a, int64_t rs, int64_t gs, 
       "jnz 1b\n\t"
       VNNI_ALL_ROWS(VNNI_STORE_ROW)
       : [a] "+r"(a), [b] "+r"(b), [n] "+r"(ng)
-      : [t] "r"(t), [resume] "r"(resume), [rs] "r"(rs), [rs3] "r"(rs3), [rs5] "r"(rs5), [gs] "r"(gs)
+      : [t] "r"(t), [ts] "r"(ts), [ts3] "r"(ts3), [ts5] "r"(ts5), [resume] "r"(resume), [rs] "r"(rs),
+        [rs3] "r"(rs3), [rs5] "r"(rs5), [gs] "r"(gs)
       : "zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", "zmm10", "zmm11",
         "zmm12", "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", "zmm19", "zmm20", "zmm21", "zmm22",
         "zmm23", "zmm24", "zmm25", "zmm26", "zmm27", "zmm28", "memory", "cc");
@@ -337,19 +351,21 @@ static void vnni_tile_6x64(int64_t ng, const int8_t *a, int64_t rs, int64_t gs, 
  */
 static void vnni_kernel_6x64(int mr, int64_t ng, int64_t tail, const int8_t *a, int64_t rs, int64_t gs,
                              const uint8_t *b, const vnni_out *o) {
-  _Alignas(64) int32_t t[VNNI_MR * VNNI_NR];
-  if (ng > 0) vnni_tile_6x64(ng, a, rs, gs, b, t, 0);
+  /* the sums accumulate in the scratch tile when the k range has several blocks, else in a local one */
+  _Alignas(64) int32_t local[VNNI_MR * VNNI_NR];
+  int32_t *acc = o->tile != NULL ? o->tile : local;
+  const int64_t ldt = o->tile != NULL ? o->ldt : VNNI_NR;
+  if (ng > 0) vnni_tile_6x64(ng, a, rs, gs, b, acc, ldt * 4, !o->first);
   if (tail) {
     _Alignas(64) int8_t last[VNNI_MR * 4] = {0};
     for (int r = 0; r < mr; r++) memcpy(last + 4 * r, a + r * rs + ng * gs, (size_t)tail);
-    vnni_tile_6x64(1, last, 4, 0, b + ng * VNNI_GROUP_BYTES, t, ng > 0);
+    vnni_tile_6x64(1, last, 4, 0, b + ng * VNNI_GROUP_BYTES, acc, ldt * 4, !o->first || ng > 0);
   }
-  for (int r = 0; r < mr; r++) {
-    vnni_finish(o, r, 0, _mm512_load_si512((const void *)(t + r * 64)));
-    vnni_finish(o, r, 1, _mm512_load_si512((const void *)(t + r * 64 + 16)));
-    vnni_finish(o, r, 2, _mm512_load_si512((const void *)(t + r * 64 + 32)));
-    vnni_finish(o, r, 3, _mm512_load_si512((const void *)(t + r * 64 + 48)));
-  }
+  if (!o->last) return;
+  if (o->ep == NULL)
+    vnni_store_s32(o, mr, acc, ldt);
+  else
+    vnni_store_f32(o, mr, acc, ldt);
 }
 
 /* ---------------------------------------------------------------------------------------------------- */
