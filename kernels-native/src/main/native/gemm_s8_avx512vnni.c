@@ -119,18 +119,19 @@ static inline void transpose16_epi32(__m512i v[16]) {
   }
 }
 
-/* Packs panels [panel0, panel0 + npanels) of B (k x n) into dst, each panel G * 256 bytes, layout above. */
-static void pack_b_panels(int trans_b, int64_t k, int64_t n, const int8_t *b, int64_t ldb, int64_t panel0,
-                          int64_t npanels, uint8_t *dst) {
-  const int64_t G = vnni_groups(k);
+/* Packs rows [k0, k0 + klen) of panels [panel0, panel0 + npanels) of B (its columns < n) into dst, panel
+ * pi at dst + pi * ceil(klen / 4) * 256, groups counted from k0, layout above. */
+static void pack_b_panels(int trans_b, int64_t k0, int64_t klen, int64_t n, const int8_t *b, int64_t ldb,
+                          int64_t panel0, int64_t npanels, uint8_t *dst) {
+  const int64_t G = vnni_groups(klen);
   const __m512i bias = _mm512_set1_epi8((char)0x80);
   if (!trans_b) {
     /* B[p][j] = b[p * ldb + j]: a group is 4 rows of 64 columns. Groups outer, panels inner, so each row
      * of B is read once, in order, across the strip. */
     const int64_t j0 = panel0 * VNNI_NR;
     for (int64_t g = 0; g < G; g++) {
-      const int8_t *src = b + 4 * g * ldb + j0;
-      const int64_t rows = vnni_min(4, k - 4 * g);
+      const int8_t *src = b + (k0 + 4 * g) * ldb + j0;
+      const int64_t rows = vnni_min(4, klen - 4 * g);
       for (int64_t pi = 0; pi < npanels; pi++, src += VNNI_NR) {
         const __mmask64 cm = first_bytes(n - j0 - pi * VNNI_NR);
         const __m512i cbias = _mm512_maskz_mov_epi8(cm, bias);
@@ -150,12 +151,13 @@ static void pack_b_panels(int trans_b, int64_t k, int64_t n, const int8_t *b, in
     const int64_t nc = vnni_min(n - j0, VNNI_NR); /* valid columns of this panel */
     for (int64_t cb = 0; cb < VNNI_NR; cb += 16) {
       for (int64_t g0 = 0; g0 < G; g0 += 16) {
-        const __mmask64 km = first_bytes(k - 4 * g0);
+        const __mmask64 km = first_bytes(klen - 4 * g0);
         const __m512i kbias = _mm512_maskz_mov_epi8(km, bias);
         __m512i v[16];
         for (int c = 0; c < 16; c++)
-          v[c] = cb + c < nc ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(km, b + (j0 + cb + c) * ldb + 4 * g0), kbias)
-                             : _mm512_setzero_si512();
+          v[c] = cb + c < nc
+                     ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(km, b + (j0 + cb + c) * ldb + k0 + 4 * g0), kbias)
+                     : _mm512_setzero_si512();
         transpose16_epi32(v);
         const int64_t ng = vnni_min(16, G - g0);
         for (int64_t x = 0; x < ng; x++) _mm512_storeu_si512((void *)(pd + (g0 + x) * VNNI_GROUP_BYTES + cb * 4), v[x]);
@@ -165,7 +167,7 @@ static void pack_b_panels(int trans_b, int64_t k, int64_t n, const int8_t *b, in
 }
 
 static void pack_b_avx512vnni(int trans_b, int64_t k, int64_t n, const int8_t *b, int64_t ldb, uint8_t *body) {
-  pack_b_panels(trans_b, k, n, b, ldb, 0, vnni_panels(n), body);
+  pack_b_panels(trans_b, 0, k, n, b, ldb, 0, vnni_panels(n), body);
 }
 
 /*
@@ -374,110 +376,164 @@ static void vnni_kernel_6x64(int mr, int64_t ng, int64_t tail, const int8_t *a, 
 
 static void *alloc64(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
 
+/* What every block of one call shares. */
+typedef struct {
+  const int8k_gemm_call *call;
+  const int32_t *rowsum;
+  uint8_t *ablk;  /* a transposed A block, packed (ldg words per group) */
+  int64_t ldg;
+  int8_t *alast;  /* a short last micro-panel of a row-major A, 6 rows x kcpad bytes */
+  int64_t kcpad;
+  int32_t *tile;  /* int32 sums across k blocks, row stride ldt, or NULL with one k block */
+  int64_t ldt;
+} vnni_ctx;
+
+/*
+ * Rows [ic, ic + mc) x the npan panels of a strip starting at column jc, over k [pc, pc + kc): B's groups
+ * of this k range for panel pi at bk + pi * pstride. tile points at the row ic of the sums (or is NULL).
+ */
+static void vnni_block(const vnni_ctx *x, int64_t ic, int64_t mc, int64_t pc, int64_t kc, int first, int last,
+                       const uint8_t *bk, int64_t pstride, int64_t npan, int64_t jc, int32_t *tile) {
+  const int8k_gemm_call *call = x->call;
+  const int64_t ir_short = mc / VNNI_MR * VNNI_MR; /* a micro-panel of mc % 6 rows starts here */
+  /* A micro-panel ir: row r at ab + (ir + r) * rs, group g at + g * gs */
+  const int8_t *ab;
+  int64_t rs, gs, ng, tail;
+  if (!call->trans_a) {
+    ab = call->a + ic * call->lda + pc;
+    rs = call->lda;
+    gs = 4;
+    ng = kc / 4;
+    tail = kc % 4;
+    if (ir_short < mc) {
+      memset(x->alast, 0, (size_t)(VNNI_MR * x->kcpad));
+      for (int64_t r = 0; r < mc - ir_short; r++) memcpy(x->alast + r * x->kcpad, ab + (ir_short + r) * rs, (size_t)kc);
+    }
+  } else {
+    pack_at_block(call->a, call->lda, ic, mc, pc, kc, x->ldg, x->ablk);
+    ab = (const int8_t *)x->ablk;
+    rs = 4;
+    gs = x->ldg * 4;
+    ng = vnni_groups(kc); /* zero-padded */
+    tail = 0;
+  }
+  vnni_out o = {0};
+  o.first = first;
+  o.last = last;
+  o.ldt = x->ldt;
+  o.ep = call->ep;
+  o.ldc = call->ldc;
+  for (int64_t pi = 0; pi < npan; pi++) {
+    const uint8_t *bb = bk + pi * pstride;
+    const int64_t j = jc + pi * VNNI_NR;
+    o.j = j;
+    o.nc = vnni_min(call->n - j, VNNI_NR);
+    for (int64_t ir = 0; ir < mc; ir += VNNI_MR) {
+      const int mr = (int)vnni_min(mc - ir, VNNI_MR);
+      const int64_t i = ic + ir;
+      o.i = i;
+      o.tile = tile != NULL ? tile + ir * x->ldt + pi * VNNI_NR : NULL;
+      o.rowsum = x->rowsum + i;
+      if (call->ep == NULL)
+        o.c32 = call->c_s32 + i * call->ldc + j;
+      else
+        o.cf = call->c_f32 + i * call->ldc + j;
+      if (!call->trans_a && ir == ir_short)
+        vnni_kernel_6x64(mr, (kc + 3) / 4, 0, x->alast, x->kcpad, 4, bb, &o);
+      else
+        vnni_kernel_6x64(mr, ng, tail, ab + ir * rs, rs, gs, bb, &o);
+    }
+  }
+}
+
+/*
+ * Two loop orders. When B comes packed, or a strip of B packed for all k fits VNNI_STRIP_BYTES: per strip,
+ * B once, then row blocks, then k blocks (the sums of a row block stay in an MC-row tile). When k is so
+ * long that even one panel does not fit (grad_weight of a conv: k = N*H*W), B is packed per k block
+ * (KC x strip) instead, and the row blocks of a chunk of rows share it (the tile holds the chunk).
+ */
 static int int8k_gemm_s8s8_avx512vnni(const int8k_gemm_call *call) {
-  const int trans_a = call->trans_a;
   const int64_t m = call->m, n = call->n, k = call->k;
   const int64_t G = vnni_groups(k);
   const int64_t panel_bytes = G * VNNI_GROUP_BYTES; /* one panel, all k */
   const int64_t total_panels = vnni_panels(n);
+  const int k_blocked_b = call->packed_b == NULL && panel_bytes > VNNI_STRIP_BYTES;
 
-  /* Strip width in panels: whole panels, the packed strip of B about VNNI_STRIP_BYTES. */
-  int64_t strip_panels = VNNI_STRIP_BYTES / panel_bytes;
+  int64_t strip_panels = k_blocked_b ? VNNI_MAX_STRIP_PANELS : VNNI_STRIP_BYTES / panel_bytes;
   if (strip_panels < 1) strip_panels = 1;
   if (strip_panels > VNNI_MAX_STRIP_PANELS) strip_panels = VNNI_MAX_STRIP_PANELS;
   if (strip_panels > total_panels) strip_panels = total_panels;
-  const int64_t ldt = strip_panels * VNNI_NR; /* tile row stride (int32) */
 
-  /* even k blocks on group boundaries (the packed B's groups start at p = 0) */
+  /* even k blocks on group boundaries (a packed B's groups start at p = 0) */
   const int64_t nkb = (k + VNNI_KC - 1) / VNNI_KC;
   const int64_t kcb = ((k + nkb - 1) / nkb + 3) / 4 * 4;
   const int64_t mc_max = vnni_min(VNNI_MC, m);
-  const int64_t ldg = (mc_max + 63) / 64 * 64; /* words per group of a packed A^T block */
+  /* rows sharing a k-blocked B: the tile of their sums about 1 MB, at least one row block */
+  int64_t chunk = ((int64_t)1 << 18) / (strip_panels * VNNI_NR) / VNNI_MC * VNNI_MC;
+  if (chunk < VNNI_MC) chunk = VNNI_MC;
+  if (!k_blocked_b || chunk > m) chunk = k_blocked_b ? m : VNNI_MC;
 
+  vnni_ctx x = {0};
+  x.call = call;
+  x.ldg = (mc_max + 63) / 64 * 64;
+  x.kcpad = (kcb + 3) / 4 * 4;
+  x.ldt = strip_panels * VNNI_NR;
   int32_t *rowsum = (int32_t *)malloc((size_t)m * sizeof(int32_t));
-  int32_t *tile = nkb > 1 ? (int32_t *)alloc64((size_t)(VNNI_MC * ldt) * sizeof(int32_t)) : NULL;
-  uint8_t *bstrip = call->packed_b == NULL ? (uint8_t *)alloc64((size_t)(strip_panels * panel_bytes)) : NULL;
+  /* + VNNI_MR rows: the assembly stores all 6 rows of a short last micro-panel */
+  int32_t *tile = nkb > 1 ? (int32_t *)alloc64((size_t)((chunk + VNNI_MR) * x.ldt) * sizeof(int32_t)) : NULL;
+  const int64_t bbytes = k_blocked_b ? strip_panels * vnni_groups(kcb) * VNNI_GROUP_BYTES : strip_panels * panel_bytes;
+  uint8_t *bbuf = call->packed_b == NULL ? (uint8_t *)alloc64((size_t)bbytes) : NULL;
   /* + slack: the last micro-panel's rows past mc read (unused) words of the next group, or past the end */
-  uint8_t *ablk = trans_a ? (uint8_t *)alloc64((size_t)(vnni_groups(kcb) * ldg * 4 + 64)) : NULL;
-  /* a short last micro-panel of a row-major A, zero-padded to 6 rows and whole groups */
-  const int64_t kcpad = (kcb + 3) / 4 * 4;
-  int8_t *alast = (int8_t *)alloc64((size_t)(VNNI_MR * kcpad));
-  if (rowsum == NULL || (nkb > 1 && tile == NULL) || (call->packed_b == NULL && bstrip == NULL) ||
-      (trans_a && ablk == NULL) || alast == NULL) {
+  x.ablk = call->trans_a ? (uint8_t *)alloc64((size_t)(vnni_groups(kcb) * x.ldg * 4 + 64)) : NULL;
+  x.alast = (int8_t *)alloc64((size_t)(VNNI_MR * x.kcpad));
+  if (rowsum == NULL || (nkb > 1 && tile == NULL) || (call->packed_b == NULL && bbuf == NULL) ||
+      (call->trans_a && x.ablk == NULL) || x.alast == NULL) {
     free(rowsum);
     free(tile);
-    free(bstrip);
-    free(ablk);
-    free(alast);
+    free(bbuf);
+    free(x.ablk);
+    free(x.alast);
     return INT8K_ERR_NOMEM;
   }
-  row_sums(trans_a, call->a, call->lda, m, k, rowsum);
+  row_sums(call->trans_a, call->a, call->lda, m, k, rowsum);
+  x.rowsum = rowsum;
+  x.tile = tile;
 
-  for (int64_t panel0 = 0; panel0 < total_panels; panel0 += strip_panels) {
-    const int64_t npan = vnni_min(total_panels - panel0, strip_panels);
-    const int64_t jc = panel0 * VNNI_NR;
-    const uint8_t *bpan; /* panel pi of the strip at bpan + pi * panel_bytes */
-    if (call->packed_b != NULL) {
-      bpan = call->packed_b + panel0 * panel_bytes;
-    } else {
-      pack_b_panels(call->trans_b, k, n, call->b, call->ldb, panel0, npan, bstrip);
-      bpan = bstrip;
-    }
-
-    for (int64_t ic = 0; ic < m; ic += VNNI_MC) {
-      const int64_t mc = vnni_min(m - ic, VNNI_MC);
-      for (int64_t kb = 0; kb < nkb; kb++) {
-        const int64_t pc = kb * kcb;
-        if (pc >= k) break;
-        const int64_t kc = vnni_min(kcb, k - pc);
-        /* A micro-panel ir: row r at ab + (ir + r) * rs, group g at + g * gs */
-        const int8_t *ab;
-        int64_t rs, gs, ng, tail;
-        const int64_t ir_short = mc / VNNI_MR * VNNI_MR; /* a micro-panel of mc % 6 rows starts here */
-        if (!trans_a) {
-          ab = call->a + ic * call->lda + pc;
-          rs = call->lda;
-          gs = 4;
-          ng = kc / 4;
-          tail = kc % 4;
-          if (ir_short < mc) {
-            memset(alast, 0, (size_t)(VNNI_MR * kcpad));
-            for (int64_t r = 0; r < mc - ir_short; r++) memcpy(alast + r * kcpad, ab + (ir_short + r) * rs, (size_t)kc);
-          }
-        } else {
-          pack_at_block(call->a, call->lda, ic, mc, pc, kc, ldg, ablk);
-          ab = (const int8_t *)ablk;
-          rs = 4;
-          gs = ldg * 4;
-          ng = vnni_groups(kc); /* zero-padded */
-          tail = 0;
+  if (!k_blocked_b) {
+    for (int64_t panel0 = 0; panel0 < total_panels; panel0 += strip_panels) {
+      const int64_t npan = vnni_min(total_panels - panel0, strip_panels);
+      const uint8_t *bpan; /* panel pi of the strip at bpan + pi * panel_bytes */
+      if (call->packed_b != NULL) {
+        bpan = call->packed_b + panel0 * panel_bytes;
+      } else {
+        pack_b_panels(call->trans_b, 0, k, n, call->b, call->ldb, panel0, npan, bbuf);
+        bpan = bbuf;
+      }
+      for (int64_t ic = 0; ic < m; ic += VNNI_MC) {
+        const int64_t mc = vnni_min(m - ic, VNNI_MC);
+        for (int64_t kb = 0; kb < nkb; kb++) {
+          const int64_t pc = kb * kcb;
+          if (pc >= k) break;
+          const int64_t kc = vnni_min(kcb, k - pc);
+          vnni_block(&x, ic, mc, pc, kc, kb == 0, pc + kc >= k, bpan + (pc / 4) * VNNI_GROUP_BYTES, panel_bytes, npan,
+                     panel0 * VNNI_NR, tile);
         }
-        vnni_out o = {0};
-        o.first = kb == 0;
-        o.last = pc + kc >= k;
-        o.ldt = ldt;
-        o.ep = call->ep;
-        o.ldc = call->ldc;
-        for (int64_t pi = 0; pi < npan; pi++) {
-          const uint8_t *bb = bpan + pi * panel_bytes + (pc / 4) * VNNI_GROUP_BYTES;
-          const int64_t j = jc + pi * VNNI_NR;
-          o.j = j;
-          o.nc = vnni_min(n - j, VNNI_NR);
-          for (int64_t ir = 0; ir < mc; ir += VNNI_MR) {
-            const int mr = (int)vnni_min(mc - ir, VNNI_MR);
-            const int64_t i = ic + ir;
-            o.i = i;
-            o.tile = tile != NULL ? tile + ir * ldt + pi * VNNI_NR : NULL;
-            o.rowsum = rowsum + i;
-            if (call->ep == NULL)
-              o.c32 = call->c_s32 + i * call->ldc + j;
-            else
-              o.cf = call->c_f32 + i * call->ldc + j;
-            if (!trans_a && ir == ir_short)
-              vnni_kernel_6x64(mr, (kc + 3) / 4, 0, alast, kcpad, 4, bb, &o);
-            else
-              vnni_kernel_6x64(mr, ng, tail, ab + ir * rs, rs, gs, bb, &o);
-          }
+      }
+    }
+  } else {
+    for (int64_t i0 = 0; i0 < m; i0 += chunk) {
+      const int64_t rows = vnni_min(m - i0, chunk);
+      for (int64_t panel0 = 0; panel0 < total_panels; panel0 += strip_panels) {
+        const int64_t npan = vnni_min(total_panels - panel0, strip_panels);
+        for (int64_t kb = 0; kb < nkb; kb++) {
+          const int64_t pc = kb * kcb;
+          if (pc >= k) break;
+          const int64_t kc = vnni_min(kcb, k - pc);
+          pack_b_panels(call->trans_b, pc, kc, n, call->b, call->ldb, panel0, npan, bbuf);
+          for (int64_t ic = i0; ic < i0 + rows; ic += VNNI_MC)
+            vnni_block(&x, ic, vnni_min(i0 + rows - ic, VNNI_MC), pc, kc, kb == 0, pc + kc >= k, bbuf,
+                       vnni_groups(kc) * VNNI_GROUP_BYTES, npan, panel0 * VNNI_NR,
+                       tile != NULL ? tile + (ic - i0) * x.ldt : NULL);
         }
       }
     }
@@ -485,9 +541,9 @@ static int int8k_gemm_s8s8_avx512vnni(const int8k_gemm_call *call) {
 
   free(rowsum);
   free(tile);
-  free(bstrip);
-  free(ablk);
-  free(alast);
+  free(bbuf);
+  free(x.ablk);
+  free(x.alast);
   return INT8K_OK;
 }
 

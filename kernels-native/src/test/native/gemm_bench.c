@@ -5,7 +5,8 @@
  * alternations (the statistic of ../shared/tools/anchor-gemm).
  *
  *   gemm_bench [--isa scalar|avx2|avx512vnni] [--threads T] [--rounds R] [--reps N] [--only f32|s8]
- *              [--packed] [--ours] [m,n,k ...]     (--ours: skip oneDNN, e.g. under perf)
+ *              [--packed] [--ours] [m,n,k[,TA,TB] ...]   (--ours: skip oneDNN, e.g. under perf;
+ *              TA, TB = N or T, the layouts of A and B, default N,N)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@ static const int DEFAULT_SHAPES[][3] = {{1024, 1024, 1024}, {256, 3136, 288}, {3
 int main(int argc, char **argv) {
   int threads = 1, rounds = 5, reps = 10, packed = 0, ours_only = 0;
   const char *isa_name = "avx512vnni", *only = "";
-  int shapes[64][3], nshapes = 0;
+  int shapes[64][5], nshapes = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--isa")) isa_name = argv[++i];
     else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[++i]);
@@ -52,8 +53,12 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--only")) only = argv[++i];
     else if (!strcmp(argv[i], "--packed")) packed = 1;
     else if (!strcmp(argv[i], "--ours")) ours_only = 1;
-    else if (nshapes < 64 && sscanf(argv[i], "%d,%d,%d", &shapes[nshapes][0], &shapes[nshapes][1], &shapes[nshapes][2]) == 3)
+    else if (nshapes < 64 && sscanf(argv[i], "%d,%d,%d", &shapes[nshapes][0], &shapes[nshapes][1], &shapes[nshapes][2]) == 3) {
+      const char *tr = strchr(strchr(strchr(argv[i], ',') + 1, ',') + 1, ',');
+      shapes[nshapes][3] = tr != NULL && tr[1] == 'T';
+      shapes[nshapes][4] = tr != NULL && tr[2] == ',' && tr[3] == 'T';
       nshapes++;
+    }
     else {
       fprintf(stderr, "bad argument %s\n", argv[i]);
       return 2;
@@ -61,14 +66,19 @@ int main(int argc, char **argv) {
   }
   if (nshapes == 0) {
     nshapes = 5;
-    memcpy(shapes, DEFAULT_SHAPES, sizeof DEFAULT_SHAPES);
+    for (int i = 0; i < 5; i++) {
+      memcpy(shapes[i], DEFAULT_SHAPES[i], sizeof DEFAULT_SHAPES[i]);
+      shapes[i][3] = shapes[i][4] = 0;
+    }
   }
   int8k_sgemm_core core = int8k_sgemm_avx512vnni;
   const int8k_gemm_ops *ops = &int8k_gemm_ops_avx512vnni;
   if (!strcmp(isa_name, "avx2")) core = int8k_sgemm_avx2, ops = &int8k_gemm_ops_avx2;
   if (!strcmp(isa_name, "scalar")) core = int8k_sgemm_scalar, ops = &int8k_gemm_ops_scalar;
   for (int s = 0; s < nshapes; s++) {
-    const int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+    const int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2], ta = shapes[s][3], tb = shapes[s][4];
+    const int lda = ta ? m : k, ldb = tb ? k : n;
+    const char cta = ta ? 'T' : 'N', ctb = tb ? 'T' : 'N';
     const double ops2 = 2.0 * m * n * k;
     float *a = malloc(4L * m * k), *b = malloc(4L * k * n), *c = malloc(4L * m * n);
     int8_t *a8 = malloc((size_t)m * k), *au8 = malloc((size_t)m * k), *b8 = malloc((size_t)k * n);
@@ -80,22 +90,21 @@ int main(int argc, char **argv) {
       au8[i] = (int8_t)(rand() % 128);
     }
     for (long i = 0; i < (long)k * n; i++) b[i] = rand() / (float)RAND_MAX - 0.5f, b8[i] = (int8_t)(rand() % 255 - 127);
-    int8k_gemm_desc d = {0, 0, m, n, k, k, n, n, threads};
-    double f32 = 1e30, dnnl_f32 = 1e30, s8u = 1e30, s8s = 1e30, dnnl_s8 = 1e30;
+    int8k_gemm_desc d = {ta, tb, m, n, k, lda, ldb, n, threads};
+    double f32 = 1e30, dnnl_f32 = 1e30, s8u = 1e30, s8s = 1e30, dnnl_s8 = 1e30, t = 0;
     void *pk = NULL;
     if (packed) {
       int64_t bytes = 0;
       int8k_packed_b_size(k, n, &bytes);
       pk = malloc(bytes);
-      int8k_pack_b(0, k, n, b8, n, pk, bytes);
+      int8k_pack_b(tb, k, n, b8, ldb, pk, bytes);
     }
     for (int r = 0; r < rounds; r++) {
-      double t;
       if (strcmp(only, "s8")) {
         t = TIME_BEST(reps, int8k_sgemm_run(core, &d, 1.0f, a, b, 0.0f, c));
         if (t < f32) f32 = t;
 #ifdef HAVE_DNNL
-        if (!ours_only) t = TIME_BEST(reps, dnnl_sgemm('N', 'N', m, n, k, 1.0f, a, k, b, n, 0.0f, c, n));
+        if (!ours_only) t = TIME_BEST(reps, dnnl_sgemm(cta, ctb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n));
         if (t < dnnl_f32) dnnl_f32 = t;
 #endif
       }
@@ -108,20 +117,20 @@ int main(int argc, char **argv) {
         }
 #ifdef HAVE_DNNL
         int32_t co = 0;
-        if (!ours_only) t = TIME_BEST(reps, dnnl_gemm_u8s8s32('N', 'N', 'F', m, n, k, 1.0f, (const uint8_t *)a8, k, 0, b8, n, 0,
+        if (!ours_only) t = TIME_BEST(reps, dnnl_gemm_u8s8s32(cta, ctb, 'F', m, n, k, 1.0f, (const uint8_t *)au8, lda, 0, b8, ldb, 0,
                                                0.0f, c32, n, &co));
         if (t < dnnl_s8) dnnl_s8 = t;
 #endif
       }
     }
     if (strcmp(only, "s8"))
-      printf("{\"m\":%d,\"n\":%d,\"k\":%d,\"threads\":%d,\"isa\":\"%s\",\"f32_gflops\":%.1f,\"onednn_sgemm\":%.1f,"
-             "\"ratio\":%.3f}\n",
-             m, n, k, threads, isa_name, ops2 / f32 / 1e9, ops2 / dnnl_f32 / 1e9, dnnl_f32 / f32);
+      printf("{\"m\":%d,\"n\":%d,\"k\":%d,\"layout\":\"%c%c\",\"threads\":%d,\"isa\":\"%s\",\"f32_gflops\":%.1f,"
+             "\"onednn_sgemm\":%.1f,\"ratio\":%.3f}\n",
+             m, n, k, cta, ctb, threads, isa_name, ops2 / f32 / 1e9, ops2 / dnnl_f32 / 1e9, dnnl_f32 / f32);
     if (strcmp(only, "f32"))
-      printf("{\"m\":%d,\"n\":%d,\"k\":%d,\"threads\":%d,\"packed\":%d,\"s8_a_nonneg_gops\":%.1f,\"s8_signed_gops\":%.1f,"
+      printf("{\"m\":%d,\"n\":%d,\"k\":%d,\"layout\":\"%c%c\",\"threads\":%d,\"packed\":%d,\"s8_a_nonneg_gops\":%.1f,\"s8_signed_gops\":%.1f,"
              "\"onednn_u8s8s32\":%.1f,\"ratio_nonneg\":%.3f,\"ratio_signed\":%.3f}\n",
-             m, n, k, threads, packed, ops2 / s8u / 1e9, ops2 / s8s / 1e9, ops2 / dnnl_s8 / 1e9, dnnl_s8 / s8u,
+             m, n, k, cta, ctb, threads, packed, ops2 / s8u / 1e9, ops2 / s8s / 1e9, ops2 / dnnl_s8 / 1e9, dnnl_s8 / s8u,
              dnnl_s8 / s8s);
     fflush(stdout);
     free(a), free(b), free(c), free(a8), free(au8), free(b8), free(c32), free(pk);
