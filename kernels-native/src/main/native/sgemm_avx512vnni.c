@@ -279,6 +279,9 @@ static void sg_pack_a(int trans_a, const float *a, int64_t lda, int64_t i0, int6
   }
 }
 
+#ifndef SG_PACK_AHEAD
+#define SG_PACK_AHEAD 4
+#endif
 #define SG_HAVE_PACK_B
 static void sg_pack_b(int trans_b, const float *b, int64_t ldb, int64_t pc, int64_t kc, int64_t jc, int64_t nc,
                       float *dst) {
@@ -287,6 +290,9 @@ static void sg_pack_b(int trans_b, const float *b, int64_t ldb, int64_t pc, int6
     for (int64_t p = 0; p < kc; p++) {
       const float *s = b + (pc + p) * ldb + jc;
       float *d = dst + p * SG_NR;
+      /* each row segment starts cold (rows are far apart): fetch the row SG_PACK_AHEAD rows ahead */
+      if (p + SG_PACK_AHEAD < kc)
+        for (int64_t x = 0; x < nc; x += 16) _mm_prefetch((const char *)(s + SG_PACK_AHEAD * ldb + x), _MM_HINT_T0);
       for (int64_t q = 0; q < panels; q++) {
         const int64_t w = nc - q * SG_NR;
         if (w >= SG_NR) {

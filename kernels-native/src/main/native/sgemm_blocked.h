@@ -5,7 +5,8 @@
  *
  * The including file defines
  *   SG_MR, SG_NR   the register tile: SG_MR rows (broadcast operand) x SG_NR columns (vectors)
- *   SG_KC, SG_NC   k per block (the packed B block, SG_KC x SG_NC, is sized for L2) and columns per block
+ *   SG_KC, SG_NC   least k per block and columns per block
+ *   SG_B_BLOCK     floats of a packed B block (kc x nc), sized for L2
  *   SG_ENTRY       the name of the core function to define (int SG_ENTRY(const int8k_sgemm_call *))
  * and the micro-kernels, which compute an mr x nr tile (1 <= mr <= SG_MR, 1 <= nr <= SG_NR) over kc k:
  *   sg_kernel_packed(mr, kc, ap, bp, c, ldc, nr, resume)      A packed: A[r][p] = ap[p * SG_MR + r]
@@ -19,6 +20,9 @@
  * micro-panels of A (packed just in time into an L1-resident buffer, or read in place), jr over the B
  * panels, which stream from L2 while the A micro-panel stays in L1.
  */
+#ifndef SG_B_BLOCK
+#define SG_B_BLOCK (160 * 1024) /* 640 KB of a 1 MB L2 */
+#endif
 #ifndef SG_MR
 #error "define SG_MR, SG_NR, SG_KC, SG_NC, SG_ENTRY and the micro-kernels before including sgemm_blocked.h"
 #endif
@@ -79,27 +83,34 @@ static void sg_pack_a(int trans_a, const float *a, int64_t lda, int64_t i0, int6
 
 /*
  * Whether the micro-kernels read a row-major A in place instead of packing each micro-panel. Packing
- * costs about one cycle per element and pays off only when the micro-panel is reused over several B
- * panels; in place, the SG_MR row streams must not fall into the same L1 sets, which happens when the
- * row stride is a multiple of 4 KB (or close to one).
+ * costs about a cycle per element and buys only locality: in place, each k step broadcasts from SG_MR
+ * rows, which is as fast as long as those rows' cache lines do not crowd into a few of the 64 sets of a
+ * 32 KB 8-way L1 (row strides near a multiple of 4 KB do; 1024 floats is the classic case).
  */
-static int sg_a_in_place(int trans_a, int64_t lda, int64_t n) {
-  if (trans_a) return 0;
-  const int64_t bytes = (lda * 4) % 4096;
-  const int conflicting = bytes < 512 || bytes > 4096 - 512;
+static int sg_a_in_place(int trans_a, int64_t lda) {
 #ifdef SG_FORCE_INPLACE
   return SG_FORCE_INPLACE;
 #endif
-  return !conflicting && n <= 4 * SG_NR;
+  if (trans_a) return 0;
+  int per_set[64] = {0}, worst = 0;
+  for (int64_t r = 0; r < SG_MR; r++) {
+    const int set = (int)(((r * lda * 4) >> 6) & 63);
+    if (++per_set[set] > worst) worst = per_set[set];
+  }
+  return worst <= 2;
 }
 
 int SG_ENTRY(const int8k_sgemm_call *call) {
   const int64_t m = call->m, n = call->n, k = call->k;
-  /* even k blocks: a short last block would cost a pass over C for little work */
-  const int64_t nkb = (k + SG_KC - 1) / SG_KC;
-  const int64_t kcb = (k + nkb - 1) / nkb;
   const int64_t ncb = sg_min(SG_NC, (n + SG_NR - 1) / SG_NR * SG_NR);
-  const int in_place = sg_a_in_place(call->trans_a, call->lda, n);
+  /* k per block: the B block (kc x ncb) within SG_B_BLOCK floats of L2, at least SG_KC; a narrow B
+   * (few columns) then takes all of k at once, so A and C are streamed once. Even blocks: a short last
+   * block would cost a pass over C for little work. */
+  int64_t kc_max = SG_B_BLOCK / ncb;
+  if (kc_max < SG_KC) kc_max = SG_KC;
+  const int64_t nkb = (k + kc_max - 1) / kc_max;
+  const int64_t kcb = (k + nkb - 1) / nkb;
+  const int in_place = sg_a_in_place(call->trans_a, call->lda);
   float *bbuf = (float *)sg_alloc((size_t)(ncb * kcb) * sizeof(float));
   float *abuf = in_place ? NULL : (float *)sg_alloc((size_t)(SG_MR * kcb) * sizeof(float));
   if (bbuf == NULL || (!in_place && abuf == NULL)) {
