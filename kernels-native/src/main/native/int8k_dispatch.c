@@ -1,10 +1,10 @@
 /*
  * int8k_dispatch.c - the public entry points of int8k.h: argument validation, ISA selection (cpuid capped by
  * INT8K_MAX_ISA), thread splitting, K splitting beyond INT8K_KMAX, error messages. The kernels themselves
- * live in the per-ISA translation units (gemm_s8_<isa>.c, ops_<isa>.c).
+ * live in the per-ISA translation units (gemm_s8_<isa>.c, sgemm_<isa>.c, ops_<isa>.c); the fp32 GEMM's
+ * alpha/beta and thread split are in sgemm_driver.c.
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "int8k_isa.h"
+#include "sgemm.h"
 
 /* ------------------------------------------------------------------------------------------------ */
 /* errors                                                                                             */
@@ -322,55 +323,20 @@ int int8k_gemm_s8s8f32(const int8k_gemm_desc *d, const int8_t *a, const int8_t *
   return gemm_s8(d, a, b, packed_b, ep, NULL, c);
 }
 
-/* ---- fp32 GEMM: system OpenBLAS when it loads, else a plain blocked loop ---- */
+/* ---- fp32 GEMM: our own cores (sgemm_<isa>.c), the same bits on every path and thread count ---- */
 
-typedef void (*cblas_sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float,
-                               float *, int);
-typedef void (*openblas_threads_fn)(int);
-static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-static cblas_sgemm_fn blas_sgemm;
-static openblas_threads_fn blas_set_threads;
+static const int8k_sgemm_core sgemm_cores[] = {int8k_sgemm_scalar, int8k_sgemm_avx2, int8k_sgemm_avx512vnni};
 
-static void load_blas(void) {
-  const char *names[] = {"libopenblas.so.0", "libopenblas.so"};
-  for (int i = 0; i < 2 && blas_sgemm == NULL; i++) {
-    void *h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-    if (h == NULL) continue;
-    blas_sgemm = (cblas_sgemm_fn)dlsym(h, "cblas_sgemm");
-    blas_set_threads = (openblas_threads_fn)dlsym(h, "openblas_set_num_threads");
-  }
-}
-
-const char *int8k_gemm_f32_route(void) {
-  pthread_once(&blas_once, load_blas);
-  return blas_sgemm ? "openblas" : "int8k-native";
-}
+const char *int8k_gemm_f32_route(void) { return "int8k-sgemm"; }
 
 int int8k_gemm_f32(const int8k_gemm_desc *d, float alpha, const float *a, const float *b, float beta, float *c) {
+  int isa = int8k_selected_isa();
+  if (isa < 0) return INT8K_ERR_STATE;
   int st = check_gemm_desc(d);
   if (st) return st;
   CHECK(a != NULL && b != NULL && c != NULL, "gemm_f32: null buffer");
-  pthread_once(&blas_once, load_blas);
-  /* One thread whatever d->threads says: OpenBLAS picks kernels by problem size, so splitting the work
-   * (its threads or ours) changes the summation order, and results must not depend on the thread count. */
-  if (blas_sgemm) {
-    if (blas_set_threads) blas_set_threads(1);
-    blas_sgemm(101 /* row major */, d->trans_a ? 112 : 111, d->trans_b ? 112 : 111, (int)d->m, (int)d->n,
-               (int)d->k, alpha, a, (int)d->lda, b, (int)d->ldb, beta, c, (int)d->ldc);
-    return INT8K_OK;
-  }
-  /* i-p-j order so the inner loop runs along rows of B and C and vectorizes */
-  for (int64_t i = 0; i < d->m; i++) {
-    float *ci = c + i * d->ldc;
-    for (int64_t j = 0; j < d->n; j++) ci[j] = beta == 0.0f ? 0.0f : beta * ci[j];
-    for (int64_t p = 0; p < d->k; p++) {
-      float av = alpha * (d->trans_a ? a[p * d->lda + i] : a[i * d->lda + p]);
-      if (d->trans_b)
-        for (int64_t j = 0; j < d->n; j++) ci[j] += av * b[j * d->ldb + p];
-      else
-        for (int64_t j = 0; j < d->n; j++) ci[j] += av * b[p * d->ldb + j];
-    }
-  }
+  st = int8k_sgemm_run(sgemm_cores[isa], d, alpha, a, b, beta, c);
+  if (st != INT8K_OK) return fail(st, "gemm_f32: cannot allocate the packing scratch");
   return INT8K_OK;
 }
 
