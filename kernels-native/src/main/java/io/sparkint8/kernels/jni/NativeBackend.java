@@ -20,7 +20,8 @@ import java.nio.ByteBuffer;
 /**
  * The JNI backend: C kernels with a path per instruction set (scalar, AVX2, AVX-512 VNNI), the best the
  * CPU supports chosen at run time and capped by the environment variable {@code INT8K_MAX_ISA}. Results
- * equal {@link JavaBackend}'s bit for bit (the fp32 GEMM excepted: it runs on the system OpenBLAS).
+ * equal {@link JavaBackend}'s bit for bit on every path and thread count, the fp32 GEMM included (its own
+ * kernels, route "int8k-sgemm"; no system BLAS is loaded).
  */
 public final class NativeBackend extends AbstractBackend {
   private final String isa;

@@ -20,8 +20,9 @@ import io.sparkint8.kernels.spi.Trans;
  * The reference backend: plain loops that define what every operation computes. It favours being
  * obviously right over speed; the native backend must match it bit for bit. Floating-point expressions
  * are evaluated in the order the documentation of each operation gives (Java float arithmetic is IEEE
- * round-to-nearest-even, with no fused multiply-add), rounding to nearest uses {@link Math#rint}, and
- * quantization multiplies by the inverse scale.
+ * round-to-nearest-even and never fuses on its own; the fp32 GEMM fuses explicitly, with {@link
+ * Math#fma}), rounding to nearest uses {@link Math#rint}, and quantization multiplies by the inverse
+ * scale.
  */
 public final class JavaBackend extends AbstractBackend {
 
@@ -110,17 +111,22 @@ public final class JavaBackend extends AbstractBackend {
     return new PackedB(copy, k, n, name() + "/" + isa());
   }
 
+  /**
+   * Each output is one fused multiply-add chain over k in ascending order from +0, then alpha and beta
+   * (see {@link Int8Backend#gemmF32}); {@link Math#fma} rounds once per step, as the vector FMAs of the
+   * native kernels do, so the chain fixes the bits whatever the ISA or the thread count.
+   */
   @Override
   protected void sgemm(GemmDesc d, float alpha, Float32Buffer a, Float32Buffer b, float beta,
       Float32Buffer c) {
     for (int i = 0; i < d.m(); i++) {
       for (int j = 0; j < d.n(); j++) {
-        float s = 0f;
+        float acc = 0f;
         for (int p = 0; p < d.k(); p++) {
-          s += a.get((int) d.indexA(i, p)) * b.get((int) d.indexB(p, j));
+          acc = Math.fma(a.get((int) d.indexA(i, p)), b.get((int) d.indexB(p, j)), acc);
         }
         int at = i * d.ldc() + j;
-        c.set(at, beta == 0f ? alpha * s : alpha * s + beta * c.get(at));
+        c.set(at, beta == 0f ? alpha * acc : alpha * acc + beta * c.get(at));
       }
     }
   }
