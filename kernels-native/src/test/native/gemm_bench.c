@@ -4,7 +4,10 @@
  * line; each figure is the best of `reps` calls, and the line reports the minimum time over `rounds`
  * alternations (the statistic of ../shared/tools/anchor-gemm).
  *
- *   gemm_bench [--isa scalar|avx2|avx512vnni] [--threads T] [--rounds R] [--reps N] [--only f32|s8]
+ * The ISA path is the library's choice, capped as usual by INT8K_MAX_ISA=scalar|avx2|avx512vnni (and oneDNN's
+ * by ONEDNN_MAX_CPU_ISA, e.g. AVX2, for a like-for-like comparison on a narrower path).
+ *
+ *   gemm_bench [--threads T] [--rounds R] [--reps N] [--only f32|s8]
  *              [--packed] [--ours] [m,n,k[,TA,TB] ...]   (--ours: skip oneDNN, e.g. under perf;
  *              TA, TB = N or T, the layouts of A and B, default N,N)
  */
@@ -43,11 +46,10 @@ static const int DEFAULT_SHAPES[][3] = {{1024, 1024, 1024}, {256, 3136, 288}, {3
 
 int main(int argc, char **argv) {
   int threads = 1, rounds = 5, reps = 10, packed = 0, ours_only = 0;
-  const char *isa_name = "avx512vnni", *only = "";
+  const char *only = "";
   int shapes[64][5], nshapes = 0;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--isa")) isa_name = argv[++i];
-    else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[++i]);
+    if (!strcmp(argv[i], "--threads")) threads = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--rounds")) rounds = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--reps")) reps = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--only")) only = argv[++i];
@@ -71,10 +73,7 @@ int main(int argc, char **argv) {
       shapes[i][3] = shapes[i][4] = 0;
     }
   }
-  int8k_sgemm_core core = int8k_sgemm_avx512vnni;
-  const int8k_gemm_ops *ops = &int8k_gemm_ops_avx512vnni;
-  if (!strcmp(isa_name, "avx2")) core = int8k_sgemm_avx2, ops = &int8k_gemm_ops_avx2;
-  if (!strcmp(isa_name, "scalar")) core = int8k_sgemm_scalar, ops = &int8k_gemm_ops_scalar;
+  const char *isa_name = int8k_isa_name(int8k_selected_isa());
   for (int s = 0; s < nshapes; s++) {
     const int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2], ta = shapes[s][3], tb = shapes[s][4];
     const int lda = ta ? m : k, ldb = tb ? k : n;
@@ -101,7 +100,7 @@ int main(int argc, char **argv) {
     }
     for (int r = 0; r < rounds; r++) {
       if (strcmp(only, "s8")) {
-        t = TIME_BEST(reps, int8k_sgemm_run(core, &d, 1.0f, a, b, 0.0f, c));
+        t = TIME_BEST(reps, int8k_gemm_f32(&d, 1.0f, a, b, 0.0f, c));
         if (t < f32) f32 = t;
 #ifdef HAVE_DNNL
         if (!ours_only) t = TIME_BEST(reps, dnnl_sgemm(cta, ctb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n));
@@ -109,12 +108,10 @@ int main(int argc, char **argv) {
 #endif
       }
       if (strcmp(only, "f32")) {
-        if (ops == &int8k_gemm_ops_avx512vnni && threads > 0) {
-          t = TIME_BEST(reps, int8k_gemm_s8s8s32(&d, au8, b8, pk, c32));
-          if (t < s8u) s8u = t;
-          t = TIME_BEST(reps, int8k_gemm_s8s8s32(&d, a8, b8, pk, c32));
-          if (t < s8s) s8s = t;
-        }
+        t = TIME_BEST(reps, int8k_gemm_s8s8s32(&d, au8, b8, pk, c32));
+        if (t < s8u) s8u = t;
+        t = TIME_BEST(reps, int8k_gemm_s8s8s32(&d, a8, b8, pk, c32));
+        if (t < s8s) s8s = t;
 #ifdef HAVE_DNNL
         int32_t co = 0;
         if (!ours_only) t = TIME_BEST(reps, dnnl_gemm_u8s8s32(cta, ctb, 'F', m, n, k, 1.0f, (const uint8_t *)au8, lda, 0, b8, ldb, 0,
@@ -129,9 +126,9 @@ int main(int argc, char **argv) {
              m, n, k, cta, ctb, threads, isa_name, ops2 / f32 / 1e9, ops2 / dnnl_f32 / 1e9, dnnl_f32 / f32);
     if (strcmp(only, "f32"))
       printf("{\"m\":%d,\"n\":%d,\"k\":%d,\"layout\":\"%c%c\",\"threads\":%d,\"packed\":%d,\"s8_a_nonneg_gops\":%.1f,\"s8_signed_gops\":%.1f,"
-             "\"onednn_u8s8s32\":%.1f,\"ratio_nonneg\":%.3f,\"ratio_signed\":%.3f}\n",
+             "\"onednn_u8s8s32\":%.1f,\"ratio_nonneg\":%.3f,\"ratio_signed\":%.3f,\"isa\":\"%s\"}\n",
              m, n, k, cta, ctb, threads, packed, ops2 / s8u / 1e9, ops2 / s8s / 1e9, ops2 / dnnl_s8 / 1e9, dnnl_s8 / s8u,
-             dnnl_s8 / s8s);
+             dnnl_s8 / s8s, isa_name);
     fflush(stdout);
     free(a), free(b), free(c), free(a8), free(au8), free(b8), free(c32), free(pk);
   }
