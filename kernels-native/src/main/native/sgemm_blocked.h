@@ -20,6 +20,9 @@
  * micro-panels of A (packed just in time into an L1-resident buffer, or read in place), jr over the B
  * panels, which stream from L2 while the A micro-panel stays in L1.
  */
+#ifndef SG_PF_LOCALITY
+#define SG_PF_LOCALITY 2
+#endif
 #ifndef SG_B_BLOCK
 #define SG_B_BLOCK (160 * 1024) /* 640 KB of a 1 MB L2 */
 #endif
@@ -100,6 +103,49 @@ static int sg_a_in_place(int trans_a, int64_t lda) {
   return worst <= 2;
 }
 
+/*
+ * Prefetch of the next B block while the current one is computed: packing reads B from memory once per
+ * block, and a long B (64 x 4096 x 4096: 64 MB of B for 64 rows of A) otherwise waits for DRAM at every
+ * block. The next block's source segments (rows of B, or of B^T) are spread over the micro-kernel calls.
+ */
+typedef struct {
+  const char *base; /* first segment */
+  int64_t stride;   /* bytes between segments */
+  int64_t bytes;    /* bytes per segment */
+  int64_t left;     /* segments not yet prefetched */
+  int64_t per_call; /* segments per micro-kernel call */
+} sg_prefetch;
+
+static sg_prefetch sg_prefetch_next(const int8k_sgemm_call *call, int64_t jc, int64_t nc, int64_t pc, int64_t kc,
+                                    int64_t ncb, int64_t kcb, int64_t calls) {
+  sg_prefetch pf = {0};
+  int64_t njc = jc, npc = pc + kc;
+  if (npc >= call->k) {
+    npc = 0;
+    njc = jc + nc;
+    if (njc >= call->n) return pf; /* the last block */
+  }
+  const int64_t nnc = sg_min(ncb, call->n - njc), nkc = sg_min(kcb, call->k - npc);
+  if (!call->trans_b) {
+    pf.base = (const char *)(call->b + npc * call->ldb + njc);
+    pf.stride = call->ldb * 4;
+    pf.bytes = nnc * 4;
+    pf.left = nkc;
+  } else {
+    pf.base = (const char *)(call->b + njc * call->ldb + npc);
+    pf.stride = call->ldb * 4;
+    pf.bytes = nkc * 4;
+    pf.left = nnc;
+  }
+  pf.per_call = (pf.left + calls - 1) / calls;
+  return pf;
+}
+
+static inline void sg_prefetch_some(sg_prefetch *pf) {
+  for (int64_t s = 0; s < pf->per_call && pf->left > 0; s++, pf->left--, pf->base += pf->stride)
+    for (int64_t off = 0; off < pf->bytes; off += 64) __builtin_prefetch(pf->base + off, 0, SG_PF_LOCALITY);
+}
+
 int SG_ENTRY(const int8k_sgemm_call *call) {
   const int64_t m = call->m, n = call->n, k = call->k;
   const int64_t ncb = sg_min(SG_NC, (n + SG_NR - 1) / SG_NR * SG_NR);
@@ -125,6 +171,8 @@ int SG_ENTRY(const int8k_sgemm_call *call) {
       if (pc >= k) break;
       const int64_t kc = sg_min(kcb, k - pc);
       sg_pack_b(call->trans_b, call->b, call->ldb, pc, kc, jc, nc, bbuf);
+      /* the next block's B, a few of its rows (or columns) per micro-kernel call */
+      sg_prefetch pf = sg_prefetch_next(call, jc, nc, pc, kc, ncb, kcb, ((m + SG_MR - 1) / SG_MR) * ((nc + SG_NR - 1) / SG_NR));
       for (int64_t ir = 0; ir < m; ir += SG_MR) {
         const int mr = (int)sg_min(SG_MR, m - ir);
         float *crow = call->c + ir * call->ldc + jc;
@@ -132,6 +180,7 @@ int SG_ENTRY(const int8k_sgemm_call *call) {
         for (int64_t jr = 0; jr < nc; jr += SG_NR) {
           const int64_t nr = sg_min(SG_NR, nc - jr);
           const float *bp = bbuf + (jr / SG_NR) * kc * SG_NR;
+          sg_prefetch_some(&pf);
           if (in_place)
             sg_kernel_rows(mr, kc, call->a + ir * call->lda + pc, call->lda, bp, crow + jr, call->ldc, nr, kb > 0);
           else

@@ -8,7 +8,9 @@
  * by ONEDNN_MAX_CPU_ISA, e.g. AVX2, for a like-for-like comparison on a narrower path).
  *
  *   gemm_bench [--threads T] [--rounds R] [--reps N] [--only f32|s8]
- *              [--packed] [--ours] [m,n,k[,TA,TB] ...]   (--ours: skip oneDNN, e.g. under perf;
+ *              [--packed] [--ours] [--cpu-time] [m,n,k[,TA,TB] ...]   (--ours: skip oneDNN, e.g. under perf;
+ *              --cpu-time: the calling thread's CPU time, not wall time - on a machine shared with other
+ *              jobs it leaves out the time the scheduler gave them; one thread only;
  *              TA, TB = N or T, the layouts of A and B, default N,N)
  */
 #include <stdint.h>
@@ -23,9 +25,11 @@
 #include "int8k_isa.h"
 #include "sgemm.h"
 
+static int cpu_time; /* --cpu-time: this thread's CPU time instead of wall time */
+
 static double now(void) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(cpu_time ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &t);
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
@@ -55,6 +59,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--only")) only = argv[++i];
     else if (!strcmp(argv[i], "--packed")) packed = 1;
     else if (!strcmp(argv[i], "--ours")) ours_only = 1;
+    else if (!strcmp(argv[i], "--cpu-time")) cpu_time = 1;
     else if (nshapes < 64 && sscanf(argv[i], "%d,%d,%d", &shapes[nshapes][0], &shapes[nshapes][1], &shapes[nshapes][2]) == 3) {
       const char *tr = strchr(strchr(strchr(argv[i], ',') + 1, ',') + 1, ',');
       shapes[nshapes][3] = tr != NULL && tr[1] == 'T';
