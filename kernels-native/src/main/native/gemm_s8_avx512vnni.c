@@ -49,6 +49,9 @@
 #ifndef VNNI_MAX_STRIP_PANELS
 #define VNNI_MAX_STRIP_PANELS 16 /* NC <= 1024 columns */
 #endif
+#ifndef VNNI_STREAM_BYTES
+#define VNNI_STREAM_BYTES (16 << 20) /* C above this: stored around the caches */
+#endif
 #ifndef VNNI_STRIP_BYTES
 #define VNNI_STRIP_BYTES (1 << 20) /* target size of a packed strip of B */
 #endif
@@ -231,6 +234,7 @@ typedef struct {
   int64_t ldc;
   int64_t i, j; /* the tile's origin in the call's C (epilogue vector indices) */
   int64_t nc;   /* valid columns, 1..64 */
+  int stream;   /* C far larger than the caches: non-temporal stores where aligned */
 } vnni_out;
 
 /* Final sums of rows [0, mr) (row r at acc + r * ldt) minus the compensation, as int32 into C. */
@@ -239,7 +243,11 @@ static void vnni_store_s32(const vnni_out *o, int mr, const int32_t *acc, int64_
     const __m512i comp = _mm512_set1_epi32((int32_t)((uint32_t)o->rowsum[r] * 128u));
     const int32_t *src = acc + r * ldt;
     int32_t *dst = o->c32 + r * o->ldc;
-    if (o->nc == VNNI_NR) {
+    if (o->nc == VNNI_NR && o->stream && ((uintptr_t)dst & 63) == 0) {
+      for (int q = 0; q < 4; q++)
+        _mm512_stream_si512((void *)(dst + 16 * q),
+                            _mm512_sub_epi32(_mm512_loadu_si512((const void *)(src + 16 * q)), comp));
+    } else if (o->nc == VNNI_NR) {
       for (int q = 0; q < 4; q++)
         _mm512_storeu_si512((void *)(dst + 16 * q),
                             _mm512_sub_epi32(_mm512_loadu_si512((const void *)(src + 16 * q)), comp));
@@ -376,6 +384,14 @@ static void vnni_kernel_6x64(int mr, int64_t ng, int64_t tail, const int8_t *a, 
 
 static void *alloc64(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
 
+/* prefetchw of the C lines of rows [i, i + rows) x columns [j, j + nc) */
+static inline void vnni_prefetch_c(const int8k_gemm_call *call, int64_t i, int64_t j, int rows, int64_t nc) {
+  const char *c = call->ep == NULL ? (const char *)(call->c_s32 + i * call->ldc + j)
+                                   : (const char *)(call->c_f32 + i * call->ldc + j);
+  for (int r = 0; r < rows; r++, c += call->ldc * 4)
+    for (int64_t off = 0; off < nc * 4; off += 64) __asm__ volatile("prefetchw %0" ::"m"(c[off]));
+}
+
 /* What every block of one call shares. */
 typedef struct {
   const int8k_gemm_call *call;
@@ -418,6 +434,7 @@ static void vnni_block(const vnni_ctx *x, int64_t ic, int64_t mc, int64_t pc, in
     tail = 0;
   }
   vnni_out o = {0};
+  o.stream = VNNI_STREAM_BYTES > 0 && call->m * call->n * 4 > VNNI_STREAM_BYTES;
   o.first = first;
   o.last = last;
   o.ldt = x->ldt;
@@ -431,6 +448,13 @@ static void vnni_block(const vnni_ctx *x, int64_t ic, int64_t mc, int64_t pc, in
     for (int64_t ir = 0; ir < mc; ir += VNNI_MR) {
       const int mr = (int)vnni_min(mc - ir, VNNI_MR);
       const int64_t i = ic + ir;
+      /* the C lines of the next micro-tile (and of the first), fetched for writing while this one
+       * computes: with a short k the stores would otherwise wait for memory (the tile computes in a few
+       * hundred cycles when k = 64) */
+      if (last) {
+        if (ir == 0) vnni_prefetch_c(call, i, j, mr, o.nc);
+        if (ir + VNNI_MR < mc) vnni_prefetch_c(call, i + VNNI_MR, j, (int)vnni_min(mc - ir - VNNI_MR, VNNI_MR), o.nc);
+      }
       o.i = i;
       o.tile = tile != NULL ? tile + ir * x->ldt + pi * VNNI_NR : NULL;
       o.rowsum = x->rowsum + i;

@@ -146,6 +146,12 @@ static inline void sg_prefetch_some(sg_prefetch *pf) {
     for (int64_t off = 0; off < pf->bytes; off += 64) __builtin_prefetch(pf->base + off, 0, SG_PF_LOCALITY);
 }
 
+/* prefetchw of rows x cols floats of C at c (row stride ldc) */
+static inline void sg_prefetch_c(const float *c, int64_t ldc, int rows, int64_t cols) {
+  for (int r = 0; r < rows; r++)
+    for (int64_t x = 0; x < cols; x += 16) __asm__ volatile("prefetchw %0" ::"m"(c[r * ldc + x]));
+}
+
 int SG_ENTRY(const int8k_sgemm_call *call) {
   const int64_t m = call->m, n = call->n, k = call->k;
   const int64_t ncb = sg_min(SG_NC, (n + SG_NR - 1) / SG_NR * SG_NR);
@@ -181,6 +187,12 @@ int SG_ENTRY(const int8k_sgemm_call *call) {
           const int64_t nr = sg_min(SG_NR, nc - jr);
           const float *bp = bbuf + (jr / SG_NR) * kc * SG_NR;
           sg_prefetch_some(&pf);
+          /* the C lines of the next tile, fetched for writing while this one computes (with a short k
+           * the tile is done in a few hundred cycles and its stores would wait for memory) */
+          if (jr + SG_NR < nc)
+            sg_prefetch_c(crow + jr + SG_NR, call->ldc, mr, sg_min(SG_NR, nc - jr - SG_NR));
+          else if (ir + SG_MR < m)
+            sg_prefetch_c(crow + SG_MR * call->ldc, call->ldc, (int)sg_min(SG_MR, m - ir - SG_MR), sg_min(SG_NR, nc));
           if (in_place)
             sg_kernel_rows(mr, kc, call->a + ir * call->lda + pc, call->lda, bp, crow + jr, call->ldc, nr, kb > 0);
           else
