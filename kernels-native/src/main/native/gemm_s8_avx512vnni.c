@@ -49,9 +49,6 @@
 #ifndef VNNI_MAX_STRIP_PANELS
 #define VNNI_MAX_STRIP_PANELS 16 /* NC <= 1024 columns */
 #endif
-#ifndef VNNI_STREAM_BYTES
-#define VNNI_STREAM_BYTES (16 << 20) /* C above this: stored around the caches */
-#endif
 #ifndef VNNI_STRIP_BYTES
 #define VNNI_STRIP_BYTES (1 << 20) /* target size of a packed strip of B */
 #endif
@@ -234,7 +231,6 @@ typedef struct {
   int64_t ldc;
   int64_t i, j; /* the tile's origin in the call's C (epilogue vector indices) */
   int64_t nc;   /* valid columns, 1..64 */
-  int stream;   /* C far larger than the caches: non-temporal stores where aligned */
 } vnni_out;
 
 /* Final sums of rows [0, mr) (row r at acc + r * ldt) minus the compensation, as int32 into C. */
@@ -243,11 +239,7 @@ static void vnni_store_s32(const vnni_out *o, int mr, const int32_t *acc, int64_
     const __m512i comp = _mm512_set1_epi32((int32_t)((uint32_t)o->rowsum[r] * 128u));
     const int32_t *src = acc + r * ldt;
     int32_t *dst = o->c32 + r * o->ldc;
-    if (o->nc == VNNI_NR && o->stream && ((uintptr_t)dst & 63) == 0) {
-      for (int q = 0; q < 4; q++)
-        _mm512_stream_si512((void *)(dst + 16 * q),
-                            _mm512_sub_epi32(_mm512_loadu_si512((const void *)(src + 16 * q)), comp));
-    } else if (o->nc == VNNI_NR) {
+    if (o->nc == VNNI_NR) {
       for (int q = 0; q < 4; q++)
         _mm512_storeu_si512((void *)(dst + 16 * q),
                             _mm512_sub_epi32(_mm512_loadu_si512((const void *)(src + 16 * q)), comp));
@@ -434,7 +426,6 @@ static void vnni_block(const vnni_ctx *x, int64_t ic, int64_t mc, int64_t pc, in
     tail = 0;
   }
   vnni_out o = {0};
-  o.stream = VNNI_STREAM_BYTES > 0 && call->m * call->n * 4 > VNNI_STREAM_BYTES;
   o.first = first;
   o.last = last;
   o.ldt = x->ldt;
