@@ -8,7 +8,10 @@
  * by ONEDNN_MAX_CPU_ISA, e.g. AVX2, for a like-for-like comparison on a narrower path).
  *
  *   gemm_bench [--threads T] [--rounds R] [--reps N] [--only f32|s8]
- *              [--packed] [--ours] [--cpu-time] [m,n,k[,TA,TB] ...]   (--ours: skip oneDNN, e.g. under perf;
+ *              [--packed] [--ours] [--epilogue] [--cpu-time] [m,n,k[,TA,TB] ...]
+ *             (--ours: skip oneDNN, e.g. under perf;
+ *              --epilogue: our int8 GEMMs write fp32 through the epilogue (row and column scales), as the
+ *              engine's do;
  *              --cpu-time: the calling thread's CPU time, not wall time - on a machine shared with other
  *              jobs it leaves out the time the scheduler gave them; one thread only;
  *              TA, TB = N or T, the layouts of A and B, default N,N)
@@ -49,7 +52,7 @@ static const int DEFAULT_SHAPES[][3] = {{1024, 1024, 1024}, {256, 3136, 288}, {3
                                         {64, 4096, 4096}};
 
 int main(int argc, char **argv) {
-  int threads = 1, rounds = 5, reps = 10, packed = 0, ours_only = 0;
+  int threads = 1, rounds = 5, reps = 10, packed = 0, ours_only = 0, epilogue = 0;
   const char *only = "";
   int shapes[64][5], nshapes = 0;
   for (int i = 1; i < argc; i++) {
@@ -60,6 +63,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--packed")) packed = 1;
     else if (!strcmp(argv[i], "--ours")) ours_only = 1;
     else if (!strcmp(argv[i], "--cpu-time")) cpu_time = 1;
+    else if (!strcmp(argv[i], "--epilogue")) epilogue = 1;
     else if (nshapes < 64 && sscanf(argv[i], "%d,%d,%d", &shapes[nshapes][0], &shapes[nshapes][1], &shapes[nshapes][2]) == 3) {
       const char *tr = strchr(strchr(strchr(argv[i], ',') + 1, ',') + 1, ',');
       shapes[nshapes][3] = tr != NULL && tr[1] == 'T';
@@ -95,6 +99,10 @@ int main(int argc, char **argv) {
     }
     for (long i = 0; i < (long)k * n; i++) b[i] = rand() / (float)RAND_MAX - 0.5f, b8[i] = (int8_t)(rand() % 255 - 127);
     int8k_gemm_desc d = {ta, tb, m, n, k, lda, ldb, n, threads};
+    float *rs = malloc(4L * m), *cs = malloc(4L * n);
+    for (int i = 0; i < m; i++) rs[i] = 0.5f + (float)(i % 7);
+    for (int j = 0; j < n; j++) cs[j] = 0.25f + (float)(j % 5);
+    const int8k_epilogue ep = {1.0f, rs, cs, NULL, 0.0f};
     double f32 = 1e30, dnnl_f32 = 1e30, s8u = 1e30, s8s = 1e30, dnnl_s8 = 1e30, t = 0;
     void *pk = NULL;
     if (packed) {
@@ -113,10 +121,17 @@ int main(int argc, char **argv) {
 #endif
       }
       if (strcmp(only, "f32")) {
-        t = TIME_BEST(reps, int8k_gemm_s8s8s32(&d, au8, b8, pk, c32));
-        if (t < s8u) s8u = t;
-        t = TIME_BEST(reps, int8k_gemm_s8s8s32(&d, a8, b8, pk, c32));
-        if (t < s8s) s8s = t;
+        if (epilogue) {
+          t = TIME_BEST(reps, int8k_gemm_s8s8f32(&d, au8, b8, pk, &ep, c));
+          if (t < s8u) s8u = t;
+          t = TIME_BEST(reps, int8k_gemm_s8s8f32(&d, a8, b8, pk, &ep, c));
+          if (t < s8s) s8s = t;
+        } else {
+          t = TIME_BEST(reps, int8k_gemm_s8s8s32(&d, au8, b8, pk, c32));
+          if (t < s8u) s8u = t;
+          t = TIME_BEST(reps, int8k_gemm_s8s8s32(&d, a8, b8, pk, c32));
+          if (t < s8s) s8s = t;
+        }
 #ifdef HAVE_DNNL
         int32_t co = 0;
         if (!ours_only) t = TIME_BEST(reps, dnnl_gemm_u8s8s32(cta, ctb, 'F', m, n, k, 1.0f, (const uint8_t *)au8, lda, 0, b8, ldb, 0,
@@ -131,11 +146,11 @@ int main(int argc, char **argv) {
              m, n, k, cta, ctb, threads, isa_name, ops2 / f32 / 1e9, ops2 / dnnl_f32 / 1e9, dnnl_f32 / f32);
     if (strcmp(only, "f32"))
       printf("{\"m\":%d,\"n\":%d,\"k\":%d,\"layout\":\"%c%c\",\"threads\":%d,\"packed\":%d,\"s8_a_nonneg_gops\":%.1f,\"s8_signed_gops\":%.1f,"
-             "\"onednn_u8s8s32\":%.1f,\"ratio_nonneg\":%.3f,\"ratio_signed\":%.3f,\"isa\":\"%s\"}\n",
+             "\"onednn_u8s8s32\":%.1f,\"ratio_nonneg\":%.3f,\"ratio_signed\":%.3f,\"isa\":\"%s\",\"epilogue\":%d}\n",
              m, n, k, cta, ctb, threads, packed, ops2 / s8u / 1e9, ops2 / s8s / 1e9, ops2 / dnnl_s8 / 1e9, dnnl_s8 / s8u,
-             dnnl_s8 / s8s, isa_name);
+             dnnl_s8 / s8s, isa_name, epilogue);
     fflush(stdout);
-    free(a), free(b), free(c), free(a8), free(au8), free(b8), free(c32), free(pk);
+    free(a), free(b), free(c), free(a8), free(au8), free(b8), free(c32), free(pk), free(rs), free(cs);
   }
   return 0;
 }
