@@ -109,7 +109,7 @@ extern "C" __global__ void int8k_col2im_s32(const int *__restrict__ cols, K_WIND
 
 /* dst[o] = the first strictly greatest code of window o (i then j ascending, cells outside the image
  * skipped), argmax[o] = its flat NHWC index in src. Pooling padding < kernel guarantees a cell inside. */
-extern "C" __global__ void int8k_maxpool_s8(const int8_t *__restrict__ src, K_WINDOW_ARGS,
+extern "C" __global__ void int8k_max_pool(const int8_t *__restrict__ src, K_WINDOW_ARGS,
                                             int8_t *__restrict__ dst, int *__restrict__ argmax) {
   const k_window d = K_WINDOW_MAKE;
   const int64_t total = d.n * d.oh * d.ow * d.c;
@@ -141,10 +141,10 @@ extern "C" __global__ void int8k_maxpool_s8(const int8_t *__restrict__ src, K_WI
  * Checks the argmax of a max-pool backward pass: status[0] = the smallest o whose argmax lies outside
  * [0, n*h*w*c) (atomicMin; the host starts it at INT_MAX and raises the reference's exception);
  * status[1] = 1 if some argmax[o], although in range, is not a cell of window o in channel ch (then the
- * gather below would miss it and the host runs int8k_maxpool_bwd_serial instead; argmax from maxPool
+ * gather below would miss it and the host runs int8k_max_pool_backward_serial instead; argmax from maxPool
  * never does this).
  */
-extern "C" __global__ void int8k_maxpool_bwd_check(const int *__restrict__ argmax, K_WINDOW_ARGS, int *status) {
+extern "C" __global__ void int8k_max_pool_backward_check(const int *__restrict__ argmax, K_WINDOW_ARGS, int *status) {
   const k_window d = K_WINDOW_MAKE;
   const int64_t total = d.n * d.oh * d.ow * d.c;
   const int64_t size = d.n * d.h * d.w * d.c;
@@ -165,8 +165,8 @@ extern "C" __global__ void int8k_maxpool_bwd_check(const int *__restrict__ argma
 
 /* grad_in[e] = sum, over the windows o covering e in ascending order with argmax[o] == e, of grad_out[o]
  * (fp32 adds from +0.0f): the reference's scatter in its order, valid when every argmax lies in its own
- * window (int8k_maxpool_bwd_check). */
-extern "C" __global__ void int8k_maxpool_bwd_gather(const float *__restrict__ grad_out,
+ * window (int8k_max_pool_backward_check). */
+extern "C" __global__ void int8k_max_pool_backward_gather(const float *__restrict__ grad_out,
                                                     const int *__restrict__ argmax, K_WINDOW_ARGS,
                                                     float *__restrict__ grad_in) {
   const k_window d = K_WINDOW_MAKE;
@@ -189,7 +189,7 @@ extern "C" __global__ void int8k_maxpool_bwd_gather(const float *__restrict__ gr
 
 /* The reference loop itself, one thread: for o ascending, grad_in[argmax[o]] += grad_out[o]. grad_in must
  * be zeroed first. Only for argmax that point outside their window (never produced by maxPool). */
-extern "C" __global__ void int8k_maxpool_bwd_serial(const float *__restrict__ grad_out,
+extern "C" __global__ void int8k_max_pool_backward_serial(const float *__restrict__ grad_out,
                                                     const int *__restrict__ argmax, long long pooled,
                                                     float *__restrict__ grad_in) {
   if (blockIdx.x != 0 || threadIdx.x != 0) return;
@@ -200,7 +200,7 @@ extern "C" __global__ void int8k_maxpool_bwd_serial(const float *__restrict__ gr
 }
 
 /* dst = max(src, 0) on codes; mask = 1 where src > 0, else 0. */
-extern "C" __global__ void int8k_relu_s8(long long count, const int8_t *__restrict__ src, int8_t *__restrict__ dst,
+extern "C" __global__ void int8k_relu(long long count, const int8_t *__restrict__ src, int8_t *__restrict__ dst,
                                          int8_t *__restrict__ mask) {
   for (int64_t e = k_first_index(); e < count; e += k_grid_stride()) {
     int8_t v = src[e];
@@ -210,7 +210,7 @@ extern "C" __global__ void int8k_relu_s8(long long count, const int8_t *__restri
 }
 
 /* dst = grad where mask != 0, else +0.0f. */
-extern "C" __global__ void int8k_relu_backward_f32(long long count, const float *__restrict__ grad,
+extern "C" __global__ void int8k_relu_backward(long long count, const float *__restrict__ grad,
                                                    const int8_t *__restrict__ mask, float *__restrict__ dst) {
   for (int64_t e = k_first_index(); e < count; e += k_grid_stride()) {
     dst[e] = mask[e] != 0 ? grad[e] : 0.0f;

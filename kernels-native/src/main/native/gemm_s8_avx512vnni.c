@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "int8k_isa.h"
+#include "sgemm.h"
 
 #define VNNI_MR 6
 #define VNNI_NR 64
@@ -563,4 +564,5 @@ static int int8k_gemm_s8s8_avx512vnni(const int8k_gemm_call *call) {
 }
 
 const int8k_gemm_ops int8k_gemm_ops_avx512vnni = {INT8K_ISA_AVX512VNNI, packed_b_body_size_avx512vnni,
-                                                  pack_b_avx512vnni, int8k_gemm_s8s8_avx512vnni};
+                                                  pack_b_avx512vnni, int8k_gemm_s8s8_avx512vnni,
+                                                  int8k_sgemm_avx512vnni};

@@ -325,17 +325,14 @@ int int8k_gemm_s8s8f32(const int8k_gemm_desc *d, const int8_t *a, const int8_t *
 
 /* ---- fp32 GEMM: our own cores (sgemm_<isa>.c), the same bits on every path and thread count ---- */
 
-static const int8k_sgemm_core sgemm_cores[] = {int8k_sgemm_scalar, int8k_sgemm_avx2, int8k_sgemm_avx512vnni};
-
 const char *int8k_gemm_f32_route(void) { return "int8k-sgemm"; }
 
 int int8k_gemm_f32(const int8k_gemm_desc *d, float alpha, const float *a, const float *b, float beta, float *c) {
-  int isa = int8k_selected_isa();
-  if (isa < 0) return INT8K_ERR_STATE;
+  SELECT(ops, gemm_tables);
   int st = check_gemm_desc(d);
   if (st) return st;
   CHECK(a != NULL && b != NULL && c != NULL, "gemm_f32: null buffer");
-  st = int8k_sgemm_run(sgemm_cores[isa], d, alpha, a, b, beta, c);
+  st = int8k_sgemm_run(ops->sgemm, d, alpha, a, b, beta, c);
   if (st != INT8K_OK) return fail(st, "gemm_f32: cannot allocate the packing scratch");
   return INT8K_OK;
 }
@@ -417,32 +414,6 @@ int int8k_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float
   return INT8K_OK;
 }
 
-static int check_matrix(const char *op, int64_t rows, int64_t cols) {
-  CHECK(rows >= 1 && cols >= 1, "%s: rows=%lld cols=%lld, expected >= 1", op, (long long)rows, (long long)cols);
-  CHECK(rows <= INT32_MAX && cols <= INT32_MAX && rows * cols <= INT32_MAX, "%s: %lld x %lld exceeds 2^31-1", op,
-        (long long)rows, (long long)cols);
-  return INT8K_OK;
-}
-
-int int8k_absmax(int64_t rows, int64_t cols, const float *src, int axis, float *out) {
-  SELECT(ops, misc_tables);
-  int st = check_matrix("absmax", rows, cols);
-  if (st) return st;
-  CHECK(axis >= INT8K_AXIS_TENSOR && axis <= INT8K_AXIS_COLUMN, "absmax: axis=%d, expected 0, 1 or 2", axis);
-  CHECK(src != NULL && out != NULL, "absmax: null buffer");
-  ops->absmax(rows, cols, src, axis, out);
-  return INT8K_OK;
-}
-
-int int8k_channel_fraction_above_std(int64_t rows, int64_t cols, const float *src, float *out) {
-  SELECT(ops, misc_tables);
-  int st = check_matrix("channel_fraction_above_std", rows, cols);
-  if (st) return st;
-  CHECK(src != NULL && out != NULL, "channel_fraction_above_std: null buffer");
-  ops->channel_fraction_above_std(rows, cols, src, out);
-  return INT8K_OK;
-}
-
 int int8k_clip_cosine_deviation(int64_t count, const float *src, int bits, int ncand, const float *cand,
                                 double *out) {
   SELECT(ops, misc_tables);
@@ -458,7 +429,7 @@ int int8k_clip_cosine_deviation(int64_t count, const float *src, int bits, int n
 }
 
 /* ------------------------------------------------------------------------------------------------ */
-/* convolution helpers, pooling, ReLU                                                                  */
+/* sliding windows                                                                                    */
 
 static int check_conv(const char *op, const int8k_conv_desc *d, int pooling) {
   CHECK(d != NULL, "%s: null descriptor", op);
@@ -489,160 +460,41 @@ static int check_conv(const char *op, const int8k_conv_desc *d, int pooling) {
   return INT8K_OK;
 }
 
-#define CONV_OP(name, op_field, pooling, T_in, T_out)                                          \
-  int name(const int8k_conv_desc *d, const T_in *src, T_out *dst) {                            \
-    SELECT(ops, misc_tables);                                                                  \
-    int st = check_conv(#name, d, pooling);                                                    \
-    if (st) return st;                                                                         \
-    CHECK(src != NULL && dst != NULL, "%s: null buffer", #name);                               \
-    ops->op_field(d, src, dst);                                                                \
-    return INT8K_OK;                                                                           \
-  }
-
-CONV_OP(int8k_im2col_s8, im2col_s8, 0, int8_t, int8_t)
-CONV_OP(int8k_im2col_f32, im2col_f32, 0, float, float)
-CONV_OP(int8k_col2im_f32, col2im_f32, 0, float, float)
-CONV_OP(int8k_col2im_s32, col2im_s32, 0, int32_t, int32_t)
-
-int int8k_maxpool_s8(const int8k_conv_desc *d, const int8_t *src, int8_t *dst, int32_t *argmax) {
-  SELECT(ops, misc_tables);
-  int st = check_conv("maxpool", d, 1);
-  if (st) return st;
-  CHECK(src != NULL && dst != NULL && argmax != NULL, "maxpool: null buffer");
-  ops->maxpool_s8(d, src, dst, argmax);
-  return INT8K_OK;
-}
-
-int int8k_maxpool_f32(const int8k_conv_desc *d, const float *src, float *dst, int32_t *argmax) {
-  SELECT(ops, misc_tables);
-  int st = check_conv("maxpool", d, 1);
-  if (st) return st;
-  CHECK(src != NULL && dst != NULL && argmax != NULL, "maxpool: null buffer");
-  ops->maxpool_f32(d, src, dst, argmax);
-  return INT8K_OK;
-}
-
-int int8k_maxpool_backward_f32(const int8k_conv_desc *d, const float *grad_out, const int32_t *argmax,
-                               float *grad_in) {
-  SELECT(ops, misc_tables);
-  int st = check_conv("maxpool_backward", d, 1);
-  if (st) return st;
-  CHECK(grad_out != NULL && argmax != NULL && grad_in != NULL, "maxpool_backward: null buffer");
+/* Every argmax of a max-pool backward indexes the input. */
+static int check_argmax(const char *op, const int8k_conv_desc *d, const int32_t *argmax) {
   int64_t oh = (d->h + 2 * d->pad_h - d->kh) / d->stride_h + 1, ow = (d->w + 2 * d->pad_w - d->kw) / d->stride_w + 1;
   int64_t outs = d->n * oh * ow * d->c, ins = d->n * d->h * d->w * d->c;
   for (int64_t o = 0; o < outs; o++)
-    CHECK(argmax[o] >= 0 && argmax[o] < ins, "maxpool_backward: argmax[%lld] = %d, expected 0..%lld", (long long)o,
-          argmax[o], (long long)(ins - 1));
-  ops->maxpool_backward_f32(d, grad_out, argmax, grad_in);
+    CHECK(argmax[o] >= 0 && argmax[o] < ins, "%s: argmax[%lld] = %d, expected 0..%lld", op, (long long)o, argmax[o],
+          (long long)(ins - 1));
   return INT8K_OK;
 }
 
-int int8k_relu_s8(int64_t count, const int8_t *src, int8_t *dst, uint8_t *mask) {
-  SELECT(ops, misc_tables);
-  CHECK(count >= 1 && count <= INT32_MAX, "relu: count=%lld, expected 1..2^31-1", (long long)count);
-  CHECK(src != NULL && dst != NULL && mask != NULL, "relu: null buffer");
-  ops->relu_s8(count, src, dst, mask);
-  return INT8K_OK;
-}
+/* ------------------------------------------------------------------------------------------------ */
+/* the ops of int8k_ops.def: validate the shape, the pointers and the op's further conditions, run the */
+/* selected ISA's kernel                                                                              */
 
-int int8k_relu_backward_f32(int64_t count, const float *grad, const uint8_t *mask, float *dst) {
-  SELECT(ops, misc_tables);
-  CHECK(count >= 1 && count <= INT32_MAX, "relu_backward: count=%lld, expected 1..2^31-1", (long long)count);
-  CHECK(grad != NULL && mask != NULL && dst != NULL, "relu_backward: null buffer");
-  ops->relu_backward_f32(count, grad, mask, dst);
-  return INT8K_OK;
-}
+#define I8K_CHECK_SHAPE_COUNT \
+  CHECK(count >= 1 && count <= INT32_MAX, "%s: count=%lld, expected 1..2^31-1", op, (long long)count);
+#define I8K_CHECK_SHAPE_MATRIX                                                                               \
+  CHECK(rows >= 1 && cols >= 1 && rows <= INT32_MAX && cols <= INT32_MAX && rows * cols <= INT32_MAX,       \
+        "%s: rows=%lld cols=%lld, expected >= 1 and at most 2^31-1 elements", op, (long long)rows,           \
+        (long long)cols);
+#define I8K_CHECK_SHAPE_CHANNELS                                                                             \
+  CHECK(rows >= 1 && c >= 1 && rows <= INT32_MAX && c <= INT32_MAX && rows * c <= INT32_MAX,                \
+        "%s: rows=%lld channels=%lld, expected >= 1 and at most 2^31-1 elements", op, (long long)rows,       \
+        (long long)c);
+#define I8K_CHECK_SHAPE_WINDOW I8K_FURTHER_VALIDATE(check_conv(op, d, 0))
+#define I8K_CHECK_SHAPE_POOL I8K_FURTHER_VALIDATE(check_conv(op, d, 1))
 
-/* ---- batch normalization and fp32 ReLU ------------------------------------------------------------ */
-
-#define CHECK_ROWS_CHANNELS(op, rows, c)                                                                     \
-  CHECK((rows) >= 1 && (c) >= 1 && (rows) <= INT32_MAX && (c) <= INT32_MAX && (rows) * (c) <= INT32_MAX,     \
-        op ": rows=%lld channels=%lld, expected >= 1 and at most 2^31-1 elements", (long long)(rows),       \
-        (long long)(c))
-
-int int8k_bn_statistics(int64_t rows, int64_t c, const float *x, double *mean, double *m2, double *absdev) {
-  SELECT(ops, misc_tables);
-  CHECK_ROWS_CHANNELS("bn_statistics", rows, c);
-  CHECK(x != NULL && mean != NULL && m2 != NULL && absdev != NULL, "bn_statistics: null buffer");
-  ops->bn_statistics(rows, c, x, mean, m2, absdev);
-  return INT8K_OK;
-}
-
-int int8k_bn_normalize(int64_t rows, int64_t c, const float *x, const float *mean, const float *inv_scale,
-                       const float *gamma, const float *beta, float *xhat, float *y) {
-  SELECT(ops, misc_tables);
-  CHECK_ROWS_CHANNELS("bn_normalize", rows, c);
-  CHECK(x != NULL && mean != NULL && inv_scale != NULL && gamma != NULL && beta != NULL && y != NULL,
-        "bn_normalize: null buffer");
-  ops->bn_normalize(rows, c, x, mean, inv_scale, gamma, beta, xhat, y);
-  return INT8K_OK;
-}
-
-int int8k_bn_backward_sums(int64_t rows, int64_t c, const float *g, const float *xhat, double *sum_g,
-                           double *sum_gh) {
-  SELECT(ops, misc_tables);
-  CHECK_ROWS_CHANNELS("bn_backward_sums", rows, c);
-  CHECK(g != NULL && xhat != NULL && sum_g != NULL && sum_gh != NULL, "bn_backward_sums: null buffer");
-  ops->bn_backward_sums(rows, c, g, xhat, sum_g, sum_gh);
-  return INT8K_OK;
-}
-
-int int8k_bn_backward_input(int64_t rows, int64_t c, const float *g, const float *xhat, const double *a,
-                            const double *b, const double *k, float *grad_in) {
-  SELECT(ops, misc_tables);
-  CHECK_ROWS_CHANNELS("bn_backward_input", rows, c);
-  CHECK(g != NULL && xhat != NULL && a != NULL && b != NULL && k != NULL && grad_in != NULL,
-        "bn_backward_input: null buffer");
-  ops->bn_backward_input(rows, c, g, xhat, a, b, k, grad_in);
-  return INT8K_OK;
-}
-
-int int8k_relu_f32(int64_t count, const float *src, float *dst) {
-  SELECT(ops, misc_tables);
-  CHECK(count >= 1 && count <= INT32_MAX, "relu_f32: count=%lld, expected 1..2^31-1", (long long)count);
-  CHECK(src != NULL && dst != NULL, "relu_f32: null buffer");
-  ops->relu_f32(count, src, dst);
-  return INT8K_OK;
-}
-
-int int8k_relu_backward_by_output_f32(int64_t count, const float *grad, const float *y, float *dst) {
-  SELECT(ops, misc_tables);
-  CHECK(count >= 1 && count <= INT32_MAX, "relu_backward_f32: count=%lld, expected 1..2^31-1",
-        (long long)count);
-  CHECK(grad != NULL && y != NULL && dst != NULL, "relu_backward_f32: null buffer");
-  ops->relu_backward_by_output_f32(count, grad, y, dst);
-  return INT8K_OK;
-}
-
-/* ---- fp32 matrix glue ------------------------------------------------------------------------------ */
-
-#define CHECK_MATRIX(op, rows, cols)                                                                         \
-  CHECK((rows) >= 1 && (cols) >= 1 && (rows) <= INT32_MAX && (cols) <= INT32_MAX &&                         \
-            (rows) * (cols) <= INT32_MAX,                                                                    \
-        op ": rows=%lld cols=%lld, expected >= 1 and at most 2^31-1 elements", (long long)(rows),            \
-        (long long)(cols))
-
-int int8k_column_sums_f32(int64_t rows, int64_t cols, const float *m, float *out) {
-  SELECT(ops, misc_tables);
-  CHECK_MATRIX("column_sums", rows, cols);
-  CHECK(m != NULL && out != NULL, "column_sums: null buffer");
-  ops->column_sums_f32(rows, cols, m, out);
-  return INT8K_OK;
-}
-
-int int8k_add_row_vector_f32(int64_t rows, int64_t cols, float *m, const float *v) {
-  SELECT(ops, misc_tables);
-  CHECK_MATRIX("add_row_vector", rows, cols);
-  CHECK(m != NULL && v != NULL, "add_row_vector: null buffer");
-  ops->add_row_vector_f32(rows, cols, m, v);
-  return INT8K_OK;
-}
-
-int int8k_transpose_f32(int64_t rows, int64_t cols, const float *src, float *dst) {
-  SELECT(ops, misc_tables);
-  CHECK_MATRIX("transpose", rows, cols);
-  CHECK(src != NULL && dst != NULL, "transpose: null buffer");
-  CHECK(src + rows * cols <= dst || dst + rows * cols <= src, "transpose: src and dst overlap");
-  ops->transpose_f32(rows, cols, src, dst);
-  return INT8K_OK;
-}
+#define INT8K_OP(name, java, shape, ...)                                                                   \
+  int int8k_##name(INT8K_OP_PARAMS(shape, __VA_ARGS__)) {                                                \
+    static const char op[] = #name;                                                                        \
+    SELECT(ops, misc_tables);                                                                              \
+    I8K_CHECK_SHAPE_##shape                                                                                \
+    CHECK(1 I8K_EACH(I8K_NONNULL, __VA_ARGS__), "%s: null buffer", op);                                  \
+    I8K_EACH(I8K_FURTHER, __VA_ARGS__)                                                                     \
+    ops->name(I8K_SHAPE_PASS_##shape I8K_EACH(I8K_PASS, __VA_ARGS__));                                   \
+    return INT8K_OK;                                                                                       \
+  }
+#include "int8k_ops.def"

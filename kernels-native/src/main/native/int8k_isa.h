@@ -4,7 +4,7 @@
  * The dispatcher validates every argument, splits work over threads, splits K beyond INT8K_KMAX and sets
  * error messages. ISA functions receive valid arguments only, run on the calling thread and never fail
  * except for a scratch allocation (they then return INT8K_ERR_NOMEM). Each ISA lives in its own
- * translation units compiled with that ISA's flags: gemm_s8_<isa>.c and ops_<isa>.c.
+ * translation units compiled with that ISA's flags: gemm_s8_<isa>.c, sgemm_<isa>.c and ops_<isa>.c.
  */
 #ifndef INT8K_ISA_H
 #define INT8K_ISA_H
@@ -27,49 +27,42 @@ typedef struct int8k_gemm_call {
   int64_t ldc;
 } int8k_gemm_call;
 
+/* One single-threaded fp32 core call (sgemm.h): C[i][j] = acc (alpha = 1, beta = 0) for i < m, j < n. */
+typedef struct int8k_sgemm_call {
+  int trans_a, trans_b;
+  int64_t m, n, k;
+  const float *a; /* A[i][p] = trans_a ? a[p * lda + i] : a[i * lda + p] */
+  int64_t lda;
+  const float *b; /* B[p][j] = trans_b ? b[j * ldb + p] : b[p * ldb + j] */
+  int64_t ldb;
+  float *c; /* C[i][j] = c[i * ldc + j] */
+  int64_t ldc;
+} int8k_sgemm_call;
+
+/* The tables of kernels, one per ISA, generated from int8k_ops.def: the GEMM's (gemm_s8_<isa>.c) and
+ * everything else's (ops_<isa>.c). An op's kernel takes the op's parameters. */
 typedef struct int8k_gemm_ops {
   int isa;
-  /* bytes of the packed body for (k, n) */
-  int64_t (*packed_b_body_size)(int64_t k, int64_t n);
-  void (*pack_b)(int trans_b, int64_t k, int64_t n, const int8_t *b, int64_t ldb, uint8_t *body);
-  int (*gemm_s8s8)(const int8k_gemm_call *call);
+#define INT8K_GEMM_KERNEL(ret, name, params) ret(*name) params;
+#include "int8k_ops.def"
 } int8k_gemm_ops;
 
 typedef struct int8k_misc_ops {
   int isa;
-  /* amax per quantization group (see int8k_quantize), NaN-propagating */
-  void (*group_absmax)(const int8k_quant_desc *d, const float *src, float *amax);
-  /* codes from final per-group clip values s (s >= 0, finite; codes 0 where s == 0) */
-  void (*quantize_groups)(const int8k_quant_desc *d, const float *src, const float *s, int8_t *dst);
-  void (*dequantize)(const int8k_quant_desc *d, const int8_t *codes, const float *scale, float *dst);
-  void (*absmax)(int64_t rows, int64_t cols, const float *src, int axis, float *out);
-  void (*channel_fraction_above_std)(int64_t rows, int64_t cols, const float *src, float *out);
-  void (*clip_cosine_deviation)(int64_t count, const float *src, int bits, int ncand, const float *cand,
-                                double *out);
-  void (*im2col_s8)(const int8k_conv_desc *d, const int8_t *src, int8_t *cols);
-  void (*im2col_f32)(const int8k_conv_desc *d, const float *src, float *cols);
-  void (*col2im_f32)(const int8k_conv_desc *d, const float *cols, float *dst);
-  void (*col2im_s32)(const int8k_conv_desc *d, const int32_t *cols, int32_t *dst);
-  void (*maxpool_s8)(const int8k_conv_desc *d, const int8_t *src, int8_t *dst, int32_t *argmax);
-  /* argmax already validated */
-  void (*maxpool_backward_f32)(const int8k_conv_desc *d, const float *grad_out, const int32_t *argmax,
-                               float *grad_in);
-  void (*relu_s8)(int64_t count, const int8_t *src, int8_t *dst, uint8_t *mask);
-  void (*relu_backward_f32)(int64_t count, const float *grad, const uint8_t *mask, float *dst);
-  void (*bn_statistics)(int64_t rows, int64_t c, const float *x, double *mean, double *m2, double *absdev);
-  void (*bn_normalize)(int64_t rows, int64_t c, const float *x, const float *mean, const float *inv_scale,
-                       const float *gamma, const float *beta, float *xhat, float *y);
-  void (*bn_backward_sums)(int64_t rows, int64_t c, const float *g, const float *xhat, double *sum_g,
-                           double *sum_gh);
-  void (*bn_backward_input)(int64_t rows, int64_t c, const float *g, const float *xhat, const double *a,
-                            const double *b, const double *k, float *grad_in);
-  void (*relu_f32)(int64_t count, const float *src, float *dst);
-  void (*column_sums_f32)(int64_t rows, int64_t cols, const float *m, float *out);
-  void (*add_row_vector_f32)(int64_t rows, int64_t cols, float *m, const float *v);
-  void (*transpose_f32)(int64_t rows, int64_t cols, const float *src, float *dst);
-  void (*maxpool_f32)(const int8k_conv_desc *d, const float *src, float *dst, int32_t *argmax);
-  void (*relu_backward_by_output_f32)(int64_t count, const float *grad, const float *y, float *dst);
+#define INT8K_OP(name, java, shape, ...) void (*name)(INT8K_OP_PARAMS(shape, __VA_ARGS__));
+#define INT8K_KERNEL(name, params) void(*name) params;
+#include "int8k_ops.def"
 } int8k_misc_ops;
+
+/* An entry of an ISA's table initializer: the op's generic kernel (ops_generic.h). An ISA file opens its
+ * table with every generic entry, by defining INT8K_OP and INT8K_KERNEL as this and including
+ * int8k_ops.def, then lists its own kernels, which replace those entries (C11 6.7.9: a later designated
+ * initializer of a member overrides an earlier one; INT8K_TABLE_OVERRIDES_BEGIN silences gcc's
+ * -Woverride-init about exactly that). */
+#define INT8K_GENERIC_ENTRY(name, ...) .name = generic_##name,
+#define INT8K_TABLE_OVERRIDES_BEGIN \
+  _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Woverride-init\"")
+#define INT8K_TABLE_OVERRIDES_END _Pragma("GCC diagnostic pop")
 
 extern const int8k_gemm_ops int8k_gemm_ops_scalar, int8k_gemm_ops_avx2, int8k_gemm_ops_avx512vnni;
 extern const int8k_misc_ops int8k_misc_ops_scalar, int8k_misc_ops_avx2, int8k_misc_ops_avx512vnni;

@@ -1,8 +1,11 @@
 /*
- * int8k_jni.c - JNI glue for io.sparkint8.kernels.NativeKernels. Every buffer arrives as a direct
- * ByteBuffer; its address and capacity come from the JVM, and every size the call implies is checked
- * against that capacity here, before any kernel runs. Calls return an int8k status; the Java side turns a
- * non-zero status into an exception carrying int8k_last_error(). Nothing here throws or aborts.
+ * int8k_jni.c - JNI glue for the natives of io.sparkint8.kernels.jni.NativeBackend. Every buffer arrives
+ * as a direct ByteBuffer; its address and capacity come from the JVM, and every size the call implies is
+ * checked against that capacity here, before any kernel runs. Per-channel and per-column vectors arrive
+ * as Java arrays and are copied in and out (a few hundred elements), so no critical region is held while
+ * a kernel runs. Calls return an int8k status; the Java side turns a non-zero status into an exception
+ * carrying int8k_last_error(). Nothing here throws or aborts. The entries of the ops of int8k_ops.def
+ * are generated at the end of this file; the others (GEMM, packing, quantization, DSGC) are written out.
  */
 #include <jni.h>
 #include <stdio.h>
@@ -13,8 +16,9 @@
 
 static __thread char glue_error[512];
 static __thread int glue_failed;
+static __thread int glue_status; /* what a failed glue returns: INT8K_ERR_ARG or INT8K_ERR_NOMEM */
 
-#define JFN(name) Java_io_sparkint8_kernels_jni_NativeKernels_##name
+#define JFN(name) Java_io_sparkint8_kernels_jni_NativeBackend_##name
 
 /* Address of a direct buffer that must hold at least `bytes` bytes; NULL (and a message) otherwise.
  * A null buffer is accepted (returns NULL without error) only when `optional` is set. */
@@ -45,6 +49,7 @@ static void *address(JNIEnv *env, jobject buf, int64_t bytes, const char *what, 
 
 static void begin(void) {
   glue_failed = 0;
+  glue_status = INT8K_ERR_ARG;
   glue_error[0] = '\0';
 }
 
@@ -64,13 +69,13 @@ JNIEXPORT jint JNICALL JFN(selectedIsa)(JNIEnv *env, jclass cls) {
   return int8k_selected_isa();
 }
 
-JNIEXPORT jint JNICALL JFN(cpuIsa)(JNIEnv *env, jclass cls) { return int8k_cpu_isa(); }
+JNIEXPORT jint JNICALL JFN(nativeCpuIsa)(JNIEnv *env, jclass cls) { return int8k_cpu_isa(); }
 
 JNIEXPORT jstring JNICALL JFN(isaName)(JNIEnv *env, jclass cls, jint isa) {
   return (*env)->NewStringUTF(env, int8k_isa_name(isa));
 }
 
-JNIEXPORT jstring JNICALL JFN(gemmF32Route)(JNIEnv *env, jclass cls) {
+JNIEXPORT jstring JNICALL JFN(nativeGemmF32Route)(JNIEnv *env, jclass cls) {
   return (*env)->NewStringUTF(env, int8k_gemm_f32_route());
 }
 
@@ -91,32 +96,54 @@ JNIEXPORT jint JNICALL JFN(packB)(JNIEnv *env, jclass cls, jint trans_b, jint k,
   return int8k_pack_b(trans_b, k, n, pb, ldb, pp, (*env)->GetDirectBufferCapacity(env, packed));
 }
 
-JNIEXPORT jint JNICALL JFN(gemmS8)(JNIEnv *env, jclass cls, jint trans_a, jint trans_b, jint m, jint n, jint k,
-                                   jint lda, jint ldb, jint ldc, jint threads, jobject a, jobject b, jobject packed,
-                                   jobject c, jboolean f32_out, jfloat alpha, jobject row_scale, jobject col_scale,
-                                   jobject bias, jfloat beta) {
+/* The descriptor and operands of an s8 GEMM. */
+typedef struct {
+  int8k_gemm_desc d;
+  const int8_t *a, *b;
+  const void *packed;
+  void *c;
+} gemm_s8_glue;
+
+/* Fills g; false (with the glue error set, or the library's for a bad packed shape) when an operand is
+ * missing or too small. B is b, or when that is null `packed`. */
+static int gemm_s8_operands(JNIEnv *env, jint trans_a, jint trans_b, jint m, jint n, jint k, jint lda, jint ldb,
+                            jint ldc, jint threads, jobject a, jobject b, jobject packed, jobject c,
+                            gemm_s8_glue *g) {
   begin();
-  int8k_gemm_desc d = {trans_a, trans_b, m, n, k, lda, ldb, ldc, threads};
-  const int8_t *pa = address(env, a, trans_a ? span(k, m, lda, 1) : span(m, k, lda, 1), "a", 0);
-  const int8_t *pb = NULL;
-  const void *pp = NULL;
+  *g = (gemm_s8_glue){{trans_a, trans_b, m, n, k, lda, ldb, ldc, threads}, NULL, NULL, NULL, NULL};
+  g->a = address(env, a, trans_a ? span(k, m, lda, 1) : span(m, k, lda, 1), "a", 0);
   if (packed != NULL) {
     int64_t need;
-    if (int8k_packed_b_size(k, n, &need) != INT8K_OK) return INT8K_ERR_ARG;
-    pp = address(env, packed, need, "packed b", 0);
+    if (int8k_packed_b_size(k, n, &need) != INT8K_OK) return 0;
+    g->packed = address(env, packed, need, "packed b", 0);
   } else {
-    pb = address(env, b, trans_b ? span(n, k, ldb, 1) : span(k, n, ldb, 1), "b", 0);
+    g->b = address(env, b, trans_b ? span(n, k, ldb, 1) : span(k, n, ldb, 1), "b", 0);
   }
-  void *pc = address(env, c, span(m, n, ldc, 4), "c", 0);
-  if (!f32_out) {
-    if (glue_failed) return INT8K_ERR_ARG;
-    return int8k_gemm_s8s8s32(&d, pa, pb, pp, pc);
-  }
+  g->c = address(env, c, span(m, n, ldc, 4), "c", 0);
+  return !glue_failed;
+}
+
+JNIEXPORT jint JNICALL JFN(gemmS8S8S32)(JNIEnv *env, jclass cls, jint trans_a, jint trans_b, jint m, jint n,
+                                        jint k, jint lda, jint ldb, jint ldc, jint threads, jobject a, jobject b,
+                                        jobject packed, jobject c) {
+  gemm_s8_glue g;
+  if (!gemm_s8_operands(env, trans_a, trans_b, m, n, k, lda, ldb, ldc, threads, a, b, packed, c, &g))
+    return INT8K_ERR_ARG;
+  return int8k_gemm_s8s8s32(&g.d, g.a, g.b, g.packed, g.c);
+}
+
+JNIEXPORT jint JNICALL JFN(gemmS8S8F32)(JNIEnv *env, jclass cls, jint trans_a, jint trans_b, jint m, jint n,
+                                        jint k, jint lda, jint ldb, jint ldc, jint threads, jobject a, jobject b,
+                                        jobject packed, jobject c, jfloat alpha, jobject row_scale,
+                                        jobject col_scale, jobject bias, jfloat beta) {
+  gemm_s8_glue g;
+  if (!gemm_s8_operands(env, trans_a, trans_b, m, n, k, lda, ldb, ldc, threads, a, b, packed, c, &g))
+    return INT8K_ERR_ARG;
   int8k_epilogue ep = {alpha, address(env, row_scale, (int64_t)m * 4, "rowScale", 1),
                        address(env, col_scale, (int64_t)n * 4, "colScale", 1),
                        address(env, bias, (int64_t)n * 4, "bias", 1), beta};
   if (glue_failed) return INT8K_ERR_ARG;
-  return int8k_gemm_s8s8f32(&d, pa, pb, pp, &ep, pc);
+  return int8k_gemm_s8s8f32(&g.d, g.a, g.b, g.packed, &ep, g.c);
 }
 
 JNIEXPORT jint JNICALL JFN(gemmF32)(JNIEnv *env, jclass cls, jint trans_a, jint trans_b, jint m, jint n, jint k,
@@ -171,25 +198,6 @@ JNIEXPORT jint JNICALL JFN(dequantize)(JNIEnv *env, jclass cls, jint rows, jint 
   return int8k_dequantize(&d, pc, ps, pd);
 }
 
-JNIEXPORT jint JNICALL JFN(absmax)(JNIEnv *env, jclass cls, jint rows, jint cols, jobject src, jint axis,
-                                   jobject out) {
-  begin();
-  int64_t outs = axis == INT8K_AXIS_ROW ? rows : axis == INT8K_AXIS_COLUMN ? cols : 1;
-  const float *ps = address(env, src, (int64_t)rows * cols * 4, "src", 0);
-  float *po = address(env, out, outs * 4, "out", 0);
-  if (glue_failed) return INT8K_ERR_ARG;
-  return int8k_absmax(rows, cols, ps, axis, po);
-}
-
-JNIEXPORT jint JNICALL JFN(channelFractionAboveStd)(JNIEnv *env, jclass cls, jint rows, jint cols, jobject src,
-                                                    jobject out) {
-  begin();
-  const float *ps = address(env, src, (int64_t)rows * cols * 4, "src", 0);
-  float *po = address(env, out, (int64_t)cols * 4, "out", 0);
-  if (glue_failed) return INT8K_ERR_ARG;
-  return int8k_channel_fraction_above_std(rows, cols, ps, po);
-}
-
 JNIEXPORT jint JNICALL JFN(clipCosineDeviation)(JNIEnv *env, jclass cls, jint count, jobject src, jint bits,
                                                 jfloatArray cand, jdoubleArray out) {
   begin();
@@ -215,252 +223,160 @@ JNIEXPORT jint JNICALL JFN(clipCosineDeviation)(JNIEnv *env, jclass cls, jint co
   return st;
 }
 
-enum { OP_IM2COL_S8, OP_IM2COL_F32, OP_COL2IM_F32, OP_COL2IM_S32, OP_MAXPOOL_S8, OP_MAXPOOL_BACKWARD_F32, OP_MAXPOOL_F32 };
+/* ------------------------------------------------------------------------------------------------ */
+/* the ops of int8k_ops.def                                                                           */
 
-JNIEXPORT jint JNICALL JFN(window)(JNIEnv *env, jclass cls, jint op, jint n, jint h, jint w, jint c, jint kh,
-                                   jint kw, jint sh, jint sw, jint ph, jint pw, jobject src, jobject dst,
-                                   jobject argmax) {
-  begin();
-  int8k_conv_desc d = {n, h, w, c, kh, kw, sh, sw, ph, pw};
-  int64_t image = 0, rows = 0, pooled = 0, ccols = 0;
-  /* sizes only when the descriptor can be evaluated; otherwise the kernel's validation reports it */
-  if (n >= 1 && h >= 1 && w >= 1 && c >= 1 && kh >= 1 && kw >= 1 && sh >= 1 && sw >= 1 && ph >= 0 && pw >= 0 &&
-      (int64_t)h + 2LL * ph >= kh && (int64_t)w + 2LL * pw >= kw) {
-    int64_t oh = ((int64_t)h + 2LL * ph - kh) / sh + 1, ow = ((int64_t)w + 2LL * pw - kw) / sw + 1;
-    image = (int64_t)n * h * w * c;
-    rows = (int64_t)n * oh * ow;
-    pooled = rows * c;
-    ccols = (int64_t)kh * kw * c;
+/* Copies of Java arrays: at least n elements, copied in when `copy_in` (NULL without error when n <= 0:
+ * the shape is invalid and the op reports it). Copied back on success, freed after the call. */
+#define ARRAY_COPIES(T, J)                                                                                 \
+  static T *array_in_##T(JNIEnv *env, j##T##Array a, int64_t n, const char *what, int copy_in) {         \
+    if (glue_failed || n <= 0) return NULL;                                                                \
+    if (a == NULL || (*env)->GetArrayLength(env, a) < n) {                                                 \
+      snprintf(glue_error, sizeof glue_error, "array '%s' is null or shorter than %lld", what, (long long)n); \
+      glue_failed = 1;                                                                                     \
+      return NULL;                                                                                         \
+    }                                                                                                      \
+    T *p = malloc((size_t)n * sizeof(T));                                                                  \
+    if (p == NULL) {                                                                                       \
+      snprintf(glue_error, sizeof glue_error, "out of memory for array '%s' of %lld elements", what,       \
+               (long long)n);                                                                              \
+      glue_failed = 1;                                                                                     \
+      glue_status = INT8K_ERR_NOMEM;                                                                       \
+      return NULL;                                                                                         \
+    }                                                                                                      \
+    if (copy_in) (*env)->Get##J##ArrayRegion(env, a, 0, (jsize)n, (j##T *)p);                            \
+    return p;                                                                                              \
+  }                                                                                                        \
+  static void array_out_##T(JNIEnv *env, j##T##Array a, const T *p, int64_t n) {                          \
+    if (p != NULL && n > 0) (*env)->Set##J##ArrayRegion(env, a, 0, (jsize)n, (const j##T *)p);           \
   }
-  double cells = (double)rows * (double)ccols;
-  int64_t col_elems = cells <= (double)INT32_MAX ? rows * ccols : -1;
-  switch (op) {
-    case OP_IM2COL_S8: {
-      const int8_t *s = address(env, src, image, "src", 0);
-      int8_t *o = address(env, dst, col_elems, "cols", 0);
-      return glue_failed ? INT8K_ERR_ARG : int8k_im2col_s8(&d, s, o);
-    }
-    case OP_IM2COL_F32: {
-      const float *s = address(env, src, image * 4, "src", 0);
-      float *o = address(env, dst, col_elems < 0 ? -1 : col_elems * 4, "cols", 0);
-      return glue_failed ? INT8K_ERR_ARG : int8k_im2col_f32(&d, s, o);
-    }
-    case OP_COL2IM_F32: {
-      const float *s = address(env, src, col_elems < 0 ? -1 : col_elems * 4, "cols", 0);
-      float *o = address(env, dst, image * 4, "dst", 0);
-      return glue_failed ? INT8K_ERR_ARG : int8k_col2im_f32(&d, s, o);
-    }
-    case OP_COL2IM_S32: {
-      const int32_t *s = address(env, src, col_elems < 0 ? -1 : col_elems * 4, "cols", 0);
-      int32_t *o = address(env, dst, image * 4, "dst", 0);
-      return glue_failed ? INT8K_ERR_ARG : int8k_col2im_s32(&d, s, o);
-    }
-    case OP_MAXPOOL_S8: {
-      const int8_t *s = address(env, src, image, "src", 0);
-      int8_t *o = address(env, dst, pooled, "dst", 0);
-      int32_t *am = address(env, argmax, pooled * 4, "argmax", 0);
-      return glue_failed ? INT8K_ERR_ARG : int8k_maxpool_s8(&d, s, o, am);
-    }
-    case OP_MAXPOOL_F32: {
-      const float *s = address(env, src, image * 4, "src", 0);
-      float *o = address(env, dst, pooled * 4, "dst", 0);
-      int32_t *am = address(env, argmax, pooled * 4, "argmax", 0);
-      return glue_failed ? INT8K_ERR_ARG : int8k_maxpool_f32(&d, s, o, am);
-    }
-    case OP_MAXPOOL_BACKWARD_F32: {
-      const float *g = address(env, src, pooled * 4, "gradOut", 0);
-      float *o = address(env, dst, image * 4, "gradIn", 0);
-      const int32_t *am = address(env, argmax, pooled * 4, "argmax", 0);
-      return glue_failed ? INT8K_ERR_ARG : int8k_maxpool_backward_f32(&d, g, am, o);
-    }
-    default:
-      snprintf(glue_error, sizeof glue_error, "unknown window op %d", (int)op);
-      glue_failed = 1;
-      return INT8K_ERR_ARG;
-  }
-}
+ARRAY_COPIES(float, Float)
+ARRAY_COPIES(double, Double)
 
-JNIEXPORT jint JNICALL JFN(relu)(JNIEnv *env, jclass cls, jlong count, jobject src, jobject dst, jobject mask) {
-  begin();
-  const int8_t *s = address(env, src, count, "src", 0);
-  int8_t *d = address(env, dst, count, "dst", 0);
-  uint8_t *m = address(env, mask, count, "mask", 0);
-  return glue_failed ? INT8K_ERR_ARG : int8k_relu_s8(count, s, d, m);
-}
-
-JNIEXPORT jint JNICALL JFN(reluBackward)(JNIEnv *env, jclass cls, jlong count, jobject grad, jobject mask,
-                                         jobject dst) {
-  begin();
-  const float *g = address(env, grad, count * 4, "grad", 0);
-  const uint8_t *m = address(env, mask, count, "mask", 0);
-  float *d = address(env, dst, count * 4, "dst", 0);
-  return glue_failed ? INT8K_ERR_ARG : int8k_relu_backward_f32(count, g, m, d);
-}
-
-/* ---- batch normalization and fp32 ReLU --------------------------------------------------------------
- * Per-channel vectors travel as Java arrays: they are copied in and out (a few hundred elements), so no
- * critical region is held while the kernel runs. */
-
-static int64_t matrix_bytes(jint rows, jint channels) {
-  return rows < 1 || channels < 1 ? 0 : (int64_t)rows * channels * 4;
-}
-
-/* Room for n doubles per vector; n was checked >= 1 by the caller. */
-static double *doubles(int64_t n, int vectors) {
-  double *p = malloc((size_t)(n * vectors) * sizeof(double));
-  if (p == NULL && !glue_failed) {
-    snprintf(glue_error, sizeof glue_error, "out of memory for %d x %lld doubles", vectors, (long long)n);
+/* A window descriptor travels as an int[10] (n, h, w, c, kh, kw, strideH, strideW, padH, padW). Returns
+ * whether its sizes could be evaluated (else they stay 0 and the op reports the descriptor). */
+static int window_of(JNIEnv *env, jintArray window, int8k_conv_desc *d, int64_t *image, int64_t *cells,
+                     int64_t *pooled) {
+  *image = *cells = *pooled = 0;
+  memset(d, 0, sizeof *d);
+  if (window == NULL || (*env)->GetArrayLength(env, window) < 10) {
+    snprintf(glue_error, sizeof glue_error, "window descriptor is null or shorter than 10");
     glue_failed = 1;
+    return 0;
   }
-  return p;
+  jint v[10];
+  (*env)->GetIntArrayRegion(env, window, 0, 10, v);
+  *d = (int8k_conv_desc){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
+  if (d->n < 1 || d->h < 1 || d->w < 1 || d->c < 1 || d->kh < 1 || d->kw < 1 || d->stride_h < 1 || d->stride_w < 1 ||
+      d->pad_h < 0 || d->pad_w < 0 || d->h + 2 * d->pad_h < d->kh || d->w + 2 * d->pad_w < d->kw)
+    return 0;
+  int64_t oh = (d->h + 2 * d->pad_h - d->kh) / d->stride_h + 1, ow = (d->w + 2 * d->pad_w - d->kw) / d->stride_w + 1;
+  int64_t rows = d->n * oh * ow, ccols = d->kh * d->kw * d->c;
+  if ((double)rows * (double)ccols > (double)INT32_MAX) return 0;
+  *image = d->n * d->h * d->w * d->c;
+  *cells = rows * ccols;
+  *pooled = rows * d->c;
+  return 1;
 }
 
-/* Copies Java array `a` (at least n elements) into dst; a shorter array is a glue error naming `what`. */
-static void array_in(JNIEnv *env, jarray a, int64_t n, int is_double, void *dst, const char *what) {
-  if (glue_failed) return;
-  if (a == NULL || (*env)->GetArrayLength(env, a) < n) {
-    snprintf(glue_error, sizeof glue_error, "array '%s' is null or shorter than %lld", what, (long long)n);
-    glue_failed = 1;
-    return;
+/* The shapes: Java parameters (sizes as long, so that products of them cannot overflow), whether they
+ * can be evaluated, and how they are passed on. */
+#define I8K_JSHAPE_PARAMS_COUNT , jlong count
+#define I8K_JSHAPE_PARAMS_MATRIX , jlong rows, jlong cols
+#define I8K_JSHAPE_PARAMS_CHANNELS , jlong rows, jlong c
+#define I8K_JSHAPE_PARAMS_WINDOW , jintArray window
+#define I8K_JSHAPE_PARAMS_POOL , jintArray window
+#define I8K_JSHAPE_EVAL_COUNT int ok = count >= 1 && count <= INT32_MAX;
+#define I8K_JSHAPE_EVAL_MATRIX \
+  int ok = rows >= 1 && cols >= 1 && rows <= INT32_MAX && cols <= INT32_MAX && rows * cols <= INT32_MAX;
+#define I8K_JSHAPE_EVAL_CHANNELS \
+  int ok = rows >= 1 && c >= 1 && rows <= INT32_MAX && c <= INT32_MAX && rows * c <= INT32_MAX;
+#define I8K_JSHAPE_EVAL_WINDOW                                                                           \
+  int8k_conv_desc desc;                                                                                  \
+  int64_t image, cells, pooled;                                                                          \
+  int ok = window_of(env, window, &desc, &image, &cells, &pooled);                                       \
+  (void)image, (void)cells, (void)pooled;
+#define I8K_JSHAPE_EVAL_POOL I8K_JSHAPE_EVAL_WINDOW
+#define I8K_JSHAPE_PASS_COUNT count
+#define I8K_JSHAPE_PASS_MATRIX rows, cols
+#define I8K_JSHAPE_PASS_CHANNELS rows, c
+#define I8K_JSHAPE_PASS_WINDOW &desc
+#define I8K_JSHAPE_PASS_POOL &desc
+
+#define I8K_JTYPE_int jint
+#define I8K_JTYPE_float jfloat
+#define I8K_JARRAY_float jfloatArray
+#define I8K_JARRAY_double jdoubleArray
+
+/* I8K_JPARAM: the Java parameter of each argument */
+#define I8K_JPARAM_IN(T, name, elements) , jobject name
+#define I8K_JPARAM_OUT(T, name, elements) , jobject name
+#define I8K_JPARAM_INOUT(T, name, elements) , jobject name
+#define I8K_JPARAM_OPT_OUT(T, name, elements) , jobject name
+#define I8K_JPARAM_IN_ARRAY(T, name, length) , I8K_JARRAY_##T name
+#define I8K_JPARAM_OUT_ARRAY(T, name, length) , I8K_JARRAY_##T name
+#define I8K_JPARAM_VALUE(T, name) , I8K_JTYPE_##T name
+#define I8K_JPARAM_REQUIRE(...)
+#define I8K_JPARAM_VALIDATE(...)
+
+/* I8K_JFETCH: the native pointer p_<name> of each buffer (capacity checked) and array (copied) */
+#define I8K_JBUFFER(T, name, elements, optional) \
+  T *p_##name = address(env, name, ok ? (int64_t)(elements) * (int64_t)sizeof(T) : 0, #name, optional);
+#define I8K_JFETCH_IN(T, name, elements) I8K_JBUFFER(T, name, elements, 0)
+#define I8K_JFETCH_OUT(T, name, elements) I8K_JBUFFER(T, name, elements, 0)
+#define I8K_JFETCH_INOUT(T, name, elements) I8K_JBUFFER(T, name, elements, 0)
+#define I8K_JFETCH_OPT_OUT(T, name, elements) I8K_JBUFFER(T, name, elements, 1)
+#define I8K_JFETCH_IN_ARRAY(T, name, length) T *p_##name = array_in_##T(env, name, ok ? (length) : 0, #name, 1);
+#define I8K_JFETCH_OUT_ARRAY(T, name, length) T *p_##name = array_in_##T(env, name, ok ? (length) : 0, #name, 0);
+#define I8K_JFETCH_VALUE(T, name)
+#define I8K_JFETCH_REQUIRE(...)
+#define I8K_JFETCH_VALIDATE(...)
+
+/* I8K_JPASS: the argument of the int8k call */
+#define I8K_JPASS_IN(T, name, elements) , p_##name
+#define I8K_JPASS_OUT(T, name, elements) , p_##name
+#define I8K_JPASS_INOUT(T, name, elements) , p_##name
+#define I8K_JPASS_OPT_OUT(T, name, elements) , p_##name
+#define I8K_JPASS_IN_ARRAY(T, name, length) , p_##name
+#define I8K_JPASS_OUT_ARRAY(T, name, length) , p_##name
+#define I8K_JPASS_VALUE(T, name) , name
+#define I8K_JPASS_REQUIRE(...)
+#define I8K_JPASS_VALIDATE(...)
+
+/* I8K_JSTORE: output arrays copied back (on success) */
+#define I8K_JSTORE_IN(T, name, elements)
+#define I8K_JSTORE_OUT(T, name, elements)
+#define I8K_JSTORE_INOUT(T, name, elements)
+#define I8K_JSTORE_OPT_OUT(T, name, elements)
+#define I8K_JSTORE_IN_ARRAY(T, name, length)
+#define I8K_JSTORE_OUT_ARRAY(T, name, length) array_out_##T(env, name, p_##name, ok ? (length) : 0);
+#define I8K_JSTORE_VALUE(T, name)
+#define I8K_JSTORE_REQUIRE(...)
+#define I8K_JSTORE_VALIDATE(...)
+
+/* I8K_JFREE: the array copies freed */
+#define I8K_JFREE_IN(T, name, elements)
+#define I8K_JFREE_OUT(T, name, elements)
+#define I8K_JFREE_INOUT(T, name, elements)
+#define I8K_JFREE_OPT_OUT(T, name, elements)
+#define I8K_JFREE_IN_ARRAY(T, name, length) free(p_##name);
+#define I8K_JFREE_OUT_ARRAY(T, name, length) free(p_##name);
+#define I8K_JFREE_VALUE(T, name)
+#define I8K_JFREE_REQUIRE(...)
+#define I8K_JFREE_VALIDATE(...)
+
+#define INT8K_OP(name, java, shape, ...)                                                                   \
+  JNIEXPORT jint JNICALL JFN(java)(JNIEnv * env, jclass cls I8K_JSHAPE_PARAMS_##shape                     \
+                                       I8K_EACH(I8K_JPARAM, __VA_ARGS__)) {                               \
+    begin();                                                                                               \
+    I8K_JSHAPE_EVAL_##shape                                                                                \
+    I8K_EACH(I8K_JFETCH, __VA_ARGS__)                                                                      \
+    int status = glue_failed ? glue_status                                                                 \
+                             : int8k_##name(I8K_JSHAPE_PASS_##shape I8K_EACH(I8K_JPASS, __VA_ARGS__));  \
+    if (status == INT8K_OK) {                                                                              \
+      I8K_EACH(I8K_JSTORE, __VA_ARGS__)                                                                    \
+    }                                                                                                      \
+    I8K_EACH(I8K_JFREE, __VA_ARGS__)                                                                       \
+    return status;                                                                                         \
   }
-  if (dst == NULL) return;
-  if (is_double) (*env)->GetDoubleArrayRegion(env, (jdoubleArray)a, 0, (jsize)n, (jdouble *)dst);
-  else (*env)->GetFloatArrayRegion(env, (jfloatArray)a, 0, (jsize)n, (jfloat *)dst);
-}
-
-JNIEXPORT jint JNICALL JFN(bnStatistics)(JNIEnv *env, jclass cls, jint rows, jint channels, jobject x,
-                                         jdoubleArray mean, jdoubleArray m2, jdoubleArray absDev) {
-  begin();
-  const float *xp = address(env, x, matrix_bytes(rows, channels), "x", 0);
-  array_in(env, mean, channels, 1, NULL, "mean");
-  array_in(env, m2, channels, 1, NULL, "m2");
-  array_in(env, absDev, channels, 1, NULL, "absDev");
-  if (glue_failed || channels < 1) return glue_failed ? INT8K_ERR_ARG : int8k_bn_statistics(rows, channels, xp, NULL, NULL, NULL);
-  double *v = doubles(channels, 3);
-  if (v == NULL) return INT8K_ERR_NOMEM;
-  int status = int8k_bn_statistics(rows, channels, xp, v, v + channels, v + 2 * channels);
-  if (status == INT8K_OK) {
-    (*env)->SetDoubleArrayRegion(env, mean, 0, channels, v);
-    (*env)->SetDoubleArrayRegion(env, m2, 0, channels, v + channels);
-    (*env)->SetDoubleArrayRegion(env, absDev, 0, channels, v + 2 * channels);
-  }
-  free(v);
-  return status;
-}
-
-JNIEXPORT jint JNICALL JFN(bnNormalize)(JNIEnv *env, jclass cls, jint rows, jint channels, jobject x,
-                                        jfloatArray mean, jfloatArray invScale, jfloatArray gamma,
-                                        jfloatArray beta, jobject xhat, jobject y) {
-  begin();
-  int64_t bytes = matrix_bytes(rows, channels);
-  const float *xp = address(env, x, bytes, "x", 0);
-  float *hp = address(env, xhat, bytes, "xhat", 1);
-  float *yp = address(env, y, bytes, "y", 0);
-  if (glue_failed || channels < 1) return glue_failed ? INT8K_ERR_ARG : int8k_bn_normalize(rows, channels, xp, NULL, NULL, NULL, NULL, hp, yp);
-  float *v = malloc((size_t)channels * 4 * sizeof(float));
-  if (v == NULL) return INT8K_ERR_NOMEM;
-  array_in(env, mean, channels, 0, v, "mean");
-  array_in(env, invScale, channels, 0, v + channels, "invScale");
-  array_in(env, gamma, channels, 0, v + 2 * channels, "gamma");
-  array_in(env, beta, channels, 0, v + 3 * channels, "beta");
-  int status = glue_failed ? INT8K_ERR_ARG
-                           : int8k_bn_normalize(rows, channels, xp, v, v + channels, v + 2 * channels,
-                                                v + 3 * channels, hp, yp);
-  free(v);
-  return status;
-}
-
-JNIEXPORT jint JNICALL JFN(bnBackwardSums)(JNIEnv *env, jclass cls, jint rows, jint channels, jobject g,
-                                           jobject xhat, jdoubleArray sumG, jdoubleArray sumGh) {
-  begin();
-  int64_t bytes = matrix_bytes(rows, channels);
-  const float *gp = address(env, g, bytes, "gradOut", 0);
-  const float *hp = address(env, xhat, bytes, "xhat", 0);
-  array_in(env, sumG, channels, 1, NULL, "sumG");
-  array_in(env, sumGh, channels, 1, NULL, "sumGh");
-  if (glue_failed || channels < 1) return glue_failed ? INT8K_ERR_ARG : int8k_bn_backward_sums(rows, channels, gp, hp, NULL, NULL);
-  double *v = doubles(channels, 2);
-  if (v == NULL) return INT8K_ERR_NOMEM;
-  int status = int8k_bn_backward_sums(rows, channels, gp, hp, v, v + channels);
-  if (status == INT8K_OK) {
-    (*env)->SetDoubleArrayRegion(env, sumG, 0, channels, v);
-    (*env)->SetDoubleArrayRegion(env, sumGh, 0, channels, v + channels);
-  }
-  free(v);
-  return status;
-}
-
-JNIEXPORT jint JNICALL JFN(bnBackwardInput)(JNIEnv *env, jclass cls, jint rows, jint channels, jobject g,
-                                            jobject xhat, jdoubleArray a, jdoubleArray b, jdoubleArray k,
-                                            jobject gradIn) {
-  begin();
-  int64_t bytes = matrix_bytes(rows, channels);
-  const float *gp = address(env, g, bytes, "gradOut", 0);
-  const float *hp = address(env, xhat, bytes, "xhat", 0);
-  float *op = address(env, gradIn, bytes, "gradIn", 0);
-  if (glue_failed || channels < 1) return glue_failed ? INT8K_ERR_ARG : int8k_bn_backward_input(rows, channels, gp, hp, NULL, NULL, NULL, op);
-  double *v = doubles(channels, 3);
-  if (v == NULL) return INT8K_ERR_NOMEM;
-  array_in(env, a, channels, 1, v, "a");
-  array_in(env, b, channels, 1, v + channels, "b");
-  array_in(env, k, channels, 1, v + 2 * channels, "k");
-  int status = glue_failed ? INT8K_ERR_ARG
-                           : int8k_bn_backward_input(rows, channels, gp, hp, v, v + channels,
-                                                     v + 2 * channels, op);
-  free(v);
-  return status;
-}
-
-JNIEXPORT jint JNICALL JFN(reluF32)(JNIEnv *env, jclass cls, jlong count, jobject src, jobject dst) {
-  begin();
-  const float *s = address(env, src, count * 4, "src", 0);
-  float *d = address(env, dst, count * 4, "dst", 0);
-  return glue_failed ? INT8K_ERR_ARG : int8k_relu_f32(count, s, d);
-}
-
-JNIEXPORT jint JNICALL JFN(reluBackwardByOutputF32)(JNIEnv *env, jclass cls, jlong count, jobject grad,
-                                                    jobject y, jobject dst) {
-  begin();
-  const float *g = address(env, grad, count * 4, "grad", 0);
-  const float *yp = address(env, y, count * 4, "y", 0);
-  float *d = address(env, dst, count * 4, "dst", 0);
-  return glue_failed ? INT8K_ERR_ARG : int8k_relu_backward_by_output_f32(count, g, yp, d);
-}
-
-/* ---- fp32 matrix glue: the per-column vector travels as a copied Java array ------------------------- */
-
-JNIEXPORT jint JNICALL JFN(columnSumsF32)(JNIEnv *env, jclass cls, jint rows, jint cols, jobject m,
-                                          jfloatArray out) {
-  begin();
-  const float *mp = address(env, m, matrix_bytes(rows, cols), "m", 0);
-  array_in(env, out, cols, 0, NULL, "out");
-  if (glue_failed || cols < 1) return glue_failed ? INT8K_ERR_ARG : int8k_column_sums_f32(rows, cols, mp, NULL);
-  float *v = malloc((size_t)cols * sizeof(float));
-  if (v == NULL) return INT8K_ERR_NOMEM;
-  int status = int8k_column_sums_f32(rows, cols, mp, v);
-  if (status == INT8K_OK) (*env)->SetFloatArrayRegion(env, out, 0, cols, v);
-  free(v);
-  return status;
-}
-
-JNIEXPORT jint JNICALL JFN(addRowVectorF32)(JNIEnv *env, jclass cls, jint rows, jint cols, jobject m,
-                                            jfloatArray vec) {
-  begin();
-  float *mp = address(env, m, matrix_bytes(rows, cols), "m", 0);
-  if (glue_failed || cols < 1) return glue_failed ? INT8K_ERR_ARG : int8k_add_row_vector_f32(rows, cols, mp, NULL);
-  float *v = malloc((size_t)cols * sizeof(float));
-  if (v == NULL) return INT8K_ERR_NOMEM;
-  array_in(env, vec, cols, 0, v, "v");
-  int status = glue_failed ? INT8K_ERR_ARG : int8k_add_row_vector_f32(rows, cols, mp, v);
-  free(v);
-  return status;
-}
-
-JNIEXPORT jint JNICALL JFN(transposeF32)(JNIEnv *env, jclass cls, jint rows, jint cols, jobject src,
-                                         jobject dst) {
-  begin();
-  int64_t bytes = matrix_bytes(rows, cols);
-  const float *s = address(env, src, bytes, "src", 0);
-  float *d = address(env, dst, bytes, "dst", 0);
-  return glue_failed ? INT8K_ERR_ARG : int8k_transpose_f32(rows, cols, s, d);
-}
+#include "int8k_ops.def"

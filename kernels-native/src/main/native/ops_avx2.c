@@ -2,7 +2,7 @@
  * ops_avx2.c - the AVX2 path of the non-GEMM ops.
  *
  * Hand-vectorized: group_absmax, absmax, quantize_groups (both roundings, with the counter-based RNG
- * evaluated 8 lanes at a time), dequantize, clip_cosine_deviation, relu_s8, relu_backward_f32. Everything
+ * evaluated 8 lanes at a time), dequantize, clip_cosine_deviation, relu, relu_backward. Everything
  * else is the reference code of ops_generic.h compiled with the AVX2 flags (im2col is already a handful of
  * memcpy/memset calls per output row; col2im and channel_fraction_above_std have independent inner loops
  * the compiler vectorizes without reordering any sum; maxpool and its backward are scatter/compare bound).
@@ -336,7 +336,7 @@ static void avx2_clip_cosine_deviation(int64_t count, const float *src, int bits
 /* ---------------------------------------------------------------------------------------------------- */
 
 /* Loads precede stores within each block, so dst == src (in place) stays correct. */
-static void avx2_relu_s8(int64_t count, const int8_t *src, int8_t *dst, uint8_t *mask) {
+static void avx2_relu(int64_t count, const int8_t *src, int8_t *dst, uint8_t *mask) {
   const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi8(1);
   int64_t e = 0;
   for (; e + 32 <= count; e += 32) {
@@ -352,7 +352,7 @@ static void avx2_relu_s8(int64_t count, const int8_t *src, int8_t *dst, uint8_t 
 }
 
 /* Masking with and-not keeps grad's exact bits (NaN payloads, -0.0) and writes +0.0f elsewhere. */
-static void avx2_relu_backward_f32(int64_t count, const float *grad, const uint8_t *mask, float *dst) {
+static void avx2_relu_backward(int64_t count, const float *grad, const uint8_t *mask, float *dst) {
   const __m256i zero = _mm256_setzero_si256();
   int64_t e = 0;
   for (; e + 8 <= count; e += 8) {
@@ -363,24 +363,22 @@ static void avx2_relu_backward_f32(int64_t count, const float *grad, const uint8
   for (; e < count; e++) dst[e] = mask[e] != 0 ? grad[e] : 0.0f;
 }
 
-/* ops_avx512vnni.c includes this file for the functions above and defines its own table. */
+/* This ISA's own kernels, replacing the generic ones in its table (and in the AVX-512 table, which
+ * includes this file for them). */
+#define OPS_AVX2_KERNELS                                                                                   \
+  .group_absmax = avx2_group_absmax, .quantize_groups = avx2_quantize_groups,                              \
+  .dequantize = avx2_dequantize, .absmax = avx2_absmax,                                                    \
+  .clip_cosine_deviation = avx2_clip_cosine_deviation, .relu = avx2_relu,                                  \
+  .relu_backward = avx2_relu_backward,
+
 #ifndef OPS_AVX2_FUNCTIONS_ONLY
+INT8K_TABLE_OVERRIDES_BEGIN
 const int8k_misc_ops int8k_misc_ops_avx2 = {
     .isa = INT8K_ISA_AVX2,
-    .group_absmax = avx2_group_absmax,
-    .quantize_groups = avx2_quantize_groups,
-    .dequantize = avx2_dequantize,
-    .absmax = avx2_absmax,
-    .channel_fraction_above_std = generic_channel_fraction_above_std,
-    .clip_cosine_deviation = avx2_clip_cosine_deviation,
-    .im2col_s8 = generic_im2col_s8,
-    .im2col_f32 = generic_im2col_f32,
-    .col2im_f32 = generic_col2im_f32,
-    .col2im_s32 = generic_col2im_s32,
-    .maxpool_s8 = generic_maxpool_s8,
-    .maxpool_backward_f32 = generic_maxpool_backward_f32,
-    .relu_s8 = avx2_relu_s8,
-    .relu_backward_f32 = avx2_relu_backward_f32,
-    OPS_GENERIC_NORMALIZATION
+#define INT8K_OP INT8K_GENERIC_ENTRY
+#define INT8K_KERNEL INT8K_GENERIC_ENTRY
+#include "int8k_ops.def"
+    OPS_AVX2_KERNELS
 };
+INT8K_TABLE_OVERRIDES_END
 #endif

@@ -15,21 +15,12 @@
 #define OPS_AVX2_FUNCTIONS_ONLY
 #include "ops_avx2.c"
 
+INT8K_TABLE_OVERRIDES_BEGIN
 const int8k_misc_ops int8k_misc_ops_avx512vnni = {
     .isa = INT8K_ISA_AVX512VNNI,
-    .group_absmax = avx2_group_absmax,
-    .quantize_groups = avx2_quantize_groups,
-    .dequantize = avx2_dequantize,
-    .absmax = avx2_absmax,
-    .channel_fraction_above_std = generic_channel_fraction_above_std,
-    .clip_cosine_deviation = avx2_clip_cosine_deviation,
-    .im2col_s8 = generic_im2col_s8,
-    .im2col_f32 = generic_im2col_f32,
-    .col2im_f32 = generic_col2im_f32,
-    .col2im_s32 = generic_col2im_s32,
-    .maxpool_s8 = generic_maxpool_s8,
-    .maxpool_backward_f32 = generic_maxpool_backward_f32,
-    .relu_s8 = avx2_relu_s8,
-    .relu_backward_f32 = avx2_relu_backward_f32,
-    OPS_GENERIC_NORMALIZATION
+#define INT8K_OP INT8K_GENERIC_ENTRY
+#define INT8K_KERNEL INT8K_GENERIC_ENTRY
+#include "int8k_ops.def"
+    OPS_AVX2_KERNELS
 };
+INT8K_TABLE_OVERRIDES_END

@@ -1,9 +1,9 @@
 /*
- * ops_generic.h - plain-C implementations of every int8k_misc_ops function, written as int8k.h specifies
- * them: the same floating-point operations in the same order. They are the semantic reference of the
- * native side; each ops_<isa>.c includes this header (so the code is compiled with that ISA's flags) and
- * either uses these functions directly or replaces hot ones with hand-vectorized equivalents that must be
- * bit-identical to them.
+ * ops_generic.h - plain-C kernels generic_<name> of every op and kernel of int8k_ops.def (the GEMM's
+ * excepted), written as int8k_ops.def and int8k.h specify them: the same floating-point operations in the
+ * same order. They are the semantic reference of the native side; each ops_<isa>.c includes this header
+ * (so the code is compiled with that ISA's flags), opens its table with all of them and replaces hot ones
+ * with hand-vectorized equivalents that must be bit-identical to them.
  *
  * Everything here is `static` so each translation unit gets its own copy built for its own ISA; the
  * unused attribute keeps -Wall quiet in units that override some of them.
@@ -364,17 +364,17 @@ OPS_GENERIC_FN void generic_col2im_s32(const int8k_conv_desc *d, const int32_t *
         }                                                                                                  \
   } while (0)
 
-OPS_GENERIC_FN void generic_maxpool_s8(const int8k_conv_desc *d, const int8_t *restrict src,
+OPS_GENERIC_FN void generic_max_pool(const int8k_conv_desc *d, const int8_t *restrict src,
                                        int8_t *restrict dst, int32_t *restrict argmax) {
   OPS_MAXPOOL_BODY(int8_t);
 }
 
-OPS_GENERIC_FN void generic_maxpool_f32(const int8k_conv_desc *d, const float *restrict src,
+OPS_GENERIC_FN void generic_max_pool_f32(const int8k_conv_desc *d, const float *restrict src,
                                         float *restrict dst, int32_t *restrict argmax) {
   OPS_MAXPOOL_BODY(float);
 }
 
-OPS_GENERIC_FN void generic_maxpool_backward_f32(const int8k_conv_desc *d, const float *grad_out,
+OPS_GENERIC_FN void generic_max_pool_backward(const int8k_conv_desc *d, const float *grad_out,
                                                  const int32_t *argmax, float *grad_in) {
   int64_t total_out = d->n * ops_out_h(d) * ops_out_w(d) * d->c;
   memset(grad_in, 0, (size_t)(d->n * d->h * d->w * d->c) * sizeof(float));
@@ -382,7 +382,7 @@ OPS_GENERIC_FN void generic_maxpool_backward_f32(const int8k_conv_desc *d, const
 }
 
 /* relu and its backward are elementwise and safe in place (dst == src / dst == grad). */
-OPS_GENERIC_FN void generic_relu_s8(int64_t count, const int8_t *src, int8_t *dst, uint8_t *mask) {
+OPS_GENERIC_FN void generic_relu(int64_t count, const int8_t *src, int8_t *dst, uint8_t *mask) {
   for (int64_t e = 0; e < count; e++) {
     int8_t v = src[e];
     dst[e] = v > 0 ? v : 0;
@@ -390,7 +390,7 @@ OPS_GENERIC_FN void generic_relu_s8(int64_t count, const int8_t *src, int8_t *ds
   }
 }
 
-OPS_GENERIC_FN void generic_relu_backward_f32(int64_t count, const float *grad, const uint8_t *mask,
+OPS_GENERIC_FN void generic_relu_backward(int64_t count, const float *grad, const uint8_t *mask,
                                               float *dst) {
   for (int64_t e = 0; e < count; e++) dst[e] = mask[e] != 0 ? grad[e] : 0.0f;
 }
@@ -511,33 +511,11 @@ OPS_GENERIC_FN void generic_relu_f32(int64_t count, const float *src, float *dst
   for (int64_t e = 0; e < count; e++) d[e] = s[e] & ops_positive_mask(s[e]);
 }
 
-OPS_GENERIC_FN void generic_relu_backward_by_output_f32(int64_t count, const float *grad, const float *y,
+OPS_GENERIC_FN void generic_relu_backward_f32(int64_t count, const float *grad, const float *y,
                                                         float *dst) {
   const int32_t *g = (const int32_t *)grad, *yb = (const int32_t *)y;
   int32_t *d = (int32_t *)dst;
   for (int64_t e = 0; e < count; e++) d[e] = g[e] & ops_positive_mask(yb[e]);
 }
-
-/* Table initializer of the plain-C functions, for ISA files that use them all. */
-/* The batch-norm, fp32 ReLU / max-pool and matrix-glue entries, shared by every ISA's table (the generic
- * loops vectorize). */
-#define OPS_GENERIC_NORMALIZATION                                                                          \
-  .bn_statistics = generic_bn_statistics, .bn_normalize = generic_bn_normalize,                           \
-  .bn_backward_sums = generic_bn_backward_sums, .bn_backward_input = generic_bn_backward_input,           \
-  .relu_f32 = generic_relu_f32, .relu_backward_by_output_f32 = generic_relu_backward_by_output_f32,       \
-  .maxpool_f32 = generic_maxpool_f32, .column_sums_f32 = generic_column_sums_f32,                         \
-  .add_row_vector_f32 = generic_add_row_vector_f32, .transpose_f32 = generic_transpose_f32,
-
-#define OPS_GENERIC_TABLE(ISA)                                                                             \
-  {                                                                                                        \
-    .isa = (ISA), .group_absmax = generic_group_absmax, .quantize_groups = generic_quantize_groups,       \
-    .dequantize = generic_dequantize, .absmax = generic_absmax,                                            \
-    .channel_fraction_above_std = generic_channel_fraction_above_std,                                      \
-    .clip_cosine_deviation = generic_clip_cosine_deviation, .im2col_s8 = generic_im2col_s8,                \
-    .im2col_f32 = generic_im2col_f32, .col2im_f32 = generic_col2im_f32,                                    \
-    .col2im_s32 = generic_col2im_s32, .maxpool_s8 = generic_maxpool_s8,                                    \
-    .maxpool_backward_f32 = generic_maxpool_backward_f32, .relu_s8 = generic_relu_s8,                      \
-    .relu_backward_f32 = generic_relu_backward_f32, OPS_GENERIC_NORMALIZATION                              \
-  }
 
 #endif /* INT8K_OPS_GENERIC_H */

@@ -3,7 +3,7 @@
  * (sgemm_<isa>.c) and an ISA-neutral driver (sgemm_driver.c) that applies alpha and beta and splits the
  * output over threads.
  *
- * Semantics (the Java reference, io.sparkint8.kernels.ref.JavaBackend#sgemm, computes the same):
+ * Semantics (the Java reference, io.sparkint8.kernels.ref.GemmReference#gemmF32, computes the same):
  *   acc = +0.0f; for p = 0 .. k-1: acc = fma(A[i][p], B[p][j], acc)      (one rounding per step)
  *   beta == 0:  C[i][j] = alpha * acc                                     (C is not read)
  *   beta != 0:  C[i][j] = alpha * acc + beta * C_old[i][j]               (each operation rounded to float)
@@ -14,23 +14,12 @@
 #ifndef INT8K_SGEMM_H
 #define INT8K_SGEMM_H
 
-#include "int8k.h"
-
-/* One single-threaded core call: C[i][j] = acc (alpha = 1, beta = 0) for i < m, j < n. */
-typedef struct int8k_sgemm_call {
-  int trans_a, trans_b;
-  int64_t m, n, k;
-  const float *a; /* A[i][p] = trans_a ? a[p * lda + i] : a[i * lda + p] */
-  int64_t lda;
-  const float *b; /* B[p][j] = trans_b ? b[j * ldb + p] : b[p * ldb + j] */
-  int64_t ldb;
-  float *c; /* C[i][j] = c[i * ldc + j] */
-  int64_t ldc;
-} int8k_sgemm_call;
+#include "int8k_isa.h"
 
 typedef int (*int8k_sgemm_core)(const int8k_sgemm_call *call);
 
-/* The cores: arguments are valid (the caller checked them); they fail only with INT8K_ERR_NOMEM. */
+/* The cores (the `sgemm` entries of the ISA tables): arguments are valid (the caller checked them); they
+ * fail only with INT8K_ERR_NOMEM. */
 int int8k_sgemm_scalar(const int8k_sgemm_call *call);
 int int8k_sgemm_avx2(const int8k_sgemm_call *call);
 int int8k_sgemm_avx512vnni(const int8k_sgemm_call *call);

@@ -268,8 +268,9 @@ int main(int argc, char **argv) {
   const int has_vnni = has_avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
                        __builtin_cpu_supports("avx512vnni");
-  const core_t cores[] = {{"scalar", int8k_sgemm_scalar}, {"avx2", int8k_sgemm_avx2},
-                          {"avx512vnni", int8k_sgemm_avx512vnni}};
+  /* the cores the dispatcher runs: the ISA tables' sgemm entries */
+  const core_t cores[] = {{"scalar", int8k_gemm_ops_scalar.sgemm}, {"avx2", int8k_gemm_ops_avx2.sgemm},
+                          {"avx512vnni", int8k_gemm_ops_avx512vnni.sgemm}};
   const s8_t s8s[] = {{"scalar", &int8k_gemm_ops_scalar}, {"avx2", &int8k_gemm_ops_avx2},
                       {"avx512vnni", &int8k_gemm_ops_avx512vnni}};
   const int paths = has_vnni ? 3 : has_avx2 ? 2 : 1;

@@ -10,9 +10,9 @@
  *    is at ((b*h + y)*w + x)*c + ch.
  *  - Floating point follows IEEE-754 binary32/binary64 with round-to-nearest-even, evaluated in exactly the
  *    order written here (the library is built with -ffp-contract=off and without -ffast-math; fma() below
- *    is the fused multiply-add with one rounding). The pure-Java reference
- *    (io.sparkint8.kernels.ref.JavaBackend) computes the same expressions in the same order, so every op is
- *    bit-identical to it on every ISA path and for every thread count.
+ *    is the fused multiply-add with one rounding). The pure-Java reference (package io.sparkint8.kernels.ref)
+ *    computes the same expressions in the same order, so every op is bit-identical to it on every ISA path
+ *    and for every thread count.
  *  - qmax(bits) = 2^(bits-1) - 1 (127 for 8 bits). Codes never take the value -qmax-1.
  *  - rint(x) is round-half-to-even (Java Math.rint). floor(x) is the usual floor.
  *  - "float(v)" of an integer is the conversion with round-to-nearest-even.
@@ -178,19 +178,6 @@ int int8k_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float
 
 enum int8k_axis { INT8K_AXIS_TENSOR = 0, INT8K_AXIS_ROW = 1, INT8K_AXIS_COLUMN = 2 };
 
-/* max |x| over the whole rows x cols matrix (1 output), per row (rows outputs) or per column (cols
- * outputs, i.e. per channel of an NHWC tensor viewed as [N*H*W, C]). The result is NaN if any element of
- * the reduction is NaN (any NaN, Java compares with floatToIntBits), +Inf if one is infinite. */
-int int8k_absmax(int64_t rows, int64_t cols, const float *src, int axis, float *out);
-
-/*
- * Per column c of a rows x cols matrix (the GVQ channel test), with all sums in double, rows in order:
- *   mean = (sum_r x) / rows;  var = (sum_r (x - mean)^2) / rows;  sd = sqrt(var)
- *   out[c] = (float) ((double) count(|x| > sd) / rows)        (the comparison is done in double)
- * rows >= 1. Non-finite inputs give unspecified (but not crashing) results.
- */
-int int8k_channel_fraction_above_std(int64_t rows, int64_t cols, const float *src, float *out);
-
 /*
  * The DSGC deviation d(c) = 1 - cos<x, xhat(c)> of count elements against their per-tensor quantization
  * with round-to-nearest at `bits`, for each of ncand clip values (finite, > 0), in one pass over x:
@@ -206,7 +193,7 @@ int int8k_clip_cosine_deviation(int64_t count, const float *src, int bits, int n
                                 double *out);
 
 /* ---------------------------------------------------------------------------------------------------- */
-/* Convolution helpers and pooling (NHWC)                                                                 */
+/* Sliding windows (NHWC)                                                                                 */
 /* ---------------------------------------------------------------------------------------------------- */
 
 /*
@@ -218,64 +205,14 @@ typedef struct int8k_conv_desc {
   int64_t n, h, w, c, kh, kw, stride_h, stride_w, pad_h, pad_w;
 } int8k_conv_desc;
 
-/*
- * im2col: cols is [n*oh*ow] x [kh*kw*c]; row r = (b*oh + oy)*ow + ox, column (i*kw + j)*c + ch holds
- * src(b, oy*stride_h - pad_h + i, ox*stride_w - pad_w + j, ch), or 0 where that is outside the image.
- */
-int int8k_im2col_s8(const int8k_conv_desc *d, const int8_t *src, int8_t *cols);
-int int8k_im2col_f32(const int8k_conv_desc *d, const float *src, float *cols);
-/*
- * col2im (the adjoint): dst (n x h x w x c) is set to 0, then for r ascending, for i, for j (ascending),
- * for ch: dst(b, y, x, ch) += cols[r][(i*kw + j)*c + ch] where (y, x) is inside the image. The s32
- * version wraps modulo 2^32.
- */
-int int8k_col2im_f32(const int8k_conv_desc *d, const float *cols, float *dst);
-int int8k_col2im_s32(const int8k_conv_desc *d, const int32_t *cols, int32_t *dst);
+/* ---------------------------------------------------------------------------------------------------- */
+/* The ops of int8k_ops.def: absmax and the GVQ channel test, im2col / col2im, max-pool, ReLU, batch     */
+/* normalization, fp32 matrix glue. Their semantics are documented there, one comment per line.          */
+/* ---------------------------------------------------------------------------------------------------- */
 
-/*
- * Max-pool of int8 codes (scale unchanged): dst and argmax are n x oh x ow x c. The window is scanned
- * i then j ascending, skipping cells outside the image; the first strictly greater value wins. argmax
- * holds the flat NHWC index of the winner in src.
- */
-int int8k_maxpool_s8(const int8k_conv_desc *d, const int8_t *src, int8_t *dst, int32_t *argmax);
-/* The same on fp32 activations: the first in-image cell seeds the maximum, a later one wins when strictly
- * greater (a NaN never wins after the first cell). */
-int int8k_maxpool_f32(const int8k_conv_desc *d, const float *src, float *dst, int32_t *argmax);
-/* grad_in (n x h x w x c) = 0, then for o ascending: grad_in[argmax[o]] += grad_out[o].
- * Every argmax index is checked to lie in [0, n*h*w*c). */
-int int8k_maxpool_backward_f32(const int8k_conv_desc *d, const float *grad_out, const int32_t *argmax,
-                               float *grad_in);
-
-/* ReLU on codes: dst[e] = max(src[e], 0); mask[e] = src[e] > 0 ? 1 : 0. */
-int int8k_relu_s8(int64_t count, const int8_t *src, int8_t *dst, uint8_t *mask);
-/* dst[e] = mask[e] != 0 ? grad[e] : 0.0f */
-int int8k_relu_backward_f32(int64_t count, const float *grad, const uint8_t *mask, float *dst);
-
-/*
- * Batch normalization over the channels of a rows x c row-major (NHWC) matrix. Every per-channel sum runs
- * over rows in ascending order in double (vectorizing across channels keeps that order).
- *   statistics: mean = sum(x) / rows; then m2 = sum((x - mean)^2), absdev = sum(|x - mean|), with
- *               x - mean evaluated in double.
- *   normalize:  xhat = (x - mean) * inv_scale, y = gamma * xhat + beta, each in float (xhat may be NULL).
- *   backward_sums:  sum_g = sum(g), sum_gh = sum(g * xhat) (g and xhat widened to double).
- *   backward_input: grad_in = (float)(k * ((double)g - a - (double)xhat * b)).
- */
-int int8k_bn_statistics(int64_t rows, int64_t c, const float *x, double *mean, double *m2, double *absdev);
-int int8k_bn_normalize(int64_t rows, int64_t c, const float *x, const float *mean, const float *inv_scale,
-                       const float *gamma, const float *beta, float *xhat, float *y);
-int int8k_bn_backward_sums(int64_t rows, int64_t c, const float *g, const float *xhat, double *sum_g,
-                           double *sum_gh);
-int int8k_bn_backward_input(int64_t rows, int64_t c, const float *g, const float *xhat, const double *a,
-                            const double *b, const double *k, float *grad_in);
-/* fp32 matrix glue (rows x cols, row-major): out[j] = sum over rows in order, in float from +0;
- * m[r][j] += v[j] in float; dst (cols x rows) = src transposed (no overlap). */
-int int8k_column_sums_f32(int64_t rows, int64_t cols, const float *m, float *out);
-int int8k_add_row_vector_f32(int64_t rows, int64_t cols, float *m, const float *v);
-int int8k_transpose_f32(int64_t rows, int64_t cols, const float *src, float *dst);
-/* fp32 ReLU: dst[e] = src[e] > 0 ? src[e] : +0 (NaN and -0 give +0). */
-int int8k_relu_f32(int64_t count, const float *src, float *dst);
-/* dst[e] = y[e] > 0 ? grad[e] : +0, y being the forward output. */
-int int8k_relu_backward_by_output_f32(int64_t count, const float *grad, const float *y, float *dst);
+#include "int8k_ops.h"
+#define INT8K_OP(name, java, shape, ...) int int8k_##name(INT8K_OP_PARAMS(shape, __VA_ARGS__));
+#include "int8k_ops.def"
 
 #ifdef __cplusplus
 }

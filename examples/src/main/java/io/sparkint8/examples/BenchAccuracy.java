@@ -5,7 +5,7 @@ import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.local.Dataset;
 import io.sparkint8.local.EpochReport;
-import io.sparkint8.local.IdxReader;
+import io.sparkint8.local.FashionMnistDataset;
 import io.sparkint8.local.LocalTrainer;
 import io.sparkint8.local.TrainerConfig;
 import io.sparkint8.nn.EngineConfig;
@@ -52,7 +52,7 @@ public final class BenchAccuracy {
     int batch = 256;
     long seed = 1;
     String model = "cnn-small";
-    Path data = IdxReader.FASHION_MNIST;
+    Path data = FashionMnistDataset.DEFAULT_DIR;
     List<String> names = new ArrayList<>();
     for (Run r : RUNS) {
       names.add(r.name());
@@ -85,11 +85,11 @@ public final class BenchAccuracy {
               + " --train, --batch, --seed, --model, --data or --runs");
       }
     }
-    Dataset train = IdxReader.fashionMnist(data, true);
+    Dataset train = FashionMnistDataset.load(data, true);
     if (trainRows < train.size()) {
       train = train.head(trainRows);
     }
-    Dataset test = IdxReader.fashionMnist(data, false);
+    Dataset test = FashionMnistDataset.load(data, false);
     Int8Backend backend = Backends.get();
     new JsonLine("machine").put("backend", backend.name()).put("isa", backend.isa())
         .put("train_rows", train.size()).put("test_rows", test.size()).print();

@@ -1,7 +1,7 @@
 package io.sparkint8.examples;
 
 import io.sparkint8.kernels.Backends;
-import io.sparkint8.local.IdxReader;
+import io.sparkint8.local.FashionMnistDataset;
 import io.sparkint8.ml.Int8ClassificationModel;
 import io.sparkint8.ml.Int8Classifier;
 import io.sparkint8.ml.Int8KryoRegistrator;
@@ -72,7 +72,7 @@ public final class BenchSpark {
     long seed = 42;
     String model = "cnn-small";
     String master = "local[2]";
-    Path data = IdxReader.FASHION_MNIST;
+    Path data = FashionMnistDataset.DEFAULT_DIR;
     List<String> runs = ALL_RUNS;
     boolean help;
 
@@ -179,8 +179,8 @@ public final class BenchSpark {
 
   /** Runs the benchmark, handing every output line to {@code out}; returns the results by name. */
   static Map<String, Result> run(Options o, Consumer<JsonLine> out) throws IOException {
-    io.sparkint8.local.Dataset train = IdxReader.fashionMnist(o.data, true);
-    io.sparkint8.local.Dataset test = IdxReader.fashionMnist(o.data, false);
+    io.sparkint8.local.Dataset train = FashionMnistDataset.load(o.data, true);
+    io.sparkint8.local.Dataset test = FashionMnistDataset.load(o.data, false);
     train = o.rows < train.size() ? train.head(o.rows) : train;
     test = o.testRows < test.size() ? test.head(o.testRows) : test;
     SparkSession spark = SparkSession.builder()

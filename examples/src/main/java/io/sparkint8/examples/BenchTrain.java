@@ -3,8 +3,9 @@ package io.sparkint8.examples;
 import io.sparkint8.kernels.Backends;
 import io.sparkint8.kernels.cuda.CudaOps;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.local.Dataset;
-import io.sparkint8.local.IdxReader;
+import io.sparkint8.local.FashionMnistDataset;
 import io.sparkint8.local.LocalTrainer;
 import io.sparkint8.local.TrainerConfig;
 import io.sparkint8.nn.EngineConfig;
@@ -41,7 +42,7 @@ public final class BenchTrain {
     int steps = 12;
     int runs = 5;
     int threads = 1;
-    Path data = IdxReader.FASHION_MNIST;
+    Path data = FashionMnistDataset.DEFAULT_DIR;
     String backend = System.getProperty(Backends.PROPERTY, "auto");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -74,7 +75,7 @@ public final class BenchTrain {
     if (runs < 5) {
       throw new IllegalArgumentException("--runs " + runs + ": medians need at least 5 runs");
     }
-    Dataset train = IdxReader.fashionMnist(data, true).head(batch * steps);
+    Dataset train = FashionMnistDataset.load(data, true).head(batch * steps);
     double fp32 = 0;
     for (Precision p : List.of(Precision.FP32, Precision.INT8)) {
       double ips = measure(model, p, train, batch, runs, threads, backend);
@@ -90,8 +91,8 @@ public final class BenchTrain {
   private static double measure(String model, Precision p, Dataset train, int batch, int runs,
       int threads, String backendName) {
     LayerProfiler profiler = new LayerProfiler();
-    TimingBackend backend =
-        new TimingBackend(Backends.byName(backendName).withThreads(threads), profiler);
+    Int8Backend backend =
+        TimingBackend.wrap(Backends.byName(backendName).withThreads(threads), profiler);
     EngineConfig cfg = EngineConfig.defaults(p);
     double[] ips = new double[runs];
     try (OffHeapAllocator alloc = new OffHeapAllocator("bench-train")) {

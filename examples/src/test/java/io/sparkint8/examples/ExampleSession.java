@@ -15,6 +15,11 @@ final class ExampleSession {
           .master("local[2]")
           .appName("spark-int8-examples-tests")
           .config("spark.ui.enabled", "false")
+          // a task that leaves a cached block locked fails instead of logging it; adaptive execution
+          // is off because its materialization of a cached DataFrame (Spark 4.1) leaves such a lock
+          // itself, which would hide ours
+          .config("spark.storage.exceptionOnPinLeak", "true")
+          .config("spark.sql.adaptive.enabled", "false")
           .config("spark.sql.shuffle.partitions", "2")
           .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
           .config("spark.kryo.registrator", Int8KryoRegistrator.class.getName())

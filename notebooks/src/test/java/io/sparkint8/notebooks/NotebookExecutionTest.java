@@ -76,6 +76,11 @@ class NotebookExecutionTest {
         .master("local[2]")
         .appName("spark-int8-notebook-tests")
         .config("spark.ui.enabled", "false")
+        // a task that leaves a cached block locked fails instead of logging it; adaptive execution
+        // is off because its materialization of a cached DataFrame (Spark 4.1) leaves such a lock
+        // itself, which would hide ours
+        .config("spark.storage.exceptionOnPinLeak", "true")
+        .config("spark.sql.adaptive.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")

@@ -1,6 +1,7 @@
 package io.sparkint8.local;
 
-import io.sparkint8.nn.Shape;
+import io.sparkint8.arrow.IdxReader;
+import io.sparkint8.nn.spec.Shape;
 
 /**
  * Packed training data: row i is images[i * shape.size() ..] in NHWC order, with label labels[i] in
@@ -30,6 +31,28 @@ public record Dataset(float[] images, int[] labels, Shape shape, int numClasses)
             + (i / shape.size()) + ", position " + (i % shape.size()));
       }
     }
+  }
+
+  /**
+   * IDX images and labels as samples of 1 x rows x cols: pixel p becomes (p / 255 - mean) / std,
+   * in fp32 as the trainers have always computed it.
+   */
+  public static Dataset fromIdx(IdxReader.Labeled data, int numClasses, float mean, float std) {
+    if (!(std > 0) || !Float.isFinite(std) || !Float.isFinite(mean)) {
+      throw new IllegalArgumentException(
+          "normalisation mean=" + mean + " std=" + std + ": expected finite values, std > 0");
+    }
+    byte[] raw = data.images().pixels();
+    float[] pixels = new float[raw.length];
+    for (int i = 0; i < raw.length; i++) {
+      pixels[i] = ((raw[i] & 0xff) / 255f - mean) / std;
+    }
+    int[] labels = new int[data.count()];
+    for (int i = 0; i < labels.length; i++) {
+      labels[i] = data.label(i);
+    }
+    Shape shape = Shape.chw(1, data.images().rows(), data.images().cols());
+    return new Dataset(pixels, labels, shape, numClasses);
   }
 
   public int size() {

@@ -58,7 +58,8 @@ public final class Int8ClassificationModel
     int8Params.declareDefaults(this::setDefault);
     this.state = state;
     this.summary = summary;
-    int[] shape = {state.inputShape().c(), state.inputShape().h(), state.inputShape().w()};
+    int[] shape = {state.inputShape().channels(), state.inputShape().height(),
+        state.inputShape().width()};
     set(inputShape(), shape);
   }
 
@@ -124,7 +125,8 @@ public final class Int8ClassificationModel
         stateBytes()), bc, getBackend(), dataset.schema(), getFeaturesCol(), getRawPredictionCol(),
         getProbabilityCol(), getPredictionCol(),
         isDefined(thresholds()) ? getThresholds() : null, numClasses(), TRANSFORM_BATCH,
-        new int[] {state.inputShape().h(), state.inputShape().w(), state.inputShape().c()});
+        new int[] {state.inputShape().height(), state.inputShape().width(),
+            state.inputShape().channels()});
     return dataset.toDF().mapPartitions(predictor, Encoders.row(out));
   }
 

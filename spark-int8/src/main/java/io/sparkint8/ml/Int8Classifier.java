@@ -4,8 +4,8 @@ import io.sparkint8.arrow.FeatureColumn;
 import io.sparkint8.arrow.LabelColumn;
 import io.sparkint8.arrow.PackedShard;
 import io.sparkint8.nn.Precision;
-import io.sparkint8.nn.Shape;
 import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.OptimizerConfig;
 import io.sparkint8.train.DistributedTrainer;
 import io.sparkint8.train.EpochSummary;
@@ -235,7 +235,7 @@ public final class Int8Classifier
   public Int8ClassificationModel train(Dataset<?> dataset) {
     transformSchema(dataset.schema());
     int[] shape = getInputShape();
-    Shape input = new Shape(shape[0], shape[1], shape[2]);
+    Shape input = Shape.chw(shape[0], shape[1], shape[2]);
     StructType schema = dataset.schema();
     int metaClasses = numClassesFromMetadata(schema);
     Dataset<Row> df = dataset.toDF();
@@ -254,7 +254,7 @@ public final class Int8Classifier
     LOG.info("spark-int8 fit {}: {} partitions, backend {}, params {}", uid, partitions,
         getBackend(), paramSummary());
     FeatureColumn features = FeatureColumn.of(schema, getFeaturesCol(), input.size(),
-        new int[] {input.h(), input.w(), input.c()});
+        new int[] {input.height(), input.width(), input.channels()});
     LabelColumn labels = LabelColumn.of(schema, getLabelCol(), metaClasses);
     JavaRDD<PackedShard> trainShards = Shards.pack(trainDf, features, labels);
     JavaRDD<PackedShard> validShards = validDf == null ? null
@@ -309,7 +309,7 @@ public final class Int8Classifier
       // network that cannot apply fails with the layer's position and shape, and names the
       // network and inputShape, instead of with a bare error from building a layer
       spec = NetworkSpec.parse(specText, numClasses);
-      spec.shapes(input.c(), input.h(), input.w());
+      spec.shapes(input.channels(), input.height(), input.width());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("network '" + specText + "' does not fit inputShape "
           + Arrays.toString(getInputShape()) + " and " + numClasses + " classes: "

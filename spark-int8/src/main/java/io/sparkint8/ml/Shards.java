@@ -4,6 +4,7 @@ import io.sparkint8.arrow.FeatureColumn;
 import io.sparkint8.arrow.LabelColumn;
 import io.sparkint8.arrow.PackedShard;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaRDD;
@@ -30,8 +31,7 @@ final class Shards {
 
   /** Rows of every partition, in partition order (packs and validates the data). */
   static long[] rowsPerPartition(JavaRDD<PackedShard> shards) {
-    List<long[]> counts = run(() -> shards.map(s -> new long[] {s.partition(), s.rows()})
-        .collect());
+    List<long[]> counts = run(() -> shards.mapPartitions(Shards::partitionRows).collect());
     long[] rows = new long[counts.size()];
     for (long[] c : counts) {
       rows[(int) c[0]] = c[1];
@@ -40,7 +40,29 @@ final class Shards {
   }
 
   static int maxLabel(JavaRDD<PackedShard> shards) {
-    return run(() -> shards.map(PackedShard::maxLabel).fold(-1, Math::max));
+    return run(() -> shards.mapPartitions(Shards::partitionMaxLabel).fold(-1, Math::max));
+  }
+
+  // Each reads its partition's iterator to the end with hasNext(): that is what releases the read
+  // lock of the cached block (a plain map + collect may stop at the known size without it).
+  private static Iterator<long[]> partitionRows(Iterator<PackedShard> it) {
+    long partition = -1;
+    long rows = 0;
+    while (it.hasNext()) {
+      PackedShard s = it.next();
+      partition = s.partition();
+      rows += s.rows();
+    }
+    return partition < 0 ? Collections.emptyIterator()
+        : Collections.singletonList(new long[] {partition, rows}).iterator();
+  }
+
+  private static Iterator<Integer> partitionMaxLabel(Iterator<PackedShard> it) {
+    int max = -1;
+    while (it.hasNext()) {
+      max = Math.max(max, it.next().maxLabel());
+    }
+    return Collections.singletonList(max).iterator();
   }
 
   private static <T> T run(java.util.concurrent.Callable<T> job) {

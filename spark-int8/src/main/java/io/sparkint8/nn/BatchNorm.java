@@ -1,6 +1,7 @@
 package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import java.util.Arrays;
 import java.util.List;
@@ -53,13 +54,13 @@ public final class BatchNorm extends Layer {
   private final float[] coefF;
 
   public BatchNorm(LayerContext ctx, Shape in, int maxBatch, boolean l1) {
-    super(ctx, in, maxBatch);
+    super(ctx, in, maxBatch, l1 ? "bnl1" : "bn");
     this.l1 = l1;
-    this.c = in.c();
+    this.c = in.channels();
     float[] ones = new float[c];
     Arrays.fill(ones, 1f);
-    this.gamma = Parameter.noDecay((l1 ? "bnl1" : "bn") + id + ".gamma", ones);
-    this.beta = Parameter.noDecay((l1 ? "bnl1" : "bn") + id + ".beta", new float[c]);
+    this.gamma = Parameter.noDecay(name() + ".gamma", ones);
+    this.beta = Parameter.noDecay(name() + ".beta", new float[c]);
     this.runningMean = new double[c];
     this.runningScale = new double[c];
     Arrays.fill(runningScale, l1 ? 1.0 : Math.sqrt(1.0 + ctx.config().bnEps()));
@@ -91,7 +92,7 @@ public final class BatchNorm extends Layer {
   @Override
   public Float32Buffer forward(Float32Buffer x, int batch, boolean training) {
     checkBatch(batch);
-    int rows = batch * in.h() * in.w();
+    int rows = batch * in.height() * in.width();
     if (training) {
       computeBatchStats(x, rows);
     } else {
@@ -168,7 +169,7 @@ public final class BatchNorm extends Layer {
   @Override
   public Float32Buffer backward(Float32Buffer gradOut, int batch, boolean needInputGrad) {
     checkBatch(batch);
-    int rows = batch * in.h() * in.w();
+    int rows = batch * in.height() * in.width();
     int count = rows * c;
     float[] g = gamma.values();
     float[] dg = gamma.grad();

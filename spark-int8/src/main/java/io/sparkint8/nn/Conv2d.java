@@ -4,6 +4,7 @@ import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.spi.ConvDesc;
 import io.sparkint8.kernels.spi.QuantDesc;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import java.util.List;
 
@@ -30,7 +31,7 @@ public final class Conv2d extends Layer {
 
   public Conv2d(LayerContext ctx, Shape in, int maxBatch, int outChannels, int kernel, int stride,
       int pad, boolean bias) {
-    super(ctx, in, maxBatch);
+    super(ctx, in, maxBatch, "conv");
     if (outChannels < 1 || kernel < 1 || stride < 1 || pad < 0) {
       throw new IllegalArgumentException("conv(" + outChannels + "," + kernel + ",s=" + stride
           + ",p=" + pad + "): sizes must be >= 1 and padding >= 0");
@@ -40,11 +41,11 @@ public final class Conv2d extends Layer {
     this.stride = stride;
     this.pad = pad;
     ConvDesc one = desc(1);
-    this.out = new Shape(outChannels, one.outH(), one.outW());
+    this.out = Shape.chw(outChannels, one.outH(), one.outW());
     this.direct = kernel == 1 && stride == 1 && pad == 0;
-    int rows = maxBatch * out.h() * out.w();
-    int cols = kernel * kernel * in.c();
-    this.core = new GemmCore(this, ctx, id, "conv" + id, cols, outChannels, rows, bias);
+    int rows = maxBatch * out.height() * out.width();
+    int cols = kernel * kernel * in.channels();
+    this.core = new GemmCore(this, ctx, cols, outChannels, rows, bias);
     var alloc = ctx.allocator();
     var precision = ctx.config().precision();
     boolean needF32Cols = !direct && (!precision.int8Forward() || !precision.int8Backward());
@@ -59,7 +60,8 @@ public final class Conv2d extends Layer {
   }
 
   private ConvDesc desc(int batch) {
-    return new ConvDesc(batch, in.h(), in.w(), in.c(), kernel, kernel, stride, stride, pad, pad);
+    return new ConvDesc(
+        batch, in.height(), in.width(), in.channels(), kernel, kernel, stride, stride, pad, pad);
   }
 
   @Override
@@ -97,7 +99,7 @@ public final class Conv2d extends Layer {
     }
     Int8Buffer codes = direct ? imgQ : colsQ;
     return training ? core.forwardInt8(codes, sx.get(0), rows)
-        : core.forwardInt8PerExample(codes, exampleScales, batch, out.h() * out.w());
+        : core.forwardInt8PerExample(codes, exampleScales, batch, out.height() * out.width());
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.ref.StochasticRounding;
+import io.sparkint8.nn.spec.Shape;
 import java.nio.FloatBuffer;
 
 /**
@@ -16,7 +17,7 @@ public final class Dropout extends Layer {
   private long key;
 
   public Dropout(LayerContext ctx, Shape in, int maxBatch, double p) {
-    super(ctx, in, maxBatch);
+    super(ctx, in, maxBatch, "dropout");
     if (!(p >= 0 && p < 1)) {
       throw new IllegalArgumentException("dropout: p=" + p + ", expected in [0, 1)");
     }

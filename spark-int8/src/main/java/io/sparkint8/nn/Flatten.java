@@ -1,16 +1,17 @@
 package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.nn.spec.Shape;
 
 /** NHWC [N, H, W, C] viewed as [N, H*W*C]: the same memory, only the shape changes. */
 public final class Flatten extends Layer {
   public Flatten(LayerContext ctx, Shape in, int maxBatch) {
-    super(ctx, in, maxBatch);
+    super(ctx, in, maxBatch, "flatten");
   }
 
   @Override
   public Shape outputShape() {
-    return Shape.flat(in.size());
+    return Shape.features(in.size());
   }
 
   @Override

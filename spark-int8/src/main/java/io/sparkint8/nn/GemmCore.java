@@ -38,7 +38,6 @@ import java.util.SplittableRandom;
 final class GemmCore {
   private final LayerContext ctx;
   private final int layerId;
-  private final String name;
   private final int k;
   private final int n;
   private final int maxRows;
@@ -67,12 +66,10 @@ final class GemmCore {
   // heap scratch for folding the error scales into W (reused across steps, grown on demand)
   private float[] wA;
 
-  GemmCore(Layer owner, LayerContext ctx, int layerId, String name, int k, int n, int maxRows,
-      boolean withBias) {
+  GemmCore(Layer owner, LayerContext ctx, int k, int n, int maxRows, boolean withBias) {
     this.owner = owner;
     this.ctx = ctx;
-    this.layerId = layerId;
-    this.name = name;
+    this.layerId = owner.id;
     this.k = k;
     this.n = n;
     this.maxRows = maxRows;
@@ -82,8 +79,8 @@ final class GemmCore {
     for (int i = 0; i < init.length; i++) {
       init[i] = (float) (gaussian(rnd) * std);
     }
-    this.weight = Parameter.weight(name + ".weight", init);
-    this.bias = withBias ? Parameter.noDecay(name + ".bias", new float[n]) : null;
+    this.weight = Parameter.weight(name() + ".weight", init);
+    this.bias = withBias ? Parameter.noDecay(name() + ".bias", new float[n]) : null;
     EngineConfig cfg = ctx.config();
     this.clipping =
         ClippingStrategies.create(cfg.clipping(), cfg.gradientBits(), cfg.clipUpdateInterval());
@@ -137,9 +134,9 @@ final class GemmCore {
     return new LayerStats(layer, lastClip, Double.NaN, lastGain);
   }
 
-  /** The layer's name ("conv3", "fc7"), the prefix of its parameters' names. */
+  /** The owning layer's name ("conv3", "fc7"), the prefix of its parameters' names. */
   String name() {
-    return name;
+    return owner.name();
   }
 
   /** The error-clipping strategy, for model state (its settings and carried state). */
@@ -283,6 +280,6 @@ final class GemmCore {
 
   @Override
   public String toString() {
-    return name + " gemm [" + maxRows + " x " + k + "] -> " + n;
+    return name() + " gemm [" + maxRows + " x " + k + "] -> " + n;
   }
 }

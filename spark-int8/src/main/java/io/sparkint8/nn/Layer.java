@@ -1,6 +1,7 @@
 package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,15 +12,23 @@ import java.util.List;
  * returned buffer is valid until the layer's next call. Parameters are fp32 master values on the heap
  * ({@link Parameter}); {@link #backward} writes their gradients as the gradient of the SUM of the losses
  * of the batch (the trainer divides by the global batch).
+ *
+ * <p>Layers form a tree: a container ({@link Sequential}, {@link Residual}) lists its {@link
+ * #children()}, owns them and gathers their parameters and statistics; a leaf computes.
  */
 public abstract class Layer implements AutoCloseable {
   protected final LayerContext ctx;
   protected final int id;
   protected final Shape in;
   protected final int maxBatch;
+  private final String name;
   private final List<AutoCloseable> owned = new ArrayList<>();
 
-  protected Layer(LayerContext ctx, Shape in, int maxBatch) {
+  /**
+   * @param kind the name's prefix, e.g. "conv"; the layer's id (its construction index in the
+   *     context) completes it
+   */
+  protected Layer(LayerContext ctx, Shape in, int maxBatch, String kind) {
     if (maxBatch < 1) {
       throw new IllegalArgumentException("maxBatch=" + maxBatch + ", expected >= 1");
     }
@@ -27,10 +36,37 @@ public abstract class Layer implements AutoCloseable {
     this.id = ctx.newLayerId();
     this.in = in;
     this.maxBatch = maxBatch;
+    this.name = kind + id;
+  }
+
+  /**
+   * The layer's name in its network, e.g. "conv3", "bn4", "bnl16" (a bn-l1): its kind and its
+   * construction index, stable for a given spec. Parameters are named after it ("conv3.weight"),
+   * and a saved model keys BatchNorm statistics and clipping state by it.
+   */
+  public final String name() {
+    return name;
   }
 
   public final Shape inputShape() {
     return in;
+  }
+
+  /** The layers this one is made of, in forward order; empty for a leaf. */
+  public List<Layer> children() {
+    return List.of();
+  }
+
+  /** This layer if it is a leaf, otherwise its children's leaves: the layers that compute. */
+  public final List<Layer> leaves() {
+    if (children().isEmpty()) {
+      return List.of(this);
+    }
+    List<Layer> all = new ArrayList<>();
+    for (Layer child : children()) {
+      all.addAll(child.leaves());
+    }
+    return all;
   }
 
   public abstract Shape outputShape();
@@ -47,13 +83,25 @@ public abstract class Layer implements AutoCloseable {
    */
   public abstract Float32Buffer backward(Float32Buffer gradOut, int batch, boolean needInputGrad);
 
+  /** Trainable parameters in a fixed order; a container's are its children's, in order. */
   public List<Parameter> parameters() {
-    return List.of();
+    List<Parameter> all = new ArrayList<>();
+    for (Layer child : children()) {
+      all.addAll(child.parameters());
+    }
+    return all;
   }
 
-  /** Statistics of the last backward pass (quantization, BN); empty for plain layers. */
+  /**
+   * Statistics of the last backward pass (quantization, BN); empty for plain layers, a
+   * container's are its children's.
+   */
   public List<LayerStats> stats() {
-    return List.of();
+    List<LayerStats> all = new ArrayList<>();
+    for (Layer child : children()) {
+      all.addAll(child.stats());
+    }
+    return all;
   }
 
   /** Registers a buffer (or any resource) this layer owns, closed with the layer. */
@@ -73,8 +121,12 @@ public abstract class Layer implements AutoCloseable {
     }
   }
 
+  /** Closes the children, then what this layer owns. */
   @Override
   public void close() {
+    for (Layer child : children()) {
+      child.close();
+    }
     RuntimeException first = null;
     for (AutoCloseable c : owned) {
       try {

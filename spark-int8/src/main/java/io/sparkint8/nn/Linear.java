@@ -3,6 +3,7 @@ package io.sparkint8.nn;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.spi.QuantDesc;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import java.util.List;
 
@@ -16,12 +17,12 @@ public final class Linear extends Layer {
   private Float32Buffer lastX;
 
   public Linear(LayerContext ctx, Shape in, int maxBatch, int outFeatures, boolean bias) {
-    super(ctx, in, maxBatch);
+    super(ctx, in, maxBatch, "fc");
     if (outFeatures < 1) {
       throw new IllegalArgumentException("fc: outFeatures=" + outFeatures + ", expected >= 1");
     }
     this.outFeatures = outFeatures;
-    this.core = new GemmCore(this, ctx, id, "fc" + id, in.size(), outFeatures, maxBatch, bias);
+    this.core = new GemmCore(this, ctx, in.size(), outFeatures, maxBatch, bias);
     boolean int8 = ctx.config().precision().int8Forward();
     this.xq = int8 ? own(ctx.allocator().allocateInt8((long) maxBatch * in.size())) : null;
     this.sx = int8 ? own(ctx.allocator().allocateFloat32(1)) : null;
@@ -30,7 +31,7 @@ public final class Linear extends Layer {
 
   @Override
   public Shape outputShape() {
-    return Shape.flat(outFeatures);
+    return Shape.features(outFeatures);
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.sparkint8.nn;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import io.sparkint8.quant.ClippingState;
 import io.sparkint8.quant.ClippingStrategy;
@@ -105,7 +106,7 @@ public final class ModelState {
     }
     LinkedHashMap<String, double[][]> bns = new LinkedHashMap<>();
     for (BatchNorm bn : net.batchNorms()) {
-      bns.put(bnName(bn), new double[][] {bn.runningMean(), bn.runningScale()});
+      bns.put(bn.name(), new double[][] {bn.runningMean(), bn.runningScale()});
     }
     LinkedHashMap<String, ClippingState> clipping = new LinkedHashMap<>();
     for (GemmCore core : gemmCores(net)) {
@@ -160,12 +161,12 @@ public final class ModelState {
       }
     }
     List<BatchNorm> netBns = net.batchNorms();
-    checkNames("BatchNorm layers", bns.keySet(), netBns.stream().map(ModelState::bnName).toList());
+    checkNames("BatchNorm layers", bns.keySet(), netBns.stream().map(Layer::name).toList());
     for (BatchNorm bn : netBns) {
       int channels = bn.runningMean().length;
-      int have = bns.get(bnName(bn))[0].length;
+      int have = bns.get(bn.name())[0].length;
       if (have != channels) {
-        throw new IllegalArgumentException("BatchNorm " + bnName(bn) + " has " + channels
+        throw new IllegalArgumentException("BatchNorm " + bn.name() + " has " + channels
             + " channels in the network, " + have + " in the model state");
       }
     }
@@ -177,7 +178,7 @@ public final class ModelState {
       System.arraycopy(v, 0, p.values(), 0, v.length);
     }
     for (BatchNorm bn : netBns) {
-      double[][] stats = bns.get(bnName(bn));
+      double[][] stats = bns.get(bn.name());
       bn.setRunning(stats[0], stats[1]);
     }
   }
@@ -237,12 +238,6 @@ public final class ModelState {
         + ", the model state " + List.copyOf(mine)
         + (missing.isEmpty() ? "" : "; missing from the state " + missing)
         + (extra.isEmpty() ? "" : "; not in the network " + extra));
-  }
-
-  /** "bn3" or "bnl13" (bn-l1): the prefix of the layer's gamma, since BatchNorm exposes no name. */
-  static String bnName(BatchNorm bn) {
-    String gamma = bn.parameters().get(0).name();
-    return gamma.substring(0, gamma.length() - ".gamma".length());
   }
 
   /** Every conv/fc layer's GEMM core, in forward order (residual blocks expanded). */

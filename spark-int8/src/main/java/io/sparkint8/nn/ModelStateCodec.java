@@ -1,6 +1,7 @@
 package io.sparkint8.nn;
 
 import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.quant.ClippingState;
 import io.sparkint8.quant.Dclrs;
 import java.io.ByteArrayOutputStream;
@@ -29,9 +30,9 @@ final class ModelStateCodec {
     Out p = new Out();
     p.str(s.specText());
     p.i32(s.numClasses());
-    p.i32(s.inputShape().c());
-    p.i32(s.inputShape().h());
-    p.i32(s.inputShape().w());
+    p.i32(s.inputShape().channels());
+    p.i32(s.inputShape().height());
+    p.i32(s.inputShape().width());
     EngineConfig c = s.config();
     p.str(c.precision().label());
     p.i32(c.gradientBits());
@@ -121,7 +122,7 @@ final class ModelStateCodec {
       throw new IOException("invalid model state: spec '" + specText + "' is not in normalized form"
           + " ('" + spec + "')");
     }
-    Shape input = new Shape(p.i32("input c"), p.i32("input h"), p.i32("input w"));
+    Shape input = Shape.chw(p.i32("input c"), p.i32("input h"), p.i32("input w"));
     Precision precision = Precision.parse(p.str("precision"));
     int gradientBits = p.i32("gradientBits");
     String clippingName = p.str("clipping");

@@ -1,8 +1,10 @@
 package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.nn.spec.LayerShape;
 import io.sparkint8.nn.spec.LayerSpec;
 import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import io.sparkint8.quant.ClippingState;
 import java.util.ArrayList;
@@ -26,35 +28,34 @@ public final class Network implements AutoCloseable {
     this.spec = spec;
     this.ctx = ctx;
     this.maxBatch = maxBatch;
-    this.root = buildSequence(spec.layers(), input);
-    Shape out = root.outputShape();
-    if (!out.isFlat() || out.c() != spec.numClasses()) {
-      root.close();
-      throw new IllegalArgumentException("network '" + spec + "' ends in " + out + ", expected ["
-          + spec.numClasses() + "] logits (end with fc)");
-    }
+    // inference rejects a spec that does not fit the input with the layer's position and text;
+    // the layers are then built from its shapes, so a spec that passes builds
+    this.root = buildSequence(spec.shapes(input).layers(), input);
     this.loss = new SoftmaxCrossEntropy(ctx.allocator(), spec.numClasses(), maxBatch);
     this.params = List.copyOf(root.parameters());
-    for (Layer l : root.flatten()) {
+    for (Layer l : root.leaves()) {
       if (l instanceof BatchNorm) {
         batchNorms.add((BatchNorm) l);
       }
     }
   }
 
-  /** Builds the layers of {@code spec} for inputs of shape {@code input} and up to maxBatch rows. */
+  /**
+   * Builds the layers of {@code spec} for inputs of shape {@code input} and up to maxBatch rows.
+   *
+   * @throws IllegalArgumentException from {@link NetworkSpec#shapes(Shape)} when the spec does not
+   *     fit {@code input}, naming the layer
+   */
   public static Network build(NetworkSpec spec, Shape input, int maxBatch, LayerContext ctx) {
     return new Network(spec, input, maxBatch, ctx);
   }
 
-  private Sequential buildSequence(List<LayerSpec> specs, Shape input) {
+  /** The layers of {@code shapes} in a sequence; closes what it built if a layer fails. */
+  private Sequential buildSequence(List<LayerShape> shapes, Shape input) {
     List<Layer> layers = new ArrayList<>();
-    Shape s = input;
     try {
-      for (LayerSpec ls : specs) {
-        Layer l = buildLayer(ls, s);
-        layers.add(l);
-        s = l.outputShape();
+      for (LayerShape shape : shapes) {
+        layers.add(buildLayer(shape));
       }
       return new Sequential(ctx, input, maxBatch, layers);
     } catch (RuntimeException e) {
@@ -63,7 +64,20 @@ public final class Network implements AutoCloseable {
     }
   }
 
-  private Layer buildLayer(LayerSpec ls, Shape in) {
+  private Layer buildLayer(LayerShape shape) {
+    Layer layer = newLayer(shape);
+    if (!layer.outputShape().equals(shape.output())) {
+      layer.close();
+      throw new IllegalStateException("layer " + shape.position() + " '" + shape.layer()
+          + "' builds " + layer.outputShape() + " from " + shape.input()
+          + " but shape inference gives " + shape.output());
+    }
+    return layer;
+  }
+
+  private Layer newLayer(LayerShape shape) {
+    LayerSpec ls = shape.layer();
+    Shape in = shape.input();
     if (ls instanceof LayerSpec.Conv c) {
       return new Conv2d(ctx, in, maxBatch, c.outChannels(), c.kernel(), c.stride(), c.pad(),
           c.bias());
@@ -83,18 +97,23 @@ public final class Network implements AutoCloseable {
       return new Flatten(ctx, in, maxBatch);
     } else if (ls instanceof LayerSpec.Dropout d) {
       return new Dropout(ctx, in, maxBatch, d.p());
-    } else if (ls instanceof LayerSpec.Residual r) {
-      Sequential body = buildSequence(r.body(), in);
+    } else if (ls instanceof LayerSpec.Residual) {
+      // body, then projection, then the block: the construction order fixes the layer ids, which
+      // key parameter names, initial weights and random streams
+      Sequential body = buildSequence(shape.body(), in);
       Sequential projection = null;
-      if (!body.outputShape().equals(in)) {
-        // the shapes differ: a strided 1x1 conv + BN brings the shortcut to the body's shape
-        Shape out = body.outputShape();
-        int stride = Math.max(1, in.h() / out.h());
-        Conv2d conv = new Conv2d(ctx, in, maxBatch, out.c(), 1, stride, 0, false);
-        BatchNorm bn = new BatchNorm(ctx, conv.outputShape(), maxBatch, false);
-        projection = new Sequential(ctx, in, maxBatch, List.of(conv, bn));
+      try {
+        if (!shape.projection().isEmpty()) {
+          projection = buildSequence(shape.projection(), in);
+        }
+        return new Residual(ctx, in, maxBatch, body, projection);
+      } catch (RuntimeException e) {
+        body.close();
+        if (projection != null) {
+          projection.close();
+        }
+        throw e;
       }
-      return new Residual(ctx, in, maxBatch, body, projection);
     }
     throw new IllegalArgumentException("unsupported layer " + ls);
   }
@@ -128,9 +147,14 @@ public final class Network implements AutoCloseable {
     return List.copyOf(batchNorms);
   }
 
-  /** Every layer in forward order, residual blocks expanded. */
+  /** The root of the layer tree: a {@link Sequential} of the spec's top-level layers. */
+  public Layer root() {
+    return root;
+  }
+
+  /** Every leaf layer in forward order, residual blocks expanded (body, then projection). */
   public List<Layer> layers() {
-    return root.flatten();
+    return root.leaves();
   }
 
   /** Logits [batch x classes] (valid until the next call). */

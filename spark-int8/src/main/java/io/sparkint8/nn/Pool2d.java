@@ -3,6 +3,7 @@ package io.sparkint8.nn;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.Int32Buffer;
 import io.sparkint8.kernels.spi.ConvDesc;
+import io.sparkint8.nn.spec.Shape;
 
 /**
  * Max or average pooling over NHWC activations (kernel, stride, zero padding that never wins a max and
@@ -32,24 +33,36 @@ public final class Pool2d extends Layer {
 
   public Pool2d(LayerContext ctx, Shape in, int maxBatch, Kind kind, int kernel, int stride,
       int pad) {
-    super(ctx, in, maxBatch);
+    super(ctx, in, maxBatch, kindName(kind));
     this.kind = kind;
-    this.kh = kind == Kind.GLOBAL_AVG ? in.h() : kernel;
-    this.kw = kind == Kind.GLOBAL_AVG ? in.w() : kernel;
+    this.kh = kind == Kind.GLOBAL_AVG ? in.height() : kernel;
+    this.kw = kind == Kind.GLOBAL_AVG ? in.width() : kernel;
     this.stride = kind == Kind.GLOBAL_AVG ? 1 : stride;
     this.pad = kind == Kind.GLOBAL_AVG ? 0 : pad;
     if (kh < 1 || this.stride < 1 || this.pad < 0 || this.pad >= Math.max(1, kh)
-        || in.h() + 2 * this.pad < kh || in.w() + 2 * this.pad < kw) {
+        || in.height() + 2 * this.pad < kh || in.width() + 2 * this.pad < kw) {
       throw new IllegalArgumentException(describe() + ": window " + kh + "x" + kw + " stride "
           + this.stride + " pad " + this.pad + " does not fit input " + in);
     }
-    int oh = (in.h() + 2 * this.pad - kh) / this.stride + 1;
-    int ow = (in.w() + 2 * this.pad - kw) / this.stride + 1;
-    this.out = new Shape(in.c(), oh, ow);
+    int oh = (in.height() + 2 * this.pad - kh) / this.stride + 1;
+    int ow = (in.width() + 2 * this.pad - kw) / this.stride + 1;
+    this.out =
+        kind == Kind.GLOBAL_AVG ? Shape.features(in.channels()) : Shape.chw(in.channels(), oh, ow);
     this.y = newActivation(out);
     this.gx = newActivation(in);
     this.argmax =
         kind == Kind.MAX ? own(ctx.allocator().allocateInt32((long) maxBatch * out.size())) : null;
+  }
+
+  private static String kindName(Kind kind) {
+    switch (kind) {
+      case MAX:
+        return "maxpool";
+      case AVG:
+        return "avgpool";
+      default:
+        return "gap";
+    }
   }
 
   @Override
@@ -59,18 +72,15 @@ public final class Pool2d extends Layer {
 
   @Override
   public String describe() {
-    switch (kind) {
-      case MAX:
-        return "maxpool(" + kh + ",s=" + stride + ",p=" + pad + ")";
-      case AVG:
-        return "avgpool(" + kh + ",s=" + stride + ",p=" + pad + ")";
-      default:
-        return "gap";
-    }
+    return kind == Kind.GLOBAL_AVG
+        ? "gap"
+        : kindName(kind) + "(" + kh + ",s=" + stride + ",p=" + pad + ")";
   }
 
+
   private ConvDesc window(int batch) {
-    return new ConvDesc(batch, in.h(), in.w(), in.c(), kh, kw, stride, stride, pad, pad);
+    return new ConvDesc(
+        batch, in.height(), in.width(), in.channels(), kh, kw, stride, stride, pad, pad);
   }
 
   @Override
@@ -80,11 +90,11 @@ public final class Pool2d extends Layer {
       ctx.backend().maxPoolF32(window(batch), x, y, argmax);
       return y;
     }
-    int c = in.c();
-    int ih = in.h();
-    int iw = in.w();
-    int oh = out.h();
-    int ow = out.w();
+    int c = in.channels();
+    int ih = in.height();
+    int iw = in.width();
+    int oh = out.height();
+    int ow = out.width();
     float[] xv = xA = HeapScratch.read(x, xA, batch * in.size());
     float[] yv = yA = HeapScratch.ensure(yA, batch * out.size());
     for (int b = 0; b < batch; b++) {
@@ -133,7 +143,7 @@ public final class Pool2d extends Layer {
     if (!needInputGrad) {
       return null;
     }
-    int c = in.c();
+    int c = in.channels();
     int ins = batch * in.size();
     int outs = batch * out.size();
     if (kind == Kind.MAX) {
@@ -144,17 +154,17 @@ public final class Pool2d extends Layer {
     float[] gi = giA = HeapScratch.ensure(giA, ins);
     java.util.Arrays.fill(gi, 0, ins, 0f);
     for (int b = 0; b < batch; b++) {
-      for (int oy = 0; oy < out.h(); oy++) {
-        for (int ox = 0; ox < out.w(); ox++) {
+      for (int oy = 0; oy < out.height(); oy++) {
+        for (int ox = 0; ox < out.width(); ox++) {
           int y0 = Math.max(0, oy * stride - pad);
-          int y1 = Math.min(in.h(), oy * stride - pad + kh);
+          int y1 = Math.min(in.height(), oy * stride - pad + kh);
           int x0 = Math.max(0, ox * stride - pad);
-          int x1 = Math.min(in.w(), ox * stride - pad + kw);
+          int x1 = Math.min(in.width(), ox * stride - pad + kw);
           float share = 1f / ((y1 - y0) * (x1 - x0));
-          int o = ((b * out.h() + oy) * out.w() + ox) * c;
+          int o = ((b * out.height() + oy) * out.width() + ox) * c;
           for (int yy = y0; yy < y1; yy++) {
             for (int xx = x0; xx < x1; xx++) {
-              int at = ((b * in.h() + yy) * in.w() + xx) * c;
+              int at = ((b * in.height() + yy) * in.width() + xx) * c;
               for (int ch = 0; ch < c; ch++) {
                 gi[at + ch] += g[o + ch] * share;
               }

@@ -2,6 +2,7 @@ package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.spi.Int8Backend;
+import io.sparkint8.nn.spec.Shape;
 
 /** y = max(x, 0); the backward pass passes the error where the output was positive. */
 public final class Relu extends Layer {
@@ -9,7 +10,7 @@ public final class Relu extends Layer {
   private final Float32Buffer gx;
 
   public Relu(LayerContext ctx, Shape in, int maxBatch) {
-    super(ctx, in, maxBatch);
+    super(ctx, in, maxBatch, "relu");
     this.y = newActivation(in);
     this.gx = newActivation(in);
   }

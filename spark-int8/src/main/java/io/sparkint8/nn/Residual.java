@@ -1,9 +1,8 @@
 package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
-import io.sparkint8.optim.Parameter;
+import io.sparkint8.nn.spec.Shape;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -20,7 +19,7 @@ public final class Residual extends Layer {
 
   public Residual(LayerContext ctx, Shape in, int maxBatch, Sequential body,
       Sequential projection) {
-    super(ctx, in, maxBatch);
+    super(ctx, in, maxBatch, "res");
     Shape bodyOut = body.outputShape();
     Shape shortcutOut = projection == null ? in : projection.outputShape();
     if (!bodyOut.equals(shortcutOut)) {
@@ -37,8 +36,15 @@ public final class Residual extends Layer {
     return body;
   }
 
+  /** The shortcut's 1x1 conv and bn, or null for an identity shortcut. */
   public Sequential projection() {
     return projection;
+  }
+
+  /** The body, then the projection if there is one. */
+  @Override
+  public List<Layer> children() {
+    return projection == null ? List.of(body) : List.of(body, projection);
   }
 
   @Override
@@ -79,32 +85,5 @@ public final class Residual extends Layer {
       out.put(i, a.get(i) + s.get(i));
     }
     return gx;
-  }
-
-  @Override
-  public List<Parameter> parameters() {
-    List<Parameter> p = new ArrayList<>(body.parameters());
-    if (projection != null) {
-      p.addAll(projection.parameters());
-    }
-    return p;
-  }
-
-  @Override
-  public List<LayerStats> stats() {
-    List<LayerStats> s = new ArrayList<>(body.stats());
-    if (projection != null) {
-      s.addAll(projection.stats());
-    }
-    return s;
-  }
-
-  @Override
-  public void close() {
-    body.close();
-    if (projection != null) {
-      projection.close();
-    }
-    super.close();
   }
 }

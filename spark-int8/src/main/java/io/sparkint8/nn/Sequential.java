@@ -1,8 +1,7 @@
 package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
-import io.sparkint8.optim.Parameter;
-import java.util.ArrayList;
+import io.sparkint8.nn.spec.Shape;
 import java.util.List;
 
 /** Layers applied in order; the backward pass runs them in reverse. Owns (and closes) its layers. */
@@ -10,7 +9,7 @@ public final class Sequential extends Layer {
   private final List<Layer> layers;
 
   public Sequential(LayerContext ctx, Shape in, int maxBatch, List<Layer> layers) {
-    super(ctx, in, maxBatch);
+    super(ctx, in, maxBatch, "seq");
     if (layers.isEmpty()) {
       throw new IllegalArgumentException("a sequence needs at least one layer");
     }
@@ -25,7 +24,8 @@ public final class Sequential extends Layer {
     this.layers = List.copyOf(layers);
   }
 
-  public List<Layer> layers() {
+  @Override
+  public List<Layer> children() {
     return layers;
   }
 
@@ -74,49 +74,5 @@ public final class Sequential extends Layer {
       }
     }
     return g;
-  }
-
-  @Override
-  public List<Parameter> parameters() {
-    List<Parameter> p = new ArrayList<>();
-    for (Layer l : layers) {
-      p.addAll(l.parameters());
-    }
-    return p;
-  }
-
-  @Override
-  public List<LayerStats> stats() {
-    List<LayerStats> s = new ArrayList<>();
-    for (Layer l : layers) {
-      s.addAll(l.stats());
-    }
-    return s;
-  }
-
-  /** Every layer, descending into residual blocks, in forward order. */
-  public List<Layer> flatten() {
-    List<Layer> all = new ArrayList<>();
-    for (Layer l : layers) {
-      if (l instanceof Sequential) {
-        all.addAll(((Sequential) l).flatten());
-      } else if (l instanceof Residual) {
-        all.addAll(((Residual) l).body().flatten());
-        if (((Residual) l).projection() != null) {
-          all.addAll(((Residual) l).projection().flatten());
-        }
-      } else {
-        all.add(l);
-      }
-    }
-    return all;
-  }
-
-  @Override
-  public void close() {
-    for (Layer l : layers) {
-      l.close();
-    }
-    super.close();
   }
 }

@@ -67,12 +67,25 @@ final class StepTask implements
         new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch * 1_000_003L + partition));
   }
 
+  /**
+   * The one packed shard of a partition. Reading the iterator to its end is what releases the
+   * cached block's read lock (Spark's completion iterator), so the task never leaves it pinned.
+   */
+  static PackedShard onlyShard(Iterator<PackedShard> shards, int partition) {
+    PackedShard shard = shards.next();
+    if (shards.hasNext()) {
+      throw new IllegalStateException("partition " + partition + " holds more than one packed "
+          + "shard; expected exactly one per partition");
+    }
+    return shard;
+  }
+
   @Override
   public Iterator<GradientAccumulator> call(Integer partition, Iterator<PackedShard> shards) {
     if (!shards.hasNext()) {
       return Collections.singletonList(GradientAccumulator.empty()).iterator();
     }
-    PackedShard shard = shards.next();
+    PackedShard shard = onlyShard(shards, partition);
     int per = sliceRows(shard.rows(), stepsPerEpoch);
     int from = Math.min(shard.rows(), stepInEpoch * per);
     int rows = Math.min(per, shard.rows() - from);

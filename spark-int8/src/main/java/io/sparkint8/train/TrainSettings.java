@@ -2,8 +2,8 @@ package io.sparkint8.train;
 
 import io.sparkint8.nn.EngineConfig;
 import io.sparkint8.nn.Precision;
-import io.sparkint8.nn.Shape;
 import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.ConstantSchedule;
 import io.sparkint8.optim.CosineSchedule;
 import io.sparkint8.optim.LinearScaling;

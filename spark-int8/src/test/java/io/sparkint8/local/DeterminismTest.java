@@ -9,8 +9,8 @@ import io.sparkint8.nn.EngineConfig;
 import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.Network;
 import io.sparkint8.nn.Precision;
-import io.sparkint8.nn.Shape;
 import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.ConstantSchedule;
 import io.sparkint8.optim.OptimizerConfig;
 import io.sparkint8.optim.Warmup;
@@ -27,7 +27,7 @@ class DeterminismTest {
   private static Dataset data(long seed) {
     SplittableRandom rnd = new SplittableRandom(seed);
     int n = 96;
-    Shape shape = new Shape(2, 12, 12);
+    Shape shape = Shape.chw(2, 12, 12);
     float[] x = new float[n * shape.size()];
     int[] y = new int[n];
     for (int i = 0; i < n; i++) {

@@ -25,14 +25,14 @@ class FashionMnistTrainingTest {
 
   @Test
   void cnnSmallInt8ReachesEightyPercentInOneEpochOnTenThousandImages() throws Exception {
-    boolean present = Files.isDirectory(IdxReader.FASHION_MNIST);
+    boolean present = Files.isDirectory(FashionMnistDataset.DEFAULT_DIR);
     if (!present) {
-      System.out.println("SKIPPED: " + IdxReader.FASHION_MNIST
+      System.out.println("SKIPPED: " + FashionMnistDataset.DEFAULT_DIR
           + " missing (apt-get install dataset-fashion-mnist)");
     }
     Assumptions.assumeTrue(present, "Fashion-MNIST not installed");
-    Dataset train = IdxReader.fashionMnist(IdxReader.FASHION_MNIST, true).head(10_000);
-    Dataset test = IdxReader.fashionMnist(IdxReader.FASHION_MNIST, false);
+    Dataset train = FashionMnistDataset.load(FashionMnistDataset.DEFAULT_DIR, true).head(10_000);
+    Dataset test = FashionMnistDataset.load(FashionMnistDataset.DEFAULT_DIR, false);
     try (OffHeapAllocator alloc = new OffHeapAllocator("fashion-mnist-test")) {
       LayerContext ctx = new LayerContext(Backends.get(), alloc,
           EngineConfig.defaults(Precision.INT8));

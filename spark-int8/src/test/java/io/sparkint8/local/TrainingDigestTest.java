@@ -41,13 +41,13 @@ class TrainingDigestTest {
 
   @BeforeAll
   static void load() throws Exception {
-    boolean present = java.nio.file.Files.isDirectory(IdxReader.FASHION_MNIST);
+    boolean present = java.nio.file.Files.isDirectory(FashionMnistDataset.DEFAULT_DIR);
     if (!present) {
-      System.out.println("SKIPPED: " + IdxReader.FASHION_MNIST
+      System.out.println("SKIPPED: " + FashionMnistDataset.DEFAULT_DIR
           + " missing (apt-get install dataset-fashion-mnist)");
     }
     Assumptions.assumeTrue(present, "Fashion-MNIST not installed");
-    data = IdxReader.fashionMnist(IdxReader.FASHION_MNIST, true).head(256);
+    data = FashionMnistDataset.load(FashionMnistDataset.DEFAULT_DIR, true).head(256);
   }
 
   /** Trains 4 steps of 64 rows (one epoch of the 256 rows) and returns the digest of the state. */

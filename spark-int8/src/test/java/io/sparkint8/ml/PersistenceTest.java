@@ -131,7 +131,8 @@ class PersistenceTest {
     }
 
     assertSamePredictions(model.transform(test), loaded.transform(test));
-    Vector x = test.first().getAs("features");
+    // collect, not first(): a partial read of a cached DataFrame leaves its block locked
+    Vector x = test.collectAsList().get(0).getAs("features");
     assertArrayEquals(model.predictRaw(x).toArray(), loaded.predictRaw(x).toArray());
   }
 

@@ -1,7 +1,7 @@
 package io.sparkint8.ml;
 
 import io.sparkint8.local.Dataset;
-import io.sparkint8.local.IdxReader;
+import io.sparkint8.local.FashionMnistDataset;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -30,6 +30,11 @@ public final class SparkTestSession {
           .master("local[2]")
           .appName("spark-int8-tests")
           .config("spark.ui.enabled", "false")
+          // a task that leaves a cached block locked fails instead of logging it; adaptive execution
+          // is off because its materialization of a cached DataFrame (Spark 4.1) leaves such a lock
+          // itself, which would hide ours
+          .config("spark.storage.exceptionOnPinLeak", "true")
+          .config("spark.sql.adaptive.enabled", "false")
           .config("spark.sql.shuffle.partitions", "2")
           .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
           .config("spark.kryo.registrator", Int8KryoRegistrator.class.getName())
@@ -61,7 +66,7 @@ public final class SparkTestSession {
 
   private static Dataset fashionData(boolean test) {
     try {
-      return IdxReader.fashionMnist(IdxReader.FASHION_MNIST, !test);
+      return FashionMnistDataset.load(FashionMnistDataset.DEFAULT_DIR, !test);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

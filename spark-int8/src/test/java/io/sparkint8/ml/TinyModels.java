@@ -7,8 +7,8 @@ import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.ModelState;
 import io.sparkint8.nn.Network;
 import io.sparkint8.nn.Precision;
-import io.sparkint8.nn.Shape;
 import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.nn.spec.Shape;
 
 /** Untrained models built without Spark, for tests of the Params and schemas of the model. */
 final class TinyModels {
@@ -18,7 +18,7 @@ final class TinyModels {
   static ModelState state(String spec) {
     try (OffHeapAllocator alloc = new OffHeapAllocator("TinyModels");
         Network net = Network.build(NetworkSpec.parse(spec, Blobs.CLASSES),
-            new Shape(Blobs.DIM, 1, 1), 1,
+            Shape.chw(Blobs.DIM, 1, 1), 1,
             new LayerContext(new JavaBackend(), alloc, EngineConfig.defaults(Precision.INT8)))) {
       return ModelState.capture(net);
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparkint8.kernels.Backends;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import java.nio.FloatBuffer;
 import java.util.List;
@@ -114,51 +115,51 @@ class GradientCheckTest {
 
   @Test
   void linear() {
-    check("linear", new Linear(ctx, new Shape(3, 2, 2), 3, 5, true), 3);
+    check("linear", new Linear(ctx, Shape.chw(3, 2, 2), 3, 5, true), 3);
   }
 
   @Test
   void conv2dWithStrideAndPadding() {
-    check("conv", new Conv2d(ctx, new Shape(3, 5, 5), 2, 4, 3, 2, 1, true), 2);
+    check("conv", new Conv2d(ctx, Shape.chw(3, 5, 5), 2, 4, 3, 2, 1, true), 2);
   }
 
   @Test
   void conv2dPointwise() {
-    check("conv1x1", new Conv2d(ctx, new Shape(4, 3, 3), 2, 3, 1, 1, 0, false), 2);
+    check("conv1x1", new Conv2d(ctx, Shape.chw(4, 3, 3), 2, 3, 1, 1, 0, false), 2);
   }
 
   @Test
   void batchNorm2d() {
-    check("bn", new BatchNorm(ctx, new Shape(3, 2, 2), 4, false), 4);
+    check("bn", new BatchNorm(ctx, Shape.chw(3, 2, 2), 4, false), 4);
   }
 
   @Test
   void batchNorm1dL1Variant() {
-    check("bn-l1", new BatchNorm(ctx, Shape.flat(5), 8, true), 8, 1e-3);
+    check("bn-l1", new BatchNorm(ctx, Shape.features(5), 8, true), 8, 1e-3);
   }
 
   @Test
   void relu() {
-    check("relu", new Relu(ctx, new Shape(2, 3, 3), 2), 2);
+    check("relu", new Relu(ctx, Shape.chw(2, 3, 3), 2), 2);
   }
 
   @Test
   void pools() {
-    check("maxpool", new Pool2d(ctx, new Shape(2, 5, 5), 2, Pool2d.Kind.MAX, 2, 2, 0), 2, 1e-3);
-    check("maxpool-pad", new Pool2d(ctx, new Shape(2, 5, 5), 2, Pool2d.Kind.MAX, 3, 2, 1), 2,
+    check("maxpool", new Pool2d(ctx, Shape.chw(2, 5, 5), 2, Pool2d.Kind.MAX, 2, 2, 0), 2, 1e-3);
+    check("maxpool-pad", new Pool2d(ctx, Shape.chw(2, 5, 5), 2, Pool2d.Kind.MAX, 3, 2, 1), 2,
         1e-3);
-    check("avgpool", new Pool2d(ctx, new Shape(2, 5, 5), 2, Pool2d.Kind.AVG, 3, 2, 1), 2);
-    check("gap", new Pool2d(ctx, new Shape(3, 4, 4), 2, Pool2d.Kind.GLOBAL_AVG, 0, 1, 0), 2);
+    check("avgpool", new Pool2d(ctx, Shape.chw(2, 5, 5), 2, Pool2d.Kind.AVG, 3, 2, 1), 2);
+    check("gap", new Pool2d(ctx, Shape.chw(3, 4, 4), 2, Pool2d.Kind.GLOBAL_AVG, 0, 1, 0), 2);
   }
 
   @Test
   void dropoutUsesOneMaskPerStep() {
-    check("dropout", new Dropout(ctx, Shape.flat(30), 2, 0.3), 2);
+    check("dropout", new Dropout(ctx, Shape.features(30), 2, 0.3), 2);
   }
 
   @Test
   void residualWithProjection() {
-    Shape in = new Shape(2, 4, 4);
+    Shape in = Shape.chw(2, 4, 4);
     // no bias before BN: BN cancels it, its gradient is 0 and a check of it would be vacuous
     Conv2d c1 = new Conv2d(ctx, in, 2, 3, 3, 2, 1, false);
     BatchNorm bn = new BatchNorm(ctx, c1.outputShape(), 2, false);

@@ -7,6 +7,7 @@ import io.sparkint8.kernels.Backends;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.nn.spec.Shape;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.Test;
 class InferenceBatchIndependenceTest {
   @Test
   void logitsOfARowDoNotDependOnItsBatch() {
-    Shape in = new Shape(1, 12, 12);
+    Shape in = Shape.chw(1, 12, 12);
     int batch = 8;
     SplittableRandom rnd = new SplittableRandom(5);
     float[] x = new float[batch * in.size()];

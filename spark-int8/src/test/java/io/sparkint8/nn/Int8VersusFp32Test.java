@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparkint8.kernels.Backends;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.nn.spec.Shape;
 import java.util.SplittableRandom;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.AfterEach;
@@ -80,12 +81,12 @@ class Int8VersusFp32Test {
   @ParameterizedTest
   @ValueSource(strings = {"max", "dsgc", "mcs"})
   void linear(String clipping) {
-    compare(clipping, (c, b) -> new Linear(c, Shape.flat(300), b, 70, true), 64);
+    compare(clipping, (c, b) -> new Linear(c, Shape.features(300), b, 70, true), 64);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"max", "dsgc", "mcs"})
   void conv(String clipping) {
-    compare(clipping, (c, b) -> new Conv2d(c, new Shape(16, 10, 10), b, 24, 3, 1, 1, true), 8);
+    compare(clipping, (c, b) -> new Conv2d(c, Shape.chw(16, 10, 10), b, 24, 3, 1, 1, true), 8);
   }
 }

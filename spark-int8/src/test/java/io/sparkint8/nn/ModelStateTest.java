@@ -11,6 +11,7 @@ import io.sparkint8.kernels.Backends;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Optimizer;
 import io.sparkint8.optim.OptimizerConfig;
 import io.sparkint8.optim.Optimizers;
@@ -43,7 +44,7 @@ class ModelStateTest {
   static final long SEED = 7L;
   static final String SPEC = "conv(4,3)-bn-relu-maxpool(2)-fc(8)-bn-relu-fc";
   static final int CLASSES = 3;
-  static final Shape INPUT = new Shape(1, 8, 8);
+  static final Shape INPUT = Shape.chw(1, 8, 8);
   static final int BATCH = 16;
 
   OffHeapAllocator alloc;
@@ -362,11 +363,11 @@ class ModelStateTest {
       assertTrue(e.getMessage().contains("clipping dsgc in the model state, mcs"), e.getMessage());
     }
     LayerContext ctx = new LayerContext(Backends.get(), alloc, cfg);
-    try (Network wide = Network.build(NetworkSpec.parse(SPEC, CLASSES), new Shape(1, 10, 10),
+    try (Network wide = Network.build(NetworkSpec.parse(SPEC, CLASSES), Shape.chw(1, 10, 10),
         BATCH, ctx)) {
       IllegalArgumentException e =
           assertThrows(IllegalArgumentException.class, () -> state.apply(wide));
-      assertTrue(e.getMessage().contains("[1x8x8]"), e.getMessage());
+      assertTrue(e.getMessage().contains("1x8x8"), e.getMessage());
     }
   }
 

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.spi.Int8Backend;
+import io.sparkint8.kernels.spi.QuantDesc;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
@@ -147,26 +149,38 @@ class McsClippingTest {
     }
   }
 
+  /**
+   * The clips quantize the error per channel as a conv/fc layer does (GemmCore): the [rows x
+   * channels] error is transposed and each channel, now a row, is quantized with its clip.
+   */
   @ParameterizedTest(name = "{0}")
   @MethodSource("backends")
-  void itsClipsDrivePerColumnQuantization(Int8Backend be) {
+  void itsClipsDrivePerChannelQuantization(Int8Backend be) {
     McsClipping mcs = new McsClipping();
-    Quantizer q = new Quantizer(QuantizerConfig.perColumn(8), be);
+    int rows = 10;
+    int channels = 3;
     try (Float32Buffer a = alloc.float32Of(step(10f, 1f, 4f, true));
-        Float32Buffer b = alloc.float32Of(step(5f, 3f, 2f, false))) {
-      mcs.update(be, alloc, a, 10, 3);
-      ClipStats s = mcs.update(be, alloc, b, 10, 3);
-      try (QTensor t = q.quantize(alloc, b, 10, 3, s.clips(), 0, 0)) {
-        assertArrayEquals(
-            new float[] {s.clip(0) / 127f, s.clip(1) / 127f, s.clip(2) / 127f}, t.scalesArray());
-        // the spike 5 lies inside its moving clip 6; channel 1 is clipped at its max 3
-        assertEquals(6f, s.clip(0), 1e-5f);
-        assertEquals((byte) Math.rint(5f * (127f / s.clip(0))), t.code(0, 0));
-        assertEquals(127, t.code(0, 1));
-        assertEquals(-127, t.code(1, 1));
-        assertEquals((byte) Math.rint(-2f * (127f / s.clip(2))), t.code(3, 2));
-        assertTrue(Math.abs(t.code(3, 2)) < 127, "-2 under the clip 2.4 must not saturate");
-      }
+        Float32Buffer b = alloc.float32Of(step(5f, 3f, 2f, false));
+        Float32Buffer transposed = alloc.allocateFloat32(rows * channels);
+        Float32Buffer clips = alloc.allocateFloat32(channels);
+        Int8Buffer codes = alloc.allocateInt8(rows * channels);
+        Float32Buffer scales = alloc.allocateFloat32(channels)) {
+      mcs.update(be, alloc, a, rows, channels);
+      ClipStats s = mcs.update(be, alloc, b, rows, channels);
+      be.transposeF32(rows, channels, b, transposed);
+      clips.copyFrom(s.clips());
+      be.quantize(QuantDesc.perRow(channels, rows), transposed, clips, codes, scales);
+      assertArrayEquals(
+          new float[] {s.clip(0) / 127f, s.clip(1) / 127f, s.clip(2) / 127f}, scales.toArray());
+      // the code of row r, channel c sits at c * rows + r; the spike 5 lies inside its moving
+      // clip 6, channel 1 is clipped at its max 3
+      assertEquals(6f, s.clip(0), 1e-5f);
+      assertEquals((byte) Math.rint(5f * (127f / s.clip(0))), codes.get(0));
+      assertEquals(127, codes.get(rows));
+      assertEquals(-127, codes.get(rows + 1));
+      assertEquals((byte) Math.rint(-2f * (127f / s.clip(2))), codes.get(2 * rows + 3));
+      assertTrue(
+          Math.abs(codes.get(2 * rows + 3)) < 127, "-2 under the clip 2.4 must not saturate");
     }
   }
 

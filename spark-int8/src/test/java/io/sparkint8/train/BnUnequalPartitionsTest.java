@@ -11,7 +11,7 @@ import io.sparkint8.nn.BnStats;
 import io.sparkint8.nn.EngineConfig;
 import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.Precision;
-import io.sparkint8.nn.Shape;
+import io.sparkint8.nn.spec.Shape;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.util.ArrayList;
@@ -108,8 +108,8 @@ class BnUnequalPartitionsTest {
       assertTrue(worstVar > 100 * REL, "pooled within-partition variance off by only " + worstVar);
 
       // The driver's running statistics move the same way from merged and from union stats.
-      try (BatchNorm fromMerged = new BatchNorm(ctx, new Shape(C, 1, 1), 1, false);
-          BatchNorm fromUnion = new BatchNorm(ctx, new Shape(C, 1, 1), 1, false)) {
+      try (BatchNorm fromMerged = new BatchNorm(ctx, Shape.chw(C, 1, 1), 1, false);
+          BatchNorm fromUnion = new BatchNorm(ctx, Shape.chw(C, 1, 1), 1, false)) {
         for (int i = 0; i < 3; i++) {
           fromMerged.updateRunning(merged);
           fromUnion.updateRunning(union);
@@ -143,7 +143,7 @@ class BnUnequalPartitionsTest {
 
   /** The statistics the engine's BatchNorm measures in a training forward over {@code rows}. */
   private static BnStats engineStats(LayerContext ctx, float[] x, int rows) {
-    try (BatchNorm bn = new BatchNorm(ctx, new Shape(C, 1, 1), rows, false);
+    try (BatchNorm bn = new BatchNorm(ctx, Shape.chw(C, 1, 1), rows, false);
         Float32Buffer in = ctx.allocator().allocateFloat32(x.length).copyFrom(x)) {
       bn.forward(in, rows, true);
       return bn.batchStats();

@@ -5,9 +5,9 @@ import io.sparkint8.kernels.memory.Int32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.memory.OffHeapBuffer;
-import io.sparkint8.kernels.ref.JavaBackend;
-import io.sparkint8.kernels.spi.AbstractBackend;
+import io.sparkint8.kernels.ref.ReferenceBackend;
 import io.sparkint8.kernels.spi.Axis;
+import io.sparkint8.kernels.spi.Checks;
 import io.sparkint8.kernels.spi.ConvDesc;
 import io.sparkint8.kernels.spi.Epilogue;
 import io.sparkint8.kernels.spi.GemmDesc;
@@ -15,18 +15,21 @@ import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.kernels.spi.PackedB;
 import io.sparkint8.kernels.spi.QuantDesc;
 import io.sparkint8.kernels.spi.Trans;
+import java.util.function.BiConsumer;
 
 /**
  * The GPU backend: the kernel SPI on CUDA through JCuda's driver API (PTX built by nvcc into the jar,
  * loaded with cuModuleLoadData; only the driver's libcuda is needed at run time). Integer results and
- * every fp32 result but the fp32 GEMM's equal {@link JavaBackend}'s bit for bit.
+ * every fp32 result but the fp32 GEMM's equal the reference's bit for bit. The operations without a
+ * device kernel yet (fp32 max-pool, batch norm, fp32 ReLU, the matrix glue) run the reference on the
+ * host: this backend extends {@link ReferenceBackend} and overrides the operations it has kernels for.
  *
  * <p>The SPI's buffers are host memory, so each call uploads its inputs into the device's scratch
  * buffers, runs the operation and downloads its outputs, and returns when they are back. To keep
  * tensors on the GPU across calls use {@link #device()}: the same operations on {@link DeviceBuffer}s.
  * The thread count is accepted for the SPI's sake and ignored (the GPU is the parallelism).
  */
-public final class CudaBackend extends AbstractBackend {
+public final class CudaBackend extends ReferenceBackend {
   /** System property: the GPU ordinal {@code int8.backend=cuda} uses (default 0). */
   public static final String DEVICE_PROPERTY = "int8.cuda.device";
 
@@ -104,10 +107,47 @@ public final class CudaBackend extends AbstractBackend {
     device.download(host.bytes(), d, elements * d.type().size());
   }
 
+  /**
+   * The device op {@code op(input, output)} on host buffers: {@code src} staged in, {@code dst} fetched
+   * back, both of element type {@code t}.
+   */
+  private void staged(OffHeapBuffer src, long srcElements, OffHeapBuffer dst, long dstElements, DType t,
+      BiConsumer<DeviceBuffer, DeviceBuffer> op) {
+    device.run(() -> {
+      DeviceBuffer s = in(ScratchSlot.STAGE0, src, t, srcElements);
+      DeviceBuffer o = out(ScratchSlot.STAGE1, t, dstElements);
+      op.accept(s, o);
+      fetch(o, dst, dstElements);
+      device.synchronize();
+    });
+  }
+
   // ---- GEMM ---------------------------------------------------------------------------------------
 
   @Override
-  protected void gemmS8(
+  protected void gemmS8S8S32Unchecked(GemmDesc d, Int8Buffer a, Int8Buffer b, Int32Buffer c) {
+    gemmS8(d, a, b, null, null, c, null);
+  }
+
+  @Override
+  protected void gemmS8S8S32Unchecked(GemmDesc d, Int8Buffer a, PackedB b, Int32Buffer c) {
+    gemmS8(d, a, null, b, null, c, null);
+  }
+
+  @Override
+  protected void gemmS8S8F32Unchecked(
+      GemmDesc d, Int8Buffer a, Int8Buffer b, Epilogue ep, Float32Buffer c) {
+    gemmS8(d, a, b, null, ep, null, c);
+  }
+
+  @Override
+  protected void gemmS8S8F32Unchecked(
+      GemmDesc d, Int8Buffer a, PackedB b, Epilogue ep, Float32Buffer c) {
+    gemmS8(d, a, null, b, ep, null, c);
+  }
+
+  /** Exactly one of b / packed and one of c32 / cf is non-null; ep != null iff cf != null. */
+  private void gemmS8(
       GemmDesc d,
       Int8Buffer a,
       Int8Buffer b,
@@ -149,13 +189,14 @@ public final class CudaBackend extends AbstractBackend {
   }
 
   @Override
-  protected PackedB pack(OffHeapAllocator allocator, Trans transB, int k, int n, int ldb, Int8Buffer b) {
+  protected PackedB packBUnchecked(
+      OffHeapAllocator allocator, Trans transB, int k, int n, int ldb, Int8Buffer b) {
     int ld = CudaGemm.packedLd(k);
     Int8Buffer data = allocator.allocateInt8((long) n * ld);
     try {
       device.run(() -> {
-        long span = transB == Trans.N ? GemmDesc.span(k, n, ldb) : GemmDesc.span(n, k, ldb);
-        DeviceBuffer src = in(ScratchSlot.STAGE0, b, DType.S8, span);
+        DeviceBuffer src =
+            in(ScratchSlot.STAGE0, b, DType.S8, Checks.packBSpan(transB, k, n, ldb));
         DeviceBuffer dst = out(ScratchSlot.STAGE1, DType.S8, (long) n * ld);
         ops.gemm().pack(src, ldb, transB == Trans.T, n, k, dst, ld);
         fetch(dst, data, (long) n * ld);
@@ -165,12 +206,12 @@ public final class CudaBackend extends AbstractBackend {
       data.close();
       throw e;
     }
-    return new PackedB(data, k, n, name() + "/" + isa());
+    return new PackedB(data, k, n, packer());
   }
 
   @Override
-  protected void sgemm(GemmDesc d, float alpha, Float32Buffer a, Float32Buffer b, float beta,
-      Float32Buffer c) {
+  protected void gemmF32Unchecked(
+      GemmDesc d, float alpha, Float32Buffer a, Float32Buffer b, float beta, Float32Buffer c) {
     device.run(() -> {
       DeviceBuffer da = in(ScratchSlot.STAGE0, a, DType.F32, d.spanA());
       DeviceBuffer db = in(ScratchSlot.STAGE1, b, DType.F32, d.spanB());
@@ -191,7 +232,7 @@ public final class CudaBackend extends AbstractBackend {
   // ---- quantization and statistics ------------------------------------------------------------
 
   @Override
-  protected void quantizeChecked(
+  protected void quantizeUnchecked(
       QuantDesc d, Float32Buffer src, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales) {
     device.run(() -> {
       DeviceBuffer s = in(ScratchSlot.STAGE0, src, DType.F32, d.count());
@@ -206,7 +247,7 @@ public final class CudaBackend extends AbstractBackend {
   }
 
   @Override
-  protected void dequantizeChecked(QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst) {
+  protected void dequantizeUnchecked(QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst) {
     device.run(() -> {
       DeviceBuffer q = in(ScratchSlot.STAGE0, codes, DType.S8, d.count());
       DeviceBuffer s = in(ScratchSlot.STAGE1, scales, DType.F32, d.groups());
@@ -218,90 +259,81 @@ public final class CudaBackend extends AbstractBackend {
   }
 
   @Override
-  protected void absmaxChecked(int rows, int cols, Float32Buffer src, Axis axis, Float32Buffer out) {
-    device.run(() -> {
-      DeviceBuffer s = in(ScratchSlot.STAGE0, src, DType.F32, (long) rows * cols);
-      long outs = axis.outputs(rows, cols);
-      DeviceBuffer o = out(ScratchSlot.STAGE1, DType.F32, outs);
-      ops.absmax(rows, cols, s, axis, o);
-      fetch(o, out, outs);
-      device.synchronize();
-    });
+  protected void absmaxUnchecked(int rows, int cols, Float32Buffer src, Axis axis, Float32Buffer out) {
+    staged(src, (long) rows * cols, out, axis.outputs(rows, cols), DType.F32,
+        (s, o) -> ops.absmax(rows, cols, s, axis, o));
   }
 
   @Override
-  protected void channelFractionChecked(int rows, int cols, Float32Buffer src, Float32Buffer out) {
-    device.run(() -> {
-      DeviceBuffer s = in(ScratchSlot.STAGE0, src, DType.F32, (long) rows * cols);
-      DeviceBuffer o = out(ScratchSlot.STAGE1, DType.F32, cols);
-      ops.channelFractionAboveStd(rows, cols, s, o);
-      fetch(o, out, cols);
-      device.synchronize();
-    });
+  protected void channelFractionAboveStdUnchecked(int rows, int cols, Float32Buffer src, Float32Buffer out) {
+    staged(src, (long) rows * cols, out, cols, DType.F32,
+        (s, o) -> ops.channelFractionAboveStd(rows, cols, s, o));
   }
 
   @Override
-  protected double[] clipDeviationChecked(Float32Buffer src, int count, int bits, float[] cand) {
-    return device.call(() ->
-        ops.clipCosineDeviation(in(ScratchSlot.STAGE0, src, DType.F32, count), count, bits, cand));
+  protected double[] clipCosineDeviationUnchecked(Float32Buffer src, int count, int bits, float[] candidates) {
+    return device.call(() -> ops.clipCosineDeviation(
+        in(ScratchSlot.STAGE0, src, DType.F32, count), count, bits, candidates));
   }
 
   // ---- windows and ReLU ----------------------------------------------------------------------------
 
   @Override
-  protected void window(WindowOp op, ConvDesc d, OffHeapBuffer src, OffHeapBuffer dst, Int32Buffer argmax) {
-    if (op == WindowOp.MAXPOOL_F32) {
-      // no device kernel yet for the fp32 max-pool: the host reference (see kernels-native/README.md)
-      new JavaBackend().maxPoolF32(d, (Float32Buffer) src, (Float32Buffer) dst, argmax);
-      return;
-    }
-    long cells = (long) d.colRows() * d.colCols();
+  protected void im2colUnchecked(ConvDesc d, Int8Buffer src, Int8Buffer cols) {
+    im2col(d, src, cols, DType.S8);
+  }
+
+  @Override
+  protected void im2colUnchecked(ConvDesc d, Float32Buffer src, Float32Buffer cols) {
+    im2col(d, src, cols, DType.F32);
+  }
+
+  private void im2col(ConvDesc d, OffHeapBuffer src, OffHeapBuffer cols, DType t) {
+    staged(src, d.inputSize(), cols, (long) d.colRows() * d.colCols(), t, (s, o) -> ops.im2col(d, s, o));
+  }
+
+  @Override
+  protected void col2imUnchecked(ConvDesc d, Float32Buffer cols, Float32Buffer dst) {
+    col2im(d, cols, dst, DType.F32);
+  }
+
+  @Override
+  protected void col2imUnchecked(ConvDesc d, Int32Buffer cols, Int32Buffer dst) {
+    col2im(d, cols, dst, DType.S32);
+  }
+
+  private void col2im(ConvDesc d, OffHeapBuffer cols, OffHeapBuffer dst, DType t) {
+    staged(cols, (long) d.colRows() * d.colCols(), dst, d.inputSize(), t, (s, o) -> ops.col2im(d, s, o));
+  }
+
+  @Override
+  protected void maxPoolUnchecked(ConvDesc d, Int8Buffer src, Int8Buffer dst, Int32Buffer argmax) {
     device.run(() -> {
-      switch (op) {
-        case IM2COL_S8:
-        case IM2COL_F32: {
-          DType t = op == WindowOp.IM2COL_S8 ? DType.S8 : DType.F32;
-          DeviceBuffer s = in(ScratchSlot.STAGE0, src, t, d.inputSize());
-          DeviceBuffer o = out(ScratchSlot.STAGE1, t, cells);
-          ops.im2col(d, s, o);
-          fetch(o, dst, cells);
-          break;
-        }
-        case COL2IM_F32:
-        case COL2IM_S32: {
-          DType t = op == WindowOp.COL2IM_F32 ? DType.F32 : DType.S32;
-          DeviceBuffer s = in(ScratchSlot.STAGE0, src, t, cells);
-          DeviceBuffer o = out(ScratchSlot.STAGE1, t, d.inputSize());
-          ops.col2im(d, s, o);
-          fetch(o, dst, d.inputSize());
-          break;
-        }
-        case MAXPOOL_S8: {
-          DeviceBuffer s = in(ScratchSlot.STAGE0, src, DType.S8, d.inputSize());
-          DeviceBuffer o = out(ScratchSlot.STAGE1, DType.S8, d.pooledSize());
-          DeviceBuffer am = out(ScratchSlot.STAGE2, DType.S32, d.pooledSize());
-          ops.maxPool(d, s, o, am);
-          fetch(o, dst, d.pooledSize());
-          fetch(am, argmax, d.pooledSize());
-          break;
-        }
-        case MAXPOOL_BACKWARD_F32: {
-          DeviceBuffer g = in(ScratchSlot.STAGE0, src, DType.F32, d.pooledSize());
-          DeviceBuffer am = in(ScratchSlot.STAGE1, argmax, DType.S32, d.pooledSize());
-          DeviceBuffer o = out(ScratchSlot.STAGE2, DType.F32, d.inputSize());
-          ops.maxPoolBackward(d, g, am, o);
-          fetch(o, dst, d.inputSize());
-          break;
-        }
-        default:
-          throw new IllegalStateException("unknown window op " + op);
-      }
+      DeviceBuffer s = in(ScratchSlot.STAGE0, src, DType.S8, d.inputSize());
+      DeviceBuffer o = out(ScratchSlot.STAGE1, DType.S8, d.pooledSize());
+      DeviceBuffer am = out(ScratchSlot.STAGE2, DType.S32, d.pooledSize());
+      ops.maxPool(d, s, o, am);
+      fetch(o, dst, d.pooledSize());
+      fetch(am, argmax, d.pooledSize());
       device.synchronize();
     });
   }
 
   @Override
-  protected void reluChecked(int count, Int8Buffer src, Int8Buffer dst, Int8Buffer mask) {
+  protected void maxPoolBackwardUnchecked(
+      ConvDesc d, Float32Buffer gradOut, Int32Buffer argmax, Float32Buffer gradIn) {
+    device.run(() -> {
+      DeviceBuffer g = in(ScratchSlot.STAGE0, gradOut, DType.F32, d.pooledSize());
+      DeviceBuffer am = in(ScratchSlot.STAGE1, argmax, DType.S32, d.pooledSize());
+      DeviceBuffer o = out(ScratchSlot.STAGE2, DType.F32, d.inputSize());
+      ops.maxPoolBackward(d, g, am, o);
+      fetch(o, gradIn, d.inputSize());
+      device.synchronize();
+    });
+  }
+
+  @Override
+  protected void reluUnchecked(int count, Int8Buffer src, Int8Buffer dst, Int8Buffer mask) {
     device.run(() -> {
       DeviceBuffer s = in(ScratchSlot.STAGE0, src, DType.S8, count);
       DeviceBuffer o = out(ScratchSlot.STAGE1, DType.S8, count);
@@ -314,7 +346,7 @@ public final class CudaBackend extends AbstractBackend {
   }
 
   @Override
-  protected void reluBackwardChecked(int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst) {
+  protected void reluBackwardUnchecked(int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst) {
     device.run(() -> {
       DeviceBuffer g = in(ScratchSlot.STAGE0, grad, DType.F32, count);
       DeviceBuffer m = in(ScratchSlot.STAGE1, mask, DType.S8, count);

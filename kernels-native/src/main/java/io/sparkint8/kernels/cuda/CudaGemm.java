@@ -1,6 +1,5 @@
 package io.sparkint8.kernels.cuda;
 
-import io.sparkint8.kernels.spi.AbstractBackend;
 import io.sparkint8.kernels.spi.GemmDesc;
 import io.sparkint8.kernels.spi.Trans;
 
@@ -107,7 +106,7 @@ final class CudaGemm {
    */
   static int sliceLength(int k, long tiles, int multiprocessors) {
     long target = 2L * Math.max(1, multiprocessors);
-    long slices = (k + (long) AbstractBackend.KMAX - 1) / AbstractBackend.KMAX; // exactness
+    long slices = (k + (long) GemmDesc.KMAX - 1) / GemmDesc.KMAX; // exactness
     if (tiles < target) {
       slices = Math.max(slices, Math.min((target + tiles - 1) / tiles, k / MIN_SLICE));
     }
@@ -115,7 +114,7 @@ final class CudaGemm {
       return k;
     }
     long len = ((k + slices - 1) / slices + 63) / 64 * 64;
-    return (int) Math.min(len, AbstractBackend.KMAX);
+    return (int) Math.min(len, GemmDesc.KMAX);
   }
 
   private void launch(boolean mma, long blocks, Operand a, Operand b, DeviceBuffer c, int ldc,

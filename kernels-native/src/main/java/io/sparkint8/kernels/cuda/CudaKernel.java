@@ -28,12 +28,12 @@ public enum CudaKernel {
   IM2COL_F32("int8k_im2col_f32", "p" + Window.ARGS + "p", PtxTarget.SM_75),
   COL2IM_F32("int8k_col2im_f32", "p" + Window.ARGS + "p", PtxTarget.SM_75),
   COL2IM_S32("int8k_col2im_s32", "p" + Window.ARGS + "p", PtxTarget.SM_75),
-  MAXPOOL_S8("int8k_maxpool_s8", "p" + Window.ARGS + "pp", PtxTarget.SM_75),
-  MAXPOOL_BWD_CHECK("int8k_maxpool_bwd_check", "p" + Window.ARGS + "p", PtxTarget.SM_75),
-  MAXPOOL_BWD_GATHER("int8k_maxpool_bwd_gather", "pp" + Window.ARGS + "p", PtxTarget.SM_75),
-  MAXPOOL_BWD_SERIAL("int8k_maxpool_bwd_serial", "pplp", PtxTarget.SM_75),
-  RELU_S8("int8k_relu_s8", "lppp", PtxTarget.SM_75),
-  RELU_BACKWARD_F32("int8k_relu_backward_f32", "lppp", PtxTarget.SM_75);
+  MAX_POOL("int8k_max_pool", "p" + Window.ARGS + "pp", PtxTarget.SM_75),
+  MAX_POOL_BACKWARD_CHECK("int8k_max_pool_backward_check", "p" + Window.ARGS + "p", PtxTarget.SM_75),
+  MAX_POOL_BACKWARD_GATHER("int8k_max_pool_backward_gather", "pp" + Window.ARGS + "p", PtxTarget.SM_75),
+  MAX_POOL_BACKWARD_SERIAL("int8k_max_pool_backward_serial", "pplp", PtxTarget.SM_75),
+  RELU("int8k_relu", "lppp", PtxTarget.SM_75),
+  RELU_BACKWARD("int8k_relu_backward", "lppp", PtxTarget.SM_75);
 
   private final String entry;
   private final String signature;

@@ -2,10 +2,10 @@ package io.sparkint8.kernels.cuda;
 
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.memory.OffHeapBuffer;
-import io.sparkint8.kernels.ref.JavaBackend;
+import io.sparkint8.kernels.ref.StatisticsReference;
 import io.sparkint8.kernels.ref.StochasticRounding;
-import io.sparkint8.kernels.spi.AbstractBackend;
 import io.sparkint8.kernels.spi.Axis;
+import io.sparkint8.kernels.spi.Checks;
 import io.sparkint8.kernels.spi.ConvDesc;
 import io.sparkint8.kernels.spi.GemmDesc;
 import io.sparkint8.kernels.spi.Granularity;
@@ -105,7 +105,7 @@ public final class CudaOps {
   // ---- GEMM ---------------------------------------------------------------------------------------
 
   private void checkGemm(GemmDesc d, DeviceBuffer a, DeviceBuffer b, DeviceBuffer c, DType cType) {
-    AbstractBackend.requireDesc(d, "gemm descriptor");
+    Checks.descriptor(d, "gemm descriptor");
     require(a, DType.S8, d.spanA(), "a");
     require(b, DType.S8, d.spanB(), "b");
     require(c, cType, d.spanC(), "c");
@@ -142,19 +142,8 @@ public final class CudaOps {
    */
   public DeviceBuffer packB(DeviceAllocator alloc, Trans transB, int k, int n, int ldb,
       DeviceBuffer b) {
-    if (alloc == null || transB == null) {
-      throw new IllegalArgumentException("packB: allocator and transB must not be null");
-    }
-    if (k < 1 || k > AbstractBackend.KMAX || n < 1) {
-      throw new IllegalArgumentException("packB: k=" + k + " n=" + n + ", expected 1 <= k <= "
-          + AbstractBackend.KMAX + " and n >= 1");
-    }
-    int cols = transB == Trans.N ? n : k;
-    if (ldb < cols) {
-      throw new IllegalArgumentException("packB: ldb=" + ldb + ", expected >= " + cols);
-    }
-    require(b, DType.S8,
-        transB == Trans.N ? GemmDesc.span(k, n, ldb) : GemmDesc.span(n, k, ldb), "b");
+    Checks.packBShape(alloc, transB, k, n, ldb);
+    require(b, DType.S8, Checks.packBSpan(transB, k, n, ldb), "b");
     int ld = packedLd(k);
     DeviceBuffer out = alloc.allocate(DType.S8, (long) n * ld);
     try {
@@ -169,7 +158,7 @@ public final class CudaOps {
   /** C = alpha * op(A) * op(B) + beta * C in fp32 (within rounding of the reference). */
   public void gemmF32(GemmDesc d, float alpha, DeviceBuffer a, DeviceBuffer b, float beta,
       DeviceBuffer c) {
-    AbstractBackend.requireDesc(d, "gemm descriptor");
+    Checks.descriptor(d, "gemm descriptor");
     require(a, DType.F32, d.spanA(), "a");
     require(b, DType.F32, d.spanB(), "b");
     require(c, DType.F32, d.spanC(), "c");
@@ -184,7 +173,7 @@ public final class CudaOps {
    */
   public void quantize(QuantDesc d, DeviceBuffer src, DeviceBuffer clip, DeviceBuffer codes,
       DeviceBuffer scales) {
-    AbstractBackend.requireDesc(d, "quant descriptor");
+    Checks.descriptor(d, "quant descriptor");
     require(src, DType.F32, d.count(), "src");
     requireOptional(clip, DType.F32, d.groups(), "clip");
     require(codes, DType.S8, d.count(), "codes");
@@ -214,14 +203,9 @@ public final class CudaOps {
               .i32(d.group()).i32(d.bits()).i32(sr ? 1 : 0).i64(key).ptr(s).ptr(inv).ptr(codes));
       int g = readInt(st, 0);
       if (g != Integer.MAX_VALUE) {
-        float max = Float.intBitsToFloat(readInt(amax, g));
-        if (!Float.isFinite(max)) {
-          throw new IllegalArgumentException(
-              "quantize: group " + g + " holds a non-finite value (max |x| = " + max + ")");
-        }
-        float c = Float.intBitsToFloat(readInt(clip.view(DType.S32, 0, clip.length()), g));
-        throw new IllegalArgumentException(
-            "quantize: clip[" + g + "] = " + c + ", expected a finite value >= 0");
+        Checks.finiteGroup(g, Float.intBitsToFloat(readInt(amax, g)));
+        Checks.clipValue(g, Float.intBitsToFloat(readInt(clip.view(DType.S32, 0, clip.length()), g)));
+        throw new IllegalStateException("quantize: the device flagged group " + g + ", which is valid");
       }
     });
   }
@@ -242,7 +226,7 @@ public final class CudaOps {
 
   /** dst = code * scale of its group. */
   public void dequantize(QuantDesc d, DeviceBuffer codes, DeviceBuffer scales, DeviceBuffer dst) {
-    AbstractBackend.requireDesc(d, "quant descriptor");
+    Checks.descriptor(d, "quant descriptor");
     require(codes, DType.S8, d.count(), "codes");
     require(scales, DType.F32, d.groups(), "scales");
     require(dst, DType.F32, d.count(), "dst");
@@ -255,8 +239,8 @@ public final class CudaOps {
 
   /** max |x| per tensor, row or column; NaN when the reduction holds a NaN. */
   public void absmax(int rows, int cols, DeviceBuffer src, Axis axis, DeviceBuffer out) {
-    AbstractBackend.requireMatrix(rows, cols, "absmax");
-    AbstractBackend.requireDesc(axis, "axis");
+    Checks.matrix(rows, cols, "absmax");
+    Checks.descriptor(axis, "axis");
     require(src, DType.F32, (long) rows * cols, "src");
     require(out, DType.F32, axis.outputs(rows, cols), "out");
     // the kernels reduce ordered bit patterns; out is written through an int32 view of itself
@@ -283,7 +267,7 @@ public final class CudaOps {
 
   /** Per column: the fraction of |x| above the column's standard deviation (GVQ). */
   public void channelFractionAboveStd(int rows, int cols, DeviceBuffer src, DeviceBuffer out) {
-    AbstractBackend.requireMatrix(rows, cols, "channelFractionAboveStd");
+    Checks.matrix(rows, cols, "channelFractionAboveStd");
     require(src, DType.F32, (long) rows * cols, "src");
     require(out, DType.F32, cols, "out");
     device.launch(CudaKernel.CHANNEL_FRACTION, LaunchDims.elementwise(cols, 128),
@@ -292,22 +276,9 @@ public final class CudaOps {
 
   /** DSGC's deviation 1 - cos(x, dequant(quant(clamp(x, c)))) per candidate c (synchronizes). */
   public double[] clipCosineDeviation(DeviceBuffer src, int count, int bits, float[] candidates) {
-    AbstractBackend.requireCount(count, "clipCosineDeviation");
+    Checks.count(count, "clipCosineDeviation");
     require(src, DType.F32, count, "src");
-    if (bits < 2 || bits > 8) {
-      throw new IllegalArgumentException("clipCosineDeviation: bits=" + bits + ", expected 2..8");
-    }
-    if (candidates == null || candidates.length < 1 || candidates.length > 64) {
-      throw new IllegalArgumentException("clipCosineDeviation: "
-          + (candidates == null ? "null" : String.valueOf(candidates.length))
-          + " candidates, expected 1..64");
-    }
-    for (int i = 0; i < candidates.length; i++) {
-      if (!(Float.isFinite(candidates[i]) && candidates[i] > 0)) {
-        throw new IllegalArgumentException("clipCosineDeviation: candidate[" + i + "]="
-            + candidates[i] + ", expected a finite value > 0");
-      }
-    }
+    Checks.clipCandidates(bits, candidates);
     int nc = candidates.length;
     int lanes = (2 * nc + 1) * 16;
     ByteBuffer host = ByteBuffer.allocateDirect(Math.max(nc * 4, lanes * 8))
@@ -323,27 +294,16 @@ public final class CudaOps {
       device.synchronize();
       double[] all = new double[lanes];
       host.asDoubleBuffer().get(all);
-      double sx = fold(all, 2 * nc);
+      int l = StatisticsReference.LANES;
+      double sx = StatisticsReference.fold(all, 2 * nc * l);
       double[] out = new double[nc];
       for (int i = 0; i < nc; i++) {
-        double sd = fold(all, 2 * i);
-        double sh = fold(all, 2 * i + 1);
-        out[i] = (sx == 0 || sh == 0) ? 1.0 : 1.0 - sd / (Math.sqrt(sx) * Math.sqrt(sh));
+        double sd = StatisticsReference.fold(all, 2 * i * l);
+        double sh = StatisticsReference.fold(all, (2 * i + 1) * l);
+        out[i] = StatisticsReference.deviation(sd, sh, sx);
       }
       return out;
     });
-  }
-
-  /** Folds the 16 lanes of sum {@code which} pairwise at widths 8, 4, 2, 1 (JavaBackend's order). */
-  private static double fold(double[] all, int which) {
-    double[] l = new double[16];
-    System.arraycopy(all, which * 16, l, 0, 16);
-    for (int w = 8; w >= 1; w /= 2) {
-      for (int j = 0; j < w; j++) {
-        l[j] += l[j + w];
-      }
-    }
-    return l[0];
   }
 
   // ---- windows (NHWC) ---------------------------------------------------------------------------
@@ -355,7 +315,7 @@ public final class CudaOps {
 
   /** im2col of int8 (S8 buffers) or fp32 (F32 buffers). */
   public void im2col(ConvDesc d, DeviceBuffer src, DeviceBuffer cols) {
-    AbstractBackend.requireDesc(d, "window descriptor");
+    Checks.descriptor(d, "window descriptor");
     DType t = src == null ? DType.S8 : src.type();
     if (t != DType.S8 && t != DType.F32) {
       throw new IllegalArgumentException("im2col: src holds " + t + ", expected S8 or F32");
@@ -369,7 +329,7 @@ public final class CudaOps {
 
   /** The adjoint of im2col for F32 or S32 buffers; dst is overwritten (deterministic gather). */
   public void col2im(ConvDesc d, DeviceBuffer cols, DeviceBuffer dst) {
-    AbstractBackend.requireDesc(d, "window descriptor");
+    Checks.descriptor(d, "window descriptor");
     DType t = cols == null ? DType.F32 : cols.type();
     if (t != DType.F32 && t != DType.S32) {
       throw new IllegalArgumentException("col2im: cols holds " + t + ", expected F32 or S32");
@@ -382,20 +342,18 @@ public final class CudaOps {
 
   /** Max-pool of codes; argmax receives the flat NHWC index of each winner (first maximum). */
   public void maxPool(ConvDesc d, DeviceBuffer src, DeviceBuffer dst, DeviceBuffer argmax) {
-    AbstractBackend.requireDesc(d, "window descriptor");
-    d.requirePoolingPadding();
+    Checks.pooling(d);
     require(src, DType.S8, d.inputSize(), "src");
     require(dst, DType.S8, d.pooledSize(), "dst");
     require(argmax, DType.S32, d.pooledSize(), "argmax");
-    device.launch(CudaKernel.MAXPOOL_S8, ew(d.pooledSize()),
+    device.launch(CudaKernel.MAX_POOL, ew(d.pooledSize()),
         window(new KernelArgs().ptr(src), d).ptr(dst).ptr(argmax));
   }
 
   /** gradIn = 0, then gradIn[argmax[o]] += gradOut[o] in order of o (synchronizes to check argmax). */
   public void maxPoolBackward(ConvDesc d, DeviceBuffer gradOut, DeviceBuffer argmax,
       DeviceBuffer gradIn) {
-    AbstractBackend.requireDesc(d, "window descriptor");
-    d.requirePoolingPadding();
+    Checks.pooling(d);
     require(gradOut, DType.F32, d.pooledSize(), "gradOut");
     require(argmax, DType.S32, d.pooledSize(), "argmax");
     require(gradIn, DType.F32, d.inputSize(), "gradIn");
@@ -403,20 +361,21 @@ public final class CudaOps {
       DeviceBuffer st = device.scratch(ScratchSlot.STATUS, DType.S32, 2);
       device.memsetD32(st, Integer.MAX_VALUE, 1);
       device.memsetD32(st.view(DType.S32, 4, 1), 0, 1);
-      device.launch(CudaKernel.MAXPOOL_BWD_CHECK, ew(d.pooledSize()),
+      device.launch(CudaKernel.MAX_POOL_BACKWARD_CHECK, ew(d.pooledSize()),
           window(new KernelArgs().ptr(argmax), d).ptr(st));
       int bad = readInt(st, 0);
       if (bad != Integer.MAX_VALUE) {
-        throw new IllegalArgumentException("maxPoolBackward: argmax[" + bad + "] = "
-            + readInt(argmax, bad) + ", expected 0.." + (d.inputSize() - 1));
+        Checks.argmax(bad, readInt(argmax, bad), d.inputSize());
+        throw new IllegalStateException("maxPoolBackward: the device flagged argmax[" + bad
+            + "], which is valid");
       }
       if (readInt(st, 1) == 0) {
-        device.launch(CudaKernel.MAXPOOL_BWD_GATHER, ew(d.inputSize()),
+        device.launch(CudaKernel.MAX_POOL_BACKWARD_GATHER, ew(d.inputSize()),
             window(new KernelArgs().ptr(gradOut).ptr(argmax), d).ptr(gradIn));
       } else {
         // an argmax outside its own window (never made by maxPool): the reference loop, one thread
         device.memsetD8(gradIn, (byte) 0, (long) d.inputSize() * 4);
-        device.launch(CudaKernel.MAXPOOL_BWD_SERIAL, LaunchDims.of(1, 1, 0),
+        device.launch(CudaKernel.MAX_POOL_BACKWARD_SERIAL, LaunchDims.of(1, 1, 0),
             new KernelArgs().ptr(gradOut).ptr(argmax).i64(d.pooledSize()).ptr(gradIn));
       }
     });
@@ -424,21 +383,21 @@ public final class CudaOps {
 
   /** dst = max(src, 0) on codes; mask = 1 where src > 0, else 0. */
   public void relu(int count, DeviceBuffer src, DeviceBuffer dst, DeviceBuffer mask) {
-    AbstractBackend.requireCount(count, "relu");
+    Checks.count(count, "relu");
     require(src, DType.S8, count, "src");
     require(dst, DType.S8, count, "dst");
     require(mask, DType.S8, count, "mask");
-    device.launch(CudaKernel.RELU_S8, ew(count),
+    device.launch(CudaKernel.RELU, ew(count),
         new KernelArgs().i64(count).ptr(src).ptr(dst).ptr(mask));
   }
 
   /** dst = grad where mask != 0, else 0. */
   public void reluBackward(int count, DeviceBuffer grad, DeviceBuffer mask, DeviceBuffer dst) {
-    AbstractBackend.requireCount(count, "reluBackward");
+    Checks.count(count, "reluBackward");
     require(grad, DType.F32, count, "grad");
     require(mask, DType.S8, count, "mask");
     require(dst, DType.F32, count, "dst");
-    device.launch(CudaKernel.RELU_BACKWARD_F32, ew(count),
+    device.launch(CudaKernel.RELU_BACKWARD, ew(count),
         new KernelArgs().i64(count).ptr(grad).ptr(mask).ptr(dst));
   }
 }

@@ -5,7 +5,6 @@ import io.sparkint8.kernels.memory.Int32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.memory.OffHeapBuffer;
-import io.sparkint8.kernels.ref.JavaBackend;
 import io.sparkint8.kernels.spi.AbstractBackend;
 import io.sparkint8.kernels.spi.Axis;
 import io.sparkint8.kernels.spi.ConvDesc;
@@ -20,10 +19,21 @@ import java.nio.ByteBuffer;
 /**
  * The JNI backend: C kernels with a path per instruction set (scalar, AVX2, AVX-512 VNNI), the best the
  * CPU supports chosen at run time and capped by the environment variable {@code INT8K_MAX_ISA}. Results
- * equal {@link JavaBackend}'s bit for bit on every path and thread count, the fp32 GEMM included (its own
+ * equal the reference's bit for bit on every path and thread count, the fp32 GEMM included (its own
  * kernels, route "int8k-sgemm"; no system BLAS is loaded).
+ *
+ * <p>Each operation's hook is followed by its JNI entry point, a static native of the same name
+ * (src/main/native/int8k_jni.c; generated there from int8k_ops.def for all but the GEMM, quantization
+ * and DSGC). A native returns an int8k status, which {@link #check} turns into an exception carrying the
+ * library's message; the glue checks every size against the capacity of the direct buffers it
+ * receives. Call them only after {@link NativeLibrary#load()}.
  */
 public final class NativeBackend extends AbstractBackend {
+  static final int OK = 0;
+  static final int ERR_ARG = 1;
+  static final int ERR_NOMEM = 2;
+  static final int ERR_STATE = 3;
+
   private final String isa;
 
   private NativeBackend(int threads, String isa) {
@@ -36,8 +46,8 @@ public final class NativeBackend extends AbstractBackend {
     if (!NativeLibrary.load()) {
       return "native library not loaded: " + NativeLibrary.failure();
     }
-    if (NativeKernels.selectedIsa() < 0) {
-      return NativeKernels.lastError();
+    if (selectedIsa() < 0) {
+      return lastError();
     }
     return null;
   }
@@ -48,13 +58,13 @@ public final class NativeBackend extends AbstractBackend {
     if (reason != null) {
       throw new IllegalStateException("int8.backend=native is unavailable: " + reason);
     }
-    return new NativeBackend(1, NativeKernels.isaName(NativeKernels.selectedIsa()));
+    return new NativeBackend(1, isaName(selectedIsa()));
   }
 
   /** The best ISA of this CPU, ignoring INT8K_MAX_ISA (e.g. to tell a capped run from a weak CPU). */
   public static String cpuIsa() {
     create();
-    return NativeKernels.isaName(NativeKernels.cpuIsa());
+    return isaName(nativeCpuIsa());
   }
 
   @Override
@@ -72,15 +82,31 @@ public final class NativeBackend extends AbstractBackend {
     return new NativeBackend(threads, isa);
   }
 
+  @Override
+  public String gemmF32Route() {
+    return nativeGemmF32Route();
+  }
+
+  static native String lastError();
+
+  static native int selectedIsa();
+
+  /** (The natives of cpuIsa and gemmF32Route, whose Java names are taken by their public wrappers.) */
+  private static native int nativeCpuIsa();
+
+  static native String isaName(int isa);
+
+  private static native String nativeGemmF32Route();
+
   private static void check(int status) {
-    if (status == NativeKernels.OK) {
+    if (status == OK) {
       return;
     }
-    String message = NativeKernels.lastError();
+    String message = lastError();
     switch (status) {
-      case NativeKernels.ERR_ARG:
+      case ERR_ARG:
         throw new IllegalArgumentException(message);
-      case NativeKernels.ERR_NOMEM:
+      case ERR_NOMEM:
         throw new OutOfMemoryError(message);
       default:
         throw new IllegalStateException(message);
@@ -91,174 +117,241 @@ public final class NativeBackend extends AbstractBackend {
     return b == null ? null : b.bytes();
   }
 
+  // ---- GEMM ---------------------------------------------------------------------------------------
+
   @Override
-  protected void gemmS8(
-      GemmDesc d,
-      Int8Buffer a,
-      Int8Buffer b,
-      PackedB packed,
-      Epilogue ep,
-      Int32Buffer c32,
-      Float32Buffer cf) {
-    boolean f32 = cf != null;
-    check(
-        NativeKernels.gemmS8(
-            d.transA().code(),
-            d.transB().code(),
-            d.m(),
-            d.n(),
-            d.k(),
-            d.lda(),
-            d.ldb(),
-            d.ldc(),
-            threads(),
-            a.bytes(),
-            bytesOrNull(b),
-            packed == null ? null : packed.data().bytes(),
-            f32 ? cf.bytes() : c32.bytes(),
-            f32,
-            f32 ? ep.alpha() : 1f,
-            f32 ? bytesOrNull(ep.rowScale()) : null,
-            f32 ? bytesOrNull(ep.colScale()) : null,
-            f32 ? bytesOrNull(ep.bias()) : null,
-            f32 ? ep.beta() : 0f));
+  protected void gemmS8S8S32Unchecked(GemmDesc d, Int8Buffer a, Int8Buffer b, Int32Buffer c) {
+    check(callGemmS8S8S32(d, a, b.bytes(), null, c));
   }
 
   @Override
-  protected PackedB pack(OffHeapAllocator allocator, Trans transB, int k, int n, int ldb, Int8Buffer b) {
-    long size = NativeKernels.packedBSize(k, n);
+  protected void gemmS8S8S32Unchecked(GemmDesc d, Int8Buffer a, PackedB b, Int32Buffer c) {
+    check(callGemmS8S8S32(d, a, null, b.data().bytes(), c));
+  }
+
+  private int callGemmS8S8S32(
+      GemmDesc d, Int8Buffer a, ByteBuffer b, ByteBuffer packed, Int32Buffer c) {
+    return gemmS8S8S32(d.transA().code(), d.transB().code(), d.m(), d.n(), d.k(), d.lda(), d.ldb(),
+        d.ldc(), threads(), a.bytes(), b, packed, c.bytes());
+  }
+
+  /** B is {@code b}, or when that is null {@code packed} (made by {@link #packB}). */
+  static native int gemmS8S8S32(int transA, int transB, int m, int n, int k, int lda, int ldb, int ldc,
+      int threads, ByteBuffer a, ByteBuffer b, ByteBuffer packed, ByteBuffer c);
+
+  @Override
+  protected void gemmS8S8F32Unchecked(
+      GemmDesc d, Int8Buffer a, Int8Buffer b, Epilogue ep, Float32Buffer c) {
+    check(callGemmS8S8F32(d, a, b.bytes(), null, ep, c));
+  }
+
+  @Override
+  protected void gemmS8S8F32Unchecked(
+      GemmDesc d, Int8Buffer a, PackedB b, Epilogue ep, Float32Buffer c) {
+    check(callGemmS8S8F32(d, a, null, b.data().bytes(), ep, c));
+  }
+
+  private int callGemmS8S8F32(
+      GemmDesc d, Int8Buffer a, ByteBuffer b, ByteBuffer packed, Epilogue ep, Float32Buffer c) {
+    return gemmS8S8F32(d.transA().code(), d.transB().code(), d.m(), d.n(), d.k(), d.lda(), d.ldb(),
+        d.ldc(), threads(), a.bytes(), b, packed, c.bytes(), ep.alpha(), bytesOrNull(ep.rowScale()),
+        bytesOrNull(ep.colScale()), bytesOrNull(ep.bias()), ep.beta());
+  }
+
+  static native int gemmS8S8F32(int transA, int transB, int m, int n, int k, int lda, int ldb, int ldc,
+      int threads, ByteBuffer a, ByteBuffer b, ByteBuffer packed, ByteBuffer c, float alpha,
+      ByteBuffer rowScale, ByteBuffer colScale, ByteBuffer bias, float beta);
+
+  @Override
+  protected PackedB packBUnchecked(
+      OffHeapAllocator allocator, Trans transB, int k, int n, int ldb, Int8Buffer b) {
+    long size = packedBSize(k, n);
     if (size < 0) {
-      check(NativeKernels.ERR_ARG);
+      check(ERR_ARG);
     }
     Int8Buffer data = allocator.allocateInt8(size);
     try {
-      check(NativeKernels.packB(transB.code(), k, n, b.bytes(), ldb, data.bytes()));
+      check(packB(transB.code(), k, n, b.bytes(), ldb, data.bytes()));
     } catch (RuntimeException e) {
       data.close();
       throw e;
     }
-    return new PackedB(data, k, n, name() + "/" + isa());
+    return new PackedB(data, k, n, packer());
   }
 
-  @Override
-  protected void sgemm(GemmDesc d, float alpha, Float32Buffer a, Float32Buffer b, float beta,
-      Float32Buffer c) {
-    check(
-        NativeKernels.gemmF32(
-            d.transA().code(),
-            d.transB().code(),
-            d.m(),
-            d.n(),
-            d.k(),
-            d.lda(),
-            d.ldb(),
-            d.ldc(),
-            threads(),
-            alpha,
-            a.bytes(),
-            b.bytes(),
-            beta,
-            c.bytes()));
-  }
+  /** Bytes of a B packed for (k, n) on this ISA path, or -1. */
+  static native long packedBSize(int k, int n);
+
+  static native int packB(int transB, int k, int n, ByteBuffer b, int ldb, ByteBuffer packed);
 
   @Override
-  public String gemmF32Route() {
-    return NativeKernels.gemmF32Route();
+  protected void gemmF32Unchecked(
+      GemmDesc d, float alpha, Float32Buffer a, Float32Buffer b, float beta, Float32Buffer c) {
+    check(gemmF32(d.transA().code(), d.transB().code(), d.m(), d.n(), d.k(), d.lda(), d.ldb(),
+        d.ldc(), threads(), alpha, a.bytes(), b.bytes(), beta, c.bytes()));
   }
 
+  static native int gemmF32(int transA, int transB, int m, int n, int k, int lda, int ldb, int ldc,
+      int threads, float alpha, ByteBuffer a, ByteBuffer b, float beta, ByteBuffer c);
+
+  // ---- quantization and statistics ----------------------------------------------------------------
+
   @Override
-  protected void quantizeChecked(
+  protected void quantizeUnchecked(
       QuantDesc d, Float32Buffer src, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales) {
-    check(
-        NativeKernels.quantize(
-            d.rows(),
-            d.cols(),
-            d.bits(),
-            d.granularity().code(),
-            d.group(),
-            d.rounding().code(),
-            d.pow2(),
-            d.seed(),
-            d.stream(),
-            src.bytes(),
-            bytesOrNull(clip),
-            codes.bytes(),
-            scales.bytes()));
+    check(quantize(d.rows(), d.cols(), d.bits(), d.granularity().code(), d.group(),
+        d.rounding().code(), d.pow2(), d.seed(), d.stream(), src.bytes(), bytesOrNull(clip),
+        codes.bytes(), scales.bytes()));
   }
 
-  @Override
-  protected void dequantizeChecked(QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst) {
-    check(
-        NativeKernels.dequantize(
-            d.rows(),
-            d.cols(),
-            d.bits(),
-            d.granularity().code(),
-            d.group(),
-            d.rounding().code(),
-            d.pow2(),
-            d.seed(),
-            d.stream(),
-            codes.bytes(),
-            scales.bytes(),
-            dst.bytes()));
-  }
+  static native int quantize(int rows, int cols, int bits, int granularity, int group, int rounding,
+      boolean pow2, long seed, long stream, ByteBuffer src, ByteBuffer clip, ByteBuffer dst,
+      ByteBuffer scales);
 
   @Override
-  protected void absmaxChecked(int rows, int cols, Float32Buffer src, Axis axis, Float32Buffer out) {
-    check(NativeKernels.absmax(rows, cols, src.bytes(), axis.code(), out.bytes()));
+  protected void dequantizeUnchecked(
+      QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst) {
+    check(dequantize(d.rows(), d.cols(), d.bits(), d.granularity().code(), d.group(),
+        d.rounding().code(), d.pow2(), d.seed(), d.stream(), codes.bytes(), scales.bytes(),
+        dst.bytes()));
   }
 
-  @Override
-  protected void channelFractionChecked(int rows, int cols, Float32Buffer src, Float32Buffer out) {
-    check(NativeKernels.channelFractionAboveStd(rows, cols, src.bytes(), out.bytes()));
-  }
+  static native int dequantize(int rows, int cols, int bits, int granularity, int group,
+      int rounding, boolean pow2, long seed, long stream, ByteBuffer codes, ByteBuffer scales,
+      ByteBuffer dst);
 
   @Override
-  protected double[] clipDeviationChecked(Float32Buffer src, int count, int bits, float[] cand) {
-    double[] out = new double[cand.length];
-    check(NativeKernels.clipCosineDeviation(count, src.bytes(), bits, cand, out));
+  protected void absmaxUnchecked(
+      int rows, int cols, Float32Buffer src, Axis axis, Float32Buffer out) {
+    check(absmax(rows, cols, src.bytes(), axis.code(), out.bytes()));
+  }
+
+  static native int absmax(long rows, long cols, ByteBuffer src, int axis, ByteBuffer out);
+
+  @Override
+  protected void channelFractionAboveStdUnchecked(
+      int rows, int cols, Float32Buffer src, Float32Buffer out) {
+    check(channelFractionAboveStd(rows, cols, src.bytes(), out.bytes()));
+  }
+
+  static native int channelFractionAboveStd(long rows, long cols, ByteBuffer src, ByteBuffer out);
+
+  @Override
+  protected double[] clipCosineDeviationUnchecked(
+      Float32Buffer src, int count, int bits, float[] candidates) {
+    double[] out = new double[candidates.length];
+    check(clipCosineDeviation(count, src.bytes(), bits, candidates, out));
     return out;
   }
 
-  @Override
-  protected void window(WindowOp op, ConvDesc d, OffHeapBuffer src, OffHeapBuffer dst, Int32Buffer argmax) {
-    check(
-        NativeKernels.window(
-            op.ordinal(),
-            d.n(),
-            d.h(),
-            d.w(),
-            d.c(),
-            d.kh(),
-            d.kw(),
-            d.strideH(),
-            d.strideW(),
-            d.padH(),
-            d.padW(),
-            src.bytes(),
-            dst.bytes(),
-            bytesOrNull(argmax)));
+  static native int clipCosineDeviation(
+      int count, ByteBuffer src, int bits, float[] candidates, double[] out);
+
+  // ---- windows: the descriptor travels as int[] {n, h, w, c, kh, kw, strideH, strideW, padH, padW} --
+
+  private static int[] window(ConvDesc d) {
+    return new int[] {
+      d.n(), d.h(), d.w(), d.c(), d.kh(), d.kw(), d.strideH(), d.strideW(), d.padH(), d.padW()
+    };
   }
 
   @Override
-  protected void reluChecked(int count, Int8Buffer src, Int8Buffer dst, Int8Buffer mask) {
-    check(NativeKernels.relu(count, src.bytes(), dst.bytes(), mask.bytes()));
+  protected void im2colUnchecked(ConvDesc d, Int8Buffer src, Int8Buffer cols) {
+    check(im2colS8(window(d), src.bytes(), cols.bytes()));
   }
 
-  @Override
-  protected void reluBackwardChecked(int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst) {
-    check(NativeKernels.reluBackward(count, grad.bytes(), mask.bytes(), dst.bytes()));
-  }
+  static native int im2colS8(int[] window, ByteBuffer src, ByteBuffer cols);
 
   @Override
-  protected void bnStatisticsChecked(
+  protected void im2colUnchecked(ConvDesc d, Float32Buffer src, Float32Buffer cols) {
+    check(im2colF32(window(d), src.bytes(), cols.bytes()));
+  }
+
+  static native int im2colF32(int[] window, ByteBuffer src, ByteBuffer cols);
+
+  @Override
+  protected void col2imUnchecked(ConvDesc d, Float32Buffer cols, Float32Buffer dst) {
+    check(col2imF32(window(d), cols.bytes(), dst.bytes()));
+  }
+
+  static native int col2imF32(int[] window, ByteBuffer cols, ByteBuffer dst);
+
+  @Override
+  protected void col2imUnchecked(ConvDesc d, Int32Buffer cols, Int32Buffer dst) {
+    check(col2imS32(window(d), cols.bytes(), dst.bytes()));
+  }
+
+  static native int col2imS32(int[] window, ByteBuffer cols, ByteBuffer dst);
+
+  @Override
+  protected void maxPoolUnchecked(ConvDesc d, Int8Buffer src, Int8Buffer dst, Int32Buffer argmax) {
+    check(maxPool(window(d), src.bytes(), dst.bytes(), argmax.bytes()));
+  }
+
+  static native int maxPool(int[] window, ByteBuffer src, ByteBuffer dst, ByteBuffer argmax);
+
+  @Override
+  protected void maxPoolF32Unchecked(
+      ConvDesc d, Float32Buffer src, Float32Buffer dst, Int32Buffer argmax) {
+    check(maxPoolF32(window(d), src.bytes(), dst.bytes(), argmax.bytes()));
+  }
+
+  static native int maxPoolF32(int[] window, ByteBuffer src, ByteBuffer dst, ByteBuffer argmax);
+
+  @Override
+  protected void maxPoolBackwardUnchecked(
+      ConvDesc d, Float32Buffer gradOut, Int32Buffer argmax, Float32Buffer gradIn) {
+    check(maxPoolBackward(window(d), gradOut.bytes(), argmax.bytes(), gradIn.bytes()));
+  }
+
+  static native int maxPoolBackward(
+      int[] window, ByteBuffer gradOut, ByteBuffer argmax, ByteBuffer gradIn);
+
+  // ---- activations --------------------------------------------------------------------------------
+
+  @Override
+  protected void reluUnchecked(int count, Int8Buffer src, Int8Buffer dst, Int8Buffer mask) {
+    check(relu(count, src.bytes(), dst.bytes(), mask.bytes()));
+  }
+
+  static native int relu(long count, ByteBuffer src, ByteBuffer dst, ByteBuffer mask);
+
+  @Override
+  protected void reluBackwardUnchecked(
+      int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst) {
+    check(reluBackward(count, grad.bytes(), mask.bytes(), dst.bytes()));
+  }
+
+  static native int reluBackward(long count, ByteBuffer grad, ByteBuffer mask, ByteBuffer dst);
+
+  @Override
+  protected void reluF32Unchecked(int count, Float32Buffer src, Float32Buffer dst) {
+    check(reluF32(count, src.bytes(), dst.bytes()));
+  }
+
+  static native int reluF32(long count, ByteBuffer src, ByteBuffer dst);
+
+  @Override
+  protected void reluBackwardF32Unchecked(
+      int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst) {
+    check(reluBackwardF32(count, grad.bytes(), y.bytes(), dst.bytes()));
+  }
+
+  static native int reluBackwardF32(long count, ByteBuffer grad, ByteBuffer y, ByteBuffer dst);
+
+  // ---- batch normalization ------------------------------------------------------------------------
+
+  @Override
+  protected void bnStatisticsUnchecked(
       int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
-    check(NativeKernels.bnStatistics(rows, channels, x.bytes(), mean, m2, absDev));
+    check(bnStatistics(rows, channels, x.bytes(), mean, m2, absDev));
   }
 
+  static native int bnStatistics(
+      long rows, long channels, ByteBuffer x, double[] mean, double[] m2, double[] absDev);
+
   @Override
-  protected void bnNormalizeChecked(
+  protected void bnNormalizeUnchecked(
       int rows,
       int channels,
       Float32Buffer x,
@@ -268,21 +361,29 @@ public final class NativeBackend extends AbstractBackend {
       float[] beta,
       Float32Buffer xhat,
       Float32Buffer y) {
-    check(
-        NativeKernels.bnNormalize(
-            rows, channels, x.bytes(), mean, invScale, gamma, beta,
-            xhat == null ? null : xhat.bytes(), y.bytes()));
+    check(bnNormalize(
+        rows, channels, x.bytes(), mean, invScale, gamma, beta, bytesOrNull(xhat), y.bytes()));
   }
 
+  static native int bnNormalize(long rows, long channels, ByteBuffer x, float[] mean,
+      float[] invScale, float[] gamma, float[] beta, ByteBuffer xhat, ByteBuffer y);
+
   @Override
-  protected void bnBackwardSumsChecked(
-      int rows, int channels, Float32Buffer gradOut, Float32Buffer xhat, double[] sumG,
+  protected void bnBackwardSumsUnchecked(
+      int rows,
+      int channels,
+      Float32Buffer gradOut,
+      Float32Buffer xhat,
+      double[] sumG,
       double[] sumGh) {
-    check(NativeKernels.bnBackwardSums(rows, channels, gradOut.bytes(), xhat.bytes(), sumG, sumGh));
+    check(bnBackwardSums(rows, channels, gradOut.bytes(), xhat.bytes(), sumG, sumGh));
   }
 
+  static native int bnBackwardSums(
+      long rows, long channels, ByteBuffer gradOut, ByteBuffer xhat, double[] sumG, double[] sumGh);
+
   @Override
-  protected void bnBackwardInputChecked(
+  protected void bnBackwardInputUnchecked(
       int rows,
       int channels,
       Float32Buffer gradOut,
@@ -291,33 +392,32 @@ public final class NativeBackend extends AbstractBackend {
       double[] b,
       double[] k,
       Float32Buffer gradIn) {
-    check(
-        NativeKernels.bnBackwardInput(
-            rows, channels, gradOut.bytes(), xhat.bytes(), a, b, k, gradIn.bytes()));
+    check(bnBackwardInput(rows, channels, gradOut.bytes(), xhat.bytes(), a, b, k, gradIn.bytes()));
   }
 
-  @Override
-  protected void columnSumsF32Checked(int rows, int cols, Float32Buffer m, float[] out) {
-    check(NativeKernels.columnSumsF32(rows, cols, m.bytes(), out));
-  }
+  static native int bnBackwardInput(long rows, long channels, ByteBuffer gradOut, ByteBuffer xhat,
+      double[] a, double[] b, double[] k, ByteBuffer gradIn);
+
+  // ---- fp32 matrix glue ---------------------------------------------------------------------------
 
   @Override
-  protected void addRowVectorF32Checked(int rows, int cols, Float32Buffer m, float[] v) {
-    check(NativeKernels.addRowVectorF32(rows, cols, m.bytes(), v));
+  protected void columnSumsF32Unchecked(int rows, int cols, Float32Buffer m, float[] out) {
+    check(columnSumsF32(rows, cols, m.bytes(), out));
   }
 
-  @Override
-  protected void transposeF32Checked(int rows, int cols, Float32Buffer src, Float32Buffer dst) {
-    check(NativeKernels.transposeF32(rows, cols, src.bytes(), dst.bytes()));
-  }
+  static native int columnSumsF32(long rows, long cols, ByteBuffer m, float[] out);
 
   @Override
-  protected void reluF32Checked(int count, Float32Buffer src, Float32Buffer dst) {
-    check(NativeKernels.reluF32(count, src.bytes(), dst.bytes()));
+  protected void addRowVectorF32Unchecked(int rows, int cols, Float32Buffer m, float[] v) {
+    check(addRowVectorF32(rows, cols, m.bytes(), v));
   }
 
+  static native int addRowVectorF32(long rows, long cols, ByteBuffer m, float[] v);
+
   @Override
-  protected void reluBackwardF32Checked(int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst) {
-    check(NativeKernels.reluBackwardByOutputF32(count, grad.bytes(), y.bytes(), dst.bytes()));
+  protected void transposeF32Unchecked(int rows, int cols, Float32Buffer src, Float32Buffer dst) {
+    check(transposeF32(rows, cols, src.bytes(), dst.bytes()));
   }
+
+  static native int transposeF32(long rows, long cols, ByteBuffer src, ByteBuffer dst);
 }

@@ -1,127 +1,20 @@
 package io.sparkint8.kernels.ref;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
-import io.sparkint8.kernels.spi.AbstractBackend;
-import io.sparkint8.kernels.spi.Int8Backend;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
 
 /**
- * The reference of the batch-norm and fp32 ReLU operations of {@link Int8Backend}, and their argument
- * checks. Matrices are rows x channels, row-major (NHWC activations with rows = n * h * w). Each
- * per-channel sum runs over rows in ascending order in double; the native kernels vectorize across
- * channels, which keeps that order and hence the bits.
+ * The reference of batch normalization over rows x channels, row-major (NHWC activations with rows = n *
+ * h * w). Each per-channel sum runs over rows in ascending order in double; the native kernels
+ * vectorize across channels, which keeps that order and hence the bits. Arguments are valid (checked by
+ * the caller).
  */
 public final class NormalizationReference {
   private NormalizationReference() {}
 
-  // ---- checks -----------------------------------------------------------------------------------
-
-  private static void checkShape(String op, int rows, int channels) {
-    if (rows < 1 || channels < 1 || (long) rows * channels > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(
-          op + ": rows=" + rows + " channels=" + channels
-              + ", expected >= 1 and at most 2^31-1 elements");
-    }
-  }
-
-  private static void checkVector(String op, Object array, int length, int channels, String what) {
-    if (array == null) {
-      throw new IllegalArgumentException(op + ": array '" + what + "' is null");
-    }
-    if (length < channels) {
-      throw new IllegalArgumentException(
-          op + ": array '" + what + "' has " + length + " elements, expected >= " + channels
-              + " (one per channel)");
-    }
-  }
-
-  private static void checkVectors(String op, int channels, double[][] arrays, String... names) {
-    for (int i = 0; i < arrays.length; i++) {
-      checkVector(op, arrays[i], arrays[i] == null ? 0 : arrays[i].length, channels, names[i]);
-    }
-  }
-
-  private static void checkVectors(String op, int channels, float[][] arrays, String... names) {
-    for (int i = 0; i < arrays.length; i++) {
-      checkVector(op, arrays[i], arrays[i] == null ? 0 : arrays[i].length, channels, names[i]);
-    }
-  }
-
-  public static void checkStatistics(
-      int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
-    checkShape("bnStatistics", rows, channels);
-    AbstractBackend.require(x, (long) rows * channels, "x");
-    checkVectors("bnStatistics", channels, new double[][] {mean, m2, absDev}, "mean", "m2", "absDev");
-  }
-
-  public static void checkNormalize(
-      int rows,
-      int channels,
-      Float32Buffer x,
-      float[] mean,
-      float[] invScale,
-      float[] gamma,
-      float[] beta,
-      Float32Buffer xhat,
-      Float32Buffer y) {
-    checkShape("bnNormalize", rows, channels);
-    long count = (long) rows * channels;
-    AbstractBackend.require(x, count, "x");
-    AbstractBackend.requireOptional(xhat, count, "xhat");
-    AbstractBackend.require(y, count, "y");
-    checkVectors(
-        "bnNormalize", channels, new float[][] {mean, invScale, gamma, beta},
-        "mean", "invScale", "gamma", "beta");
-  }
-
-  public static void checkSums(
-      int rows, int channels, Float32Buffer gradOut, Float32Buffer xhat, double[] sumG,
-      double[] sumGh) {
-    checkShape("bnBackwardSums", rows, channels);
-    long count = (long) rows * channels;
-    AbstractBackend.require(gradOut, count, "gradOut");
-    AbstractBackend.require(xhat, count, "xhat");
-    checkVectors("bnBackwardSums", channels, new double[][] {sumG, sumGh}, "sumG", "sumGh");
-  }
-
-  public static void checkInput(
-      int rows,
-      int channels,
-      Float32Buffer gradOut,
-      Float32Buffer xhat,
-      double[] a,
-      double[] b,
-      double[] k,
-      Float32Buffer gradIn) {
-    checkShape("bnBackwardInput", rows, channels);
-    long count = (long) rows * channels;
-    AbstractBackend.require(gradOut, count, "gradOut");
-    AbstractBackend.require(xhat, count, "xhat");
-    AbstractBackend.require(gradIn, count, "gradIn");
-    checkVectors("bnBackwardInput", channels, new double[][] {a, b, k}, "a", "b", "k");
-  }
-
-  // ---- reference --------------------------------------------------------------------------------
-
-  private static float[] read(Float32Buffer b, int count) {
-    float[] a = new float[count];
-    floats(b).get(0, a, 0, count);
-    return a;
-  }
-
-  private static FloatBuffer floats(Float32Buffer b) {
-    return b.bytes().duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
-  }
-
-  private static IntBuffer ints(Float32Buffer b) {
-    return b.bytes().duplicate().order(ByteOrder.nativeOrder()).asIntBuffer();
-  }
-
-  public static void statistics(
+  /** mean = sum(x) / rows, then m2 = sum((x - mean)^2) and absDev = sum(|x - mean|). */
+  public static void bnStatistics(
       int rows, int c, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
-    float[] xa = read(x, rows * c);
+    float[] xa = HostArrays.read(x, rows * c);
     for (int ch = 0; ch < c; ch++) {
       mean[ch] = 0;
       m2[ch] = 0;
@@ -146,7 +39,8 @@ public final class NormalizationReference {
     }
   }
 
-  public static void normalize(
+  /** xhat = (x - mean) * invScale and y = gamma * xhat + beta in float; xhat may be null. */
+  public static void bnNormalize(
       int rows,
       int c,
       Float32Buffer x,
@@ -157,7 +51,7 @@ public final class NormalizationReference {
       Float32Buffer xhat,
       Float32Buffer y) {
     int count = rows * c;
-    float[] xa = read(x, count);
+    float[] xa = HostArrays.read(x, count);
     float[] h = new float[count];
     float[] out = new float[count];
     for (int r = 0; r < rows; r++) {
@@ -169,16 +63,17 @@ public final class NormalizationReference {
       }
     }
     if (xhat != null) {
-      floats(xhat).put(0, h, 0, count);
+      HostArrays.floats(xhat).put(0, h, 0, count);
     }
-    floats(y).put(0, out, 0, count);
+    HostArrays.floats(y).put(0, out, 0, count);
   }
 
-  public static void backwardSums(
+  /** sumG = sum(g) and sumGh = sum(g * xhat). */
+  public static void bnBackwardSums(
       int rows, int c, Float32Buffer gradOut, Float32Buffer xhat, double[] sumG, double[] sumGh) {
     int count = rows * c;
-    float[] gy = read(gradOut, count);
-    float[] h = read(xhat, count);
+    float[] gy = HostArrays.read(gradOut, count);
+    float[] h = HostArrays.read(xhat, count);
     for (int ch = 0; ch < c; ch++) {
       sumG[ch] = 0;
       sumGh[ch] = 0;
@@ -193,7 +88,8 @@ public final class NormalizationReference {
     }
   }
 
-  public static void backwardInput(
+  /** gradIn = (float) (k * ((double) g - a - (double) xhat * b)). */
+  public static void bnBackwardInput(
       int rows,
       int c,
       Float32Buffer gradOut,
@@ -203,8 +99,8 @@ public final class NormalizationReference {
       double[] k,
       Float32Buffer gradIn) {
     int count = rows * c;
-    float[] gy = read(gradOut, count);
-    float[] h = read(xhat, count);
+    float[] gy = HostArrays.read(gradOut, count);
+    float[] h = HostArrays.read(xhat, count);
     float[] out = new float[count];
     for (int r = 0; r < rows; r++) {
       int base = r * c;
@@ -214,31 +110,6 @@ public final class NormalizationReference {
         out[i] = (float) (k[ch] * v);
       }
     }
-    floats(gradIn).put(0, out, 0, count);
-  }
-
-  /** -1 when the float with these bits is > 0 (positive, finite or +inf), else 0. */
-  private static int positive(int bits) {
-    return ((bits - 0x7f800001) & -bits) >> 31;
-  }
-
-  public static void reluF32(int count, Float32Buffer src, Float32Buffer dst) {
-    int[] v = new int[count];
-    ints(src).get(0, v, 0, count);
-    for (int i = 0; i < count; i++) {
-      v[i] &= positive(v[i]);
-    }
-    ints(dst).put(0, v, 0, count);
-  }
-
-  public static void reluBackwardF32(int count, Float32Buffer grad, Float32Buffer y, Float32Buffer dst) {
-    int[] g = new int[count];
-    int[] yv = new int[count];
-    ints(grad).get(0, g, 0, count);
-    ints(y).get(0, yv, 0, count);
-    for (int i = 0; i < count; i++) {
-      g[i] &= positive(yv[i]);
-    }
-    ints(dst).put(0, g, 0, count);
+    HostArrays.floats(gradIn).put(0, out, 0, count);
   }
 }

@@ -8,6 +8,8 @@ package io.sparkint8.kernels.spi;
  * is m x n with {@code ldc >= n}.
  */
 public record GemmDesc(Trans transA, Trans transB, int m, int n, int k, int lda, int ldb, int ldc) {
+  /** Largest k a single int32 pass can reduce without overflow (|a*b| <= 2^14). */
+  public static final int KMAX = 131008;
 
   public GemmDesc {
     if (transA == null || transB == null) {

@@ -1,18 +1,16 @@
 package io.sparkint8.kernels.spi;
 
-import io.sparkint8.kernels.jni.NativeBackend;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.Int32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
-import io.sparkint8.kernels.ref.JavaBackend;
-import io.sparkint8.kernels.ref.NormalizationReference;
 
 /**
- * The compute operations spark-int8 trains with. Every CPU implementation computes exactly what {@link
- * JavaBackend} computes, bit for bit, the fp32 GEMM included (the CUDA backend's fp32 GEMM agrees within
- * rounding). Matrices are row-major, images NHWC. Buffers are borrowed for the length of a call; sizes
- * are checked against them and a violation throws {@link IllegalArgumentException}.
+ * The compute operations spark-int8 trains with. Every CPU implementation computes exactly what the
+ * pure-Java reference computes, bit for bit, the fp32 GEMM included (the CUDA backend's fp32 GEMM agrees
+ * within rounding). Matrices are row-major, images NHWC. Buffers are borrowed for the length of a call;
+ * sizes are checked against them ({@link Checks}) and a violation throws {@link
+ * IllegalArgumentException}. Implementations extend {@link AbstractBackend}.
  *
  * <p>Instances are immutable and thread-safe; {@link #withThreads} gives one that splits each call over
  * more threads (one by default, since Spark runs one task per core). Results never depend on it.
@@ -128,8 +126,6 @@ public interface Int8Backend {
   public void reluBackward(int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst);
 
   // ---- batch normalization and fp32 ReLU (rows x channels, row-major / NHWC) ---------------------
-  // AbstractBackend runs the reference (NormalizationReference) on the host buffers, so a backend without
-  // kernels for them still computes them; NativeBackend overrides each with C.
 
   /**
    * Per-channel batch statistics, every sum in double over rows in ascending order: mean = sum(x) /

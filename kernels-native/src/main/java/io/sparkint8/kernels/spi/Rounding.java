@@ -1,10 +1,9 @@
 package io.sparkint8.kernels.spi;
 
-import io.sparkint8.kernels.ref.StochasticRounding;
-
 /**
  * Rounding of quantized values: to the nearest code (ties to even), or stochastic (unbiased, driven by a
- * counter-based generator keyed by seed, stream and element index; see {@link StochasticRounding}).
+ * counter-based generator keyed by seed, stream and element index, so that no result depends on threads
+ * or call order; every backend draws the same numbers).
  */
 public enum Rounding {
   NEAREST,

@@ -14,7 +14,6 @@ import io.sparkint8.kernels.memory.Int32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.ref.StochasticRounding;
-import io.sparkint8.kernels.spi.AbstractBackend;
 import io.sparkint8.kernels.spi.Axis;
 import io.sparkint8.kernels.spi.ConvDesc;
 import io.sparkint8.kernels.spi.Epilogue;
@@ -120,7 +119,7 @@ class CudaBackendWithoutGpuTest {
 
   @Test
   void longReductionsRunInExactChunksAndFinishInInt64() {
-    int k = 2 * AbstractBackend.KMAX + 5;
+    int k = 2 * GemmDesc.KMAX + 5;
     GemmDesc d = GemmDesc.of(Trans.N, Trans.T, 1, 2, k);
     try (Int8Buffer a = alloc.allocateInt8(d.spanA());
         Int8Buffer b = alloc.allocateInt8(d.spanB());
@@ -132,7 +131,7 @@ class CudaBackendWithoutGpuTest {
         "int8k_gemm_finish_s64"), launched());
     // one block per K slice of at most KMAX: never an int32 overflow, all slices in one launch
     int slice = (Integer) ls.get(2).args().values().get(9);
-    assertTrue(slice <= AbstractBackend.KMAX && slice % 64 == 0, "slice " + slice);
+    assertTrue(slice <= GemmDesc.KMAX && slice % 64 == 0, "slice " + slice);
     assertEquals((k + slice - 1) / slice, ls.get(2).dims().gridX());
     assertEquals(CudaGemm.OUT_S64_ADD, ls.get(2).args().values().get(10));
   }
@@ -155,7 +154,7 @@ class CudaBackendWithoutGpuTest {
     assertEquals(4096, CudaGemm.sliceLength(4096, 1024, 132));
     assertEquals(1500, CudaGemm.sliceLength(1500, 1, 132));
     assertEquals(1024, CudaGemm.sliceLength(2048, 1, 132));
-    assertTrue(CudaGemm.sliceLength(Integer.MAX_VALUE, 1_000_000, 132) <= AbstractBackend.KMAX);
+    assertTrue(CudaGemm.sliceLength(Integer.MAX_VALUE, 1_000_000, 132) <= GemmDesc.KMAX);
   }
 
   @Test
@@ -248,11 +247,11 @@ class CudaBackendWithoutGpuTest {
       ConvDesc p = ConvDesc.of(2, 5, 6, 3, 2, 2, 0);
       be.maxPool(p, q, r, i32);
       be.maxPoolBackward(p, x, i32, y);
-      assertEquals(List.of("int8k_maxpool_s8", "int8k_maxpool_bwd_check",
-          "int8k_maxpool_bwd_gather"), launched());
+      assertEquals(List.of("int8k_max_pool", "int8k_max_pool_backward_check",
+          "int8k_max_pool_backward_gather"), launched());
       be.relu(cells, q, r, m);
       be.reluBackward(cells, x, m, y);
-      assertEquals(List.of("int8k_relu_s8", "int8k_relu_backward_f32"), launched());
+      assertEquals(List.of("int8k_relu", "int8k_relu_backward"), launched());
       be.gemmF32(GemmDesc.of(Trans.T, Trans.N, 64, 64, 64), 1f, x, y, 0.5f, z);
       assertEquals(List.of("int8k_gemm_f32"), launched());
       try (PackedB packed = be.packB(alloc, Trans.N, 12, 30, 30, q)) {

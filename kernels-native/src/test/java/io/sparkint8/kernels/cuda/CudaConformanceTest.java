@@ -14,7 +14,6 @@ import io.sparkint8.kernels.memory.Int32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.ref.JavaBackend;
-import io.sparkint8.kernels.spi.AbstractBackend;
 import io.sparkint8.kernels.spi.Axis;
 import io.sparkint8.kernels.spi.ConvDesc;
 import io.sparkint8.kernels.spi.Epilogue;
@@ -244,7 +243,7 @@ class CudaConformanceTest {
   void gemmS8StaysExactBeyondTheSinglePassOverflowBound() {
     for (CudaBackend be : BACKENDS) {
       Cases c = new Cases(SEED + 1);
-      int k = 2 * AbstractBackend.KMAX + 1003;
+      int k = 2 * GemmDesc.KMAX + 1003;
       for (Trans ta : Trans.values()) {
         int m = 3;
         int n = 5;

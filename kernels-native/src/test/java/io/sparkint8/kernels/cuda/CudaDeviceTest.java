@@ -28,9 +28,9 @@ class CudaDeviceTest {
       assertEquals(1, driver.retainedContexts());
       DeviceBuffer out = d.scratch(ScratchSlot.STAGE0, DType.S8, 16);
       KernelArgs args = new KernelArgs().i64(16).ptr(out).ptr(out).ptr(out);
-      d.launch(CudaKernel.RELU_S8, LaunchDims.elementwise(16, 256), args);
-      d.launch(CudaKernel.RELU_S8, LaunchDims.elementwise(16, 256), args);
-      assertEquals(Collections.frequency(driver.lookedUp(), "int8k_relu_s8"), 1, "cached lookup");
+      d.launch(CudaKernel.RELU, LaunchDims.elementwise(16, 256), args);
+      d.launch(CudaKernel.RELU, LaunchDims.elementwise(16, 256), args);
+      assertEquals(Collections.frequency(driver.lookedUp(), "int8k_relu"), 1, "cached lookup");
       assertEquals(2, driver.launches().size());
     }
     assertEquals(0, driver.retainedContexts(), "context released");
@@ -111,7 +111,7 @@ class CudaDeviceTest {
       DeviceBuffer b = d.scratch(ScratchSlot.STAGE0, DType.F32, 4);
       // wrong argument types: a float where the kernel takes a pointer
       IllegalStateException e = assertThrows(IllegalStateException.class, () -> d.launch(
-          CudaKernel.RELU_BACKWARD_F32, LaunchDims.of(1, 256, 0),
+          CudaKernel.RELU_BACKWARD, LaunchDims.of(1, 256, 0),
           new KernelArgs().i64(4).f32(1f).ptr(b).ptr(b)));
       assertTrue(e.getMessage().contains("parameter 1"), e.getMessage());
       // too much shared memory for the device

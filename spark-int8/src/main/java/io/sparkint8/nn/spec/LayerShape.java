@@ -6,7 +6,8 @@ import java.util.List;
  * What shape inference says about one layer.
  *
  * @param position 1-based path of the layer: {@code "4"} at the top level, {@code "4.2"} for the
- *     second layer in the body of the residual block at position 4
+ *     second layer in the body of the residual block at position 4, {@code "4.proj.1"} for the
+ *     first layer of its projection
  * @param layer the layer spec
  * @param input the shape entering the layer
  * @param output the shape leaving it
@@ -14,7 +15,8 @@ import java.util.List;
  *     state, not parameters), including the body and projection of a residual block
  * @param body the body's layer shapes for a residual block, empty otherwise
  * @param projection the shortcut layers of a residual block whose body changes the shape (a 1x1
- *     conv and a bn), empty for an identity shortcut and for every other layer
+ *     conv, strided to the body's spatial reduction, and a bn) with their shapes, empty for an
+ *     identity shortcut and for every other layer
  */
 public record LayerShape(
     String position,
@@ -23,7 +25,7 @@ public record LayerShape(
     Shape output,
     long params,
     List<LayerShape> body,
-    List<LayerSpec> projection) {
+    List<LayerShape> projection) {
 
   public LayerShape {
     body = List.copyOf(body);

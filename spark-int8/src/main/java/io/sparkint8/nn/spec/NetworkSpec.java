@@ -65,7 +65,12 @@ public record NetworkSpec(List<LayerSpec> layers, int numClasses) {
    *     layer cannot apply to its input or the output is not {@code numClasses} features
    */
   public NetworkShapes shapes(int channels, int height, int width) {
-    return ShapeInference.infer(this, Shape.chw(channels, height, width));
+    return shapes(Shape.chw(channels, height, width));
+  }
+
+  /** {@link #shapes(int, int, int)} for an input shape already built. */
+  public NetworkShapes shapes(Shape input) {
+    return ShapeInference.infer(this, input);
   }
 
   @Override

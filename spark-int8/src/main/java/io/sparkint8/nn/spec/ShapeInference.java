@@ -10,6 +10,9 @@ import java.util.List;
  */
 final class ShapeInference {
 
+  /** Path segment of a residual block's projection: "6.proj.1" is the projection's conv. */
+  static final String PROJECTION = ".proj";
+
   private ShapeInference() {}
 
   static NetworkShapes infer(NetworkSpec spec, Shape input) {
@@ -64,10 +67,7 @@ final class ShapeInference {
       return LayerShape.simple(position, layer, in, Shape.features(in.channels()), 0);
     }
     if (layer instanceof LayerSpec.Flatten) {
-      if (in.size() > Integer.MAX_VALUE) {
-        throw fail(position, layer, in, "flattening gives more than 2^31 - 1 features");
-      }
-      return LayerShape.simple(position, layer, in, Shape.features((int) in.size()), 0);
+      return LayerShape.simple(position, layer, in, Shape.features(in.size()), 0);
     }
     if (layer instanceof LayerSpec.Fc fc) {
       if (!in.flat()) {
@@ -95,8 +95,7 @@ final class ShapeInference {
   private static LayerShape residual(String position, LayerSpec.Residual res, Shape in) {
     List<LayerShape> body = propagate(res.body(), in, position + ".");
     Shape out = body.get(body.size() - 1).output();
-    long params = body.stream().mapToLong(LayerShape::params).sum();
-    List<LayerSpec> projection = List.of();
+    List<LayerShape> projection = List.of();
     if (!out.equals(in)) {
       int stride = projectionStride(in, out);
       if (stride < 1) {
@@ -110,10 +109,13 @@ final class ShapeInference {
                 + out
                 + ", which no 1x1 strided projection of the shortcut can match");
       }
-      projection =
+      List<LayerSpec> shortcut =
           List.of(new LayerSpec.Conv(out.channels(), 1, stride, 0, false), new LayerSpec.Bn());
-      params += (long) out.channels() * in.channels() + 2L * out.channels();
+      projection = propagate(shortcut, in, position + PROJECTION + ".");
     }
+    long params =
+        body.stream().mapToLong(LayerShape::params).sum()
+            + projection.stream().mapToLong(LayerShape::params).sum();
     return new LayerShape(position, res, in, out, params, body, projection);
   }
 
@@ -157,8 +159,22 @@ final class ShapeInference {
               + "x"
               + paddedWidth);
     }
-    return Shape.chw(
-        outChannels, (paddedHeight - kernel) / stride + 1, (paddedWidth - kernel) / stride + 1);
+    int height = (paddedHeight - kernel) / stride + 1;
+    int width = (paddedWidth - kernel) / stride + 1;
+    if ((long) outChannels * height * width > Integer.MAX_VALUE) {
+      throw fail(
+          position,
+          layer,
+          in,
+          "the output "
+              + outChannels
+              + "x"
+              + height
+              + "x"
+              + width
+              + " has more than 2^31 - 1 values per sample");
+    }
+    return Shape.chw(outChannels, height, width);
   }
 
   private static void requireSpatial(String position, LayerSpec layer, Shape in) {

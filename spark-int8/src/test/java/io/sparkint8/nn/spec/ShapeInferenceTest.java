@@ -128,11 +128,15 @@ class ShapeInferenceTest {
     assertEquals(List.of(), shapes.layers().get(3).projection());
     assertEquals(
         List.of(new LayerSpec.Conv(32, 1, 2, 0, false), new LayerSpec.Bn()),
-        shapes.layers().get(5).projection());
+        specs(shapes.layers().get(5).projection()));
     assertEquals(
         List.of(new LayerSpec.Conv(64, 1, 2, 0, false), new LayerSpec.Bn()),
-        shapes.layers().get(7).projection());
+        specs(shapes.layers().get(7).projection()));
     LayerShape stage2 = shapes.layers().get(5);
+    assertEquals(
+        List.of("6.proj.1 conv(32,1,s=2,bias=false): 16x32x32 -> 32x16x16, 512 params",
+            "6.proj.2 bn: 32x16x16 -> 32x16x16, 64 params"),
+        stage2.projection().stream().map(LayerShape::toString).toList());
     assertEquals("6.1", stage2.body().get(0).position());
     assertEquals(
         List.of("32x16x16", "32x16x16", "32x16x16", "32x16x16", "32x16x16"),
@@ -260,6 +264,10 @@ class ShapeInferenceTest {
 
   private static List<String> outputs(List<LayerShape> layers) {
     return layers.stream().map(layer -> layer.output().toString()).toList();
+  }
+
+  private static List<LayerSpec> specs(List<LayerShape> layers) {
+    return layers.stream().map(LayerShape::layer).toList();
   }
 
   private static List<Long> params(List<LayerShape> layers) {

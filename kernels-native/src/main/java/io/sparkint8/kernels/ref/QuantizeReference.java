@@ -1,0 +1,92 @@
+package io.sparkint8.kernels.ref;
+
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int8Buffer;
+import io.sparkint8.kernels.spi.Checks;
+import io.sparkint8.kernels.spi.QuantDesc;
+import io.sparkint8.kernels.spi.Rounding;
+
+/**
+ * The reference of quantization: codes of 2..8 bits with one scale per group, rounding to nearest
+ * ({@link Math#rint}) or stochastically with the counter-based draws of {@link StochasticRounding};
+ * values are multiplied by the inverse scale. Arguments are valid (checked by the caller); the data are
+ * checked here (a non-finite group or clip value throws).
+ */
+public final class QuantizeReference {
+  private QuantizeReference() {}
+
+  public static void quantize(
+      QuantDesc d, Float32Buffer src, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales) {
+    float[] s = groupAbsmax(d, src);
+    float qmax = d.qmax();
+    for (int g = 0; g < s.length; g++) {
+      Checks.finiteGroup(g, s[g]);
+      if (clip != null) {
+        float c = clip.get(g);
+        Checks.clipValue(g, c);
+        s[g] = c;
+      }
+      if (d.pow2() && s[g] > 0f) {
+        s[g] = roundUpToPowerOfTwo(s[g]);
+      }
+      scales.set(g, s[g] / qmax);
+    }
+    long key = StochasticRounding.key(d.seed(), d.stream());
+    int qm = d.qmax();
+    for (int r = 0; r < d.rows(); r++) {
+      for (int col = 0; col < d.cols(); col++) {
+        int e = r * d.cols() + col;
+        float sg = s[d.groupOf(r, col)];
+        int q = 0;
+        if (sg != 0f) {
+          float inv = qmax / sg;
+          float x = src.get(e);
+          float y = (x > sg ? sg : (x < -sg ? -sg : x)) * inv;
+          if (d.rounding() == Rounding.NEAREST) {
+            q = (int) Math.rint(y);
+          } else {
+            float t = y + StochasticRounding.uniform(key, e);
+            q = (int) Math.floor(t);
+          }
+          q = Math.min(Math.max(q, -qm), qm);
+        }
+        codes.set(e, (byte) q);
+      }
+    }
+  }
+
+  private static float[] groupAbsmax(QuantDesc d, Float32Buffer src) {
+    float[] amax = new float[d.groups()];
+    for (int r = 0; r < d.rows(); r++) {
+      for (int col = 0; col < d.cols(); col++) {
+        int g = d.groupOf(r, col);
+        amax[g] = Math.max(amax[g], Math.abs(src.get(r * d.cols() + col)));
+      }
+    }
+    return amax;
+  }
+
+  /** The smallest power of two >= s (s > 0), exactly. */
+  static float roundUpToPowerOfTwo(float s) {
+    if (Math.getExponent(s) < Float.MIN_EXPONENT) { // subnormal
+      float p = Float.MIN_VALUE;
+      while (p < s) {
+        p *= 2f;
+      }
+      return p;
+    }
+    float p = Math.scalb(1f, Math.getExponent(s));
+    return p == s ? s : p * 2f;
+  }
+
+  /** dst = code * scale of its group. */
+  public static void dequantize(
+      QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst) {
+    for (int r = 0; r < d.rows(); r++) {
+      for (int col = 0; col < d.cols(); col++) {
+        int e = r * d.cols() + col;
+        dst.set(e, (float) codes.get(e) * scales.get(d.groupOf(r, col)));
+      }
+    }
+  }
+}

@@ -1,0 +1,264 @@
+package io.sparkint8.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.ref.JavaBackend;
+import io.sparkint8.nn.spec.LayerShape;
+import io.sparkint8.nn.spec.LayerSpec;
+import io.sparkint8.nn.spec.NetworkShapes;
+import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.nn.spec.Shape;
+import io.sparkint8.optim.Parameter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@link Network#build} builds exactly what shape inference computed: a spec that passes inference
+ * builds, with every layer's shapes equal to the inferred ones, and a spec that fails inference
+ * fails to build with the same named error.
+ */
+class NetworkBuildTest {
+  static final int CLASSES = 3;
+  static final int BATCH = 2;
+  static final long SEED = 20_240_611L;
+  static final int[] ODD_SIZES = {1, 3, 5, 7, 9, 17};
+
+  /** The layer class each layer kind of the grammar builds. */
+  static final Map<Class<? extends LayerSpec>, Class<? extends Layer>> BUILT_BY =
+      Map.of(
+          LayerSpec.Conv.class, Conv2d.class,
+          LayerSpec.Fc.class, Linear.class,
+          LayerSpec.Bn.class, BatchNorm.class,
+          LayerSpec.Relu.class, Relu.class,
+          LayerSpec.MaxPool.class, Pool2d.class,
+          LayerSpec.AvgPool.class, Pool2d.class,
+          LayerSpec.GlobalAvgPool.class, Pool2d.class,
+          LayerSpec.Flatten.class, Flatten.class,
+          LayerSpec.Dropout.class, Dropout.class);
+
+  OffHeapAllocator alloc;
+
+  @BeforeEach
+  void open() {
+    alloc = new OffHeapAllocator("network-build-test");
+  }
+
+  @AfterEach
+  void close() {
+    alloc.close();
+  }
+
+  @Test
+  void aStrideTwoResidualBlockOnASevenBySevenInputBuildsWithTheInferredProjection() {
+    // (7 + 2 - 3) / 2 + 1 = 4: the shortcut needs a 1x1 conv of stride 2 (7 / 4 rounds down to 1,
+    // which gives 7x7 and no match; the stride is the ceiling, 2)
+    NetworkSpec spec =
+        NetworkSpec.parse("conv(8,3)-res(conv(16,3,s=2)-bn-relu-conv(16,3)-bn)-relu-gap-fc", 10);
+    Shape input = Shape.chw(1, 7, 7);
+    LayerShape inferred = spec.shapes(input).layers().get(1);
+    assertEquals(Shape.chw(16, 4, 4), inferred.output());
+    assertEquals(new LayerSpec.Conv(16, 1, 2, 0, false), inferred.projection().get(0).layer());
+    try (Network net = build(spec, input, Precision.INT8)) {
+      Residual block = assertInstanceOf(Residual.class, net.root().children().get(1));
+      Conv2d shortcut = assertInstanceOf(Conv2d.class, block.projection().children().get(0));
+      assertEquals("conv(16,1,s=2,p=0)", shortcut.describe());
+      assertEquals(Shape.chw(16, 4, 4), shortcut.outputShape());
+      assertEquals(Shape.chw(16, 4, 4), block.outputShape());
+      assertLayersMatch(spec.shapes(input), net, spec.toString());
+      assertTrainStepRuns(net, input, spec.toString());
+    }
+  }
+
+  @Test
+  void layersAreNamedByKindAndConstructionIndexAndParametersAfterTheirLayer() {
+    // construction order: conv0 bn1 relu2, the body conv3 bnl14 in seq5, the projection conv6
+    // bn7 in seq8, the block res9, gap10, fc11, the root seq12
+    NetworkSpec spec = NetworkSpec.parse("conv(4,3)-bn-relu-res(conv(8,3,s=2)-bn-l1)-gap-fc", 3);
+    try (Network net = build(spec, Shape.chw(1, 5, 5), Precision.FP32)) {
+      assertEquals("seq12", net.root().name());
+      Layer block = net.root().children().get(3);
+      assertEquals("res9", block.name());
+      assertEquals(List.of("seq5", "seq8"), block.children().stream().map(Layer::name).toList());
+      assertEquals(
+          List.of("conv0", "bn1", "relu2", "conv3", "bnl14", "conv6", "bn7", "gap10", "fc11"),
+          net.layers().stream().map(Layer::name).toList());
+      assertEquals(
+          List.of(
+              "conv0.weight", "conv0.bias", "bn1.gamma", "bn1.beta", "conv3.weight", "conv3.bias",
+              "bnl14.gamma", "bnl14.beta", "conv6.weight", "bn7.gamma", "bn7.beta", "fc11.weight",
+              "fc11.bias"),
+          net.parameters().stream().map(Parameter::name).toList());
+      assertEquals(
+          List.of("bn1", "bnl14", "bn7"), net.batchNorms().stream().map(Layer::name).toList());
+    }
+  }
+
+  @ParameterizedTest(name = "{0}x{0}")
+  @ValueSource(ints = {1, 3, 5, 7, 9, 17})
+  void stridedResidualBlocksBuildOnOddSizes(int size) {
+    NetworkSpec spec =
+        NetworkSpec.parse(
+            "conv(4,3)-res(conv(8,3,s=2)-bn)-relu-res(conv(8,3,s=3)-bn-avgpool(3,s=1,p=1))-gap-fc",
+            CLASSES);
+    Shape input = Shape.chw(2, size, size);
+    NetworkShapes shapes = spec.shapes(input);
+    try (Network net = build(spec, input, Precision.FP32)) {
+      assertLayersMatch(shapes, net, spec + " on " + input);
+      assertTrainStepRuns(net, input, spec + " on " + input);
+    }
+  }
+
+  /**
+   * Seeded random specs (convs and pools with strides and paddings, residual blocks, some nested,
+   * dropout, both bn variants) on inputs with odd sides: every spec that passes inference builds,
+   * its layers' shapes equal the inferred ones and a training step runs; every spec that fails
+   * inference fails to build with the same message.
+   */
+  @Test
+  void everySpecThatPassesInferenceBuildsWithTheInferredShapes() {
+    SplittableRandom random = new SplittableRandom(SEED);
+    int accepted = 0;
+    int rejected = 0;
+    int stridedProjections = 0;
+    for (int i = 0; i < 300; i++) {
+      String text = randomSpec(random);
+      Shape input =
+          Shape.chw(
+              1 + random.nextInt(3),
+              ODD_SIZES[random.nextInt(ODD_SIZES.length)],
+              ODD_SIZES[random.nextInt(ODD_SIZES.length)]);
+      Precision precision = random.nextBoolean() ? Precision.FP32 : Precision.INT8;
+      String where = "seed " + SEED + ", spec #" + i + " '" + text + "' on " + input;
+      NetworkSpec spec = NetworkSpec.parse(text, CLASSES);
+      NetworkShapes shapes;
+      try {
+        shapes = spec.shapes(input);
+      } catch (IllegalArgumentException inferenceError) {
+        rejected++;
+        IllegalArgumentException buildError =
+            assertThrows(
+                IllegalArgumentException.class, () -> build(spec, input, precision).close(), where);
+        assertEquals(inferenceError.getMessage(), buildError.getMessage(), where);
+        continue;
+      }
+      accepted++;
+      stridedProjections += countStridedProjections(shapes.layers());
+      try (Network net = build(spec, input, precision)) {
+        assertLayersMatch(shapes, net, where);
+        assertTrainStepRuns(net, input, where);
+      }
+    }
+    // the generator must exercise both outcomes and the case this test exists for
+    assertTrue(accepted >= 100, "only " + accepted + " of 300 specs passed inference");
+    assertTrue(rejected >= 20, "only " + rejected + " of 300 specs failed inference");
+    assertTrue(stridedProjections >= 20, "only " + stridedProjections + " strided projections");
+  }
+
+  private Network build(NetworkSpec spec, Shape input, Precision precision) {
+    LayerContext ctx =
+        new LayerContext(new JavaBackend(), alloc, EngineConfig.defaults(precision));
+    return Network.build(spec, input, BATCH, ctx);
+  }
+
+  /** The built layer tree against the inferred one, and every layer named once. */
+  private static void assertLayersMatch(NetworkShapes shapes, Network net, String where) {
+    assertEquals(shapes.input(), net.inputShape(), where);
+    assertChildrenMatch(shapes.layers(), net.root().children(), where);
+    List<String> names = net.layers().stream().map(Layer::name).toList();
+    assertEquals(names.size(), new HashSet<>(names).size(), where + ": names " + names);
+  }
+
+  private static void assertChildrenMatch(
+      List<LayerShape> inferred, List<Layer> built, String where) {
+    assertEquals(inferred.size(), built.size(), where + ": layer count");
+    for (int i = 0; i < built.size(); i++) {
+      LayerShape expected = inferred.get(i);
+      Layer layer = built.get(i);
+      String at = where + ", layer " + expected;
+      assertEquals(expected.input(), layer.inputShape(), at);
+      assertEquals(expected.output(), layer.outputShape(), at);
+      if (expected.layer() instanceof LayerSpec.Residual) {
+        Residual block = assertInstanceOf(Residual.class, layer, at);
+        assertChildrenMatch(expected.body(), block.body().children(), at);
+        assertEquals(expected.projection().isEmpty(), block.projection() == null, at);
+        if (block.projection() != null) {
+          assertChildrenMatch(expected.projection(), block.projection().children(), at);
+        }
+      } else {
+        assertEquals(BUILT_BY.get(expected.layer().getClass()), layer.getClass(), at);
+        assertEquals(List.of(), layer.children(), at);
+      }
+    }
+  }
+
+  private static int countStridedProjections(List<LayerShape> layers) {
+    int count = 0;
+    for (LayerShape layer : layers) {
+      if (!layer.projection().isEmpty()
+          && ((LayerSpec.Conv) layer.projection().get(0).layer()).stride() > 1) {
+        count++;
+      }
+      count += countStridedProjections(layer.body());
+    }
+    return count;
+  }
+
+  private void assertTrainStepRuns(Network net, Shape input, String where) {
+    SplittableRandom random = new SplittableRandom(SEED);
+    float[] x = new float[BATCH * input.size()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextDouble(-1, 1);
+    }
+    try (Float32Buffer images = alloc.float32Of(x)) {
+      StepResult step = net.trainStep(images, new int[] {0, CLASSES - 1}, 0, BATCH);
+      assertTrue(Double.isFinite(step.lossSum()) && step.lossSum() > 0, where + ": " + step);
+    }
+  }
+
+  /** Layers with strides, paddings and residual blocks, then a head that flattens to classes. */
+  private static String randomSpec(SplittableRandom random) {
+    List<String> layers = randomLayers(random, 1 + random.nextInt(5), 2);
+    String[] heads = {"gap-fc", "fc", "flatten-fc(6)-relu-fc", "gap-bn-fc"};
+    layers.add(heads[random.nextInt(heads.length)]);
+    return String.join("-", layers);
+  }
+
+  /** {@code count} layers; residual blocks nest up to {@code depth} deep. */
+  private static List<String> randomLayers(SplittableRandom random, int count, int depth) {
+    List<String> layers = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      int kind = random.nextInt(depth > 0 ? 10 : 8);
+      int kernel = 1 + random.nextInt(3);
+      int stride = 1 + random.nextInt(3);
+      switch (kind) {
+        case 0, 1 -> layers.add(
+            "conv(" + (1 + random.nextInt(6)) + "," + kernel + ",s=" + stride + ",p="
+                + random.nextInt(2) + ")");
+        case 2 -> layers.add(random.nextBoolean() ? "bn" : "bn-l1");
+        case 3 -> layers.add("relu");
+        case 4 -> layers.add(
+            "maxpool(" + kernel + ",s=" + stride + ",p=" + random.nextInt(kernel / 2 + 1) + ")");
+        case 5 -> layers.add(
+            "avgpool(" + kernel + ",s=" + stride + ",p=" + random.nextInt(kernel / 2 + 1) + ")");
+        case 6 -> layers.add("dropout(0.25)");
+        case 7 -> layers.add("conv(" + (1 + random.nextInt(6)) + ",3)");
+        default -> layers.add(
+            "res(" + String.join("-", randomLayers(random, 1 + random.nextInt(3), depth - 1)) + ")");
+      }
+    }
+    return layers;
+  }
+}
