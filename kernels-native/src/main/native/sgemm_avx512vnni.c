@@ -19,10 +19,12 @@
 #endif
 #define SG_ENTRY int8k_sgemm_avx512vnni
 
-/* The mr x 32 tile over kc steps; A[r][p] at a[r * ars + p * aks] (constants in each instantiation). */
+/* The mr x 32 tile over kc steps; A[r][p] at a[r * ars + p * aks] (constants in each instantiation);
+ * step p < npf prefetches pf[p] (see sgemm_blocked.h). */
 static inline __attribute__((always_inline)) void sg_tile(const int mr, int64_t kc, const float *a, int64_t ars,
                                                           int64_t aks, const float *b, float *c, int64_t ldc,
-                                                          int64_t nr, int resume) {
+                                                          int64_t nr, int resume, const char *const *pf,
+                                                          int64_t npf) {
   __m512 c0[SG_MR], c1[SG_MR];
   const __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1u);
   const __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1u) : 0;
@@ -41,6 +43,7 @@ static inline __attribute__((always_inline)) void sg_tile(const int mr, int64_t 
   }
   for (int64_t p = 0; p < kc; p++) {
     const __m512 b0 = _mm512_loadu_ps(b + p * SG_NR), b1 = _mm512_loadu_ps(b + p * SG_NR + 16);
+    if (p < npf) _mm_prefetch(pf[p], _MM_HINT_T1);
 #pragma GCC unroll 16
     for (int r = 0; r < mr; r++) {
       const __m512 av = _mm512_set1_ps(a[r * ars + p * aks]);
@@ -91,7 +94,8 @@ static inline __attribute__((always_inline)) void sg_tile(const int mr, int64_t 
   SG_ALL_ROWS(SG_ZERO_ROW)              \
   "3:\n\t"
 
-static void sg_asm_packed_14(int64_t kc, const float *a, const float *b, float *t, int64_t resume) {
+static void sg_asm_packed_14(int64_t kc, const float *a, const float *b, float *t, int64_t resume,
+                             const char *const *pf, int64_t npf) {
   __asm__ volatile(
       SG_ENTER
       ".p2align 5\n"
@@ -99,13 +103,20 @@ static void sg_asm_packed_14(int64_t kc, const float *a, const float *b, float *
       "vmovups (%[b]), %%zmm28\n\t"
       "vmovups 64(%[b]), %%zmm29\n\t"
       SG_ALL_ROWS(SG_PACKED_ROW)
+      "test %[npf], %[npf]\n\t" /* one line of the prefetch list per step (resume is free by now) */
+      "jz 4f\n\t"
+      "mov (%[pf]), %[resume]\n\t"
+      "prefetcht1 (%[resume])\n\t"
+      "add $8, %[pf]\n\t"
+      "dec %[npf]\n"
+      "4:\n\t"
       "add $56, %[a]\n\t"
       "sub $-128, %[b]\n\t"
       "dec %[n]\n\t"
       "jnz 1b\n\t"
       SG_ALL_ROWS(SG_STORE_ROW)
-      : [a] "+r"(a), [b] "+r"(b), [n] "+r"(kc)
-      : [t] "r"(t), [resume] "r"(resume)
+      : [a] "+r"(a), [b] "+r"(b), [n] "+r"(kc), [resume] "+r"(resume), [pf] "+r"(pf), [npf] "+r"(npf)
+      : [t] "r"(t)
       : SG_CLOBBERS);
 }
 
@@ -127,7 +138,8 @@ static void sg_asm_packed_14(int64_t kc, const float *a, const float *b, float *
 #define SG_IN_PLACE_ADDR_13 "(%[a],%[l13],1)"
 #define SG_IN_PLACE_ROW(r, x0, x1) SG_ROW(SG_IN_PLACE_ADDR_##r, x0, x1)
 
-static void sg_asm_rows_14(int64_t kc, const float *a, int64_t lda, const float *b, float *t, int64_t resume) {
+static void sg_asm_rows_14(int64_t kc, const float *a, int64_t lda, const float *b, float *t, int64_t resume,
+                           const char *const *pf, int64_t npf) {
   const int64_t l = lda * 4, l3 = 3 * l, l5 = 5 * l, l7 = 7 * l, l9 = 9 * l, l11 = 11 * l, l13 = 13 * l;
   __asm__ volatile(
       SG_ENTER
@@ -136,13 +148,20 @@ static void sg_asm_rows_14(int64_t kc, const float *a, int64_t lda, const float 
       "vmovups (%[b]), %%zmm28\n\t"
       "vmovups 64(%[b]), %%zmm29\n\t"
       SG_ALL_ROWS(SG_IN_PLACE_ROW)
+      "test %[npf], %[npf]\n\t" /* one line of the prefetch list per step (resume is free by now) */
+      "jz 4f\n\t"
+      "mov (%[pf]), %[resume]\n\t"
+      "prefetcht1 (%[resume])\n\t"
+      "add $8, %[pf]\n\t"
+      "dec %[npf]\n"
+      "4:\n\t"
       "add $4, %[a]\n\t"
       "sub $-128, %[b]\n\t"
       "dec %[n]\n\t"
       "jnz 1b\n\t"
       SG_ALL_ROWS(SG_STORE_ROW)
-      : [a] "+r"(a), [b] "+r"(b), [n] "+r"(kc)
-      : [t] "r"(t), [resume] "r"(resume), [l] "r"(l), [l3] "r"(l3), [l5] "r"(l5), [l7] "r"(l7), [l9] "r"(l9),
+      : [a] "+r"(a), [b] "+r"(b), [n] "+r"(kc), [resume] "+r"(resume), [pf] "+r"(pf), [npf] "+r"(npf)
+      : [t] "r"(t), [l] "r"(l), [l3] "r"(l3), [l5] "r"(l5), [l7] "r"(l7), [l9] "r"(l9),
         [l11] "r"(l11), [l13] "r"(l13)
       : SG_CLOBBERS);
 }
@@ -167,12 +186,12 @@ static inline __mmask16 sg_mask_hi(int64_t nr) {
 
 #define SG_INSTANCE(MRV)                                                                                     \
   static void sg_packed_##MRV(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int64_t nr,   \
-                              int resume) {                                                                  \
-    sg_tile(MRV, kc, a, 1, SG_MR, b, c, ldc, nr, resume);                                                    \
+                              int resume, const char *const *pf, int64_t npf) {                              \
+    sg_tile(MRV, kc, a, 1, SG_MR, b, c, ldc, nr, resume, pf, npf);                                           \
   }                                                                                                          \
   static void sg_rows_##MRV(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,   \
-                            int64_t nr, int resume) {                                                        \
-    sg_tile(MRV, kc, a, lda, 1, b, c, ldc, nr, resume);                                                      \
+                            int64_t nr, int resume, const char *const *pf, int64_t npf) {                    \
+    sg_tile(MRV, kc, a, lda, 1, b, c, ldc, nr, resume, pf, npf);                                             \
   }
 SG_INSTANCE(1)
 SG_INSTANCE(2)
@@ -190,8 +209,10 @@ SG_INSTANCE(13)
 SG_INSTANCE(14)
 #undef SG_INSTANCE
 
-typedef void (*sg_packed_fn)(int64_t, const float *, const float *, float *, int64_t, int64_t, int);
-typedef void (*sg_rows_fn)(int64_t, const float *, int64_t, const float *, float *, int64_t, int64_t, int);
+typedef void (*sg_packed_fn)(int64_t, const float *, const float *, float *, int64_t, int64_t, int,
+                             const char *const *, int64_t);
+typedef void (*sg_rows_fn)(int64_t, const float *, int64_t, const float *, float *, int64_t, int64_t, int,
+                           const char *const *, int64_t);
 static const sg_packed_fn sg_packed_fns[SG_MR + 1] = {
     NULL,         sg_packed_1,  sg_packed_2,  sg_packed_3,  sg_packed_4,  sg_packed_5,  sg_packed_6, sg_packed_7,
     sg_packed_8,  sg_packed_9,  sg_packed_10, sg_packed_11, sg_packed_12, sg_packed_13, sg_packed_14};
@@ -200,28 +221,28 @@ static const sg_rows_fn sg_rows_fns[SG_MR + 1] = {NULL,       sg_rows_1,  sg_row
                                                   sg_rows_10, sg_rows_11, sg_rows_12, sg_rows_13, sg_rows_14};
 
 static inline void sg_kernel_packed(int mr, int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
-                                    int64_t nr, int resume) {
+                                    int64_t nr, int resume, const char *const *pf, int64_t npf) {
   if (mr < SG_MR) {
-    sg_packed_fns[mr](kc, ap, bp, c, ldc, nr, resume);
+    sg_packed_fns[mr](kc, ap, bp, c, ldc, nr, resume, pf, npf);
     return;
   }
   _Alignas(64) float t[SG_MR * 32];
   const __mmask16 m0 = sg_mask_lo(nr), m1 = sg_mask_hi(nr);
   if (resume) sg_tile_in(c, ldc, m0, m1, t);
-  sg_asm_packed_14(kc, ap, bp, t, resume);
+  sg_asm_packed_14(kc, ap, bp, t, resume, pf, npf);
   sg_tile_out(t, c, ldc, m0, m1);
 }
 
 static inline void sg_kernel_rows(int mr, int64_t kc, const float *a, int64_t lda, const float *bp, float *c,
-                                  int64_t ldc, int64_t nr, int resume) {
+                                  int64_t ldc, int64_t nr, int resume, const char *const *pf, int64_t npf) {
   if (mr < SG_MR) {
-    sg_rows_fns[mr](kc, a, lda, bp, c, ldc, nr, resume);
+    sg_rows_fns[mr](kc, a, lda, bp, c, ldc, nr, resume, pf, npf);
     return;
   }
   _Alignas(64) float t[SG_MR * 32];
   const __mmask16 m0 = sg_mask_lo(nr), m1 = sg_mask_hi(nr);
   if (resume) sg_tile_in(c, ldc, m0, m1, t);
-  sg_asm_rows_14(kc, a, lda, bp, t, resume);
+  sg_asm_rows_14(kc, a, lda, bp, t, resume, pf, npf);
   sg_tile_out(t, c, ldc, m0, m1);
 }
 

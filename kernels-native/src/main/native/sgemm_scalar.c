@@ -31,13 +31,14 @@ static void sg_tile(int mr, int64_t kc, const float *a, int64_t ars, int64_t aks
     for (int64_t j = 0; j < nr; j++) c[r * ldc + j] = acc[r][j];
 }
 
+/* The prefetch list (pf, npf) is left alone: at the pace of this tile memory is never what it waits for. */
 static inline void sg_kernel_packed(int mr, int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
-                                    int64_t nr, int resume) {
+                                    int64_t nr, int resume, const char *const *pf, int64_t npf) {
   sg_tile(mr, kc, ap, 1, SG_MR, bp, c, ldc, nr, resume);
 }
 
 static inline void sg_kernel_rows(int mr, int64_t kc, const float *a, int64_t lda, const float *bp, float *c,
-                                  int64_t ldc, int64_t nr, int resume) {
+                                  int64_t ldc, int64_t nr, int resume, const char *const *pf, int64_t npf) {
   sg_tile(mr, kc, a, lda, 1, bp, c, ldc, nr, resume);
 }
 

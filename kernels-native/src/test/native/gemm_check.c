@@ -144,6 +144,11 @@ static int check_sgemm(const core_t *core, int cases, int64_t seed) {
     d.m = size_upto(big ? 300 : 70);
     d.n = size_upto(t % 11 == 0 ? 700 : 130); /* several column blocks */
     d.k = size_upto(t % 5 == 0 ? 1100 : 255);  /* several k blocks */
+    if (t % 7 == 2) { /* few rows, wide B: the small-m order of every path */
+      d.m = size_upto(140);
+      d.n = 513 + rnd(700);
+      d.k = 1 + rnd(1200);
+    }
     d.lda = (d.trans_a ? d.m : d.k) + (t % 13 == 0 ? 0 : rnd(3)) /* sometimes exact */;
     d.ldb = (d.trans_b ? d.k : d.n) + rnd(3);
     d.ldc = d.n + rnd(3);

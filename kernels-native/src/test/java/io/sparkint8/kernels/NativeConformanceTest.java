@@ -245,8 +245,9 @@ class NativeConformanceTest {
   @Test
   void gemmF32BitsDoNotDependOnTheThreadCount() {
     Cases c = new Cases(SEED + 11);
-    // tall (split by rows) and wide (split by columns), each with several k blocks
-    int[][] shapes = {{301, 517, 700}, {19, 1100, 650}};
+    // tall (split by rows) and wide (split by columns), each with several k blocks; the last has few
+    // rows and a wide B (the kernels' small-m order, up to 128 rows, with partial row panels)
+    int[][] shapes = {{301, 517, 700}, {19, 1100, 650}, {121, 1100, 700}};
     for (int[] s : shapes) {
       for (Trans ta : Trans.values()) {
         GemmDesc d = GemmDesc.of(ta, Trans.N, s[0], s[1], s[2]);
