@@ -147,7 +147,11 @@ final class BenchGemm {
     }
   }
 
-  /** 1 vs 2 threads on one shape, both dtypes, alternating; a ratio line per dtype (bar: >= 1.8). */
+  /**
+   * 1 vs 2 threads on one shape, both dtypes, alternating; a ratio line per dtype (bar: >= 1.8), and
+   * oneDNN's own 1 vs 2 threads on the same shape in the same runs where the anchor tool is there: on a
+   * machine shared with other jobs its scaling says how much of ours the load took.
+   */
   void threads(int m, int n, int k) {
     SplittableRandom rnd = new SplittableRandom(2);
     GemmDesc d = GemmDesc.of(m, n, k);
@@ -165,14 +169,23 @@ final class BenchGemm {
       fillFloats(fa, rnd);
       fillFloats(fb, rnd);
       double[][] gops = new double[4][runs]; // f32 x1, f32 x2, s8 x1, s8 x2
+      double[][] dnnl = new double[4][runs]; // the same for oneDNN (sgemm, u8s8s32)
+      boolean anchored = anchor != null;
       for (int r = 0; r < runs; r++) {
         gops[0][r] = ops / Timing.bestSeconds(() -> one.gemmF32(d, 1f, fa, fb, 0f, cf), BEST_OF) / 1e9;
         gops[1][r] = ops / Timing.bestSeconds(() -> two.gemmF32(d, 1f, fa, fb, 0f, cf), BEST_OF) / 1e9;
         gops[2][r] = ops / Timing.bestSeconds(() -> one.gemmS8S8S32(d, a, b, c), BEST_OF) / 1e9;
         gops[3][r] = ops / Timing.bestSeconds(() -> two.gemmS8S8S32(d, a, b, c), BEST_OF) / 1e9;
+        for (int t = 1; t <= 2 && anchored; t++) {
+          Map<String, Double> f = anchor.measure(m, n, k, t);
+          anchored = f.containsKey("onednn_sgemm") && f.containsKey("onednn_u8s8s32");
+          dnnl[t - 1][r] = f.getOrDefault("onednn_sgemm", Double.NaN);
+          dnnl[t + 1][r] = f.getOrDefault("onednn_u8s8s32", Double.NaN);
+        }
       }
       String statistic = "median over runs of the best of " + BEST_OF + " calls";
       String[] dtypes = {"f32", "s8s8s32"};
+      String[] anchors = {"onednn_sgemm", "onednn_u8s8s32"};
       for (int x = 0; x < 2; x++) {
         double single = Timing.median(gops[2 * x]);
         double dual = Timing.median(gops[2 * x + 1]);
@@ -183,6 +196,16 @@ final class BenchGemm {
             .print();
         ratio("threads", "two_threads_vs_one", m, n, k).put("dtype", dtypes[x])
             .put("ratio", dual / single).print();
+        if (anchored) {
+          double dnnlSingle = Timing.median(dnnl[2 * x]);
+          double dnnlDual = Timing.median(dnnl[2 * x + 1]);
+          for (int t = 1; t <= 2; t++) {
+            anchorLine("threads", anchors[x], m, n, k, t, t == 1 ? dnnlSingle : dnnlDual, unit)
+                .print();
+          }
+          ratio("threads", "onednn_two_threads_vs_one", m, n, k).put("dtype", dtypes[x])
+              .put("anchor", anchors[x]).put("ratio", dnnlDual / dnnlSingle).print();
+        }
       }
     }
   }
@@ -202,12 +225,17 @@ final class BenchGemm {
 
   private static JsonLine ratio(String set, String what, int m, int n, int k) {
     return new JsonLine("ratio").put("what", what).put("m", m).put("n", n).put("k", k)
-        .put("set", set);
+        .put("set", set).put("loadavg_1min", BenchKernels.loadAverage());
   }
 
   private JsonLine anchorLine(String set, String name, int m, int n, int k, double v, String unit) {
+    return anchorLine(set, name, m, n, k, 1, v, unit);
+  }
+
+  private JsonLine anchorLine(
+      String set, String name, int m, int n, int k, int threads, double v, String unit) {
     return new JsonLine("anchor").put("anchor", name).put("m", m).put("n", n).put("k", k)
-        .put("set", set).put("threads", 1).put(unit, v).put("runs", runs);
+        .put("set", set).put("threads", threads).put(unit, v).put("runs", runs);
   }
 
   /** Codes uniform in [low, 127] (the quantizer never emits -128). */

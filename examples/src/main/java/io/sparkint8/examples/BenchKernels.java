@@ -89,6 +89,7 @@ public final class BenchKernels {
         .put("fp32_route", be.gemmF32Route())
         .put("java", System.getProperty("java.version"))
         .put("runs", runs)
+        .put("loadavg_1min", loadAverage())
         .print();
     AnchorGemm anchor =
         anchorDir != null && Files.isDirectory(anchorDir) ? new AnchorGemm(anchorDir) : null;
@@ -110,6 +111,7 @@ public final class BenchKernels {
       quantize(be, alloc, runs);
       im2col(be, alloc, runs);
     }
+    new JsonLine("load").put("when", "end").put("loadavg_1min", loadAverage()).print();
     if (gpu) {
       BenchKernelsCuda.run((CudaBackend) be, shapes, runs, torchScript);
     }
@@ -181,6 +183,18 @@ public final class BenchKernels {
           Integer.parseInt(t[2].trim())};
     }
     return out;
+  }
+
+  /**
+   * The 1-minute load average (NaN where /proc/loadavg is missing): the figures of a shared machine
+   * mean little without it.
+   */
+  static double loadAverage() {
+    try {
+      return Double.parseDouble(Files.readString(Paths.get("/proc/loadavg")).split(" ")[0]);
+    } catch (java.io.IOException | RuntimeException e) {
+      return Double.NaN;
+    }
   }
 
   private static String cpuModel() {
