@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * io.sparkint8.train may.
  */
 class SparkFreeEngineTest {
-  static final List<String> ENGINE = List.of("nn", "quant", "optim", "local");
+  static final List<String> ENGINE = List.of("labels", "nn", "quant", "optim", "step", "local");
 
   @Test
   void noEngineSourceImportsSpark() throws IOException {

@@ -7,17 +7,17 @@ import io.sparkint8.local.Dataset;
 import io.sparkint8.local.EpochReport;
 import io.sparkint8.local.FashionMnistDataset;
 import io.sparkint8.local.LocalTrainer;
-import io.sparkint8.local.TrainerConfig;
 import io.sparkint8.nn.EngineConfig;
 import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.Network;
 import io.sparkint8.nn.Precision;
 import io.sparkint8.nn.spec.NetworkSpec;
-import io.sparkint8.optim.CosineSchedule;
-import io.sparkint8.optim.LinearScaling;
+import io.sparkint8.optim.LrScaling;
+import io.sparkint8.optim.LrScheduleKind;
 import io.sparkint8.optim.OptimizerConfig;
-import io.sparkint8.optim.Warmup;
+import io.sparkint8.quant.ClippingKind;
 import io.sparkint8.quant.Dclrs;
+import io.sparkint8.step.TrainingConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,15 +36,15 @@ public final class BenchAccuracy {
   private BenchAccuracy() {}
 
   /** One configuration to train. */
-  record Run(String name, Precision precision, String clipping, int bits, double rect,
+  record Run(String name, Precision precision, ClippingKind clipping, int bits, double rect,
       boolean dclrs) {}
 
   static final List<Run> RUNS = List.of(
-      new Run("fp32", Precision.FP32, "max", 8, 0, false),
-      new Run("int8-dsgc", Precision.INT8, "dsgc", 8, 1e-4, true),
-      new Run("int8-mcs", Precision.INT8, "mcs", 8, 1e-4, false),
-      new Run("int4-rect", Precision.INT8, "dsgc", 4, 1e-4, true),
-      new Run("int4-norect", Precision.INT8, "dsgc", 4, 0, true));
+      new Run("fp32", Precision.FP32, ClippingKind.MAX, 8, 0, false),
+      new Run("int8-dsgc", Precision.INT8, ClippingKind.DSGC, 8, 1e-4, true),
+      new Run("int8-mcs", Precision.INT8, ClippingKind.MCS, 8, 1e-4, false),
+      new Run("int4-rect", Precision.INT8, ClippingKind.DSGC, 4, 1e-4, true),
+      new Run("int4-norect", Precision.INT8, ClippingKind.DSGC, 4, 0, true));
 
   public static void main(String[] args) throws Exception {
     int epochs = 10;
@@ -106,11 +106,12 @@ public final class BenchAccuracy {
     EngineConfig cfg = EngineConfig.defaults(run.precision()).withClipping(run.clipping())
         .withGradientBits(run.bits()).withBnRectification(run.rect())
         .withDclrs(run.dclrs() ? Dclrs.defaults() : Dclrs.off()).withSeed(seed);
-    double lr = LinearScaling.scale(0.1, batch);
-    TrainerConfig tc = new TrainerConfig(epochs, batch,
-        OptimizerConfig.defaults("sgd").withWeightDecay(5e-4).withNesterov(true),
-        new CosineSchedule(lr, 0, epochs, epochs >= 3 ? Warmup.linear(1, 0.1) : Warmup.none()),
-        seed);
+    // 0.1 at batch 256, scaled linearly; a cosine after one epoch of warmup when there are 3+
+    TrainingConfig tc = TrainingConfig.builder(cfg,
+            OptimizerConfig.defaults("sgd").withWeightDecay(5e-4).withNesterov(true))
+        .lrSchedule(LrScheduleKind.COSINE, 0.1).lrScaling(LrScaling.LINEAR)
+        .warmupEpochs(epochs >= 3 ? 1 : 0).batchSize(batch).epochs(epochs).shuffleSeed(seed)
+        .build();
     long t0 = System.nanoTime();
     try (OffHeapAllocator alloc = new OffHeapAllocator("bench-accuracy");
         Network net = Network.build(NetworkSpec.parse(model, train.numClasses()), train.shape(),
@@ -122,7 +123,7 @@ public final class BenchAccuracy {
           .put("final", true)
           .put("model", model)
           .put("precision", run.precision().label())
-          .put("clipping", run.clipping())
+          .put("clipping", run.clipping().label())
           .put("dclrs", run.dclrs())
           .put("gradient_bits", run.bits())
           .put("bn_rectification", run.rect())

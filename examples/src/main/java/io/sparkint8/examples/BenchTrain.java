@@ -7,15 +7,14 @@ import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.local.Dataset;
 import io.sparkint8.local.FashionMnistDataset;
 import io.sparkint8.local.LocalTrainer;
-import io.sparkint8.local.TrainerConfig;
 import io.sparkint8.nn.EngineConfig;
 import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.Network;
 import io.sparkint8.nn.Precision;
 import io.sparkint8.nn.spec.NetworkSpec;
-import io.sparkint8.optim.ConstantSchedule;
+import io.sparkint8.optim.LrScheduleKind;
 import io.sparkint8.optim.OptimizerConfig;
-import io.sparkint8.optim.Warmup;
+import io.sparkint8.step.TrainingConfig;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -100,8 +99,9 @@ public final class BenchTrain {
       ctx.setObserver(profiler);
       try (Network net = Network.build(NetworkSpec.parse(model, train.numClasses()),
               train.shape(), batch, ctx);
-          LocalTrainer trainer = new LocalTrainer(net, new TrainerConfig(1, batch,
-              OptimizerConfig.defaults("sgd"), new ConstantSchedule(0.01, Warmup.none()), 1))) {
+          LocalTrainer trainer = new LocalTrainer(net, TrainingConfig.builder(cfg,
+                  OptimizerConfig.defaults("sgd"))
+              .lrSchedule(LrScheduleKind.CONSTANT, 0.01).batchSize(batch).shuffleSeed(1).build())) {
         trainer.fit(train, null, null); // warm-up: JIT, caches, first-touch of buffers
         profiler.reset();
         long wall = 0;

@@ -3,13 +3,11 @@ package io.sparkint8.ml;
 import io.sparkint8.arrow.FeatureColumn;
 import io.sparkint8.arrow.LabelColumn;
 import io.sparkint8.arrow.PackedShard;
-import io.sparkint8.nn.Precision;
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.nn.spec.Shape;
-import io.sparkint8.optim.OptimizerConfig;
+import io.sparkint8.step.TrainingConfig;
 import io.sparkint8.train.DistributedTrainer;
 import io.sparkint8.train.EpochSummary;
-import io.sparkint8.train.TrainSettings;
 import java.util.Arrays;
 import java.util.function.Consumer;
 import org.apache.spark.api.java.JavaRDD;
@@ -37,7 +35,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * Int8Classifier clf = new Int8Classifier()
- *     .setInputShape(new int[] {1, 28, 28})
+ *     .setInputShape(new int[] {1, 28, 28}) // optional for images and for networks without conv
  *     .setNetwork("cnn-small")
  *     .setMaxEpochs(10);
  * Int8ClassificationModel model = clf.fit(train);
@@ -227,18 +225,20 @@ public final class Int8Classifier
             + schema.apply(v).dataType().simpleString() + ", expected boolean");
       }
     }
-    return StageSchemas.validateAndAppend(this, schema, getFeaturesCol(), getRawPredictionCol(),
-        getProbabilityCol(), getPredictionCol());
+    StructType out = StageSchemas.validateAndAppend(this, schema, getFeaturesCol(),
+        getRawPredictionCol(), getProbabilityCol(), getPredictionCol());
+    // every setting and their combinations (a warmup as long as training...) before data is read
+    TrainingConfigs.from(this);
+    return out;
   }
 
   @Override
   public Int8ClassificationModel train(Dataset<?> dataset) {
     transformSchema(dataset.schema());
-    int[] shape = getInputShape();
-    Shape input = Shape.chw(shape[0], shape[1], shape[2]);
     StructType schema = dataset.schema();
     int metaClasses = numClassesFromMetadata(schema);
     Dataset<Row> df = dataset.toDF();
+    Shape input = InputShapes.resolve(this, df, getFeaturesCol());
     if (getNumPartitions() > 0) {
       df = df.repartition(getNumPartitions());
     }
@@ -250,6 +250,7 @@ public final class Int8Classifier
       trainDf = df.filter(flag.isNull().or(functions.not(flag)));
       validDf = df.filter(flag);
     }
+    KryoSettingsCheck.warnIfMissing(trainDf.sparkSession().sparkContext().getConf());
     int partitions = trainDf.rdd().getNumPartitions();
     LOG.info("spark-int8 fit {}: {} partitions, backend {}, params {}", uid, partitions,
         getBackend(), paramSummary());
@@ -284,10 +285,14 @@ public final class Int8Classifier
               + "label " + validMax + ", expected below numClasses = " + numClasses);
         }
       }
-      TrainSettings settings = settings(input, numClasses, trainDf);
+      NetworkSpec spec = networkSpec(input, numClasses);
+      TrainingConfig config = TrainingConfigs.from(this).toBuilder()
+          .failOnceAtStep(trainDf.sparkSession().sparkContext().getConf()
+              .getLong(FAIL_ONCE_AT_STEP_CONF, -1L))
+          .build();
       Consumer<EpochSummary> listener = epochListener;
       DistributedTrainer.Result result = DistributedTrainer.fit(trainShards, rows, validShards,
-          settings, uid + "-" + Long.toHexString(System.nanoTime()), listener);
+          spec, input, config, uid + "-" + Long.toHexString(System.nanoTime()), listener);
       Int8TrainingSummary summary = new Int8TrainingSummary(result.epochs(), total);
       return new Int8ClassificationModel(uid, result.state(), summary);
     } catch (Exception e) {
@@ -301,36 +306,23 @@ public final class Int8Classifier
     }
   }
 
-  private TrainSettings settings(Shape input, int numClasses, Dataset<Row> df) {
-    String specText = getNetwork();
-    NetworkSpec spec;
+  /**
+   * The network for {@code numClasses} classes, its layers' shapes checked against the input: a
+   * network that cannot apply fails with the layer's position and shape, and names the network
+   * and inputShape, instead of with a bare error from building a layer.
+   */
+  private NetworkSpec networkSpec(Shape input, int numClasses) {
     try {
-      // the layers' shapes, now that inputShape and the number of classes are both known: a
-      // network that cannot apply fails with the layer's position and shape, and names the
-      // network and inputShape, instead of with a bare error from building a layer
-      spec = NetworkSpec.parse(specText, numClasses);
+      NetworkSpec spec = TrainingConfigs.network(this, numClasses);
       spec.shapes(input.channels(), input.height(), input.width());
+      return spec;
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("network '" + specText + "' does not fit inputShape "
-          + Arrays.toString(getInputShape()) + " and " + numClasses + " classes: "
-          + e.getMessage(), e);
+      throw new IllegalArgumentException("network '" + getNetwork() + "' does not fit inputShape "
+          + Arrays.toString(new int[] {input.channels(), input.height(), input.width()})
+          + (isDefined(inputShape()) ? "" : " (inferred from features column '"
+              + getFeaturesCol() + "')")
+          + " and " + numClasses + " classes: " + e.getMessage(), e);
     }
-    if (getBnVariant().equals("l1")) {
-      spec = NetworkSpec.parse(spec.toString().replaceAll("\\bbn\\b(?!-)", "bn-l1"), numClasses);
-    }
-    Precision precision = Precision.parse(getPrecision());
-    OptimizerConfig opt = OptimizerConfig.defaults(getOptimizer()).withWeightDecay(getWeightDecay());
-    if (StageSchemas.usesMomentum(getOptimizer())) {
-      opt = opt.withMomentum(getMomentum()).withNesterov(getNesterov() && getMomentum() > 0);
-    }
-    long fail = df.sparkSession().sparkContext().getConf().getLong(FAIL_ONCE_AT_STEP_CONF, -1L);
-    return new TrainSettings(spec, input,
-        TrainSettings.engineConfig(precision, getGradientBits(), getGradientClipping(),
-            getClipUpdateInterval(), getDclrs(), getWeightScaling().equals("per-channel"),
-            getBnRectification(), getBnMomentum(), getSeed()),
-        opt, getLrSchedule(), getStepSize(), getLrScaling().equals("linear"), getWarmupEpochs(),
-        getBatchSize(), getMaxEpochs(), getAggregationDepth(),
-        getAggregationPrecision().equals("int8"), getBackend(), fail);
   }
 
   private String paramSummary() {

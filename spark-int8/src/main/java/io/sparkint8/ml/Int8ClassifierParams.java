@@ -135,11 +135,15 @@ public interface Int8ClassifierParams extends Params {
     return int8Params().backend;
   }
 
-  /** (channels, height, width); an IllegalArgumentException when not set. */
+  /**
+   * (channels, height, width); an IllegalArgumentException when not set (an estimator then infers
+   * it at fit, a model always has it).
+   */
   default int[] getInputShape() {
     if (!isDefined(inputShape())) {
-      throw new IllegalArgumentException("inputShape must be set: the shape of one example as "
-          + "(channels, height, width), e.g. setInputShape(new int[] {1, 28, 28})");
+      throw new IllegalArgumentException("inputShape is not set: the shape of one example as "
+          + "(channels, height, width), e.g. setInputShape(new int[] {1, 28, 28}); fit infers it "
+          + "from the features column when it can");
     }
     return getOrDefault(inputShape()).clone();
   }

@@ -1,5 +1,16 @@
 package io.sparkint8.ml;
 
+import io.sparkint8.labels.Labelled;
+import io.sparkint8.nn.Precision;
+import io.sparkint8.nn.WeightScaling;
+import io.sparkint8.nn.spec.LayerSpec;
+import io.sparkint8.optim.LrScaling;
+import io.sparkint8.optim.LrScheduleKind;
+import io.sparkint8.optim.OptimizerKind;
+import io.sparkint8.quant.ClippingKind;
+import io.sparkint8.quant.ErrorRounding;
+import io.sparkint8.step.GradientAggregation;
+import io.sparkint8.step.KernelBackend;
 import java.io.Serializable;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
@@ -18,17 +29,6 @@ import scala.Function1;
  */
 public final class Int8ParamSet implements Serializable {
   private static final long serialVersionUID = 1L;
-
-  static final String[] PRECISIONS = {"fp32", "int8-forward", "int8"};
-  static final String[] CLIPPINGS = {"max", "dsgc", "mcs"};
-  static final String[] OPTIMIZERS = {"sgd", "lars", "adam", "adamw", "lamb"};
-  static final String[] SCHEDULES = {"constant", "step", "cosine"};
-  static final String[] LR_SCALINGS = {"none", "linear"};
-  static final String[] WEIGHT_SCALINGS = {"per-channel", "per-tensor"};
-  static final String[] BN_VARIANTS = {"l2", "l1"};
-  static final String[] AGGREGATIONS = {"fp32", "int8"};
-  static final String[] ROUNDINGS = {"stochastic"};
-  static final String[] BACKENDS = {"auto", "java", "native", "cuda"};
 
   final IntArrayParam inputShape;
   final Param<String> network;
@@ -64,7 +64,10 @@ public final class Int8ParamSet implements Serializable {
     inputShape = new IntArrayParam(owner, "inputShape",
         "shape of one example as (channels, height, width), e.g. [1, 28, 28]; the features of "
             + "every row must hold channels*height*width values, stored height x width x channels "
-            + "(channels innermost, as Spark's image struct). Must be set.",
+            + "(channels innermost, as Spark's image struct). Optional: when not set, fit infers "
+            + "it from the features column, as (nChannels, height, width) of an image struct's "
+            + "first image, or as [n, 1, 1] for a vector, array or binary column of n values, "
+            + "which only a network without conv/pool layers accepts.",
         validShape());
     network = new Param<>(owner, "network",
         "the network: a preset (mlp, lenet, cnn-small, resnet8, resnet20) or a spec such as "
@@ -72,9 +75,8 @@ public final class Int8ParamSet implements Serializable {
             + "the number of classes. Default cnn-small.",
         validNetwork());
     precision = new Param<>(owner, "precision",
-        "which GEMMs run in int8: fp32 (none), int8-forward (forward only) or int8 (forward, "
-            + "grad_input and grad_weight). Default int8.",
-        ParamValidators.inArray(PRECISIONS));
+        "which GEMMs run in int8: " + Labelled.choices(Precision.class) + ". Default int8.",
+        oneOf(Precision.class));
     weightBits = new IntParam(owner, "weightBits",
         "bits of the quantized weights in the int8 GEMMs. Only 8 is implemented. Default 8.",
         ParamValidators.<Object>inRange(8, 8));
@@ -83,14 +85,12 @@ public final class Int8ParamSet implements Serializable {
             + "power-of-two group scales (ShiftQuant). Needs precision int8. Default 8.",
         ParamValidators.<Object>inRange(2, 8));
     rounding = new Param<>(owner, "rounding",
-        "rounding of quantized errors: stochastic (unbiased; the only mode offered, nearest "
-            + "rounding biases small gradients to zero). Forward tensors always round to nearest "
-            + "even. Default stochastic.",
-        ParamValidators.inArray(ROUNDINGS));
+        "rounding of quantized errors: " + Labelled.choices(ErrorRounding.class)
+            + ". Forward tensors always round to nearest even. Default stochastic.",
+        oneOf(ErrorRounding.class));
     gradientClipping = new Param<>(owner, "gradientClipping",
-        "error clipping: max (no clipping), dsgc (cosine-deviation search) or mcs (per-channel "
-            + "GVQ classes with magnitude-aware clipping). Default dsgc.",
-        ParamValidators.inArray(CLIPPINGS));
+        "error clipping: " + Labelled.choices(ClippingKind.class) + ". Default dsgc.",
+        oneOf(ClippingKind.class));
     clipUpdateInterval = new IntParam(owner, "clipUpdateInterval",
         "steps between two searches of the DSGC clip, >= 1. Default 100.",
         ParamValidators.<Object>gtEq(1));
@@ -98,20 +98,20 @@ public final class Int8ParamSet implements Serializable {
         "whether each layer's learning rate is scaled down by its gradient deviation (DCLRS, "
             + "alpha 20, beta 0.1). Default true.");
     lrScaling = new Param<>(owner, "lrScaling",
-        "learning-rate scaling with the global batch: linear (stepSize * batchSize / 256) or "
-            + "none. Default linear.",
-        ParamValidators.inArray(LR_SCALINGS));
+        "learning-rate scaling with the global batch: " + Labelled.choices(LrScaling.class)
+            + "; the base rate is stepSize. Default linear.",
+        oneOf(LrScaling.class));
     weightScaling = new Param<>(owner, "weightScaling",
-        "granularity of weight scales: per-channel (one per output channel) or per-tensor. "
-            + "Default per-channel.",
-        ParamValidators.inArray(WEIGHT_SCALINGS));
+        "granularity of weight scales: " + Labelled.choices(WeightScaling.class)
+            + ". Default per-channel.",
+        oneOf(WeightScaling.class));
     bnRectification = new DoubleParam(owner, "bnRectification",
         "weight lambda of the BatchNorm rectification loss, >= 0 (0 = off). Default 1e-4.",
         ParamValidators.<Object>gtEq(0));
     bnVariant = new Param<>(owner, "bnVariant",
-        "BatchNorm normalization: l2 (standard deviation) or l1 (mean absolute deviation, "
-            + "sqrt(pi/2) scaled; rewrites every 'bn' of the network to 'bn-l1'). Default l2.",
-        ParamValidators.inArray(BN_VARIANTS));
+        "BatchNorm normalization: " + Labelled.choices(LayerSpec.Bn.Variant.class)
+            + "; l1 turns every 'bn' of the network into 'bn-l1'. Default l2.",
+        oneOf(LayerSpec.Bn.Variant.class));
     bnMomentum = new DoubleParam(owner, "bnMomentum",
         "momentum of the running BatchNorm statistics, in (0, 1]. Default 0.1.",
         ParamValidators.<Object>inRange(0, 1, false, true));
@@ -123,9 +123,8 @@ public final class Int8ParamSet implements Serializable {
         "number of passes over the training rows, >= 1. Default 10.",
         ParamValidators.<Object>gtEq(1));
     optimizer = new Param<>(owner, "optimizer",
-        "optimizer: sgd, lars (layer-wise trust ratio, eta 0.001), adam, adamw or lamb. "
-            + "Default sgd.",
-        ParamValidators.inArray(OPTIMIZERS));
+        "optimizer: " + Labelled.choices(OptimizerKind.class) + ". Default sgd.",
+        oneOf(OptimizerKind.class));
     stepSize = new DoubleParam(owner, "stepSize",
         "base learning rate, > 0; with lrScaling=linear it is the rate at batch 256 (0.1 at the "
             + "default batch 1024; higher rates made cnn-small diverge in its first steps at that "
@@ -144,16 +143,16 @@ public final class Int8ParamSet implements Serializable {
         "epochs of linear learning-rate warmup from 10% of the rate, >= 0. Default 1.",
         ParamValidators.<Object>gtEq(0));
     lrSchedule = new Param<>(owner, "lrSchedule",
-        "learning-rate schedule after warmup: constant, step (x0.1 after every half of "
-            + "maxEpochs) or cosine (to 0 at maxEpochs). Default cosine.",
-        ParamValidators.inArray(SCHEDULES));
+        "learning-rate schedule after warmup, over maxEpochs: "
+            + Labelled.choices(LrScheduleKind.class) + ". Default cosine.",
+        oneOf(LrScheduleKind.class));
     aggregationDepth = new IntParam(owner, "aggregationDepth",
         "depth of the treeAggregate that sums gradients, >= 1. Default 2.",
         ParamValidators.<Object>gtEq(1));
     aggregationPrecision = new Param<>(owner, "aggregationPrecision",
-        "how gradients travel to the driver: int8 (shared-scale codes with stochastic rounding, "
-            + "exact integer sums) or fp32. Default int8.",
-        ParamValidators.inArray(AGGREGATIONS));
+        "how gradients travel to the driver: " + Labelled.choices(GradientAggregation.class)
+            + ". Default int8.",
+        oneOf(GradientAggregation.class));
     numPartitions = new IntParam(owner, "numPartitions",
         "partitions (parallel tasks) of the training data, >= 0; 0 keeps the input's "
             + "partitioning. Default 0.",
@@ -165,47 +164,51 @@ public final class Int8ParamSet implements Serializable {
     seed = new LongParam(owner, "seed",
         "seed of weight initialization, shuffling and stochastic rounding. Default 42.");
     backend = new Param<>(owner, "backend",
-        "kernel backend on the executors: auto (native when it loads, else the Java "
-            + "reference), java, native or cuda (the GPU Spark assigned to the task through "
-            + "spark.task.resource.gpu.amount, else GPU 0); an explicit choice that cannot load is "
-            + "an error. auto never picks the GPU. Default auto.",
-        ParamValidators.inArray(BACKENDS));
+        "kernel backend on the executors: " + Labelled.choices(KernelBackend.class)
+            + "; an explicit choice that cannot load is an error. auto never picks the GPU. "
+            + "Default auto.",
+        oneOf(KernelBackend.class));
   }
 
   /** Sets every default; called once from each owner's constructor. */
   void declareDefaults(DefaultSetter s) {
     s.set(network, "cnn-small");
-    s.set(precision, "int8");
+    s.set(precision, Precision.INT8.label());
     s.set(weightBits, 8);
     s.set(gradientBits, 8);
-    s.set(rounding, "stochastic");
-    s.set(gradientClipping, "dsgc");
+    s.set(rounding, ErrorRounding.STOCHASTIC.label());
+    s.set(gradientClipping, ClippingKind.DSGC.label());
     s.set(clipUpdateInterval, 100);
     s.set(dclrs, true);
-    s.set(lrScaling, "linear");
-    s.set(weightScaling, "per-channel");
+    s.set(lrScaling, LrScaling.LINEAR.label());
+    s.set(weightScaling, WeightScaling.PER_CHANNEL.label());
     s.set(bnRectification, 1e-4);
-    s.set(bnVariant, "l2");
+    s.set(bnVariant, LayerSpec.Bn.Variant.STANDARD.label());
     s.set(bnMomentum, 0.1);
     s.set(batchSize, 1024);
     s.set(maxEpochs, 10);
-    s.set(optimizer, "sgd");
+    s.set(optimizer, OptimizerKind.SGD.label());
     s.set(stepSize, 0.025);
     s.set(momentum, 0.9);
     s.set(nesterov, true);
     s.set(weightDecay, 5e-4);
     s.set(warmupEpochs, 1.0);
-    s.set(lrSchedule, "cosine");
+    s.set(lrSchedule, LrScheduleKind.COSINE.label());
     s.set(aggregationDepth, 2);
-    s.set(aggregationPrecision, "int8");
+    s.set(aggregationPrecision, GradientAggregation.INT8.label());
     s.set(numPartitions, 0);
     s.set(seed, 42L);
-    s.set(backend, "auto");
+    s.set(backend, KernelBackend.AUTO.label());
   }
 
   /** The owner's {@code setDefault}, which Java code outside the owner cannot call. */
   interface DefaultSetter {
     <T> void set(Param<T> param, T value);
+  }
+
+  /** Accepts exactly the labels of {@code type}. */
+  private static <E extends Enum<E> & Labelled> Function1<String, Object> oneOf(Class<E> type) {
+    return ParamValidators.inArray(Labelled.labels(type));
   }
 
   private static Function1<int[], Object> validShape() {

@@ -3,9 +3,8 @@ package io.sparkint8.ml;
 import io.sparkint8.arrow.FeatureColumn;
 import io.sparkint8.nn.Precision;
 import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.optim.OptimizerKind;
 import java.util.Arrays;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -13,10 +12,6 @@ import org.apache.spark.sql.types.StructType;
 
 /** The schema checks and output columns both stages share. */
 final class StageSchemas {
-  /** A spec's last layer when it is an fc with an explicit width; group 1 is the width. */
-  private static final Pattern LAST_FC = Pattern.compile(
-      "(?i)\\bfc\\s*\\(\\s*(?:outFeatures\\s*=\\s*)?(\\d{1,9})\\s*\\)\\s*$");
-
   private StageSchemas() {}
 
   /**
@@ -26,8 +21,9 @@ final class StageSchemas {
   static StructType validateAndAppend(Int8ClassifierParams p, StructType schema,
       String featuresCol, String rawCol, String probabilityCol, String predictionCol) {
     FeatureColumn.kindOf(schema, featuresCol);
-    p.getInputShape();
     checkParams(p);
+    // a model always has its inputShape; an estimator may infer it from the column
+    InputShapes.checkInferable(p, schema, featuresCol);
     StructType out = schema;
     out = append(out, rawCol, SQLDataTypes.VectorType());
     out = append(out, probabilityCol, SQLDataTypes.VectorType());
@@ -41,9 +37,7 @@ final class StageSchemas {
     try {
       // the grammar only: the number of classes is known in fit, so take the one an explicit
       // last fc(n) states (any other count would reject it) and check the count in fit
-      Matcher lastFc = LAST_FC.matcher(network);
-      NetworkSpec.parse(network, lastFc.find() ? Math.max(1, Integer.parseInt(lastFc.group(1)))
-          : 2);
+      NetworkSpec.parse(network, NetworkSpec.statedClasses(network).orElse(2));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("network '" + network + "': " + e.getMessage(), e);
     }
@@ -52,14 +46,11 @@ final class StageSchemas {
       throw new IllegalArgumentException("gradientBits=" + p.getGradientBits() + " needs "
           + "precision=int8 (errors are quantized only there), but precision=" + p.getPrecision());
     }
-    if (p.getNesterov() && p.getMomentum() == 0 && usesMomentum(p.getOptimizer())) {
+    if (p.getNesterov() && p.getMomentum() == 0
+        && OptimizerKind.parse(p.getOptimizer()).usesMomentum()) {
       throw new IllegalArgumentException("nesterov=true needs momentum > 0 with optimizer="
           + p.getOptimizer() + " (momentum=0.0); set nesterov=false or a momentum");
     }
-  }
-
-  static boolean usesMomentum(String optimizer) {
-    return optimizer.equals("sgd") || optimizer.equals("lars");
   }
 
   private static StructType append(StructType s, String name, org.apache.spark.sql.types.DataType t) {

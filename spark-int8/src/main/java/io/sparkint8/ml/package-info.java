@@ -1,7 +1,7 @@
 /**
  * The Spark ML surface: {@link io.sparkint8.ml.Int8Classifier} (a ProbabilisticClassifier) and
  * {@link io.sparkint8.ml.Int8ClassificationModel}, their Params, persistence, training summary and
- * the Kryo registrator. Written in Java against public Spark APIs only; the training loop itself
+ * the Kryo registrator (and the check, at fit time, that a session uses it). Written in Java against public Spark APIs only; the training loop itself
  * lives in {@code io.sparkint8.train}.
  */
 package io.sparkint8.ml;

@@ -1,35 +1,34 @@
 package io.sparkint8.nn;
 
-import io.sparkint8.quant.ClippingStrategies;
+import io.sparkint8.quant.ClippingKind;
 import io.sparkint8.quant.Dclrs;
 
 /**
- * How a network trains: which GEMMs are int8, at how many bits the errors are quantized, how errors are
- * clipped (max, dsgc, mcs), whether DCLRS scales per-layer learning rates, the weight scale granularity,
- * and the BatchNorm settings (including the rectification weight, 0 = off). Immutable and validated.
+ * How a network computes: which GEMMs are int8, at how many bits the errors are quantized, how
+ * errors are clipped, whether DCLRS scales per-layer learning rates, the weight scale granularity,
+ * the BatchNorm settings (including the rectification weight, 0 = off) and the seed of weight
+ * initialization and stochastic rounding. Saved with every model (ModelState). Immutable and
+ * validated.
  */
 public record EngineConfig(
     Precision precision,
     int gradientBits,
-    String clipping,
+    ClippingKind clipping,
     int clipUpdateInterval,
     Dclrs dclrs,
-    boolean weightPerChannel,
+    WeightScaling weightScaling,
     double bnRectification,
     double bnMomentum,
     double bnEps,
     long seed) {
 
   public EngineConfig {
-    if (precision == null) {
-      throw new IllegalArgumentException("precision must not be null");
+    if (precision == null || clipping == null || weightScaling == null) {
+      throw new IllegalArgumentException("engine config: precision=" + precision + ", clipping="
+          + clipping + ", weightScaling=" + weightScaling + ", expected none of them null");
     }
     if (gradientBits < 2 || gradientBits > 8) {
       throw new IllegalArgumentException("gradientBits=" + gradientBits + ", expected 2..8");
-    }
-    if (clipping == null || !ClippingStrategies.NAMES.contains(clipping)) {
-      throw new IllegalArgumentException(
-          "clipping '" + clipping + "': expected one of " + ClippingStrategies.NAMES);
     }
     if (clipUpdateInterval < 1) {
       throw new IllegalArgumentException(
@@ -52,32 +51,52 @@ public record EngineConfig(
 
   /** Defaults for a precision: 8-bit errors, DSGC every 100 steps with DCLRS, per-channel weights. */
   public static EngineConfig defaults(Precision precision) {
-    return new EngineConfig(
-        precision, 8, "dsgc", 100, Dclrs.defaults(), true, 1e-4, 0.1, 1e-5, 42L);
+    return new EngineConfig(precision, 8, ClippingKind.DSGC, 100, Dclrs.defaults(),
+        WeightScaling.PER_CHANNEL, 1e-4, 0.1, 1e-5, 42L);
   }
 
-  public EngineConfig withClipping(String newClipping) {
+  /** Whether weights get one scale per output channel ({@link WeightScaling#PER_CHANNEL}). */
+  public boolean weightPerChannel() {
+    return weightScaling == WeightScaling.PER_CHANNEL;
+  }
+
+  public EngineConfig withClipping(ClippingKind newClipping) {
     return new EngineConfig(precision, gradientBits, newClipping, clipUpdateInterval, dclrs,
-        weightPerChannel, bnRectification, bnMomentum, bnEps, seed);
+        weightScaling, bnRectification, bnMomentum, bnEps, seed);
   }
 
   public EngineConfig withGradientBits(int bits) {
     return new EngineConfig(precision, bits, clipping, clipUpdateInterval, dclrs,
-        weightPerChannel, bnRectification, bnMomentum, bnEps, seed);
+        weightScaling, bnRectification, bnMomentum, bnEps, seed);
   }
 
-  public EngineConfig withBnRectification(double lambda) {
-    return new EngineConfig(precision, gradientBits, clipping, clipUpdateInterval, dclrs,
-        weightPerChannel, lambda, bnMomentum, bnEps, seed);
+  public EngineConfig withClipUpdateInterval(int steps) {
+    return new EngineConfig(precision, gradientBits, clipping, steps, dclrs,
+        weightScaling, bnRectification, bnMomentum, bnEps, seed);
   }
 
   public EngineConfig withDclrs(Dclrs newDclrs) {
     return new EngineConfig(precision, gradientBits, clipping, clipUpdateInterval, newDclrs,
-        weightPerChannel, bnRectification, bnMomentum, bnEps, seed);
+        weightScaling, bnRectification, bnMomentum, bnEps, seed);
+  }
+
+  public EngineConfig withWeightScaling(WeightScaling scaling) {
+    return new EngineConfig(precision, gradientBits, clipping, clipUpdateInterval, dclrs,
+        scaling, bnRectification, bnMomentum, bnEps, seed);
+  }
+
+  public EngineConfig withBnRectification(double lambda) {
+    return new EngineConfig(precision, gradientBits, clipping, clipUpdateInterval, dclrs,
+        weightScaling, lambda, bnMomentum, bnEps, seed);
+  }
+
+  public EngineConfig withBnMomentum(double momentum) {
+    return new EngineConfig(precision, gradientBits, clipping, clipUpdateInterval, dclrs,
+        weightScaling, bnRectification, momentum, bnEps, seed);
   }
 
   public EngineConfig withSeed(long newSeed) {
     return new EngineConfig(precision, gradientBits, clipping, clipUpdateInterval, dclrs,
-        weightPerChannel, bnRectification, bnMomentum, bnEps, newSeed);
+        weightScaling, bnRectification, bnMomentum, bnEps, newSeed);
   }
 }

@@ -11,7 +11,6 @@ import io.sparkint8.kernels.spi.Rounding;
 import io.sparkint8.kernels.spi.Trans;
 import io.sparkint8.optim.Parameter;
 import io.sparkint8.quant.ClipStats;
-import io.sparkint8.quant.ClippingStrategies;
 import io.sparkint8.quant.ClippingStrategy;
 import io.sparkint8.quant.QuantGranularity;
 import java.nio.FloatBuffer;
@@ -82,8 +81,7 @@ final class GemmCore {
     this.weight = Parameter.weight(name() + ".weight", init);
     this.bias = withBias ? Parameter.noDecay(name() + ".bias", new float[n]) : null;
     EngineConfig cfg = ctx.config();
-    this.clipping =
-        ClippingStrategies.create(cfg.clipping(), cfg.gradientBits(), cfg.clipUpdateInterval());
+    this.clipping = cfg.clipping().create(cfg.gradientBits(), cfg.clipUpdateInterval());
     var alloc = ctx.allocator();
     w = owner.own(alloc.allocateFloat32((long) n * k));
     b = owner.own(alloc.allocateFloat32(n));

@@ -2,6 +2,7 @@ package io.sparkint8.nn;
 
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.nn.spec.Shape;
+import io.sparkint8.quant.ClippingKind;
 import io.sparkint8.quant.ClippingState;
 import io.sparkint8.quant.Dclrs;
 import java.io.ByteArrayOutputStream;
@@ -36,7 +37,7 @@ final class ModelStateCodec {
     EngineConfig c = s.config();
     p.str(c.precision().label());
     p.i32(c.gradientBits());
-    p.str(c.clipping());
+    p.str(c.clipping().label());
     p.i32(c.clipUpdateInterval());
     p.bool(c.dclrs().enabled());
     p.f64(c.dclrs().alpha());
@@ -125,11 +126,13 @@ final class ModelStateCodec {
     Shape input = Shape.chw(p.i32("input c"), p.i32("input h"), p.i32("input w"));
     Precision precision = Precision.parse(p.str("precision"));
     int gradientBits = p.i32("gradientBits");
-    String clippingName = p.str("clipping");
+    ClippingKind clippingKind = ClippingKind.parse(p.str("clipping"));
     int clipUpdateInterval = p.i32("clipUpdateInterval");
     Dclrs dclrs = new Dclrs(p.bool("dclrs.enabled"), p.f64("dclrs.alpha"), p.f64("dclrs.beta"));
-    EngineConfig config = new EngineConfig(precision, gradientBits, clippingName,
-        clipUpdateInterval, dclrs, p.bool("weightPerChannel"), p.f64("bnRectification"),
+    WeightScaling weightScaling =
+        p.bool("weightPerChannel") ? WeightScaling.PER_CHANNEL : WeightScaling.PER_TENSOR;
+    EngineConfig config = new EngineConfig(precision, gradientBits, clippingKind,
+        clipUpdateInterval, dclrs, weightScaling, p.f64("bnRectification"),
         p.f64("bnMomentum"), p.f64("bnEps"), p.i64("seed"));
 
     // every entry takes at least 8 bytes (two counts), which bounds the entry counts

@@ -15,16 +15,16 @@
  *       configured precision), {@link io.sparkint8.nn.BatchNorm}, {@link io.sparkint8.nn.Relu},
  *       {@link io.sparkint8.nn.Pool2d}, {@link io.sparkint8.nn.Flatten}, {@link
  *       io.sparkint8.nn.Dropout}; and the loss, {@link io.sparkint8.nn.SoftmaxCrossEntropy}.
- *   <li>{@link io.sparkint8.nn.EngineConfig} and {@link io.sparkint8.nn.Precision}: how a network
- *       trains; {@link io.sparkint8.nn.LayerContext}: what the layers of one network share
+ *   <li>{@link io.sparkint8.nn.EngineConfig}, {@link io.sparkint8.nn.Precision} and {@link
+ *       io.sparkint8.nn.WeightScaling}: how a network trains; {@link io.sparkint8.nn.LayerContext}: what the layers of one network share
  *       (backend, allocator, config, the step's position for random streams).
  *   <li>{@link io.sparkint8.nn.ModelState}: a trained model's snapshot and its binary format
  *       ({@code ModelStateCodec}), keyed by layer and parameter names.
  * </ul>
  *
  * <p>Depends on the kernels ({@code io.sparkint8.kernels}), the spec ({@code nn.spec}), the
- * clipping strategies ({@code quant}) and {@code optim.Parameter}; never on {@code local}, {@code
- * train} or {@code ml}, and never imports {@code org.apache.spark} (tests enforce both), because
+ * clipping strategies ({@code quant}), {@code optim.Parameter} and the settings vocabulary ({@code
+ * labels}); never on {@code step}, {@code local}, {@code train} or {@code ml}, and never imports {@code org.apache.spark} (tests enforce both), because
  * the same step runs in the local trainer and inside Spark tasks.
  */
 package io.sparkint8.nn;

@@ -1,38 +1,41 @@
 package io.sparkint8.optim;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
+import io.sparkint8.labels.Labelled;
 
 /** The optimizers the engine offers, by the name used in configurations and checkpoints. */
-public enum OptimizerKind {
-  SGD("sgd"),
-  LARS("lars"),
-  ADAM("adam"),
-  ADAMW("adamw"),
-  LAMB("lamb");
+public enum OptimizerKind implements Labelled {
+  SGD("sgd", ""),
+  LARS("lars", "layer-wise trust ratio, eta 0.001"),
+  ADAM("adam", ""),
+  ADAMW("adamw", ""),
+  LAMB("lamb", "");
 
   private final String label;
+  private final String note;
 
-  OptimizerKind(String label) {
+  OptimizerKind(String label, String note) {
     this.label = label;
+    this.note = note;
   }
 
   /** The lower-case name: {@code sgd}, {@code lars}, {@code adam}, {@code adamw}, {@code lamb}. */
+  @Override
   public String label() {
     return label;
   }
 
+  @Override
+  public String note() {
+    return note;
+  }
+
+  /** Whether the optimizer reads {@code momentum} and {@code nesterov} (sgd and lars). */
+  public boolean usesMomentum() {
+    return this == SGD || this == LARS;
+  }
+
   /** The kind named {@code name} (case-insensitive, surrounding blanks ignored). */
   public static OptimizerKind parse(String name) {
-    String key = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
-    for (OptimizerKind kind : values()) {
-      if (kind.label.equals(key)) {
-        return kind;
-      }
-    }
-    String valid =
-        Arrays.stream(values()).map(OptimizerKind::label).collect(Collectors.joining(", "));
-    throw new IllegalArgumentException("optimizer=" + name + ", expected one of " + valid);
+    return Labelled.parse(OptimizerKind.class, "optimizer", name);
   }
 }

@@ -4,42 +4,13 @@ import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.spi.Axis;
 import io.sparkint8.kernels.spi.Int8Backend;
-import java.util.List;
-import java.util.Locale;
 
-/** Makes {@link ClippingStrategy} instances by name, and holds the checks they share. */
-public final class ClippingStrategies {
-  /** The valid names, in the order they are documented. */
-  public static final List<String> NAMES = List.of("max", "dsgc", "mcs");
-
+/**
+ * The checks the clipping strategies share (shapes, finite maxima, snapshots). The strategies
+ * themselves are made by {@link ClippingKind#create}.
+ */
+final class ClippingStrategies {
   private ClippingStrategies() {}
-
-  /** A new strategy with its defaults; {@code bits} is the gradient bit width DSGC evaluates. */
-  public static ClippingStrategy create(String name, int bits) {
-    return create(name, bits, DsgcClipping.DEFAULT_CLIP_UPDATE_INTERVAL);
-  }
-
-  /**
-   * A new strategy called {@code name} (case-insensitive). {@code bits} and {@code
-   * clipUpdateInterval} are used by {@code dsgc} and validated for every name, so a bad setting
-   * fails whichever is chosen.
-   */
-  public static ClippingStrategy create(String name, int bits, int clipUpdateInterval) {
-    String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
-    if (!NAMES.contains(n)) {
-      throw new IllegalArgumentException(
-          "clipping=" + name + ": expected one of " + String.join(", ", NAMES));
-    }
-    DsgcClipping dsgc = new DsgcClipping(bits, clipUpdateInterval, true);
-    switch (n) {
-      case "max":
-        return new MaxClipping();
-      case "dsgc":
-        return dsgc;
-      default:
-        return new McsClipping();
-    }
-  }
 
   static void checkShape(String who, Int8Backend backend, Float32Buffer g, int rows, int cols) {
     if (backend == null || g == null) {

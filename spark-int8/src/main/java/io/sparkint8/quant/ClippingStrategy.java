@@ -13,7 +13,7 @@ import io.sparkint8.kernels.spi.Int8Backend;
  * [N x out], of a conv [N*H*W x C]). Per-channel clips therefore belong to columns and go with a
  * {@link QuantGranularity#PER_COLUMN} quantizer; per-tensor clips with a per-tensor one.
  *
- * <p>Made by name through {@link ClippingStrategies#create}.
+ * <p>Made by {@link ClippingKind#create}.
  */
 public interface ClippingStrategy {
 

@@ -4,11 +4,12 @@
  *
  * <ul>
  *   <li>{@link io.sparkint8.quant.ClippingStrategy} with {@code max}, {@code dsgc} (Unified INT8)
- *       and {@code mcs} (Distribution Adaptive INT8), made by {@link
- *       io.sparkint8.quant.ClippingStrategies}; each reports an immutable {@link
+ *       and {@code mcs} (Distribution Adaptive INT8), named and made by {@link
+ *       io.sparkint8.quant.ClippingKind}; each reports an immutable {@link
  *       io.sparkint8.quant.ClipStats} per step (clips per tensor or per channel, {@link
  *       io.sparkint8.quant.QuantGranularity}) and exports a {@link
  *       io.sparkint8.quant.ClippingState} that a saved model carries.
+ *   <li>{@link io.sparkint8.quant.ErrorRounding}, how quantized errors are rounded (stochastic).
  *   <li>{@link io.sparkint8.quant.Dclrs}, the per-layer learning-rate factor driven by DSGC's
  *       deviation.
  * </ul>
@@ -17,6 +18,7 @@
  * io.sparkint8.kernels.spi.Int8Backend#quantize}) made by the layers in {@code io.sparkint8.nn}
  * with these clips. Statistics run through an {@link io.sparkint8.kernels.spi.Int8Backend}, so
  * Java and native backends give the same clips bit for bit. This package depends on the kernels
- * only: it never imports {@code org.apache.spark} (a test enforces it) nor the layers.
+ * and the settings vocabulary ({@code labels}) only: it never imports {@code org.apache.spark}
+ * (a test enforces it) nor the layers.
  */
 package io.sparkint8.quant;

@@ -3,16 +3,18 @@ package io.sparkint8.train;
 import io.sparkint8.arrow.PackedShard;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.ref.JavaBackend;
-import io.sparkint8.nn.BatchNorm;
-import io.sparkint8.nn.BnStats;
 import io.sparkint8.nn.Layer;
 import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.ModelState;
 import io.sparkint8.nn.Network;
+import io.sparkint8.nn.spec.NetworkSpec;
+import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.LrSchedule;
-import io.sparkint8.optim.Optimizer;
-import io.sparkint8.optim.Optimizers;
-import io.sparkint8.optim.Parameter;
+import io.sparkint8.step.BatchSlicer;
+import io.sparkint8.step.GradientAggregation;
+import io.sparkint8.step.LayerFactors;
+import io.sparkint8.step.StepUpdate;
+import io.sparkint8.step.TrainingConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -27,9 +29,9 @@ import org.slf4j.LoggerFactory;
  * the running BN statistics and the authoritative clipping state in a driver-side network; per
  * step it broadcasts that state and the shared gradient scales, runs one {@link StepTask} per
  * partition, tree-aggregates their {@link GradientAccumulator}s, decodes the mean gradient,
- * adopts the lowest partition's clipping decisions and DCLRS factors, updates the weights and the
- * running statistics, and derives the next step's scales from this step's max|g|. The first step,
- * which has no scales yet, aggregates in fp32.
+ * adopts the lowest partition's clipping decisions and DCLRS factors, ends the step with the
+ * {@link StepUpdate} the local trainer runs too, and derives the next step's scales from this
+ * step's max|g|. The first step, which has no scales yet, aggregates in fp32.
  */
 public final class DistributedTrainer {
   private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
@@ -45,8 +47,8 @@ public final class DistributedTrainer {
    * {@code runId} names the fit in Spark UI job descriptions and keys the executors' networks.
    */
   public static Result fit(JavaRDD<PackedShard> train, long[] rowsPerPartition,
-      JavaRDD<PackedShard> validation, TrainSettings s, String runId,
-      Consumer<EpochSummary> listener) {
+      JavaRDD<PackedShard> validation, NetworkSpec spec, Shape inputShape, TrainingConfig config,
+      String runId, Consumer<EpochSummary> listener) {
     long total = 0;
     int nonEmpty = 0;
     for (long r : rowsPerPartition) {
@@ -56,53 +58,55 @@ public final class DistributedTrainer {
     if (total == 0) {
       throw new IllegalArgumentException("the training dataset is empty: 0 rows, expected >= 1");
     }
-    if (s.batchSize() < nonEmpty) {
-      throw new IllegalArgumentException("batchSize=" + s.batchSize() + " is smaller than the "
+    if (config.batchSize() < nonEmpty) {
+      throw new IllegalArgumentException("batchSize=" + config.batchSize() + " is smaller than the "
           + nonEmpty + " partitions holding data; expected batchSize >= the number of partitions "
           + "(set numPartitions lower or batchSize higher)");
     }
-    int stepsPerEpoch = (int) Math.min(Integer.MAX_VALUE, (total + s.batchSize() - 1)
-        / s.batchSize());
+    int stepsPerEpoch = (int) Math.min(Integer.MAX_VALUE, (total + config.batchSize() - 1)
+        / config.batchSize());
     int maxBatch = 1;
     for (long r : rowsPerPartition) {
-      maxBatch = Math.max(maxBatch, StepTask.sliceRows((int) r, stepsPerEpoch));
+      maxBatch = Math.max(maxBatch, BatchSlicer.sliceRows(r, stepsPerEpoch));
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(train.context());
     String poolKey = runId + "/" + maxBatch;
-    LrSchedule schedule = s.lrSchedule();
+    LrSchedule schedule = config.schedule();
+    boolean int8Aggregation = config.aggregation() == GradientAggregation.INT8;
+    String backend = config.backend().label();
     List<EpochSummary> summaries = new ArrayList<>();
     try (OffHeapAllocator alloc = new OffHeapAllocator("spark-int8 driver " + runId);
-        Network master = Network.build(s.spec(), s.inputShape(), 1,
-            new LayerContext(new JavaBackend(), alloc, s.engine()))) {
-      Optimizer optimizer = Optimizers.create(s.optimizer());
+        Network master = Network.build(spec, inputShape, 1,
+            new LayerContext(new JavaBackend(), alloc, config.engine()))) {
+      StepUpdate update = new StepUpdate(master, config.optimizer());
       LOG.info("spark-int8 fit {}: {} rows in {} partitions, global batch {}, {} steps per epoch,"
           + " {} epochs, up to {} rows per task, {} aggregation, peak lr {}", runId, total,
-          rowsPerPartition.length, s.batchSize(), stepsPerEpoch, s.epochs(), maxBatch,
-          s.int8Aggregation() ? "int8" : "fp32", s.peakLr());
+          rowsPerPartition.length, config.batchSize(), stepsPerEpoch, config.epochs(), maxBatch,
+          config.aggregation(), config.peakLr());
       float[] scales = null;
       long step = 0;
       double elapsed = 0;
-      for (int epoch = 0; epoch < s.epochs(); epoch++) {
+      for (int epoch = 0; epoch < config.epochs(); epoch++) {
         long t0 = System.nanoTime();
         EpochAccumulator ep = new EpochAccumulator(master);
         for (int st = 0; st < stepsPerEpoch; st++) {
           Broadcast<byte[]> bc = jsc.broadcast(stateBytes(master));
           jsc.setJobDescription("spark-int8 " + runId + ": epoch " + (epoch + 1) + "/"
-              + s.epochs() + ", step " + (st + 1) + "/" + stepsPerEpoch);
-          StepTask task = new StepTask(poolKey, bc, s.backend(), maxBatch, step, epoch, st,
-              stepsPerEpoch, s.engine().seed(), s.int8Aggregation() ? scales : null,
-              s.failOnceAtStep());
+              + config.epochs() + ", step " + (st + 1) + "/" + stepsPerEpoch);
+          StepTask task = new StepTask(poolKey, bc, backend, maxBatch, step, epoch, st,
+              stepsPerEpoch, config.shuffleSeed(), config.engine().seed(),
+              int8Aggregation ? scales : null, config.failOnceAtStep());
           GradientAccumulator acc = train.mapPartitionsWithIndex(task, true)
               .treeAggregate(GradientAccumulator.empty(), (a, b) -> a.merge(b),
-                  (a, b) -> a.merge(b), s.aggregationDepth());
+                  (a, b) -> a.merge(b), config.aggregationDepth());
           bc.destroy();
           if (acc.isEmpty()) {
             throw new IllegalStateException("step " + step + " received no rows from any "
                 + "partition");
           }
-          apply(master, optimizer, acc, schedule.lr(step, stepsPerEpoch));
+          apply(master, update, acc, schedule.lr(step, stepsPerEpoch));
           ep.add(acc);
-          if (s.int8Aggregation()) {
+          if (int8Aggregation) {
             scales = SharedScales.fromMaxima(acc.maxAbs()).toArray();
           }
           step++;
@@ -110,10 +114,10 @@ public final class DistributedTrainer {
         double seconds = (System.nanoTime() - t0) * 1e-9;
         elapsed += seconds;
         double valAcc = validation == null ? Double.NaN
-            : evaluate(jsc, validation, master, poolKey, s.backend(), maxBatch, runId, epoch);
+            : evaluate(jsc, validation, master, poolKey, backend, maxBatch, runId, epoch);
         EpochSummary summary = ep.summary(epoch + 1, stepsPerEpoch, valAcc, seconds, elapsed);
         summaries.add(summary);
-        LOG.info("spark-int8 {}: {}", runId, summary.progressLine(s.epochs()));
+        LOG.info("spark-int8 {}: {}", runId, summary.progressLine(config.epochs()));
         if (listener != null) {
           listener.accept(summary);
         }
@@ -123,24 +127,18 @@ public final class DistributedTrainer {
     }
   }
 
-  private static void apply(Network master, Optimizer optimizer, GradientAccumulator acc,
+  /**
+   * The step's update of the master network: it adopts the clipping decisions of the report the
+   * aggregate carries, then runs the {@link StepUpdate} on the decoded mean gradients.
+   */
+  private static void apply(Network master, StepUpdate update, GradientAccumulator acc,
       double lr) {
-    float[][] grads = acc.decode(acc.rows());
-    List<Parameter> params = master.parameters();
-    for (int i = 0; i < params.size(); i++) {
-      System.arraycopy(grads[i], 0, params.get(i).grad(), 0, grads[i].length);
+    WorkerReport report = acc.report();
+    if (report != null) {
+      master.importClippingStates(report.clippingStates());
     }
-    if (acc.report() != null) {
-      acc.report().applyTo(master);
-    } else {
-      params.forEach(p -> p.setLrFactor(1.0));
-    }
-    optimizer.step(params, lr);
-    List<BatchNorm> bns = master.batchNorms();
-    List<BnStats> stats = acc.bnStats();
-    for (int i = 0; i < bns.size(); i++) {
-      bns.get(i).updateRunning(stats.get(i));
-    }
+    update.apply(acc.decode(acc.rows()), acc.bnStats(),
+        report == null ? LayerFactors.none() : report.factors(), lr);
   }
 
   private static double evaluate(JavaSparkContext jsc, JavaRDD<PackedShard> validation,
@@ -187,7 +185,9 @@ public final class DistributedTrainer {
       if (r == null) {
         return;
       }
-      int[] idx = r.layerIndex;
+      int[] idx = r.factors().layerIndex();
+      double[] deviation = r.factors().deviation();
+      double[] lrFactor = r.factors().lrFactor();
       if (devSum == null) {
         devSum = new double[idx.length];
         devCount = new int[idx.length];
@@ -201,11 +201,11 @@ public final class DistributedTrainer {
         return;
       }
       for (int i = 0; i < idx.length; i++) {
-        if (!Double.isNaN(r.deviation[i])) {
-          devSum[i] += r.deviation[i];
+        if (!Double.isNaN(deviation[i])) {
+          devSum[i] += deviation[i];
           devCount[i]++;
         }
-        factorSum[i] += r.lrFactor[i];
+        factorSum[i] += lrFactor[i];
       }
       reports++;
     }

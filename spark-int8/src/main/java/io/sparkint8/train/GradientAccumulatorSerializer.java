@@ -5,6 +5,7 @@ import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
+import io.sparkint8.step.LayerFactors;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -68,7 +69,7 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
       for (int g = 0; g < r.strategies.length; g++) {
         n += 4 + utf8(r.strategies[g]).length + 8 + 4 + 8L * r.values[g].length;
       }
-      n += 4 + 28L * r.layerIndex.length;
+      n += 4 + 28L * r.factors.size();
     }
     return n;
   }
@@ -137,12 +138,16 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
       out.writeInt(r.values[g].length);
       writeDoubles(out, r.values[g]);
     }
-    out.writeInt(r.layerIndex.length);
-    for (int i = 0; i < r.layerIndex.length; i++) {
-      out.writeInt(r.layerIndex[i]);
-      out.writeDouble(r.lrFactor[i]);
-      out.writeDouble(r.deviation[i]);
-      out.writeDouble(r.gain[i]);
+    int[] layerIndex = r.factors.layerIndex();
+    double[] lrFactor = r.factors.lrFactor();
+    double[] deviation = r.factors.deviation();
+    double[] gain = r.factors.gain();
+    out.writeInt(layerIndex.length);
+    for (int i = 0; i < layerIndex.length; i++) {
+      out.writeInt(layerIndex[i]);
+      out.writeDouble(lrFactor[i]);
+      out.writeDouble(deviation[i]);
+      out.writeDouble(gain[i]);
     }
   }
 
@@ -172,7 +177,8 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
       dev[i] = in.readDouble();
       gain[i] = in.readDouble();
     }
-    return new WorkerReport(partition, strategies, steps, values, index, factor, dev, gain);
+    return new WorkerReport(partition, strategies, steps, values,
+        new LayerFactors(index, factor, dev, gain));
   }
 
   private static byte[] utf8(String s) {

@@ -1,14 +1,12 @@
 package io.sparkint8.train;
 
 import io.sparkint8.arrow.PackedShard;
-import io.sparkint8.local.LocalTrainer;
 import io.sparkint8.nn.Network;
 import io.sparkint8.nn.StepResult;
+import io.sparkint8.step.BatchSlicer;
 import java.io.Serializable;
-import java.nio.FloatBuffer;
 import java.util.Collections;
 import java.util.Iterator;
-import java.util.SplittableRandom;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
@@ -19,10 +17,10 @@ import org.apache.spark.broadcast.Broadcast;
  * aggregation. Everything the result depends on is in this object or the broadcast (seed, step,
  * partition), so a retried task returns the same bytes.
  *
- * <p>Slicing: every epoch each partition shuffles its rows with a generator keyed by (seed, epoch,
- * partition) and cuts them into {@code stepsPerEpoch} consecutive slices of ceil(rows /
- * stepsPerEpoch) rows, so an epoch visits every row once and the global batch is about
- * batchSize.
+ * <p>Slicing ({@link BatchSlicer}): every epoch each partition shuffles its rows with a
+ * generator keyed by (shuffle seed, epoch, partition) and cuts them into {@code stepsPerEpoch}
+ * consecutive slices of ceil(rows / stepsPerEpoch) rows, so an epoch visits every row once and the
+ * global batch is about batchSize.
  */
 final class StepTask implements
     Function2<Integer, Iterator<PackedShard>, Iterator<GradientAccumulator>>, Serializable {
@@ -36,13 +34,14 @@ final class StepTask implements
   private final int epoch;
   private final int stepInEpoch;
   private final int stepsPerEpoch;
-  private final long seed;
+  private final long shuffleSeed;
+  private final long roundingSeed;
   private final float[] scales;
   private final long failOnceAtStep;
 
   StepTask(String poolKey, Broadcast<byte[]> state, String backend, int maxBatch, long step,
-      int epoch, int stepInEpoch, int stepsPerEpoch, long seed, float[] scales,
-      long failOnceAtStep) {
+      int epoch, int stepInEpoch, int stepsPerEpoch, long shuffleSeed, long roundingSeed,
+      float[] scales, long failOnceAtStep) {
     this.poolKey = poolKey;
     this.state = state;
     this.backend = backend;
@@ -51,20 +50,15 @@ final class StepTask implements
     this.epoch = epoch;
     this.stepInEpoch = stepInEpoch;
     this.stepsPerEpoch = stepsPerEpoch;
-    this.seed = seed;
+    this.shuffleSeed = shuffleSeed;
+    this.roundingSeed = roundingSeed;
     this.scales = scales;
     this.failOnceAtStep = failOnceAtStep;
   }
 
-  /** Rows per step of a partition holding {@code rows} rows. */
-  static int sliceRows(int rows, int stepsPerEpoch) {
-    return (rows + stepsPerEpoch - 1) / stepsPerEpoch;
-  }
-
-  /** The shuffled order of a partition's rows in one epoch. */
-  static int[] order(int rows, long seed, int epoch, int partition) {
-    return LocalTrainer.permutation(rows,
-        new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch * 1_000_003L + partition));
+  /** The seed of a partition's row order in one epoch. */
+  static long orderSeed(long shuffleSeed, int epoch, int partition) {
+    return shuffleSeed * 0x9E3779B97F4A7C15L + epoch * 1_000_003L + partition;
   }
 
   /**
@@ -86,32 +80,24 @@ final class StepTask implements
       return Collections.singletonList(GradientAccumulator.empty()).iterator();
     }
     PackedShard shard = onlyShard(shards, partition);
-    int per = sliceRows(shard.rows(), stepsPerEpoch);
-    int from = Math.min(shard.rows(), stepInEpoch * per);
-    int rows = Math.min(per, shard.rows() - from);
-    if (rows <= 0) {
+    BatchSlicer slicer = new BatchSlicer(shard.features(), shard.labels(), shard.rows(),
+        shard.featureLength(), BatchSlicer.sliceRows(shard.rows(), stepsPerEpoch),
+        orderSeed(shuffleSeed, epoch, partition));
+    if (slicer.sliceSize(stepInEpoch) == 0) {
       return Collections.singletonList(GradientAccumulator.empty()).iterator();
     }
     maybeFail(partition);
     WorkerPool.Pooled pooled = WorkerPool.borrow(poolKey, state.value(), backend, maxBatch);
     try {
       Network net = pooled.network();
-      int[] ord = order(shard.rows(), seed, epoch, partition);
-      int len = shard.featureLength();
-      FloatBuffer x = pooled.input().bytes().asFloatBuffer();
-      int[] labels = pooled.labels();
-      float[] src = shard.features();
-      for (int i = 0; i < rows; i++) {
-        int r = ord[from + i];
-        x.put(i * len, src, r * len, len);
-        labels[i] = shard.labels()[r];
-      }
+      int rows = slicer.gather(stepInEpoch, pooled.input(), pooled.labels());
       net.context().beginStep(step, partition);
-      StepResult result = net.trainStep(pooled.input(), labels, 0, rows);
+      StepResult result = net.trainStep(pooled.input(), pooled.labels(), 0, rows);
       WorkerReport report = WorkerReport.of(partition, net);
       GradientAccumulator leaf = scales == null
           ? GradientAccumulator.ofFp32(result, step, partition, report)
-          : GradientAccumulator.of(result, SharedScales.of(scales), seed, step, partition, report);
+          : GradientAccumulator.of(result, SharedScales.of(scales), roundingSeed, step, partition,
+              report);
       return Collections.singletonList(leaf).iterator();
     } finally {
       WorkerPool.giveBack(pooled);

@@ -1,10 +1,8 @@
 package io.sparkint8.train;
 
-import io.sparkint8.nn.Layer;
-import io.sparkint8.nn.LayerStats;
 import io.sparkint8.nn.Network;
 import io.sparkint8.quant.ClippingState;
-import io.sparkint8.quant.Dclrs;
+import io.sparkint8.step.LayerFactors;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,8 +10,8 @@ import java.util.List;
 
 /**
  * What a worker's network decided about error quantization at one step, for the driver: every
- * conv/fc layer's clipping state after the step, and per measured layer the DSGC deviation, the
- * DCLRS learning-rate factor it implies and the error gain ||G_X|| / ||G_Y||.
+ * conv/fc layer's clipping state after the step, and the per-layer {@link LayerFactors} (DSGC
+ * deviation, the DCLRS learning-rate factor it implies, the error gain ||G_X|| / ||G_Y||).
  *
  * <p>Errors are activation gradients of a partition's own rows; they are clipped and quantized
  * where they are computed and never aggregated. The driver keeps one authoritative clipping state
@@ -23,28 +21,21 @@ import java.util.List;
  * Immutable.
  */
 public final class WorkerReport implements Serializable {
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
 
   final int partition;
   final String[] strategies;
   final long[] steps;
   final double[][] values;
-  // Per measured layer: its index in Network.layers(), factor, deviation, gain.
-  final int[] layerIndex;
-  final double[] lrFactor;
-  final double[] deviation;
-  final double[] gain;
+  final LayerFactors factors;
 
   WorkerReport(int partition, String[] strategies, long[] steps, double[][] values,
-      int[] layerIndex, double[] lrFactor, double[] deviation, double[] gain) {
+      LayerFactors factors) {
     this.partition = partition;
     this.strategies = strategies;
     this.steps = steps;
     this.values = values;
-    this.layerIndex = layerIndex;
-    this.lrFactor = lrFactor;
-    this.deviation = deviation;
-    this.gain = gain;
+    this.factors = factors;
   }
 
   /** The report of {@code net} right after a training step on partition {@code partition}. */
@@ -58,31 +49,7 @@ public final class WorkerReport implements Serializable {
       steps[i] = states.get(i).steps();
       values[i] = states.get(i).values();
     }
-    Dclrs dclrs = net.context().config().dclrs();
-    List<Integer> idx = new ArrayList<>();
-    List<double[]> measured = new ArrayList<>();
-    List<Layer> layers = net.layers();
-    for (int l = 0; l < layers.size(); l++) {
-      for (LayerStats st : layers.get(l).stats()) {
-        if (st.clip() != null) {
-          idx.add(l);
-          measured.add(new double[] {dclrs.factor(st.clip()), st.clip().deviation(),
-              st.gradientGain()});
-        }
-      }
-    }
-    int n = idx.size();
-    int[] layerIndex = new int[n];
-    double[] factor = new double[n];
-    double[] dev = new double[n];
-    double[] gain = new double[n];
-    for (int i = 0; i < n; i++) {
-      layerIndex[i] = idx.get(i);
-      factor[i] = measured.get(i)[0];
-      dev[i] = measured.get(i)[1];
-      gain[i] = measured.get(i)[2];
-    }
-    return new WorkerReport(partition, strategies, steps, values, layerIndex, factor, dev, gain);
+    return new WorkerReport(partition, strategies, steps, values, LayerFactors.measure(net));
   }
 
   public int partition() {
@@ -98,53 +65,20 @@ public final class WorkerReport implements Serializable {
     return out;
   }
 
-  /** Indices into {@link Network#layers()} of the layers measured, one per entry. */
-  public int[] layerIndex() {
-    return layerIndex.clone();
-  }
-
-  public double[] lrFactor() {
-    return lrFactor.clone();
-  }
-
-  /** DSGC deviation 1 - cos per measured layer (NaN when not measured at this step). */
-  public double[] deviation() {
-    return deviation.clone();
-  }
-
-  public double[] gradientGain() {
-    return gain.clone();
-  }
-
-  /**
-   * Applies the report to the driver's network: the clipping states, and each measured layer's
-   * DCLRS factor to that layer's parameters (others get 1).
-   */
-  public void applyTo(Network net) {
-    net.importClippingStates(clippingStates());
-    net.parameters().forEach(p -> p.setLrFactor(1.0));
-    List<Layer> layers = net.layers();
-    for (int i = 0; i < layerIndex.length; i++) {
-      if (layerIndex[i] >= layers.size()) {
-        throw new IllegalArgumentException("worker report names layer " + layerIndex[i]
-            + ", the network has " + layers.size());
-      }
-      double f = lrFactor[i];
-      layers.get(layerIndex[i]).parameters().forEach(p -> p.setLrFactor(f));
-    }
+  /** The measured layers' factors, deviations and gains. */
+  public LayerFactors factors() {
+    return factors;
   }
 
   @Override
   public boolean equals(Object o) {
     return o instanceof WorkerReport r && partition == r.partition
         && Arrays.equals(strategies, r.strategies) && Arrays.equals(steps, r.steps)
-        && Arrays.deepEquals(values, r.values) && Arrays.equals(layerIndex, r.layerIndex)
-        && Arrays.equals(lrFactor, r.lrFactor) && Arrays.equals(deviation, r.deviation)
-        && Arrays.equals(gain, r.gain);
+        && Arrays.deepEquals(values, r.values) && factors.equals(r.factors);
   }
 
   @Override
   public int hashCode() {
-    return 31 * partition + Arrays.hashCode(steps) + Arrays.hashCode(lrFactor);
+    return 31 * partition + Arrays.hashCode(steps) + factors.hashCode();
   }
 }

@@ -1,14 +1,16 @@
 /**
  * Distributed training on Spark (DESIGN.md §3, ALGORITHMS.md §9): the driver's step loop, the
  * Spark tasks that run the engine's step on each partition, and what a step sends back to the
- * driver and how it crosses the wire.
+ * driver and how it crosses the wire. What it shares with the local trainer lives in {@code
+ * io.sparkint8.step}: the settings ({@code TrainingConfig}), the batch slicer a task gathers its
+ * rows with, the per-layer DCLRS factors ({@code LayerFactors}) a worker reports and the update
+ * ({@code StepUpdate}) that ends every step on the driver.
  *
  * <ul>
  *   <li>{@link io.sparkint8.train.DistributedTrainer}: the driver's loop over epochs and steps
  *       (broadcast state, one {@link io.sparkint8.train.StepTask} per partition, treeAggregate,
- *       optimizer update, running BatchNorm statistics), configured by {@link
- *       io.sparkint8.train.TrainSettings} and reporting an {@link
- *       io.sparkint8.train.EpochSummary} per epoch; {@code EvalTask} counts validation accuracy.
+ *       then the shared {@code StepUpdate}), configured by a {@code step.TrainingConfig} and
+ *       reporting an {@link io.sparkint8.train.EpochSummary} per epoch; {@code EvalTask} counts validation accuracy.
  *   <li>Executor side: {@link io.sparkint8.train.WorkerPool} keeps each executor's networks
  *       between steps, {@code TaskBackend} picks the task's kernel backend (its GPU under Spark's
  *       resource scheduling), {@code WorkerReport} carries a worker's clipping decisions back.
@@ -29,7 +31,8 @@
  * statistics, so the result does not depend on the shape of the aggregation tree or on the order
  * in which tasks finish, and a retried task contributes exactly what the first attempt would have.
  * This package imports Spark (RDDs, broadcasts, TaskContext), unlike the engine packages it
- * drives ({@code nn}, {@code quant}, {@code optim}, {@code local}); it never imports {@code
- * io.sparkint8.ml}, which drives it.
+ * drives ({@code nn}, {@code quant}, {@code optim}, {@code step}). It is a peer of the local
+ * trainer ({@code io.sparkint8.local}) and never imports it, nor {@code io.sparkint8.ml}, which
+ * drives it (a test enforces both).
  */
 package io.sparkint8.train;

@@ -11,9 +11,9 @@ import io.sparkint8.nn.Network;
 import io.sparkint8.nn.Precision;
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.nn.spec.Shape;
-import io.sparkint8.optim.ConstantSchedule;
+import io.sparkint8.optim.LrScheduleKind;
 import io.sparkint8.optim.OptimizerConfig;
-import io.sparkint8.optim.Warmup;
+import io.sparkint8.step.TrainingConfig;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,11 +42,13 @@ class DeterminismTest {
   private static float[][] train(Precision p, int threads, long seed) {
     Dataset d = data(5);
     try (OffHeapAllocator alloc = new OffHeapAllocator("determinism")) {
-      LayerContext ctx = new LayerContext(Backends.get().withThreads(threads), alloc,
-          EngineConfig.defaults(p).withSeed(seed).withGradientBits(p == Precision.INT8 ? 6 : 8));
+      EngineConfig engine =
+          EngineConfig.defaults(p).withSeed(seed).withGradientBits(p == Precision.INT8 ? 6 : 8);
+      TrainingConfig config = TrainingConfig.builder(engine, OptimizerConfig.defaults("sgd"))
+          .lrSchedule(LrScheduleKind.CONSTANT, 0.05).batchSize(32).epochs(2).build();
+      LayerContext ctx = new LayerContext(Backends.get().withThreads(threads), alloc, engine);
       try (Network net = Network.build(NetworkSpec.parse(SPEC, 3), d.shape(), 32, ctx);
-          LocalTrainer t = new LocalTrainer(net, new TrainerConfig(2, 32,
-              OptimizerConfig.defaults("sgd"), new ConstantSchedule(0.05, Warmup.none()), seed))) {
+          LocalTrainer t = new LocalTrainer(net, config)) {
         t.fit(d, null, null);
         return net.weights();
       }

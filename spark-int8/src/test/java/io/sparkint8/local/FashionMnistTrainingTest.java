@@ -9,9 +9,9 @@ import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.Network;
 import io.sparkint8.nn.Precision;
 import io.sparkint8.nn.spec.NetworkSpec;
-import io.sparkint8.optim.ConstantSchedule;
+import io.sparkint8.optim.LrScheduleKind;
 import io.sparkint8.optim.OptimizerConfig;
-import io.sparkint8.optim.Warmup;
+import io.sparkint8.step.TrainingConfig;
 import java.nio.file.Files;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
@@ -34,13 +34,14 @@ class FashionMnistTrainingTest {
     Dataset train = FashionMnistDataset.load(FashionMnistDataset.DEFAULT_DIR, true).head(10_000);
     Dataset test = FashionMnistDataset.load(FashionMnistDataset.DEFAULT_DIR, false);
     try (OffHeapAllocator alloc = new OffHeapAllocator("fashion-mnist-test")) {
-      LayerContext ctx = new LayerContext(Backends.get(), alloc,
-          EngineConfig.defaults(Precision.INT8));
+      EngineConfig engine = EngineConfig.defaults(Precision.INT8);
+      TrainingConfig config = TrainingConfig.builder(engine,
+              OptimizerConfig.defaults("sgd").withWeightDecay(5e-4))
+          .lrSchedule(LrScheduleKind.CONSTANT, 0.05).batchSize(32).shuffleSeed(7L).build();
+      LayerContext ctx = new LayerContext(Backends.get(), alloc, engine);
       try (Network net = Network.build(NetworkSpec.preset("cnn-small", 10), train.shape(), 128,
               ctx);
-          LocalTrainer trainer = new LocalTrainer(net, new TrainerConfig(1, 32,
-              OptimizerConfig.defaults("sgd").withWeightDecay(5e-4),
-              new ConstantSchedule(0.05, Warmup.none()), 7L))) {
+          LocalTrainer trainer = new LocalTrainer(net, config)) {
         List<EpochReport> r = trainer.fit(train, test, e -> System.out.println("epoch " + e));
         double acc = r.get(0).testAccuracy();
         assertTrue(acc >= 0.80, "test accuracy " + acc + " after one int8 epoch on 10k images");

@@ -12,10 +12,10 @@ import io.sparkint8.nn.LayerContext;
 import io.sparkint8.nn.Network;
 import io.sparkint8.nn.Precision;
 import io.sparkint8.nn.spec.NetworkSpec;
-import io.sparkint8.optim.CosineSchedule;
+import io.sparkint8.optim.LrScheduleKind;
 import io.sparkint8.optim.OptimizerConfig;
-import io.sparkint8.optim.Warmup;
 import io.sparkint8.quant.ClippingState;
+import io.sparkint8.step.TrainingConfig;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
@@ -53,15 +53,16 @@ class TrainingDigestTest {
   /** Trains 4 steps of 64 rows (one epoch of the 256 rows) and returns the digest of the state. */
   static String digest(String preset, Precision precision, Int8Backend backend) throws Exception {
     try (OffHeapAllocator alloc = new OffHeapAllocator("digest")) {
-      EngineConfig d = EngineConfig.defaults(precision);
       // clip searches every 2 steps, so the 4 steps search twice and apply the kept ratio twice
-      EngineConfig cfg = new EngineConfig(precision, d.gradientBits(), d.clipping(), 2, d.dclrs(),
-          d.weightPerChannel(), d.bnRectification(), d.bnMomentum(), d.bnEps(), 2024L);
+      EngineConfig cfg = EngineConfig.defaults(precision).withClipUpdateInterval(2).withSeed(2024L);
+      // one epoch: a cosine from 0.1 after a warmup of half an epoch from 10 %
+      TrainingConfig config = TrainingConfig.builder(cfg,
+              OptimizerConfig.defaults("sgd").withWeightDecay(5e-4))
+          .lrSchedule(LrScheduleKind.COSINE, 0.1).warmupEpochs(0.5).batchSize(64).epochs(1)
+          .shuffleSeed(7L).build();
       LayerContext ctx = new LayerContext(backend, alloc, cfg);
       try (Network net = Network.build(NetworkSpec.preset(preset, 10), data.shape(), 64, ctx);
-          LocalTrainer t = new LocalTrainer(net, new TrainerConfig(1, 64,
-              OptimizerConfig.defaults("sgd").withWeightDecay(5e-4),
-              new CosineSchedule(0.1, 0.0, 1.0, Warmup.linear(0.5, 0.1)), 7L))) {
+          LocalTrainer t = new LocalTrainer(net, config)) {
         t.fit(data, null, null);
         return sha256(net);
       }

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.apache.spark.ml.image.ImageSchema;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
@@ -53,7 +54,7 @@ class ParamConformanceTest {
       if (stage.hasDefault(p)) {
         assertTrue(stage.isDefined(p), p.name());
       } else if (p.name().equals("inputShape")) {
-        // the model takes inputShape from its network; only the estimator can lack it
+        // the model takes inputShape from its network; the estimator may infer it at fit
         assertTrue(stage instanceof Int8Classifier || stage.isSet(p), p.name());
       } else {
         assertTrue(OPTIONAL.contains(p.name()),
@@ -68,15 +69,23 @@ class ParamConformanceTest {
   }
 
   @Test
-  void unsetInputShapeIsAClearError() {
+  void unsetInputShapeIsInferredWhereTheColumnAndNetworkAllow() {
     Int8Classifier clf = new Int8Classifier();
     assertFalse(clf.isDefined(clf.inputShape()));
-    assertThrowsIllegalArgument(clf::getInputShape, "inputShape must be set");
-    StructType schema = new StructType().add("label", DataTypes.DoubleType)
+    assertThrowsIllegalArgument(clf::getInputShape, "inputShape is not set");
+    StructType vectors = new StructType().add("label", DataTypes.DoubleType)
         .add("features", SQLDataTypes.VectorType());
-    assertThrowsIllegalArgument(() -> clf.transformSchema(schema), "inputShape");
+    // the default network (cnn-small) needs a height and a width that a vector does not give
+    assertThrowsIllegalArgument(() -> clf.transformSchema(vectors), "inputShape is not set",
+        "features column 'features' holds vectors", "network 'cnn-small'");
+    // fully connected layers take [n, 1, 1]; an image struct gives its own shape
+    assertEquals(5, clf.copy(ParamMap.empty()).setNetwork("mlp").transformSchema(vectors).size());
+    StructType images = new StructType().add("label", DataTypes.DoubleType)
+        .add("features", ImageSchema.columnSchema());
+    assertEquals(5, clf.transformSchema(images).size());
     assertArrayEquals(new int[] {1, 28, 28},
         clf.setInputShape(new int[] {1, 28, 28}).getInputShape());
+    assertEquals(5, clf.transformSchema(vectors).size());
   }
 
   @ParameterizedTest(name = "{0}")
@@ -256,7 +265,7 @@ class ParamConformanceTest {
     for (org.apache.spark.sql.types.DataType t : List.of(
         DataTypes.createArrayType(DataTypes.FloatType),
         DataTypes.createArrayType(DataTypes.DoubleType), DataTypes.BinaryType,
-        org.apache.spark.ml.image.ImageSchema.columnSchema())) {
+        ImageSchema.columnSchema())) {
       assertEquals(5, transformSchema(p, labeled(t)).size(), t.simpleString());
     }
   }

@@ -45,8 +45,8 @@ import scala.tools.nsc.interpreter.Results;
 import scala.tools.nsc.interpreter.shell.ReplReporterImpl;
 
 /**
- * Keeps README.md honest: its Java usage example is compiled and run, its Scala example is
- * interpreted against the shared session, and its Params table must equal the one generated from
+ * Keeps README.md honest: its Java usage example is compiled and run, its Scala examples (the
+ * Fashion-MNIST one and the MLP on plain numbers) are interpreted against the shared session, and its Params table must equal the one generated from
  * {@code new Int8Classifier().params()}. Regenerate the table with
  * {@code mvn -pl spark-int8 -am test -Dtest=ReadmeExamplesTest -Dsurefire.failIfNoSpecifiedTests=false
  * -Dreadme.update=true}.
@@ -114,6 +114,18 @@ class ReadmeExamplesTest {
               + output);
         }
       }
+      // the MLP on plain numbers, in the same session (it defines its own names)
+      for (String statement : statements(codeBlock(section("usage-mlp"), "scala"))) {
+        Results.Result r = intp.interpret(statement);
+        if (r != Results.Success$.MODULE$) {
+          fail("README's MLP example: " + r + " in\n" + statement + "\ninterpreter output:\n"
+              + output);
+        }
+      }
+      Option<Object> mlpAccuracy = intp.valueOfTerm("mlpAccuracy");
+      assertTrue(mlpAccuracy.isDefined(), "no mlpAccuracy:\n" + output);
+      // two well separated circles; chance is 0.5
+      assertTrue((Double) mlpAccuracy.get() > 0.9, "MLP accuracy " + mlpAccuracy.get());
       System.out.println(output);
       Option<Object> accuracy = intp.valueOfTerm("accuracy");
       Option<Object> reloaded = intp.valueOfTerm("reloaded");
@@ -161,7 +173,7 @@ class ReadmeExamplesTest {
     assertEquals(names.size(), table.lines().filter(l -> l.startsWith("| `")).count());
     assertTrue(table.contains("| `batchSize` | 1024 |"), table);
     assertTrue(table.contains("| `bnRectification` | 0.0001 |"), table);
-    assertTrue(table.contains("| `inputShape` | (must be set) |"), table);
+    assertTrue(table.contains("| `inputShape` | (inferred) |"), table);
   }
 
   /** The Params table: one row per Param in {@code params()} order, name, default and doc. */
@@ -172,7 +184,7 @@ class ReadmeExamplesTest {
       if (clf.hasDefault(p)) {
         def = format(clf.getDefault(p).get());
       } else {
-        def = p.name().equals("inputShape") ? "(must be set)" : "(none)";
+        def = p.name().equals("inputShape") ? "(inferred)" : "(none)";
       }
       b.append("| `").append(p.name()).append("` | ").append(def).append(" | ")
           .append(p.doc().replace("|", "\\|").replace("\n", " ")).append(" |\n");

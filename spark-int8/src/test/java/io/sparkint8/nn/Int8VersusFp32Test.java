@@ -6,6 +6,7 @@ import io.sparkint8.kernels.Backends;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.nn.spec.Shape;
+import io.sparkint8.quant.ClippingKind;
 import java.util.SplittableRandom;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.AfterEach;
@@ -32,7 +33,8 @@ class Int8VersusFp32Test {
   }
 
   private LayerContext ctx(Precision p, String clipping) {
-    return new LayerContext(Backends.get(), alloc, EngineConfig.defaults(p).withClipping(clipping));
+    return new LayerContext(Backends.get(), alloc, EngineConfig.defaults(p)
+        .withClipping(ClippingKind.parse(clipping)));
   }
 
   private void compare(String clipping, BiFunction<LayerContext, Integer, Layer> make, int batch) {

@@ -12,12 +12,12 @@ import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.nn.spec.Shape;
-import io.sparkint8.optim.Optimizer;
 import io.sparkint8.optim.OptimizerConfig;
-import io.sparkint8.optim.Optimizers;
-import io.sparkint8.optim.Parameter;
+import io.sparkint8.quant.ClippingKind;
 import io.sparkint8.quant.ClippingState;
 import io.sparkint8.quant.Dclrs;
+import io.sparkint8.step.LayerFactors;
+import io.sparkint8.step.StepUpdate;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -42,6 +42,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class ModelStateTest {
   static final long SEED = 7L;
+  static final OptimizerConfig SGD = OptimizerConfig.defaults("sgd");
   static final String SPEC = "conv(4,3)-bn-relu-maxpool(2)-fc(8)-bn-relu-fc";
   static final int CLASSES = 3;
   static final Shape INPUT = Shape.chw(1, 8, 8);
@@ -61,8 +62,8 @@ class ModelStateTest {
 
   /** int8 with 4-bit errors and a DSGC search every 3 steps, so clipping state really moves. */
   static EngineConfig config(String clipping) {
-    return new EngineConfig(Precision.INT8, 4, clipping, 3, Dclrs.defaults(), true, 1e-4, 0.1,
-        1e-5, SEED);
+    return new EngineConfig(Precision.INT8, 4, ClippingKind.parse(clipping), 3, Dclrs.defaults(),
+        WeightScaling.PER_CHANNEL, 1e-4, 0.1, 1e-5, SEED);
   }
 
   Network network(String spec, EngineConfig cfg) {
@@ -89,34 +90,13 @@ class ModelStateTest {
     return y;
   }
 
-  /** Steps [from, to) as LocalTrainer runs them: mean gradient, DCLRS, update, running BN. */
-  void train(Network net, Optimizer opt, long from, long to) {
+  /** Steps [from, to) as both trainers run them: the network's step, then the StepUpdate. */
+  void train(Network net, StepUpdate update, long from, long to) {
     for (long step = from; step < to; step++) {
       try (Float32Buffer x = alloc.allocateFloat32(BATCH * INPUT.size()).copyFrom(images(step))) {
         net.context().beginStep(step, 0);
         StepResult r = net.trainStep(x, labels(step), 0, BATCH);
-        for (Parameter p : net.parameters()) {
-          float[] g = p.grad();
-          for (int i = 0; i < g.length; i++) {
-            g[i] /= BATCH;
-          }
-          p.setLrFactor(1.0);
-        }
-        Dclrs dclrs = net.context().config().dclrs();
-        for (Layer layer : net.layers()) {
-          for (LayerStats st : layer.stats()) {
-            if (st.clip() != null) {
-              for (Parameter p : layer.parameters()) {
-                p.setLrFactor(dclrs.factor(st.clip()));
-              }
-            }
-          }
-        }
-        opt.step(net.parameters(), 0.05);
-        List<BatchNorm> bns = net.batchNorms();
-        for (int i = 0; i < bns.size(); i++) {
-          bns.get(i).updateRunning(r.bnStats().get(i));
-        }
+        update.apply(StepUpdate.meanGradients(r), r.bnStats(), LayerFactors.measure(net), 0.05);
       }
     }
   }
@@ -151,7 +131,7 @@ class ModelStateTest {
   void savedAndRestoredModelPredictsAndTrainsBitIdentically(String clipping) throws IOException {
     EngineConfig cfg = config(clipping);
     try (Network trained = network(SPEC, cfg); Network restored = network(SPEC, cfg)) {
-      Optimizer opt = Optimizers.create(OptimizerConfig.defaults("sgd"));
+      StepUpdate opt = new StepUpdate(trained, SGD);
       train(trained, opt, 0, 4);
       ModelState state = ModelState.capture(trained);
       ModelState back = read(bytes(state));
@@ -165,8 +145,8 @@ class ModelStateTest {
       assertEquals(state, ModelState.capture(restored), "capture after apply");
 
       // momentum lives in the optimizer, which a resumed trainer restores from its own state
-      Optimizer resumedOpt = Optimizers.create(OptimizerConfig.defaults("sgd"));
-      resumedOpt.restore(opt.state());
+      StepUpdate resumedOpt = new StepUpdate(restored, SGD);
+      resumedOpt.optimizer().restore(opt.optimizer().state());
       train(trained, opt, 4, 6);
       train(restored, resumedOpt, 4, 6);
       assertWeightsEqual(trained, restored, "after two more steps, " + clipping + ", seed " + SEED);
@@ -179,7 +159,7 @@ class ModelStateTest {
   void clippingStateIsCapturedAndMattersForContinuedTraining() throws IOException {
     EngineConfig cfg = config("mcs");
     try (Network trained = network(SPEC, cfg); Network forgetful = network(SPEC, cfg)) {
-      Optimizer opt = Optimizers.create(OptimizerConfig.defaults("sgd"));
+      StepUpdate opt = new StepUpdate(trained, SGD);
       train(trained, opt, 0, 4);
       ModelState state = read(bytes(ModelState.capture(trained)));
       assertEquals(List.of("conv0", "fc5", "fc8"), state.clippingLayers());
@@ -194,8 +174,8 @@ class ModelStateTest {
       for (GemmCore core : ModelState.gemmCores(forgetful)) {
         core.clipping().reset();
       }
-      Optimizer forgetfulOpt = Optimizers.create(OptimizerConfig.defaults("sgd"));
-      forgetfulOpt.restore(opt.state());
+      StepUpdate forgetfulOpt = new StepUpdate(forgetful, SGD);
+      forgetfulOpt.optimizer().restore(opt.optimizer().state());
       train(trained, opt, 4, 6);
       train(forgetful, forgetfulOpt, 4, 6);
       assertFalse(Arrays.deepEquals(trained.weights(), forgetful.weights()),
@@ -206,7 +186,7 @@ class ModelStateTest {
   @Test
   void runningStatisticsAndParametersAreNamedAndCopied() {
     try (Network net = network(SPEC, config("dsgc"))) {
-      train(net, Optimizers.create(OptimizerConfig.defaults("sgd")), 0, 2);
+      train(net, new StepUpdate(net, SGD), 0, 2);
       ModelState s = ModelState.capture(net);
       assertEquals(List.of("conv0.weight", "conv0.bias", "bn1.gamma", "bn1.beta", "fc5.weight",
           "fc5.bias", "bn6.gamma", "bn6.beta", "fc8.weight", "fc8.bias"), s.parameterNames());
@@ -231,7 +211,7 @@ class ModelStateTest {
   void savesLoadsAndBuildsFromAFile(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("model.si8m");
     try (Network net = network(SPEC, config("dsgc"))) {
-      train(net, Optimizers.create(OptimizerConfig.defaults("sgd")), 0, 3);
+      train(net, new StepUpdate(net, SGD), 0, 3);
       ModelState s = ModelState.capture(net);
       s.save(file);
       ModelState loaded = ModelState.load(file);
@@ -249,7 +229,7 @@ class ModelStateTest {
 
   private byte[] savedBytes() throws IOException {
     try (Network net = network(SPEC, config("mcs"))) {
-      train(net, Optimizers.create(OptimizerConfig.defaults("sgd")), 0, 2);
+      train(net, new StepUpdate(net, SGD), 0, 2);
       return bytes(ModelState.capture(net));
     }
   }
@@ -338,7 +318,7 @@ class ModelStateTest {
     EngineConfig cfg = config("dsgc");
     ModelState state;
     try (Network trained = network(SPEC, cfg)) {
-      train(trained, Optimizers.create(OptimizerConfig.defaults("sgd")), 0, 2);
+      train(trained, new StepUpdate(trained, SGD), 0, 2);
       state = ModelState.capture(trained);
     }
     try (Network other = network("conv(8,3)-bn-relu-maxpool(2)-fc", cfg)) {
@@ -357,7 +337,7 @@ class ModelStateTest {
           e.getMessage());
       assertTrue(Arrays.deepEquals(before, reseeded.weights()), "weights untouched");
     }
-    try (Network mcs = network(SPEC, cfg.withClipping("mcs"))) {
+    try (Network mcs = network(SPEC, cfg.withClipping(ClippingKind.MCS))) {
       IllegalArgumentException e =
           assertThrows(IllegalArgumentException.class, () -> state.apply(mcs));
       assertTrue(e.getMessage().contains("clipping dsgc in the model state, mcs"), e.getMessage());

@@ -36,32 +36,33 @@ class ClippingStrategiesTest {
   }
 
   @Test
-  void factoryMakesAFreshStrategyPerName() {
-    assertInstanceOf(MaxClipping.class, ClippingStrategies.create("max", 8));
-    assertInstanceOf(DsgcClipping.class, ClippingStrategies.create(" DSGC ", 8));
-    assertInstanceOf(McsClipping.class, ClippingStrategies.create("mcs", 8));
-    DsgcClipping d = (DsgcClipping) ClippingStrategies.create("dsgc", 4, 7);
+  void factoryMakesAFreshStrategyPerKind() {
+    assertInstanceOf(MaxClipping.class, ClippingKind.MAX.create(8));
+    assertInstanceOf(DsgcClipping.class, ClippingKind.parse(" DSGC ").create(8));
+    assertInstanceOf(McsClipping.class, ClippingKind.MCS.create(8));
+    DsgcClipping d = (DsgcClipping) ClippingKind.DSGC.create(4, 7);
     assertEquals(4, d.bits());
     assertEquals(7, d.clipUpdateInterval());
-    assertEquals(100, ((DsgcClipping) ClippingStrategies.create("dsgc", 8)).clipUpdateInterval());
+    assertEquals(100, ((DsgcClipping) ClippingKind.DSGC.create(8)).clipUpdateInterval());
     assertNotEquals(
-        System.identityHashCode(ClippingStrategies.create("mcs", 8)),
-        System.identityHashCode(ClippingStrategies.create("mcs", 8)));
-    for (String n : ClippingStrategies.NAMES) {
-      assertEquals(n, ClippingStrategies.create(n, 8).name());
+        System.identityHashCode(ClippingKind.MCS.create(8)),
+        System.identityHashCode(ClippingKind.MCS.create(8)));
+    for (ClippingKind k : ClippingKind.values()) {
+      assertEquals(k.label(), k.create(8).name());
+      assertEquals(k, ClippingKind.parse(k.label()));
     }
   }
 
   @Test
   void factoryRejectsBadNamesAndSettingsNamingThem() {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> ClippingStrategies.create("minmax", 8));
-    assertEquals("clipping=minmax: expected one of max, dsgc, mcs", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> ClippingStrategies.create(null, 8));
+        assertThrows(IllegalArgumentException.class, () -> ClippingKind.parse("minmax"));
+    assertEquals("clipping=minmax, expected one of max, dsgc, mcs", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> ClippingKind.parse(null));
     assertTrue(e.getMessage().contains("expected one of max, dsgc, mcs"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> ClippingStrategies.create("max", 1));
+    e = assertThrows(IllegalArgumentException.class, () -> ClippingKind.MAX.create(1));
     assertTrue(e.getMessage().contains("bits=1"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> ClippingStrategies.create("mcs", 8, -5));
+    e = assertThrows(IllegalArgumentException.class, () -> ClippingKind.MCS.create(8, -5));
     assertTrue(e.getMessage().contains("clipUpdateInterval=-5"), e.getMessage());
   }
 
@@ -93,11 +94,11 @@ class ClippingStrategiesTest {
   void shapesLargerThanTheGradientAreRejected() {
     Int8Backend be = TestBackends.all().get(0);
     try (Float32Buffer g = alloc.allocateFloat32(10)) {
-      for (String n : ClippingStrategies.NAMES) {
-        ClippingStrategy s = ClippingStrategies.create(n, 8);
+      for (ClippingKind k : ClippingKind.values()) {
+        ClippingStrategy s = k.create(8);
         IllegalArgumentException e =
             assertThrows(IllegalArgumentException.class, () -> s.update(be, alloc, g, 4, 3));
-        assertTrue(e.getMessage().contains("rows=4 cols=3"), n + ": " + e.getMessage());
+        assertTrue(e.getMessage().contains("rows=4 cols=3"), k + ": " + e.getMessage());
       }
     }
   }

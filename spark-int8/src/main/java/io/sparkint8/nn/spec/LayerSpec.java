@@ -1,5 +1,6 @@
 package io.sparkint8.nn.spec;
 
+import io.sparkint8.labels.Labelled;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -79,19 +80,41 @@ public sealed interface LayerSpec
 
   /** Batch normalization over channels (after conv) or features (after fc). */
   record Bn(Variant variant) implements LayerSpec {
-    /** Which normalization: the usual variance one, or the L1 one of ALGORITHMS.md §5. */
-    public enum Variant {
-      STANDARD("bn"),
-      L1("bn-l1");
+    /**
+     * Which normalization: the usual variance one, or the L1 one of ALGORITHMS.md §5. The token is
+     * the layer's grammar text; the label names the variant as a setting ({@code bnVariant}).
+     */
+    public enum Variant implements Labelled {
+      STANDARD("bn", "l2", "standard deviation"),
+      L1("bn-l1", "l1", "mean absolute deviation, sqrt(pi/2) scaled");
 
       private final String token;
+      private final String label;
+      private final String note;
 
-      Variant(String token) {
+      Variant(String token, String label, String note) {
         this.token = token;
+        this.label = label;
+        this.note = note;
       }
 
       public String token() {
         return token;
+      }
+
+      @Override
+      public String label() {
+        return label;
+      }
+
+      @Override
+      public String note() {
+        return note;
+      }
+
+      /** The variant labelled {@code s}: {@code l2} or {@code l1} (case-insensitive). */
+      public static Variant parse(String s) {
+        return Labelled.parse(Variant.class, "bnVariant", s);
       }
     }
 

@@ -2,6 +2,7 @@ package io.sparkint8.nn.spec;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -76,6 +77,64 @@ public record NetworkSpec(List<LayerSpec> layers, int numClasses) {
   @Override
   public String toString() {
     return layers.stream().map(LayerSpec::toString).collect(Collectors.joining("-"));
+  }
+
+  /**
+   * The number of classes {@code spec} (a spec or a preset name) states by ending in an fc of
+   * explicit width; empty when it ends otherwise, e.g. in a bare fc, which takes the data's count.
+   * For checking a spec before the data is seen: {@code parse(spec, statedClasses(spec).orElse(2))}
+   * then fails on the grammar only.
+   *
+   * @throws IllegalArgumentException as {@link #parse} does for a grammar error
+   */
+  public static OptionalInt statedClasses(String spec) {
+    return SpecParser.statedClasses(
+        spec != null && Presets.contains(spec) ? Presets.text(spec) : spec);
+  }
+
+  /**
+   * This spec with every bn (inside residual bodies too) of the other variant replaced by a bn of
+   * {@code variant}. The projection shortcut that shape inference gives a residual block is not a
+   * layer of the spec and keeps its standard bn.
+   */
+  public NetworkSpec withBnVariant(LayerSpec.Bn.Variant variant) {
+    return new NetworkSpec(withBnVariant(layers, variant), numClasses);
+  }
+
+  private static List<LayerSpec> withBnVariant(List<LayerSpec> layers,
+      LayerSpec.Bn.Variant variant) {
+    List<LayerSpec> result = new ArrayList<>(layers.size());
+    for (LayerSpec layer : layers) {
+      if (layer instanceof LayerSpec.Bn) {
+        result.add(new LayerSpec.Bn(variant));
+      } else if (layer instanceof LayerSpec.Residual res) {
+        result.add(new LayerSpec.Residual(withBnVariant(res.body(), variant)));
+      } else {
+        result.add(layer);
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Whether a layer (inside residual bodies too) is a conv or a pooling layer: those read the
+   * input as channels x height x width, so the network needs the true image shape.
+   */
+  public boolean hasSpatialLayers() {
+    return hasSpatialLayers(layers);
+  }
+
+  private static boolean hasSpatialLayers(List<LayerSpec> layers) {
+    for (LayerSpec layer : layers) {
+      if (layer instanceof LayerSpec.Conv
+          || layer instanceof LayerSpec.MaxPool
+          || layer instanceof LayerSpec.AvgPool
+          || layer instanceof LayerSpec.GlobalAvgPool
+          || layer instanceof LayerSpec.Residual res && hasSpatialLayers(res.body())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Replaces a final width-less fc by fc(numClasses); rejects one anywhere else. */

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 /**
@@ -40,25 +41,8 @@ final class SpecParser {
       throw new IllegalArgumentException("numClasses must be >= 1, got " + numClasses);
     }
     SpecParser parser = new SpecParser(spec);
-    parser.skipSpaces();
-    if (parser.atEnd()) {
-      throw parser.error(0, "", "empty network spec");
-    }
-    List<Located> layers = parser.network();
-    parser.skipSpaces();
-    if (!parser.atEnd()) {
-      String what = parser.peek() == ')' ? "unmatched ')'" : "expected '-' or the end of the spec";
-      throw parser.error(parser.pos, parser.found(), what);
-    }
+    List<Located> layers = parser.whole();
     Located last = layers.get(layers.size() - 1);
-    for (Located fc : parser.classesFcs) {
-      if (fc != last) {
-        throw parser.error(
-            fc.start(),
-            fc.text(),
-            "fc without a width takes numClasses, so it must be the last layer");
-      }
-    }
     if (last.layer() instanceof LayerSpec.Fc fc
         && fc.outFeatures() != LayerSpec.Fc.CLASSES
         && fc.outFeatures() != numClasses) {
@@ -72,6 +56,40 @@ final class SpecParser {
               + " (write a bare fc to follow it)");
     }
     return new NetworkSpec(layers.stream().map(Located::layer).toList(), numClasses);
+  }
+
+  /** The width of {@code spec}'s last layer when it is an fc with an explicit width. */
+  static OptionalInt statedClasses(String spec) {
+    if (spec == null) {
+      throw new IllegalArgumentException("network spec must not be null");
+    }
+    List<Located> layers = new SpecParser(spec).whole();
+    LayerSpec last = layers.get(layers.size() - 1).layer();
+    return last instanceof LayerSpec.Fc fc && fc.outFeatures() != LayerSpec.Fc.CLASSES
+        ? OptionalInt.of(fc.outFeatures())
+        : OptionalInt.empty();
+  }
+
+  /** The whole spec: its grammar, and a width-less fc nowhere but last. */
+  private List<Located> whole() {
+    skipSpaces();
+    if (atEnd()) {
+      throw error(0, "", "empty network spec");
+    }
+    List<Located> layers = network();
+    skipSpaces();
+    if (!atEnd()) {
+      String what = peek() == ')' ? "unmatched ')'" : "expected '-' or the end of the spec";
+      throw error(pos, found(), what);
+    }
+    Located last = layers.get(layers.size() - 1);
+    for (Located fc : classesFcs) {
+      if (fc != last) {
+        throw error(
+            fc.start(), fc.text(), "fc without a width takes numClasses, so it must be the last layer");
+      }
+    }
+    return layers;
   }
 
   /** network := layer ('-' layer)* */

@@ -18,8 +18,9 @@
  *       layer's position and text; the layer package builds exactly these shapes.
  * </ul>
  *
- * <p>This is the engine's lowest package: it imports nothing else of {@code io.sparkint8} (the
- * layers depend on it, never the other way) and never {@code org.apache.spark} (tests enforce
+ * <p>This is the engine's lowest package: of {@code io.sparkint8} it imports only the settings
+ * vocabulary {@code io.sparkint8.labels} (a BatchNorm variant is a labelled enum; the layers
+ * depend on the spec, never the other way) and never {@code org.apache.spark} (tests enforce
  * both), because a spec is parsed on the driver, in the local trainer and inside Spark tasks.
  */
 package io.sparkint8.nn.spec;

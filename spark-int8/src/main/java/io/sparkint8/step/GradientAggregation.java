@@ -1,0 +1,40 @@
+package io.sparkint8.step;
+
+import io.sparkint8.labels.Labelled;
+
+/** How a distributed step's gradients travel from the partitions to the driver. */
+public enum GradientAggregation implements Labelled {
+  /** Shared-scale int8 codes, stochastically rounded, summed exactly (DESIGN.md §3). */
+  INT8("int8", "shared-scale codes with stochastic rounding, exact integer sums"),
+  /** fp32 gradients, summed on the driver in partition order: the baseline. */
+  FP32("fp32", "");
+
+  private final String label;
+  private final String note;
+
+  GradientAggregation(String label, String note) {
+    this.label = label;
+    this.note = note;
+  }
+
+  @Override
+  public String label() {
+    return label;
+  }
+
+  @Override
+  public String note() {
+    return note;
+  }
+
+  /** The label, so that messages and records print what users write. */
+  @Override
+  public String toString() {
+    return label;
+  }
+
+  /** The aggregation labelled {@code s} (case-insensitive). */
+  public static GradientAggregation parse(String s) {
+    return Labelled.parse(GradientAggregation.class, "aggregationPrecision", s);
+  }
+}
