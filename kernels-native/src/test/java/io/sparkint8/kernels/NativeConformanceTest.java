@@ -269,18 +269,34 @@ class NativeConformanceTest {
   @Test
   void gemmS8BitsDoNotDependOnTheThreadCount() {
     Cases c = new Cases(SEED + 12);
-    int[][] shapes = {{301, 517, 700}, {19, 1100, 650}};
-    for (int[] s : shapes) {
-      GemmDesc d = GemmDesc.of(s[0], s[1], s[2]);
+    // threads split the rows (sharing one packed B) or, where B is wide, the columns (each packing its
+    // part, the epilogue's column scales and bias offset with it); B^T on the second shape
+    int[][] shapes = {{301, 517, 700}, {19, 1100, 650}, {130, 1500, 300}};
+    for (int x = 0; x < shapes.length; x++) {
+      GemmDesc d = GemmDesc.of(Trans.N, x == 1 ? Trans.T : Trans.N, shapes[x][0], shapes[x][1],
+          shapes[x][2]);
       try (Int8Buffer a = s8(c.int8((int) d.spanA()));
           Int8Buffer b = s8(c.int8((int) d.spanB()));
+          Float32Buffer rs = f32(c.positive(d.m()));
+          Float32Buffer cs = f32(c.positive(d.n()));
+          Float32Buffer bias = f32(c.float32(d.n()));
+          Float32Buffer old = f32(c.float32((int) d.spanC()));
           Int32Buffer want = alloc.allocateInt32(d.spanC());
-          Int32Buffer got = alloc.allocateInt32(d.spanC())) {
+          Int32Buffer got = alloc.allocateInt32(d.spanC());
+          Float32Buffer wantF = alloc.allocateFloat32(d.spanC());
+          Float32Buffer gotF = alloc.allocateFloat32(d.spanC())) {
+        Epilogue ep = new Epilogue(0.75f, rs, cs, bias, 0.5f);
         REF.gemmS8S8S32(d, a, b, want);
         int[] w = want.toArray();
+        wantF.copyFrom(old.toArray());
+        REF.gemmS8S8F32(d, a, b, ep, wantF);
+        float[] wf = wantF.toArray();
         for (int threads = 1; threads <= 4; threads++) {
           nat.withThreads(threads).gemmS8S8S32(d, a, b, got);
           Compare.same(w, got.toArray(), d + " threads " + threads);
+          gotF.copyFrom(old.toArray());
+          nat.withThreads(threads).gemmS8S8F32(d, a, b, ep, gotF);
+          Compare.sameBits(wf, gotF.toArray(), d + " epilogue, threads " + threads);
         }
       }
     }
