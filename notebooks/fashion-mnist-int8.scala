@@ -11,7 +11,7 @@
 // MAGIC * **fp32**: the same network, optimizer and batches in fp32 (fp32 gradients aggregated).
 // MAGIC
 // MAGIC It compares test accuracy and speed, shows the per-epoch curves of both, then saves the int8 model and
-// MAGIC reloads it with `Int8ClassificationModel.load`.
+// MAGIC reloads it with `Int8ClassificationModel.load` and exports it to ONNX.
 
 // COMMAND ----------
 
@@ -52,6 +52,7 @@
 // MAGIC | `spark_int8.notebook.epochs` | 10 | passes over the training images |
 // MAGIC | `spark_int8.notebook.batchSize` | 1024 | global batch, split over the partitions |
 // MAGIC | `spark_int8.notebook.modelDir` | see below | where the int8 model is saved |
+// MAGIC | `spark_int8.notebook.dataDir` | see below | the folder of the IDX files (`dataDir`) |
 // MAGIC
 // MAGIC Set them with e.g. `spark.driver.extraJavaOptions=-Dspark_int8.notebook.rows=6000`, or edit the cell.
 // MAGIC `NotebookExecutionTest` (module `notebooks`) sets 1000 training and 500 test images, 2 epochs and a batch of
@@ -67,7 +68,7 @@ import org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator
 import org.apache.spark.sql.functions.{col, lit, sum, when}
 
 // The four Fashion-MNIST IDX files, raw or .gz.
-val dataDir = "/usr/share/datasets/fashion-mnist"
+val dataDir = sys.props.getOrElse("spark_int8.notebook.dataDir", "/usr/share/datasets/fashion-mnist")
 // Run size (system properties, see above): the whole data set by default.
 val rows = sys.props.getOrElse("spark_int8.notebook.rows", "60000").toInt
 val testRows = sys.props.getOrElse("spark_int8.notebook.testRows", "10000").toInt
@@ -219,3 +220,23 @@ val predictionsDiffering = compared.filter(col("prediction") =!= col("prediction
 println(s"reloaded $modelDir: ${compared.count()} test images, $predictionsDiffering predictions differ")
 require(predictionsDiffering == 0, s"$predictionsDiffering predictions changed after save and load")
 require(reloaded.summary.totalEpochs == epochs, "the training summary did not come back")
+
+// COMMAND ----------
+
+// MAGIC %md
+// MAGIC ## Export to ONNX
+// MAGIC
+// MAGIC `write.format("onnx")` writes the same model as one ONNX file (`model.onnx`, opset 17) for ONNX Runtime or
+// MAGIC any other ONNX consumer, the way Spark's `LinearRegressionModel` offers PMML. Its input `features` is float32
+// MAGIC `[N, 784]` in the features column's order (height x width x channels); its outputs `rawPrediction` and
+// MAGIC `probability` are float32 `[N, 10]`. The int8 weights stay int8 codes, so the file is about a quarter of the
+// MAGIC fp32 parameter bytes, and every conv and fc quantizes its input per image at run time as `transform` does.
+
+// COMMAND ----------
+
+val onnxDir = modelDir + "-onnx"
+int8Model.write.format("onnx").overwrite().save(onnxDir)
+val onnxFile = new org.apache.hadoop.fs.Path(onnxDir, "model.onnx")
+val onnxBytes = onnxFile.getFileSystem(spark.sparkContext.hadoopConfiguration).getFileStatus(onnxFile).getLen
+val fp32Bytes = 4L * int8Model.modelState.parameterNames.asScala.map(p => int8Model.modelState.parameter(p).length).sum
+println(f"$onnxFile: $onnxBytes%,d bytes, ${onnxBytes.toDouble / fp32Bytes}%.2f x the $fp32Bytes%,d bytes of the fp32 parameters")

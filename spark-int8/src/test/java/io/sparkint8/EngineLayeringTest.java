@@ -40,7 +40,12 @@ class EngineLayeringTest {
     "local, io.sparkint8.train,",
     "local, io.sparkint8.ml,",
     "train, io.sparkint8.local,",
-    "train, io.sparkint8.ml,"
+    "train, io.sparkint8.ml,",
+    "nn, io.sparkint8.onnx,",
+    "onnx, io.sparkint8.step,",
+    "onnx, io.sparkint8.local,",
+    "onnx, io.sparkint8.train,",
+    "onnx, io.sparkint8.ml,"
   })
   void packageDoesNotImport(String pkg, String forbidden, String allowed) throws IOException {
     Path dir = Path.of("src/main/java/io/sparkint8").resolve(pkg);

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * io.sparkint8.train may.
  */
 class SparkFreeEngineTest {
-  static final List<String> ENGINE = List.of("labels", "nn", "quant", "optim", "step", "local");
+  static final List<String> ENGINE =
+      List.of("labels", "nn", "quant", "optim", "step", "local", "onnx");
 
   @Test
   void noEngineSourceImportsSpark() throws IOException {

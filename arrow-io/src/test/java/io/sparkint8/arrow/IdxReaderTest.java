@@ -19,7 +19,6 @@ import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -282,13 +281,9 @@ class IdxReaderTest {
   }
 
   @Test
-  void readsInstalledFashionMnistTestSplit() {
-    Path d = Path.of("/usr/share/datasets/fashion-mnist");
-    Path im = d.resolve("t10k-images-idx3-ubyte.gz");
-    Path la = d.resolve("t10k-labels-idx1-ubyte.gz");
-    Assumptions.assumeTrue(Files.isRegularFile(im) && Files.isRegularFile(la),
-        "Fashion-MNIST not installed at " + d);
-    IdxReader.Labeled data = IdxReader.read(im, la);
+  void readsTheFashionMnistTestSplit() {
+    FashionMnistFiles files = FashionMnistFiles.provision();
+    IdxReader.Labeled data = IdxReader.read(files.testImages(), files.testLabels());
     assertEquals(10_000, data.count());
     assertEquals(28, data.images().rows());
     assertEquals(28, data.images().cols());

@@ -1,5 +1,6 @@
 package io.sparkint8.examples;
 
+import io.sparkint8.arrow.FashionMnistFiles;
 import io.sparkint8.kernels.Backends;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.spi.Int8Backend;
@@ -46,45 +47,40 @@ public final class BenchAccuracy {
       new Run("int4-rect", Precision.INT8, ClippingKind.DSGC, 4, 1e-4, true),
       new Run("int4-norect", Precision.INT8, ClippingKind.DSGC, 4, 0, true));
 
+  static final String USAGE = String.join("\n",
+      "usage: examples/run bench-accuracy [options]",
+      "Fashion-MNIST test accuracy of fp32 vs int8 training configurations of the engine on one",
+      "core (JSON lines).",
+      "  --epochs N      epochs per run (default 10)",
+      "  --train N       the first N training images (default all 60000)",
+      "  --batch B       batch size (default 256)",
+      "  --seed S        seed of initialization and shuffling (default 1)",
+      "  --model SPEC    network preset or spec (default cnn-small)",
+      "  --runs LIST     some of fp32,int8-dsgc,int8-mcs,int4-rect,int4-norect (default all)",
+      "  --data DIR      Fashion-MNIST IDX files, fetched from the Debian package when missing",
+      "                  (default " + FashionMnistFiles.configuredDir() + ")");
+
   public static void main(String[] args) throws Exception {
-    int epochs = 10;
-    int trainRows = 60_000;
-    int batch = 256;
-    long seed = 1;
-    String model = "cnn-small";
-    Path data = FashionMnistDataset.DEFAULT_DIR;
+    Args.run("bench-accuracy", USAGE, args, BenchAccuracy::launch);
+  }
+
+  private static void launch(String[] args) throws Exception {
+    Args a = new Args(args, USAGE);
+    int epochs = a.integer("--epochs", 10);
+    int trainRows = a.integer("--train", 60_000);
+    int batch = a.integer("--batch", 256);
+    long seed = a.longInteger("--seed", 1);
+    String model = a.string("--model", "cnn-small");
+    Path data = FashionMnistFiles.locate(a.path("--data", FashionMnistFiles.configuredDir())).dir();
     List<String> names = new ArrayList<>();
     for (Run r : RUNS) {
       names.add(r.name());
     }
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--epochs":
-          epochs = Integer.parseInt(args[++i]);
-          break;
-        case "--train":
-          trainRows = Integer.parseInt(args[++i]);
-          break;
-        case "--batch":
-          batch = Integer.parseInt(args[++i]);
-          break;
-        case "--seed":
-          seed = Long.parseLong(args[++i]);
-          break;
-        case "--model":
-          model = args[++i];
-          break;
-        case "--data":
-          data = Path.of(args[++i]);
-          break;
-        case "--runs":
-          names = List.of(args[++i].split(","));
-          break;
-        default:
-          throw new IllegalArgumentException("unknown argument '" + args[i] + "'; expected --epochs,"
-              + " --train, --batch, --seed, --model, --data or --runs");
-      }
+    String runs = a.string("--runs", null);
+    if (runs != null) {
+      names = List.of(runs.split(","));
     }
+    a.done();
     Dataset train = FashionMnistDataset.load(data, true);
     if (trainRows < train.size()) {
       train = train.head(trainRows);
@@ -95,7 +91,7 @@ public final class BenchAccuracy {
         .put("train_rows", train.size()).put("test_rows", test.size()).print();
     for (String name : names) {
       Run run = RUNS.stream().filter(r -> r.name().equals(name)).findFirst()
-          .orElseThrow(() -> new IllegalArgumentException("--runs: unknown run '" + name
+          .orElseThrow(() -> new Args.UsageError("--runs: unknown run '" + name
               + "', expected some of fp32, int8-dsgc, int8-mcs, int4-rect, int4-norect"));
       train(run, model, train, test, epochs, batch, seed, backend);
     }

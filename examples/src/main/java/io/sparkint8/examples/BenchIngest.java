@@ -1,10 +1,10 @@
 package io.sparkint8.examples;
 
+import io.sparkint8.arrow.FashionMnistFiles;
 import io.sparkint8.arrow.FeatureColumn;
 import io.sparkint8.arrow.IdxReader;
 import io.sparkint8.arrow.LabelColumn;
 import io.sparkint8.arrow.PackedShard;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
@@ -33,55 +33,44 @@ import org.apache.spark.sql.types.DataTypes;
  * </pre>
  */
 public final class BenchIngest {
-  private static final Path DEFAULT_DATA = Path.of("/usr/share/datasets/fashion-mnist");
   private static final List<String> TYPES =
       List.of("vector", "array_float", "array_double", "binary", "image");
 
   private BenchIngest() {}
 
-  private static void usage() {
-    System.out.println(String.join("\n",
-        "usage: examples/run bench-ingest [--rows N] [--runs R] [--partitions P] [--data DIR]",
-        "Packs cached Fashion-MNIST DataFrames into PackedShards (arrow-io) and prints one JSON",
-        "line per feature type: vector, array_float, array_double, binary, image.",
-        "  --rows N        the first N training images (default: all 60000)",
-        "  --runs R        timed runs per type, median reported (default 5, at least 3)",
-        "  --partitions P  partitions of each DataFrame (default 2, the local[2] cores)",
-        "  --data DIR      folder with train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]",
-        "                  (default " + DEFAULT_DATA + ")",
-        "rows_per_s: rows packed per second; mb_per_s: float32 feature bytes produced per second"
-            + " (rows x 784 x 4 / 1e6 / s)."));
+  static final String USAGE = String.join("\n",
+      "usage: examples/run bench-ingest [options]",
+      "Packs cached Fashion-MNIST DataFrames into PackedShards (arrow-io) and prints one JSON",
+      "line per feature type: vector, array_float, array_double, binary, image.",
+      "  --rows N        the first N training images (default: all 60000)",
+      "  --runs R        timed runs per type, median reported (default 5, at least 3)",
+      "  --partitions P  partitions of each DataFrame (default 2, the local[2] cores)",
+      "  --data DIR      Fashion-MNIST IDX files, fetched from the Debian package when missing",
+      "                  (default " + FashionMnistFiles.configuredDir() + ")",
+      "rows_per_s: rows packed per second; mb_per_s: float32 feature bytes produced per second"
+          + " (rows x 784 x 4 / 1e6 / s).");
+
+  public static void main(String[] args) throws Exception {
+    Args.run("bench-ingest", USAGE, args, BenchIngest::launch);
   }
 
-  public static void main(String[] args) {
-    int rows = -1;
-    int runs = 5;
-    int partitions = 2;
-    Path data = DEFAULT_DATA;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "-h", "--help" -> {
-          usage();
-          return;
-        }
-        case "--rows" -> rows = Integer.parseInt(value(args, ++i));
-        case "--runs" -> runs = Integer.parseInt(value(args, ++i));
-        case "--partitions" -> partitions = Integer.parseInt(value(args, ++i));
-        case "--data" -> data = Path.of(value(args, ++i));
-        default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-            + "'; expected --rows, --runs, --partitions, --data or --help");
-      }
-    }
+  private static void launch(String[] args) throws Exception {
+    Args a = new Args(args, USAGE);
+    int rows = a.integer("--rows", -1);
+    int runs = a.integer("--runs", 5);
+    int partitions = a.integer("--partitions", 2);
+    Path dataDir = a.path("--data", FashionMnistFiles.configuredDir());
+    a.done();
     if (runs < 3) {
-      throw new IllegalArgumentException("--runs " + runs + ": medians need at least 3 runs");
+      throw a.fail("--runs " + runs + ": medians need at least 3 runs");
     }
     if (partitions < 1) {
-      throw new IllegalArgumentException("--partitions " + partitions + ", expected >= 1");
+      throw a.fail("--partitions " + partitions + ", expected >= 1");
     }
-    IdxReader.Labeled all = IdxReader.read(find(data, "train-images-idx3-ubyte"),
-        find(data, "train-labels-idx1-ubyte"));
+    FashionMnistFiles data = FashionMnistFiles.locate(dataDir);
+    IdxReader.Labeled all = IdxReader.read(data.trainImages(), data.trainLabels());
     if (rows > all.count() || rows == 0 || rows < -1) {
-      throw new IllegalArgumentException("--rows " + rows + ", expected 1.." + all.count());
+      throw a.fail("--rows " + rows + ", expected 1.." + all.count());
     }
     IdxReader.Labeled train = rows > 0 ? all.head(rows) : all;
     int n = train.count();
@@ -122,24 +111,6 @@ public final class BenchIngest {
     } finally {
       spark.stop();
     }
-  }
-
-  private static String value(String[] args, int i) {
-    if (i >= args.length) {
-      throw new IllegalArgumentException(args[i - 1] + " needs a value");
-    }
-    return args[i];
-  }
-
-  private static Path find(Path dir, String name) {
-    for (String candidate : new String[] {name + ".gz", name}) {
-      Path p = dir.resolve(candidate);
-      if (Files.isRegularFile(p)) {
-        return p;
-      }
-    }
-    throw new IllegalArgumentException("no " + name + "[.gz] in " + dir
-        + " (install the Debian package dataset-fashion-mnist, or pass --data DIR)");
   }
 
   /** {@code base} (label, features as binary pixels) with features of {@code type}. */

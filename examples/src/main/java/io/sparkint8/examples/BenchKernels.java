@@ -36,44 +36,36 @@ import java.util.SplittableRandom;
 public final class BenchKernels {
   private BenchKernels() {}
 
+  static final String USAGE = String.join("\n",
+      "usage: examples/run bench-kernels [options]",
+      "int8 / fp32 GEMM, quantize and im2col benchmarks of a kernel backend (JSON lines).",
+      "  --backend NAME        auto | java | native | cuda (default auto, or -Dint8.backend)",
+      "  --runs N              runs per measurement, median reported (default 7, at least 5)",
+      "  --threads T           kernel threads (default 1)",
+      "  --shapes m,n,k;...    GEMM shapes (default the engine's; the GPU's with --backend cuda)",
+      "  --anchor DIR          ../shared/tools/anchor-gemm: oneDNN measured alternately with ours",
+      "                        (examples/run passes it when that folder exists)",
+      "  --no-anchor           do not measure oneDNN",
+      "  --torch-script PATH   PyTorch comparison script of --backend cuda",
+      "                        (default examples/scripts/bench_torch.py)");
+
   public static void main(String[] args) throws Exception {
-    int runs = 7;
-    int threads = 1;
-    int[][] shapes = null;
-    Path anchorDir = null;
-    String backend = System.getProperty(Backends.PROPERTY, "auto");
-    Path torchScript = Paths.get("examples", "scripts", "bench_torch.py");
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--backend":
-          backend = args[++i];
-          break;
-        case "--torch-script":
-          torchScript = Paths.get(args[++i]);
-          break;
-        case "--runs":
-          runs = Integer.parseInt(args[++i]);
-          break;
-        case "--threads":
-          threads = Integer.parseInt(args[++i]);
-          break;
-        case "--shapes":
-          shapes = parseShapes(args[++i]);
-          break;
-        case "--anchor":
-          anchorDir = Paths.get(args[++i]);
-          break;
-        case "--no-anchor":
-          anchorDir = null;
-          break;
-        default:
-          throw new IllegalArgumentException(
-              "unknown argument '" + args[i] + "'; expected --backend NAME, --runs N, --threads T, "
-                  + "--shapes m,n,k;..., --anchor DIR, --no-anchor or --torch-script PATH");
-      }
-    }
+    Args.run("bench-kernels", USAGE, args, BenchKernels::launch);
+  }
+
+  private static void launch(String[] args) throws Exception {
+    Args a = new Args(args, USAGE, "--no-anchor");
+    String backend = a.string("--backend", System.getProperty(Backends.PROPERTY, "auto"));
+    Path torchScript = a.path("--torch-script", Paths.get("examples", "scripts", "bench_torch.py"));
+    int runs = a.integer("--runs", 7);
+    int threads = a.integer("--threads", 1);
+    String shapeList = a.string("--shapes", null);
+    int[][] shapes = shapeList == null ? null : parseShapes(shapeList);
+    Path anchorDir = a.flag("--no-anchor") ? null : a.path("--anchor", null);
+    a.string("--anchor", null); // given together with --no-anchor, the flag wins
+    a.done();
     if (runs < 5) {
-      throw new IllegalArgumentException("--runs " + runs + ": medians need at least 5 runs");
+      throw a.fail("--runs " + runs + ": medians need at least 5 runs");
     }
     Int8Backend be = Backends.byName(backend).withThreads(threads);
     boolean gpu = be instanceof CudaBackend;
@@ -177,7 +169,7 @@ public final class BenchKernels {
     for (int i = 0; i < parts.length; i++) {
       String[] t = parts[i].trim().split(",");
       if (t.length != 3) {
-        throw new IllegalArgumentException("--shapes: '" + parts[i] + "' is not m,n,k");
+        throw new Args.UsageError("--shapes: '" + parts[i] + "' is not m,n,k");
       }
       out[i] = new int[] {Integer.parseInt(t[0].trim()), Integer.parseInt(t[1].trim()),
           Integer.parseInt(t[2].trim())};

@@ -1,5 +1,6 @@
 package io.sparkint8.examples;
 
+import io.sparkint8.arrow.FashionMnistFiles;
 import io.sparkint8.kernels.Backends;
 import io.sparkint8.local.FashionMnistDataset;
 import io.sparkint8.ml.Int8ClassificationModel;
@@ -72,7 +73,7 @@ public final class BenchSpark {
     long seed = 42;
     String model = "cnn-small";
     String master = "local[2]";
-    Path data = FashionMnistDataset.DEFAULT_DIR;
+    Path data = FashionMnistFiles.configuredDir();
     List<String> runs = ALL_RUNS;
     boolean help;
 
@@ -85,7 +86,7 @@ public final class BenchSpark {
           continue;
         }
         if (i + 1 >= args.length) {
-          throw new IllegalArgumentException(a + " needs a value; see --help");
+          throw new Args.UsageError(a + " needs a value; see --help");
         }
         String v = args[++i];
         switch (a) {
@@ -152,7 +153,8 @@ public final class BenchSpark {
       "  --model M         network of our trainers (default cnn-small)",
       "  --master URL      Spark master (default local[2])",
       "  --seed S          seed of every trainer (default 42)",
-      "  --data DIR        Fashion-MNIST IDX folder (default /usr/share/datasets/fashion-mnist)",
+      "  --data DIR        Fashion-MNIST IDX files, fetched from the Debian package when missing",
+      "                    (default " + FashionMnistFiles.configuredDir() + ")",
       "Output: JSON lines {\"bench\":\"spark\",...}; the full run takes about 40 minutes on 2 cores",
       "and up to ~15 GB of memory (int8-lars); examples/run sets -Xmx9g -XX:MaxDirectMemorySize=8g.");
 
@@ -163,7 +165,7 @@ public final class BenchSpark {
     } catch (IllegalArgumentException e) {
       System.err.println("bench-spark: " + e.getMessage());
       System.err.println(USAGE);
-      System.exit(2);
+      System.exit(Args.USAGE_STATUS);
       return;
     }
     if (o.help) {
@@ -179,8 +181,9 @@ public final class BenchSpark {
 
   /** Runs the benchmark, handing every output line to {@code out}; returns the results by name. */
   static Map<String, Result> run(Options o, Consumer<JsonLine> out) throws IOException {
-    io.sparkint8.local.Dataset train = FashionMnistDataset.load(o.data, true);
-    io.sparkint8.local.Dataset test = FashionMnistDataset.load(o.data, false);
+    Path data = FashionMnistFiles.locate(o.data).dir();
+    io.sparkint8.local.Dataset train = FashionMnistDataset.load(data, true);
+    io.sparkint8.local.Dataset test = FashionMnistDataset.load(data, false);
     train = o.rows < train.size() ? train.head(o.rows) : train;
     test = o.testRows < test.size() ? test.head(o.testRows) : test;
     SparkSession spark = SparkSession.builder()

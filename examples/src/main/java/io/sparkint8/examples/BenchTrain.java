@@ -1,5 +1,6 @@
 package io.sparkint8.examples;
 
+import io.sparkint8.arrow.FashionMnistFiles;
 import io.sparkint8.kernels.Backends;
 import io.sparkint8.kernels.cuda.CudaOps;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
@@ -35,45 +36,36 @@ import java.util.Map;
 public final class BenchTrain {
   private BenchTrain() {}
 
+  static final String USAGE = String.join("\n",
+      "usage: examples/run bench-train [options]",
+      "Training images/s of the engine, fp32 vs int8, with a per-layer time split (JSON lines).",
+      "  --model SPEC     network preset or spec (default cnn-small)",
+      "  --batch B        batch size (default 256)",
+      "  --steps N        timed steps per run (default 12)",
+      "  --runs R         runs, median reported (default 5, at least 5)",
+      "  --threads T      kernel threads (default 1)",
+      "  --backend NAME   auto | java | native | cuda (default auto, or -Dint8.backend)",
+      "  --data DIR       Fashion-MNIST IDX files, fetched from the Debian package when missing",
+      "                   (default " + FashionMnistFiles.configuredDir() + ")");
+
   public static void main(String[] args) throws Exception {
-    String model = "cnn-small";
-    int batch = 256;
-    int steps = 12;
-    int runs = 5;
-    int threads = 1;
-    Path data = FashionMnistDataset.DEFAULT_DIR;
-    String backend = System.getProperty(Backends.PROPERTY, "auto");
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--backend":
-          backend = args[++i];
-          break;
-        case "--model":
-          model = args[++i];
-          break;
-        case "--batch":
-          batch = Integer.parseInt(args[++i]);
-          break;
-        case "--steps":
-          steps = Integer.parseInt(args[++i]);
-          break;
-        case "--runs":
-          runs = Integer.parseInt(args[++i]);
-          break;
-        case "--threads":
-          threads = Integer.parseInt(args[++i]);
-          break;
-        case "--data":
-          data = Path.of(args[++i]);
-          break;
-        default:
-          throw new IllegalArgumentException("unknown argument '" + args[i] + "'; expected --model,"
-              + " --batch, --steps, --runs, --threads, --backend or --data");
-      }
-    }
+    Args.run("bench-train", USAGE, args, BenchTrain::launch);
+  }
+
+  private static void launch(String[] args) throws Exception {
+    Args a = new Args(args, USAGE);
+    String model = a.string("--model", "cnn-small");
+    int batch = a.integer("--batch", 256);
+    int steps = a.integer("--steps", 12);
+    int runs = a.integer("--runs", 5);
+    int threads = a.integer("--threads", 1);
+    String backend = a.string("--backend", System.getProperty(Backends.PROPERTY, "auto"));
+    Path dataDir = a.path("--data", FashionMnistFiles.configuredDir());
+    a.done();
     if (runs < 5) {
-      throw new IllegalArgumentException("--runs " + runs + ": medians need at least 5 runs");
+      throw a.fail("--runs " + runs + ": medians need at least 5 runs");
     }
+    Path data = FashionMnistFiles.locate(dataDir).dir();
     Dataset train = FashionMnistDataset.load(data, true).head(batch * steps);
     double fp32 = 0;
     for (Precision p : List.of(Precision.FP32, Precision.INT8)) {

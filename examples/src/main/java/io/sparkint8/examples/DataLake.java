@@ -1,5 +1,6 @@
 package io.sparkint8.examples;
 
+import io.sparkint8.arrow.FashionMnistFiles;
 import io.sparkint8.arrow.IdxReader;
 import io.sparkint8.ml.Int8ClassificationModel;
 import io.sparkint8.ml.Int8Classifier;
@@ -24,7 +25,8 @@ public final class DataLake {
 
   static final String USAGE = String.join("\n",
       "usage: examples/run data-lake [options]",
-      "  --data DIR       Fashion-MNIST IDX files (default " + FashionMnistData.DEFAULT_DIR + ")",
+      "  --data DIR       Fashion-MNIST IDX files, fetched from the Debian package when missing",
+      "                   (default " + FashionMnistFiles.configuredDir() + ")",
       "  --lake DIR       where the Parquet datasets, predictions and model go "
           + "(default data-lake-run)",
       "  --master URL     Spark master (default local[*])",
@@ -33,9 +35,13 @@ public final class DataLake {
       "  --rows N         training rows to write to the lake (default all 60000)",
       "  --test-rows N    test rows (default all 10000)");
 
-  public static void main(String[] args) throws IOException {
+  public static void main(String[] args) throws Exception {
+    Args.run("data-lake", USAGE, args, DataLake::launch);
+  }
+
+  private static void launch(String[] args) throws IOException {
     Args a = new Args(args, USAGE);
-    Path dataDir = Path.of(a.string("--data", FashionMnistData.DEFAULT_DIR.toString()));
+    Path dataDir = a.path("--data", FashionMnistFiles.configuredDir());
     Path lake = Path.of(a.string("--lake", "data-lake-run")).toAbsolutePath();
     String master = a.string("--master", "local[*]");
     int epochs = a.integer("--epochs", 5);
@@ -43,7 +49,7 @@ public final class DataLake {
     int rows = a.integer("--rows", 0);
     int testRows = a.integer("--test-rows", 0);
     a.done();
-    FashionMnistData data = FashionMnistData.locate(dataDir);
+    FashionMnistFiles data = FashionMnistFiles.locate(dataDir);
     SparkSession spark = SparkSession.builder().master(master).appName("spark-int8 data-lake")
         .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
         .config("spark.kryo.registrator", Int8KryoRegistrator.class.getName())
@@ -56,7 +62,7 @@ public final class DataLake {
     }
   }
 
-  static double run(SparkSession spark, FashionMnistData data, Path lake, int epochs, int batch,
+  static double run(SparkSession spark, FashionMnistFiles data, Path lake, int epochs, int batch,
       int rows, int testRows) throws IOException {
     String trainPath = lake.resolve("fashion-mnist/train").toString();
     String testPath = lake.resolve("fashion-mnist/test").toString();

@@ -1,5 +1,6 @@
 package io.sparkint8.examples;
 
+import io.sparkint8.arrow.FashionMnistFiles;
 import io.sparkint8.arrow.IdxReader;
 import io.sparkint8.ml.Int8ClassificationModel;
 import io.sparkint8.ml.Int8Classifier;
@@ -27,7 +28,8 @@ public final class FashionMnist {
 
   static final String USAGE = String.join("\n",
       "usage: examples/run fashion-mnist [options]",
-      "  --data DIR         Fashion-MNIST IDX files (default " + FashionMnistData.DEFAULT_DIR + ")",
+"  --data DIR         Fashion-MNIST IDX files, fetched from the Debian package when missing",
+      "                     (default " + FashionMnistFiles.configuredDir() + ")",
       "  --master URL       Spark master (default local[*])",
       "  --precision P      fp32 | int8-forward | int8 (default int8)",
       "  --epochs N         passes over the training set (default 10)",
@@ -38,9 +40,13 @@ public final class FashionMnist {
       "  --test-rows N      evaluate on the first N test images only (default all 10000)",
       "  --out DIR          where the model, plot and summary go (default fashion-mnist-run)");
 
-  public static void main(String[] args) throws IOException {
+  public static void main(String[] args) throws Exception {
+    Args.run("fashion-mnist", USAGE, args, FashionMnist::launch);
+  }
+
+  private static void launch(String[] args) throws IOException {
     Args a = new Args(args, USAGE);
-    Path dataDir = Path.of(a.string("--data", FashionMnistData.DEFAULT_DIR.toString()));
+    Path dataDir = a.path("--data", FashionMnistFiles.configuredDir());
     String master = a.string("--master", "local[*]");
     String precision = a.string("--precision", "int8");
     int epochs = a.integer("--epochs", 10);
@@ -52,7 +58,7 @@ public final class FashionMnist {
     Path out = Path.of(a.string("--out", "fashion-mnist-run")).toAbsolutePath();
     a.done();
 
-    FashionMnistData data = FashionMnistData.locate(dataDir);
+    FashionMnistFiles data = FashionMnistFiles.locate(dataDir);
     Files.createDirectories(out);
     SparkSession spark = SparkSession.builder()
         .master(master)
@@ -69,7 +75,7 @@ public final class FashionMnist {
     }
   }
 
-  static double run(SparkSession spark, FashionMnistData data, Path out, String precision,
+  static double run(SparkSession spark, FashionMnistFiles data, Path out, String precision,
       int epochs, int batch, int partitions, String network, int rows, int testRows)
       throws IOException {
     int parts = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
@@ -120,6 +126,8 @@ public final class FashionMnist {
     System.out.println("model:          " + modelDir);
     System.out.println("training plot:  " + plot);
     System.out.println("load it with:   Int8ClassificationModel.load(\"" + modelDir + "\")");
+    System.out.println("export to ONNX: examples/run export-onnx --model " + modelDir
+        + " --out model.onnx");
     new JsonLine("fashion-mnist").put("final", true).put("precision", precision)
         .put("network", network).put("epochs", epochs).put("batch", batch)
         .put("partitions", parts).put("test_accuracy", accuracy).put("seconds", seconds)

@@ -38,6 +38,10 @@ public final class PipelineExample {
       "  --out DIR      where the pipeline model is saved (default pipeline-run)");
 
   public static void main(String[] args) throws Exception {
+    Args.run("pipeline", USAGE, args, PipelineExample::launch);
+  }
+
+  private static void launch(String[] args) throws Exception {
     Args a = new Args(args, USAGE);
     String master = a.string("--master", "local[*]");
     int rows = a.integer("--rows", 4000);

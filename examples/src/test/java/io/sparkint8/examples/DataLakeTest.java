@@ -3,6 +3,7 @@ package io.sparkint8.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkint8.arrow.FashionMnistFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DataLakeTest {
   @Test
   void lakeToModelOnASubset(@TempDir Path lake) throws Exception {
-    FashionMnistData data = FashionMnistData.locate(FashionMnistData.DEFAULT_DIR);
+    FashionMnistFiles data = FashionMnistFiles.provision();
     double acc = DataLake.run(ExampleSession.get(), data, lake, 2, 128, 1500, 400);
     assertTrue(acc > 0.5, "test accuracy " + acc);
     assertTrue(Files.isRegularFile(lake.resolve("model/model.si8m")));

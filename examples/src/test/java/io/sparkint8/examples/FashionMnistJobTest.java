@@ -2,6 +2,7 @@ package io.sparkint8.examples;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkint8.arrow.FashionMnistFiles;
 import io.sparkint8.ml.Int8ClassificationModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FashionMnistJobTest {
   @Test
   void mainJobOnASubset(@TempDir Path out) throws Exception {
-    FashionMnistData data = FashionMnistData.locate(FashionMnistData.DEFAULT_DIR);
+    FashionMnistFiles data = FashionMnistFiles.provision();
     double acc = FashionMnist.run(ExampleSession.get(), data, out, "int8", 2, 128, 2,
         "conv(8,3,p=1)-bn-relu-maxpool(2)-fc(32)-relu-fc", 1500, 500);
     // chance is 0.1; the small network reaches ~0.7 here

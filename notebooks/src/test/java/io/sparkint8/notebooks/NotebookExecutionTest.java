@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkint8.arrow.FashionMnistFiles;
 import io.sparkint8.ml.Int8KryoRegistrator;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -40,11 +41,12 @@ import scala.tools.nsc.interpreter.shell.ReplReporterImpl;
 /**
  * Executes every code cell of the three notebooks in {@code notebooks/}, in order, in an embedded
  * Scala 2.13 interpreter ({@link IMain}) against this JVM's one local[2] SparkSession, on a subset
- * of Fashion-MNIST (the notebooks read the run size from {@code spark_int8.notebook.*} system
- * properties). A cell that does not compile, is incomplete or throws fails its notebook's test with
- * the cell's index, its text and what the interpreter printed. After the last cell the test checks
- * what the notebook computed: the accuracies of both models and the predictions of the reloaded
- * model.
+ * of Fashion-MNIST (the notebooks read the run size and the data folder, the one {@link
+ * FashionMnistFiles} provisions, from {@code spark_int8.notebook.*} system properties). A cell
+ * that does not compile, is incomplete or throws fails its notebook's test with the cell's index,
+ * its text and what the interpreter printed. After the last cell the test checks what the notebook
+ * computed: the accuracies of both models, the predictions of the reloaded model and the size of
+ * its ONNX export.
  *
  * <p>Markdown cells are skipped; so is the Jupyter notebook's cell tagged {@code almond-setup}
  * (it puts Spark and the project's jars on an almond kernel's classpath, which this JVM has).
@@ -91,6 +93,8 @@ class NotebookExecutionTest {
     for (Map.Entry<String, String> e : SUBSET.entrySet()) {
       setProperty(PROPERTY_PREFIX + e.getKey(), e.getValue());
     }
+    // the notebooks read the folder the build provisions (fetched there when missing)
+    setProperty(PROPERTY_PREFIX + "dataDir", FashionMnistFiles.provision().dir().toString());
   }
 
   @AfterAll
@@ -238,7 +242,7 @@ class NotebookExecutionTest {
    * cells. Fails at the first cell that does not succeed. Checks the results the notebooks name.
    */
   private static void run(Path file, List<Cell> cells, boolean platformSpark, String shim,
-      Path tmp) {
+      Path tmp) throws IOException {
     assertFalse(cells.isEmpty(), file + ": no code cells");
     setProperty(PROPERTY_PREFIX + "modelDir", tmp.resolve("model").toString());
     Settings settings = new Settings();
@@ -273,6 +277,14 @@ class NotebookExecutionTest {
           file + ": predictions of the reloaded model that differ");
       assertTrue(Files.isRegularFile(tmp.resolve("model").resolve("model.si8m")),
           file + ": no saved model in " + tmp.resolve("model"));
+      Path onnx = tmp.resolve("model-onnx").resolve("model.onnx");
+      assertTrue(Files.isRegularFile(onnx), file + ": no ONNX export " + onnx);
+      long onnxBytes = ((Number) value(repl, file, "onnxBytes")).longValue();
+      long fp32Bytes = ((Number) value(repl, file, "fp32Bytes")).longValue();
+      assertEquals(Files.size(onnx), onnxBytes, file + ": onnxBytes");
+      // int8 weights: about a quarter of the fp32 parameter bytes
+      assertTrue(onnxBytes < 0.3 * fp32Bytes, file + ": " + onnxBytes + " bytes of ONNX for "
+          + fp32Bytes + " fp32 parameter bytes");
     } finally {
       repl.close();
     }

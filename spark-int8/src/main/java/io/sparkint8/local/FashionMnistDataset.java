@@ -1,5 +1,6 @@
 package io.sparkint8.local;
 
+import io.sparkint8.arrow.FashionMnistFiles;
 import io.sparkint8.arrow.IdxReader;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,11 +9,12 @@ import java.nio.file.Path;
 /**
  * Fashion-MNIST for the local trainer, tests and benchmarks: where Debian's package {@code
  * dataset-fashion-mnist} installs the IDX files, the pixel statistics inputs are normalised with,
- * and a loader that reads a split with arrow-io's {@link IdxReader} into a {@link Dataset}.
+ * and a loader that reads a split with arrow-io's {@link IdxReader} into a {@link Dataset}, from a
+ * given folder or from the one {@link FashionMnistFiles} provisions.
  */
 public final class FashionMnistDataset {
   /** Where Debian's dataset-fashion-mnist package installs the files. */
-  public static final Path DEFAULT_DIR = Path.of("/usr/share/datasets/fashion-mnist");
+  public static final Path DEFAULT_DIR = FashionMnistFiles.DEBIAN_DIR;
   /** Fashion-MNIST's pixel mean and standard deviation (of x/255 over the training set). */
   public static final float MEAN = 0.2860f;
 
@@ -20,6 +22,15 @@ public final class FashionMnistDataset {
   public static final int CLASSES = 10;
 
   private FashionMnistDataset() {}
+
+  /**
+   * The training or test split from the folder {@link FashionMnistFiles#provision()} names (the
+   * {@code sparkint8.fashionMnist.dir} property, else the Debian package's folder), getting the
+   * files first when they are missing.
+   */
+  public static Dataset load(boolean train) throws IOException {
+    return load(FashionMnistFiles.provision().dir(), train);
+  }
 
   /**
    * The training or test split from {@code dir} (files raw or gzipped), normalised with {@link

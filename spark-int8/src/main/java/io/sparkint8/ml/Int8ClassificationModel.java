@@ -14,9 +14,9 @@ import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.GeneralMLWriter;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
-import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -27,7 +27,7 @@ import org.apache.spark.sql.types.StructType;
  * network in batches (native kernels on the executors), adding the rawPrediction (logits),
  * probability (softmax) and prediction columns. Immutable; the engine state it holds is
  * {@link #modelState()}, saved with {@link #write()} as metadata JSON plus the engine's binary
- * model-state file.
+ * model-state file, or exported with {@code write().format("onnx")} as an ONNX model.
  */
 public final class Int8ClassificationModel
     extends ProbabilisticClassificationModel<Vector, Int8ClassificationModel>
@@ -192,9 +192,15 @@ public final class Int8ClassificationModel
     return m.setParent(parent());
   }
 
+  /**
+   * A writer of this model: {@code write().save(dir)} (format {@code internal}) writes the
+   * directory {@link #load} reads; {@code write().format("onnx").save(dir)} writes {@code
+   * dir/model.onnx} (see {@link OnnxModelFormat}). Formats are found by Spark's GeneralMLWriter
+   * through {@code META-INF/services/org.apache.spark.ml.util.MLFormatRegister}.
+   */
   @Override
-  public MLWriter write() {
-    return new Int8Persistence.StageWriter(this, this);
+  public GeneralMLWriter write() {
+    return new GeneralMLWriter(this);
   }
 
   public static MLReader<Int8ClassificationModel> read() {

@@ -12,9 +12,7 @@ import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.optim.LrScheduleKind;
 import io.sparkint8.optim.OptimizerConfig;
 import io.sparkint8.step.TrainingConfig;
-import java.nio.file.Files;
 import java.util.List;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,14 +23,8 @@ class FashionMnistTrainingTest {
 
   @Test
   void cnnSmallInt8ReachesEightyPercentInOneEpochOnTenThousandImages() throws Exception {
-    boolean present = Files.isDirectory(FashionMnistDataset.DEFAULT_DIR);
-    if (!present) {
-      System.out.println("SKIPPED: " + FashionMnistDataset.DEFAULT_DIR
-          + " missing (apt-get install dataset-fashion-mnist)");
-    }
-    Assumptions.assumeTrue(present, "Fashion-MNIST not installed");
-    Dataset train = FashionMnistDataset.load(FashionMnistDataset.DEFAULT_DIR, true).head(10_000);
-    Dataset test = FashionMnistDataset.load(FashionMnistDataset.DEFAULT_DIR, false);
+    Dataset train = FashionMnistDataset.load(true).head(10_000);
+    Dataset test = FashionMnistDataset.load(false);
     try (OffHeapAllocator alloc = new OffHeapAllocator("fashion-mnist-test")) {
       EngineConfig engine = EngineConfig.defaults(Precision.INT8);
       TrainingConfig config = TrainingConfig.builder(engine,

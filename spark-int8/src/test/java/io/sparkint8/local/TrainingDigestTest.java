@@ -21,7 +21,6 @@ import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -41,13 +40,7 @@ class TrainingDigestTest {
 
   @BeforeAll
   static void load() throws Exception {
-    boolean present = java.nio.file.Files.isDirectory(FashionMnistDataset.DEFAULT_DIR);
-    if (!present) {
-      System.out.println("SKIPPED: " + FashionMnistDataset.DEFAULT_DIR
-          + " missing (apt-get install dataset-fashion-mnist)");
-    }
-    Assumptions.assumeTrue(present, "Fashion-MNIST not installed");
-    data = FashionMnistDataset.load(FashionMnistDataset.DEFAULT_DIR, true).head(256);
+    data = FashionMnistDataset.load(true).head(256);
   }
 
   /** Trains 4 steps of 64 rows (one epoch of the 256 rows) and returns the digest of the state. */

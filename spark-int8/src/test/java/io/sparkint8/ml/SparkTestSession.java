@@ -66,7 +66,7 @@ public final class SparkTestSession {
 
   private static Dataset fashionData(boolean test) {
     try {
-      return FashionMnistDataset.load(FashionMnistDataset.DEFAULT_DIR, !test);
+      return FashionMnistDataset.load(!test);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
