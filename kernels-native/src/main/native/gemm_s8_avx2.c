@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "int8k_isa.h"
+#include "sgemm.h"
 
 #define MR 6
 #define NR 16
@@ -770,4 +771,5 @@ static int gemm_s8s8_avx2(const int8k_gemm_call *call) {
   return INT8K_OK;
 }
 
-const int8k_gemm_ops int8k_gemm_ops_avx2 = {INT8K_ISA_AVX2, packed_b_body_size_avx2, pack_b_avx2, gemm_s8s8_avx2};
+const int8k_gemm_ops int8k_gemm_ops_avx2 = {INT8K_ISA_AVX2, packed_b_body_size_avx2, pack_b_avx2, gemm_s8s8_avx2,
+                                            int8k_sgemm_avx2};

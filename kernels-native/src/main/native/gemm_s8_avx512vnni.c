@@ -6,7 +6,8 @@
  *     T[i][j] = sum_p A[i][p] * (B[p][j] + 128) = S[i][j] + 128 * rowsumA[i]        (mod 2^32)
  * and S = T - 128 * rowsumA[i] (mod 2^32). Every vpdpbusd step is exact (4 products of at most 255*128)
  * and int32 additions wrap, so the result is S mod 2^32, which is S itself for k <= INT8K_KMAX.
- * Padding (k not a multiple of 4, columns past n) is 0 in the packed B and 0 in A, so it adds nothing.
+ * Padding (k not a multiple of 4) is 0 in A, so it adds nothing whatever B holds there; columns past n
+ * are 0 in the packed B and never stored.
  *
  * Packed B layout (the body after the dispatcher's header), for (k, n):
  *     panels of NR = 64 columns, P = ceil(n / 64); k-groups of 4 consecutive k, G = ceil(k / 4).
@@ -14,14 +15,18 @@
  *                                                  or 0 when 4g + t >= k or 64 * panel + col >= n.
  *     size = P * G * 256 bytes.
  * Zmm q (q = 0..3) of group g of a panel holds columns 16q..16q+15, int32 lane l = column 16q + l with its
- * four bytes = k 4g..4g+3, matching the broadcast of A[i][4g..4g+3] (4 bytes as one int32).
+ * four bytes = k 4g..4g+3, matching the broadcast of A[i][4g..4g+3] (4 bytes as one int32). Packing is
+ * vectorized: four rows of B interleaved bytewise (trans_b = 0) or 16 x 16 transposes of int32 words
+ * (trans_b = 1, where the 4 k of a column are already adjacent).
  *
- * Blocking: columns in strips of up to NC (a multiple of 64: whole panels; when packed_b == NULL the
- * strip of B, all k, is packed into scratch in the layout above); rows in blocks of MC; k in blocks of
- * KC (a multiple of 4). Micro-kernel MR = 6 rows x NR = 64 columns (24 zmm accumulators; a row tail
- * mr < 6 recomputes row mr-1 into tile rows that are never read). The int32
- * partial sums of an MC x NC block live in a scratch tile across the k blocks; the compensation and the
- * epilogue are applied once, on the final sums, with masked stores for the n tail.
+ * Blocking: columns in strips of whole panels (B packed per strip, all k, when packed_b == NULL); rows in
+ * blocks of MC; k in blocks of KC (a multiple of 4). Within a (row block, k block), each 64-column B
+ * micro-panel (KC/4 groups, 16 KB) stays in L1 while the 6-row micro-panels of A stream past it. A is read
+ * in place (row-major) or, when transposed, packed per block into groups: word [g][i] = A[i][4g..4g+3].
+ * Micro-kernel MR = 6 rows x NR = 64 columns (24 zmm accumulators; a row tail mr < 6 recomputes row
+ * mr-1 into rows that are not stored). The last k block finishes from the registers: compensation,
+ * then the int32 store or the epilogue of int8k.h, with masked stores for the n tail. Earlier k blocks
+ * keep their int32 partial sums in a scratch tile (only when k > KC).
  */
 #include <immintrin.h>
 #include <stdint.h>
@@ -29,12 +34,13 @@
 #include <string.h>
 
 #include "int8k_isa.h"
+#include "sgemm.h"
 
 #define VNNI_MR 6
 #define VNNI_NR 64
 #define VNNI_GROUP_BYTES 256 /* 64 columns x 4 k */
 
-/* Tunables (overridable only to exercise the blocking with small sizes in tests). */
+/* Tunables (overridable to exercise the blocking with small sizes in tests, or to tune). */
 #ifndef VNNI_KC
 #define VNNI_KC 512 /* multiple of 4 */
 #endif
@@ -53,253 +59,497 @@ _Static_assert(VNNI_MC % VNNI_MR == 0, "VNNI_MC must be a multiple of VNNI_MR");
 
 static int64_t vnni_groups(int64_t k) { return (k + 3) / 4; }
 static int64_t vnni_panels(int64_t n) { return (n + VNNI_NR - 1) / VNNI_NR; }
+static inline int64_t vnni_min(int64_t x, int64_t y) { return x < y ? x : y; }
 
 static int64_t packed_b_body_size_avx512vnni(int64_t k, int64_t n) {
   return vnni_panels(n) * vnni_groups(k) * VNNI_GROUP_BYTES;
 }
 
-/* Packs panels [panel0, panel0 + npanels) of B (k x n) into dst, each panel G * 256 bytes, layout above. */
-static void pack_b_panels(int trans_b, int64_t k, int64_t n, const int8_t *b, int64_t ldb, int64_t panel0,
-                          int64_t npanels, uint8_t *dst) {
-  const int64_t G = vnni_groups(k);
-  memset(dst, 0, (size_t)(npanels * G * VNNI_GROUP_BYTES));
+static inline __mmask64 first_bytes(int64_t n) {
+  return n >= 64 ? ~(__mmask64)0 : n <= 0 ? (__mmask64)0 : (((__mmask64)1 << n) - 1);
+}
+static inline __mmask16 first_words(int64_t n) {
+  return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Packing                                                                                               */
+/* ---------------------------------------------------------------------------------------------------- */
+
+/* Four rows of 64 bytes (x_t = row t) to the group layout: 64 words, word c = bytes (x0[c], x1[c], x2[c],
+ * x3[c]), stored at dst (256 bytes). The byte and word unpacks work within 128-bit lanes, so lane L of q0..q3
+ * holds columns 16L + 0..3, 4..7, 8..11, 12..15; a 4 x 4 transpose of lanes puts columns in order. */
+static inline void interleave4(__m512i x0, __m512i x1, __m512i x2, __m512i x3, uint8_t *dst) {
+  const __m512i lo01 = _mm512_unpacklo_epi8(x0, x1), hi01 = _mm512_unpackhi_epi8(x0, x1);
+  const __m512i lo23 = _mm512_unpacklo_epi8(x2, x3), hi23 = _mm512_unpackhi_epi8(x2, x3);
+  const __m512i q0 = _mm512_unpacklo_epi16(lo01, lo23), q1 = _mm512_unpackhi_epi16(lo01, lo23);
+  const __m512i q2 = _mm512_unpacklo_epi16(hi01, hi23), q3 = _mm512_unpackhi_epi16(hi01, hi23);
+  const __m512i s0 = _mm512_shuffle_i32x4(q0, q1, 0x44), s1 = _mm512_shuffle_i32x4(q0, q1, 0xEE);
+  const __m512i s2 = _mm512_shuffle_i32x4(q2, q3, 0x44), s3 = _mm512_shuffle_i32x4(q2, q3, 0xEE);
+  _mm512_storeu_si512((void *)(dst + 0), _mm512_shuffle_i32x4(s0, s2, 0x88));
+  _mm512_storeu_si512((void *)(dst + 64), _mm512_shuffle_i32x4(s0, s2, 0xDD));
+  _mm512_storeu_si512((void *)(dst + 128), _mm512_shuffle_i32x4(s1, s3, 0x88));
+  _mm512_storeu_si512((void *)(dst + 192), _mm512_shuffle_i32x4(s1, s3, 0xDD));
+}
+
+/* 16 x 16 transpose of int32 words: afterwards v[j] holds word j of each input row, row r in lane r. */
+static inline void transpose16_epi32(__m512i v[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(v[i], v[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(v[i], v[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    v[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    v[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    v[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    v[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  /* v[4i + j]: rows 4i..4i+3, lane L = word j + 4L */
+  for (int j = 0; j < 4; j++) {
+    t[j] = _mm512_shuffle_i32x4(v[j], v[4 + j], 0x88);
+    t[4 + j] = _mm512_shuffle_i32x4(v[j], v[4 + j], 0xDD);
+    t[8 + j] = _mm512_shuffle_i32x4(v[8 + j], v[12 + j], 0x88);
+    t[12 + j] = _mm512_shuffle_i32x4(v[8 + j], v[12 + j], 0xDD);
+  }
+  for (int j = 0; j < 4; j++) {
+    v[j] = _mm512_shuffle_i32x4(t[j], t[8 + j], 0x88);
+    v[j + 8] = _mm512_shuffle_i32x4(t[j], t[8 + j], 0xDD);
+    v[j + 4] = _mm512_shuffle_i32x4(t[4 + j], t[12 + j], 0x88);
+    v[j + 12] = _mm512_shuffle_i32x4(t[4 + j], t[12 + j], 0xDD);
+  }
+}
+
+/* Packs rows [k0, k0 + klen) of panels [panel0, panel0 + npanels) of B (its columns < n) into dst, panel
+ * pi at dst + pi * ceil(klen / 4) * 256, groups counted from k0, layout above. */
+static void pack_b_panels(int trans_b, int64_t k0, int64_t klen, int64_t n, const int8_t *b, int64_t ldb,
+                          int64_t panel0, int64_t npanels, uint8_t *dst) {
+  const int64_t G = vnni_groups(klen);
+  const __m512i bias = _mm512_set1_epi8((char)0x80);
+  if (!trans_b) {
+    /* B[p][j] = b[p * ldb + j]: a group is 4 rows of 64 columns. Groups outer, panels inner, so each row
+     * of B is read once, in order, across the strip. */
+    const int64_t j0 = panel0 * VNNI_NR;
+    for (int64_t g = 0; g < G; g++) {
+      const int8_t *src = b + (k0 + 4 * g) * ldb + j0;
+      const int64_t rows = vnni_min(4, klen - 4 * g);
+      for (int64_t pi = 0; pi < npanels; pi++, src += VNNI_NR) {
+        const __mmask64 cm = first_bytes(n - j0 - pi * VNNI_NR);
+        const __m512i cbias = _mm512_maskz_mov_epi8(cm, bias);
+        __m512i x[4];
+        for (int t = 0; t < 4; t++)
+          x[t] = t < rows ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(cm, src + t * ldb), cbias) : _mm512_setzero_si512();
+        interleave4(x[0], x[1], x[2], x[3], dst + (pi * G + g) * VNNI_GROUP_BYTES);
+      }
+    }
+    return;
+  }
+  /* B[p][j] = b[j * ldb + p]: the 4 k of a group are one int32 word of row j; 16 columns x 16 groups
+   * (64 bytes of k) per transpose */
   for (int64_t pi = 0; pi < npanels; pi++) {
     uint8_t *pd = dst + pi * G * VNNI_GROUP_BYTES;
     const int64_t j0 = (panel0 + pi) * VNNI_NR;
-    const int64_t nc = (n - j0 < VNNI_NR) ? (n - j0) : VNNI_NR; /* valid columns of this panel */
-    if (!trans_b) {
-      /* B[p][j] = b[p * ldb + j]: read row p contiguously. */
-      for (int64_t p = 0; p < k; p++) {
-        const int8_t *src = b + p * ldb + j0;
-        uint8_t *d = pd + (p / 4) * VNNI_GROUP_BYTES + (p % 4);
-        for (int64_t col = 0; col < nc; col++) d[col * 4] = (uint8_t)src[col] ^ 0x80u;
-      }
-    } else {
-      /* B[p][j] = b[j * ldb + p]: read column j (a row of the stored n x k matrix) contiguously. */
-      for (int64_t col = 0; col < nc; col++) {
-        const int8_t *src = b + (j0 + col) * ldb;
-        uint8_t *d = pd + col * 4;
-        for (int64_t p = 0; p < k; p++) d[(p / 4) * VNNI_GROUP_BYTES + (p % 4)] = (uint8_t)src[p] ^ 0x80u;
+    const int64_t nc = vnni_min(n - j0, VNNI_NR); /* valid columns of this panel */
+    for (int64_t cb = 0; cb < VNNI_NR; cb += 16) {
+      for (int64_t g0 = 0; g0 < G; g0 += 16) {
+        const __mmask64 km = first_bytes(klen - 4 * g0);
+        const __m512i kbias = _mm512_maskz_mov_epi8(km, bias);
+        __m512i v[16];
+        for (int c = 0; c < 16; c++)
+          v[c] = cb + c < nc
+                     ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(km, b + (j0 + cb + c) * ldb + k0 + 4 * g0), kbias)
+                     : _mm512_setzero_si512();
+        transpose16_epi32(v);
+        const int64_t ng = vnni_min(16, G - g0);
+        for (int64_t x = 0; x < ng; x++) _mm512_storeu_si512((void *)(pd + (g0 + x) * VNNI_GROUP_BYTES + cb * 4), v[x]);
       }
     }
   }
 }
 
 static void pack_b_avx512vnni(int trans_b, int64_t k, int64_t n, const int8_t *b, int64_t ldb, uint8_t *body) {
-  pack_b_panels(trans_b, k, n, b, ldb, 0, vnni_panels(n), body);
-}
-
-static inline int32_t load_i32(const int8_t *p) {
-  int32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-
-/* t[0..63] = v0..v3 (first != 0) or t[0..63] += v0..v3 */
-static inline __attribute__((always_inline)) void vnni_store_row(int32_t *t, int first, __m512i v0, __m512i v1,
-                                                                 __m512i v2, __m512i v3) {
-  if (!first) {
-    v0 = _mm512_add_epi32(v0, _mm512_loadu_si512((const void *)(t + 0)));
-    v1 = _mm512_add_epi32(v1, _mm512_loadu_si512((const void *)(t + 16)));
-    v2 = _mm512_add_epi32(v2, _mm512_loadu_si512((const void *)(t + 32)));
-    v3 = _mm512_add_epi32(v3, _mm512_loadu_si512((const void *)(t + 48)));
-  }
-  _mm512_storeu_si512((void *)(t + 0), v0);
-  _mm512_storeu_si512((void *)(t + 16), v1);
-  _mm512_storeu_si512((void *)(t + 32), v2);
-  _mm512_storeu_si512((void *)(t + 48), v3);
+  pack_b_panels(trans_b, 0, k, n, b, ldb, 0, vnni_panels(n), body);
 }
 
 /*
- * Micro-kernel: 6 rows x 64 columns, ng k-groups.
- *   a: row r (r < mr, 1 <= mr <= 6), group g at a[r * lda + 4 * g] (4 signed bytes, all real data).
- *      Rows mr..5 re-read row mr-1 (valid memory); their results go to tile rows the caller ignores.
- *   b: group g at b[g * 256] (packed layout)
- *   t: int32 tile, row r (r < 6, all inside the tile) at t[r * ldt], 64 columns;
- *      first != 0: t = result, else t += result.
+ * Rows [i0, i0 + mc) and k [pc, pc + kc) of a transposed A (A[i][p] = a[p * lda + i]) as groups:
+ * word (g * ldg + r) = bytes A[i0 + r][pc + 4g .. pc + 4g + 3] (0 past kc). ldg is a multiple of 64 >= mc;
+ * words of rows past mc are 0. The same 4-row interleave as B, with rows of A in place of columns.
  */
-#define VNNI_ROW_STEP(r)                                                                                      \
-  do {                                                                                                        \
-    const __m512i av = _mm512_set1_epi32(load_i32(a##r + 4 * g));                                             \
-    c##r##0 = _mm512_dpbusd_epi32(c##r##0, b0, av); /* dpbusd(acc, u8 = biased B, s8 = A) */                  \
-    c##r##1 = _mm512_dpbusd_epi32(c##r##1, b1, av);                                                           \
-    c##r##2 = _mm512_dpbusd_epi32(c##r##2, b2, av);                                                           \
-    c##r##3 = _mm512_dpbusd_epi32(c##r##3, b3, av);                                                           \
-  } while (0)
-
-static void vnni_kernel_6x64(int mr, int64_t ng, const int8_t *a, int64_t lda, const uint8_t *b, int32_t *t,
-                             int64_t ldt, int first) {
-  const int8_t *a0 = a;
-  const int8_t *a1 = a + (mr > 1 ? 1 : mr - 1) * lda;
-  const int8_t *a2 = a + (mr > 2 ? 2 : mr - 1) * lda;
-  const int8_t *a3 = a + (mr > 3 ? 3 : mr - 1) * lda;
-  const int8_t *a4 = a + (mr > 4 ? 4 : mr - 1) * lda;
-  const int8_t *a5 = a + (mr > 5 ? 5 : mr - 1) * lda;
-  __m512i c00 = _mm512_setzero_si512(), c01 = _mm512_setzero_si512(), c02 = _mm512_setzero_si512(),
-          c03 = _mm512_setzero_si512();
-  __m512i c10 = _mm512_setzero_si512(), c11 = _mm512_setzero_si512(), c12 = _mm512_setzero_si512(),
-          c13 = _mm512_setzero_si512();
-  __m512i c20 = _mm512_setzero_si512(), c21 = _mm512_setzero_si512(), c22 = _mm512_setzero_si512(),
-          c23 = _mm512_setzero_si512();
-  __m512i c30 = _mm512_setzero_si512(), c31 = _mm512_setzero_si512(), c32 = _mm512_setzero_si512(),
-          c33 = _mm512_setzero_si512();
-  __m512i c40 = _mm512_setzero_si512(), c41 = _mm512_setzero_si512(), c42 = _mm512_setzero_si512(),
-          c43 = _mm512_setzero_si512();
-  __m512i c50 = _mm512_setzero_si512(), c51 = _mm512_setzero_si512(), c52 = _mm512_setzero_si512(),
-          c53 = _mm512_setzero_si512();
-  for (int64_t g = 0; g < ng; g++) {
-    const uint8_t *bg = b + g * VNNI_GROUP_BYTES;
-    const __m512i b0 = _mm512_loadu_si512((const void *)(bg + 0));
-    const __m512i b1 = _mm512_loadu_si512((const void *)(bg + 64));
-    const __m512i b2 = _mm512_loadu_si512((const void *)(bg + 128));
-    const __m512i b3 = _mm512_loadu_si512((const void *)(bg + 192));
-    VNNI_ROW_STEP(0);
-    VNNI_ROW_STEP(1);
-    VNNI_ROW_STEP(2);
-    VNNI_ROW_STEP(3);
-    VNNI_ROW_STEP(4);
-    VNNI_ROW_STEP(5);
+static void pack_at_block(const int8_t *a, int64_t lda, int64_t i0, int64_t mc, int64_t pc, int64_t kc,
+                          int64_t ldg, uint8_t *dst) {
+  const int64_t groups = vnni_groups(kc);
+  for (int64_t r0 = 0; r0 < ldg; r0 += 64) {
+    const __mmask64 rm = first_bytes(mc - r0);
+    for (int64_t g = 0; g < groups; g++) {
+      __m512i x[4];
+      for (int t = 0; t < 4; t++)
+        x[t] = 4 * g + t < kc ? _mm512_maskz_loadu_epi8(rm, a + (pc + 4 * g + t) * lda + i0 + r0)
+                              : _mm512_setzero_si512();
+      interleave4(x[0], x[1], x[2], x[3], dst + (g * ldg + r0) * 4);
+    }
   }
-  vnni_store_row(t + 0 * ldt, first, c00, c01, c02, c03);
-  vnni_store_row(t + 1 * ldt, first, c10, c11, c12, c13);
-  vnni_store_row(t + 2 * ldt, first, c20, c21, c22, c23);
-  vnni_store_row(t + 3 * ldt, first, c30, c31, c32, c33);
-  vnni_store_row(t + 4 * ldt, first, c40, c41, c42, c43);
-  vnni_store_row(t + 5 * ldt, first, c50, c51, c52, c53);
 }
-#undef VNNI_ROW_STEP
 
+/* rowsum[i] = sum_p A[i][p] over the real k; |rowsum| <= 128 * INT8K_KMAX fits int32. */
+static void row_sums(int trans_a, const int8_t *a, int64_t lda, int64_t m, int64_t k, int32_t *rowsum) {
+  if (!trans_a) {
+    /* vpdpbusd with 1 as the unsigned operand adds 4 signed bytes per lane, exactly */
+    const __m512i ones = _mm512_set1_epi8(1);
+    for (int64_t i = 0; i < m; i++) {
+      const int8_t *ar = a + i * lda;
+      __m512i acc = _mm512_setzero_si512();
+      for (int64_t p = 0; p < k; p += 64)
+        acc = _mm512_dpbusd_epi32(acc, ones, _mm512_maskz_loadu_epi8(first_bytes(k - p), ar + p));
+      rowsum[i] = _mm512_reduce_add_epi32(acc);
+    }
+    return;
+  }
+  memset(rowsum, 0, (size_t)m * sizeof(int32_t));
+  for (int64_t p = 0; p < k; p++) {
+    const int8_t *ar = a + p * lda;
+    for (int64_t i = 0; i < m; i += 16) {
+      const __mmask16 mm = first_words(m - i);
+      const __m512i x = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mm, ar + i));
+      _mm512_mask_storeu_epi32(rowsum + i, mm, _mm512_add_epi32(x, _mm512_maskz_loadu_epi32(mm, rowsum + i)));
+    }
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Micro-kernel                                                                                          */
+/* ---------------------------------------------------------------------------------------------------- */
+
+/* Where a micro-tile's sums go: rows [0, mr) of the tile, columns [0, nc) of the panel. */
+typedef struct {
+  int first, last;       /* first k block: sums start at 0; last: finish into C */
+  int32_t *tile;         /* sums over the k blocks so far (NULL with a single block), row r at tile + r * ldt */
+  int64_t ldt;
+  const int32_t *rowsum; /* rowsum[r] of the tile's rows */
+  const int8k_epilogue *ep;
+  int32_t *c32; /* C at the tile's origin (ep == NULL) */
+  float *cf;    /* C at the tile's origin (ep != NULL) */
+  int64_t ldc;
+  int64_t i, j; /* the tile's origin in the call's C (epilogue vector indices) */
+  int64_t nc;   /* valid columns, 1..64 */
+} vnni_out;
+
+/* Final sums of rows [0, mr) (row r at acc + r * ldt) minus the compensation, as int32 into C. */
+static void vnni_store_s32(const vnni_out *o, int mr, const int32_t *acc, int64_t ldt) {
+  for (int r = 0; r < mr; r++) {
+    const __m512i comp = _mm512_set1_epi32((int32_t)((uint32_t)o->rowsum[r] * 128u));
+    const int32_t *src = acc + r * ldt;
+    int32_t *dst = o->c32 + r * o->ldc;
+    if (o->nc == VNNI_NR) {
+      for (int q = 0; q < 4; q++)
+        _mm512_storeu_si512((void *)(dst + 16 * q),
+                            _mm512_sub_epi32(_mm512_loadu_si512((const void *)(src + 16 * q)), comp));
+    } else {
+      for (int q = 0; 16 * q < o->nc; q++)
+        _mm512_mask_storeu_epi32((void *)(dst + 16 * q), first_words(o->nc - 16 * q),
+                                 _mm512_sub_epi32(_mm512_loadu_si512((const void *)(src + 16 * q)), comp));
+    }
+  }
+}
+
+/* The same sums through the epilogue of int8k.h, in its order, into the fp32 C. */
+static void vnni_store_f32(const vnni_out *o, int mr, const int32_t *acc, int64_t ldt) {
+  const int8k_epilogue *ep = o->ep;
+  const __m512 alpha = _mm512_set1_ps(ep->alpha), beta = _mm512_set1_ps(ep->beta);
+  for (int r = 0; r < mr; r++) {
+    const __m512i comp = _mm512_set1_epi32((int32_t)((uint32_t)o->rowsum[r] * 128u));
+    const __m512 rowscale = ep->row_scale ? _mm512_set1_ps(ep->row_scale[o->i + r]) : alpha;
+    const int32_t *src = acc + r * ldt;
+    float *dst = o->cf + r * o->ldc;
+    for (int q = 0; 16 * q < o->nc; q++) {
+      const __mmask16 mask = first_words(o->nc - 16 * q);
+      const int64_t jj = o->j + 16 * q;
+      __m512 f = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_loadu_si512((const void *)(src + 16 * q)), comp));
+      f = _mm512_mul_ps(f, alpha);
+      if (ep->row_scale) f = _mm512_mul_ps(f, rowscale);
+      if (ep->col_scale) f = _mm512_mul_ps(f, _mm512_maskz_loadu_ps(mask, ep->col_scale + jj));
+      if (ep->bias) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(mask, ep->bias + jj));
+      if (ep->beta != 0.0f) f = _mm512_add_ps(f, _mm512_mul_ps(beta, _mm512_maskz_loadu_ps(mask, dst + 16 * q)));
+      _mm512_mask_storeu_ps(dst + 16 * q, mask, f);
+    }
+  }
+}
+
+/*
+ * The 6 x 64 int32 tile t (row r at t + r * ts bytes) over ng >= 1 k-groups, in assembly:
+ * compilers keep 24 accumulators + 4 B vectors + a broadcast in the 32 zmm registers only in the simplest
+ * loops and spill in this one. resume: the sums start from t, else from 0. A row r at a + r * rs, group g
+ * at + g * gs (4 signed bytes, broadcast); B group g at b + 256 g (4 vectors of biased unsigned bytes).
+ */
+#define VNNI_ROW(addr, x0, x1, x2, x3)                 \
+  "vpbroadcastd " addr ", %%zmm28\n\t"                 \
+  "vpdpbusd %%zmm28, %%zmm24, %%" x0 "\n\t"            \
+  "vpdpbusd %%zmm28, %%zmm25, %%" x1 "\n\t"            \
+  "vpdpbusd %%zmm28, %%zmm26, %%" x2 "\n\t"            \
+  "vpdpbusd %%zmm28, %%zmm27, %%" x3 "\n\t"
+#define VNNI_ALL_ROWS(R)                                                                                     \
+  R(0, "zmm0", "zmm1", "zmm2", "zmm3") R(1, "zmm4", "zmm5", "zmm6", "zmm7")                                    \
+  R(2, "zmm8", "zmm9", "zmm10", "zmm11") R(3, "zmm12", "zmm13", "zmm14", "zmm15")                              \
+  R(4, "zmm16", "zmm17", "zmm18", "zmm19") R(5, "zmm20", "zmm21", "zmm22", "zmm23")
+#define VNNI_T_0 "(%[t])"
+#define VNNI_T_1 "(%[t],%[ts],1)"
+#define VNNI_T_2 "(%[t],%[ts],2)"
+#define VNNI_T_3 "(%[t],%[ts3],1)"
+#define VNNI_T_4 "(%[t],%[ts],4)"
+#define VNNI_T_5 "(%[t],%[ts5],1)"
+#define VNNI_LOAD_ROW(r, x0, x1, x2, x3)                                                                     \
+  "vmovdqu64 " VNNI_T_##r ", %%" x0 "\n\t" "vmovdqu64 64" VNNI_T_##r ", %%" x1 "\n\t"                          \
+  "vmovdqu64 128" VNNI_T_##r ", %%" x2 "\n\t" "vmovdqu64 192" VNNI_T_##r ", %%" x3 "\n\t"
+#define VNNI_STORE_ROW(r, x0, x1, x2, x3)                                                                    \
+  "vmovdqu64 %%" x0 ", " VNNI_T_##r "\n\t" "vmovdqu64 %%" x1 ", 64" VNNI_T_##r "\n\t"                          \
+  "vmovdqu64 %%" x2 ", 128" VNNI_T_##r "\n\t" "vmovdqu64 %%" x3 ", 192" VNNI_T_##r "\n\t"
+#define VNNI_ZERO_ROW(r, x0, x1, x2, x3)                                                                     \
+  "vpxord %%" x0 ", %%" x0 ", %%" x0 "\n\t" "vpxord %%" x1 ", %%" x1 ", %%" x1 "\n\t"                          \
+  "vpxord %%" x2 ", %%" x2 ", %%" x2 "\n\t" "vpxord %%" x3 ", %%" x3 ", %%" x3 "\n\t"
+#define VNNI_ADDR_0 "(%[a])"
+#define VNNI_ADDR_1 "(%[a],%[rs],1)"
+#define VNNI_ADDR_2 "(%[a],%[rs],2)"
+#define VNNI_ADDR_3 "(%[a],%[rs3],1)"
+#define VNNI_ADDR_4 "(%[a],%[rs],4)"
+#define VNNI_ADDR_5 "(%[a],%[rs5],1)"
+#define VNNI_STEP_ROW(r, x0, x1, x2, x3) VNNI_ROW(VNNI_ADDR_##r, x0, x1, x2, x3)
+
+static void vnni_tile_6x64(int64_t ng, const int8_t *a, int64_t rs, int64_t gs, const uint8_t *b, int32_t *t,
+                           int64_t ts, int64_t resume) {
+  const int64_t rs3 = 3 * rs, rs5 = 5 * rs, ts3 = 3 * ts, ts5 = 5 * ts;
+  __asm__ volatile(
+      "test %[resume], %[resume]\n\t"
+      "jz 2f\n\t"
+      VNNI_ALL_ROWS(VNNI_LOAD_ROW)
+      "jmp 3f\n"
+      "2:\n\t"
+      VNNI_ALL_ROWS(VNNI_ZERO_ROW)
+      "3:\n\t"
+      ".p2align 5\n"
+      "1:\n\t"
+      "vmovdqu64 (%[b]), %%zmm24\n\t"
+      "vmovdqu64 64(%[b]), %%zmm25\n\t"
+      "vmovdqu64 128(%[b]), %%zmm26\n\t"
+      "vmovdqu64 192(%[b]), %%zmm27\n\t"
+      VNNI_ALL_ROWS(VNNI_STEP_ROW)
+      "add %[gs], %[a]\n\t"
+      "add $256, %[b]\n\t"
+      "dec %[n]\n\t"
+      "jnz 1b\n\t"
+      VNNI_ALL_ROWS(VNNI_STORE_ROW)
+      : [a] "+r"(a), [b] "+r"(b), [n] "+r"(ng)
+      : [t] "r"(t), [ts] "r"(ts), [ts3] "r"(ts3), [ts5] "r"(ts5), [resume] "r"(resume), [rs] "r"(rs),
+        [rs3] "r"(rs3), [rs5] "r"(rs5), [gs] "r"(gs)
+      : "zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", "zmm10", "zmm11",
+        "zmm12", "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", "zmm19", "zmm20", "zmm21", "zmm22",
+        "zmm23", "zmm24", "zmm25", "zmm26", "zmm27", "zmm28", "memory", "cc");
+}
+
+/*
+ * Micro-kernel: rows [0, mr) (1 <= mr <= 6) x 64 columns over ng full k-groups plus, when tail > 0, one
+ * group of which only the first `tail` bytes of each row exist (the rest taken as 0).
+ *   a: row r (all six readable for the ng groups) at a + r * rs, group g at + g * gs; rows past mr are
+ *      computed and not stored.
+ *   b: group g at b[g * 256] (packed layout).
+ */
+static void vnni_kernel_6x64(int mr, int64_t ng, int64_t tail, const int8_t *a, int64_t rs, int64_t gs,
+                             const uint8_t *b, const vnni_out *o) {
+  /* the sums accumulate in the scratch tile when the k range has several blocks, else in a local one */
+  _Alignas(64) int32_t local[VNNI_MR * VNNI_NR];
+  int32_t *acc = o->tile != NULL ? o->tile : local;
+  const int64_t ldt = o->tile != NULL ? o->ldt : VNNI_NR;
+  if (ng > 0) vnni_tile_6x64(ng, a, rs, gs, b, acc, ldt * 4, !o->first);
+  if (tail) {
+    _Alignas(64) int8_t last[VNNI_MR * 4] = {0};
+    for (int r = 0; r < mr; r++) memcpy(last + 4 * r, a + r * rs + ng * gs, (size_t)tail);
+    vnni_tile_6x64(1, last, 4, 0, b + ng * VNNI_GROUP_BYTES, acc, ldt * 4, !o->first || ng > 0);
+  }
+  if (!o->last) return;
+  if (o->ep == NULL)
+    vnni_store_s32(o, mr, acc, ldt);
+  else
+    vnni_store_f32(o, mr, acc, ldt);
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Driver                                                                                                */
+/* ---------------------------------------------------------------------------------------------------- */
+
+static void *alloc64(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
+
+/* prefetchw of the C lines of rows [i, i + rows) x columns [j, j + nc) */
+static inline void vnni_prefetch_c(const int8k_gemm_call *call, int64_t i, int64_t j, int rows, int64_t nc) {
+  const char *c = call->ep == NULL ? (const char *)(call->c_s32 + i * call->ldc + j)
+                                   : (const char *)(call->c_f32 + i * call->ldc + j);
+  for (int r = 0; r < rows; r++, c += call->ldc * 4)
+    for (int64_t off = 0; off < nc * 4; off += 64) __asm__ volatile("prefetchw %0" ::"m"(c[off]));
+}
+
+/* What every block of one call shares. */
+typedef struct {
+  const int8k_gemm_call *call;
+  const int32_t *rowsum;
+  uint8_t *ablk;  /* a transposed A block, packed (ldg words per group) */
+  int64_t ldg;
+  int8_t *alast;  /* a short last micro-panel of a row-major A, 6 rows x kcpad bytes */
+  int64_t kcpad;
+  int32_t *tile;  /* int32 sums across k blocks, row stride ldt, or NULL with one k block */
+  int64_t ldt;
+} vnni_ctx;
+
+/*
+ * Rows [ic, ic + mc) x the npan panels of a strip starting at column jc, over k [pc, pc + kc): B's groups
+ * of this k range for panel pi at bk + pi * pstride. tile points at the row ic of the sums (or is NULL).
+ */
+static void vnni_block(const vnni_ctx *x, int64_t ic, int64_t mc, int64_t pc, int64_t kc, int first, int last,
+                       const uint8_t *bk, int64_t pstride, int64_t npan, int64_t jc, int32_t *tile) {
+  const int8k_gemm_call *call = x->call;
+  const int64_t ir_short = mc / VNNI_MR * VNNI_MR; /* a micro-panel of mc % 6 rows starts here */
+  /* A micro-panel ir: row r at ab + (ir + r) * rs, group g at + g * gs */
+  const int8_t *ab;
+  int64_t rs, gs, ng, tail;
+  if (!call->trans_a) {
+    ab = call->a + ic * call->lda + pc;
+    rs = call->lda;
+    gs = 4;
+    ng = kc / 4;
+    tail = kc % 4;
+    if (ir_short < mc) {
+      memset(x->alast, 0, (size_t)(VNNI_MR * x->kcpad));
+      for (int64_t r = 0; r < mc - ir_short; r++) memcpy(x->alast + r * x->kcpad, ab + (ir_short + r) * rs, (size_t)kc);
+    }
+  } else {
+    pack_at_block(call->a, call->lda, ic, mc, pc, kc, x->ldg, x->ablk);
+    ab = (const int8_t *)x->ablk;
+    rs = 4;
+    gs = x->ldg * 4;
+    ng = vnni_groups(kc); /* zero-padded */
+    tail = 0;
+  }
+  vnni_out o = {0};
+  o.first = first;
+  o.last = last;
+  o.ldt = x->ldt;
+  o.ep = call->ep;
+  o.ldc = call->ldc;
+  for (int64_t pi = 0; pi < npan; pi++) {
+    const uint8_t *bb = bk + pi * pstride;
+    const int64_t j = jc + pi * VNNI_NR;
+    o.j = j;
+    o.nc = vnni_min(call->n - j, VNNI_NR);
+    for (int64_t ir = 0; ir < mc; ir += VNNI_MR) {
+      const int mr = (int)vnni_min(mc - ir, VNNI_MR);
+      const int64_t i = ic + ir;
+      /* the C lines of the next micro-tile (and of the first), fetched for writing while this one
+       * computes: with a short k the stores would otherwise wait for memory (the tile computes in a few
+       * hundred cycles when k = 64) */
+      if (last) {
+        if (ir == 0) vnni_prefetch_c(call, i, j, mr, o.nc);
+        if (ir + VNNI_MR < mc) vnni_prefetch_c(call, i + VNNI_MR, j, (int)vnni_min(mc - ir - VNNI_MR, VNNI_MR), o.nc);
+      }
+      o.i = i;
+      o.tile = tile != NULL ? tile + ir * x->ldt + pi * VNNI_NR : NULL;
+      o.rowsum = x->rowsum + i;
+      if (call->ep == NULL)
+        o.c32 = call->c_s32 + i * call->ldc + j;
+      else
+        o.cf = call->c_f32 + i * call->ldc + j;
+      if (!call->trans_a && ir == ir_short)
+        vnni_kernel_6x64(mr, (kc + 3) / 4, 0, x->alast, x->kcpad, 4, bb, &o);
+      else
+        vnni_kernel_6x64(mr, ng, tail, ab + ir * rs, rs, gs, bb, &o);
+    }
+  }
+}
+
+/*
+ * Two loop orders. When B comes packed, or a strip of B packed for all k fits VNNI_STRIP_BYTES: per strip,
+ * B once, then row blocks, then k blocks (the sums of a row block stay in an MC-row tile). When k is so
+ * long that even one panel does not fit (grad_weight of a conv: k = N*H*W), B is packed per k block
+ * (KC x strip) instead, and the row blocks of a chunk of rows share it (the tile holds the chunk).
+ */
 static int int8k_gemm_s8s8_avx512vnni(const int8k_gemm_call *call) {
-  const int trans_a = call->trans_a, trans_b = call->trans_b;
   const int64_t m = call->m, n = call->n, k = call->k;
-  const int8_t *a = call->a;
-  const int64_t lda = call->lda;
   const int64_t G = vnni_groups(k);
   const int64_t panel_bytes = G * VNNI_GROUP_BYTES; /* one panel, all k */
   const int64_t total_panels = vnni_panels(n);
-  const int8k_epilogue *ep = call->ep;
-  const int64_t ldc = call->ldc;
+  const int k_blocked_b = call->packed_b == NULL && panel_bytes > VNNI_STRIP_BYTES;
 
-  /* Strip width in panels: whole panels, the packed strip of B about VNNI_STRIP_BYTES. */
-  int64_t strip_panels = VNNI_STRIP_BYTES / panel_bytes;
+  int64_t strip_panels = k_blocked_b ? VNNI_MAX_STRIP_PANELS : VNNI_STRIP_BYTES / panel_bytes;
   if (strip_panels < 1) strip_panels = 1;
   if (strip_panels > VNNI_MAX_STRIP_PANELS) strip_panels = VNNI_MAX_STRIP_PANELS;
   if (strip_panels > total_panels) strip_panels = total_panels;
-  const int64_t ldt = strip_panels * VNNI_NR; /* tile row stride (int32) */
 
+  /* even k blocks on group boundaries (a packed B's groups start at p = 0) */
+  const int64_t nkb = (k + VNNI_KC - 1) / VNNI_KC;
+  const int64_t kcb = ((k + nkb - 1) / nkb + 3) / 4 * 4;
+  const int64_t mc_max = vnni_min(VNNI_MC, m);
+  /* rows sharing a k-blocked B: the tile of their sums about 1 MB, at least one row block */
+  int64_t chunk = ((int64_t)1 << 18) / (strip_panels * VNNI_NR) / VNNI_MC * VNNI_MC;
+  if (chunk < VNNI_MC) chunk = VNNI_MC;
+  if (!k_blocked_b || chunk > m) chunk = k_blocked_b ? m : VNNI_MC;
+
+  vnni_ctx x = {0};
+  x.call = call;
+  x.ldg = (mc_max + 63) / 64 * 64;
+  x.kcpad = (kcb + 3) / 4 * 4;
+  x.ldt = strip_panels * VNNI_NR;
   int32_t *rowsum = (int32_t *)malloc((size_t)m * sizeof(int32_t));
-  /* calloc: the rows of the last micro-tile past mc hold ignored (but defined) values */
-  int32_t *tile = (int32_t *)calloc((size_t)(VNNI_MC * ldt), sizeof(int32_t));
-  uint8_t *bstrip = NULL;
-  int8_t *ablk = NULL;
-  if (call->packed_b == NULL) bstrip = (uint8_t *)malloc((size_t)(strip_panels * panel_bytes));
-  if (trans_a) ablk = (int8_t *)malloc((size_t)VNNI_MC * VNNI_KC);
-  if (rowsum == NULL || tile == NULL || (call->packed_b == NULL && bstrip == NULL) ||
-      (trans_a && ablk == NULL)) {
+  /* + VNNI_MR rows: the assembly stores all 6 rows of a short last micro-panel */
+  int32_t *tile = nkb > 1 ? (int32_t *)alloc64((size_t)((chunk + VNNI_MR) * x.ldt) * sizeof(int32_t)) : NULL;
+  const int64_t bbytes = k_blocked_b ? strip_panels * vnni_groups(kcb) * VNNI_GROUP_BYTES : strip_panels * panel_bytes;
+  uint8_t *bbuf = call->packed_b == NULL ? (uint8_t *)alloc64((size_t)bbytes) : NULL;
+  /* + slack: the last micro-panel's rows past mc read (unused) words of the next group, or past the end */
+  x.ablk = call->trans_a ? (uint8_t *)alloc64((size_t)(vnni_groups(kcb) * x.ldg * 4 + 64)) : NULL;
+  x.alast = (int8_t *)alloc64((size_t)(VNNI_MR * x.kcpad));
+  if (rowsum == NULL || (nkb > 1 && tile == NULL) || (call->packed_b == NULL && bbuf == NULL) ||
+      (call->trans_a && x.ablk == NULL) || x.alast == NULL) {
     free(rowsum);
     free(tile);
-    free(bstrip);
-    free(ablk);
+    free(bbuf);
+    free(x.ablk);
+    free(x.alast);
     return INT8K_ERR_NOMEM;
   }
+  row_sums(call->trans_a, call->a, call->lda, m, k, rowsum);
+  x.rowsum = rowsum;
+  x.tile = tile;
 
-  /* rowsumA[i] = sum_p A[i][p] over the real k; |rowsum| <= 128 * INT8K_KMAX fits int32. */
-  if (!trans_a) {
-    for (int64_t i = 0; i < m; i++) {
-      const int8_t *ar = a + i * lda;
-      int32_t s = 0;
-      for (int64_t p = 0; p < k; p++) s += ar[p];
-      rowsum[i] = s;
-    }
-  } else {
-    for (int64_t i = 0; i < m; i++) rowsum[i] = 0;
-    for (int64_t p = 0; p < k; p++) {
-      const int8_t *ar = a + p * lda;
-      for (int64_t i = 0; i < m; i++) rowsum[i] += ar[i];
-    }
-  }
-
-  for (int64_t panel0 = 0; panel0 < total_panels; panel0 += strip_panels) {
-    const int64_t npan = (total_panels - panel0 < strip_panels) ? (total_panels - panel0) : strip_panels;
-    const int64_t jc = panel0 * VNNI_NR;
-    const int64_t nc = (n - jc < npan * VNNI_NR) ? (n - jc) : npan * VNNI_NR; /* valid columns */
-    const uint8_t *bpan; /* panel pi of the strip at bpan + pi * panel_bytes */
-    if (call->packed_b != NULL) {
-      bpan = call->packed_b + panel0 * panel_bytes;
-    } else {
-      pack_b_panels(trans_b, k, n, call->b, call->ldb, panel0, npan, bstrip);
-      bpan = bstrip;
-    }
-
-    for (int64_t ic = 0; ic < m; ic += VNNI_MC) {
-      const int64_t mc = (m - ic < VNNI_MC) ? (m - ic) : VNNI_MC;
-
-      for (int64_t pc = 0; pc < k; pc += VNNI_KC) {
-        const int64_t kc = (k - pc < VNNI_KC) ? (k - pc) : VNNI_KC;
-        const int64_t nfull = kc / 4; /* full k-groups of this block */
-        const int64_t tail = kc % 4;  /* nonzero only in the last block (VNNI_KC % 4 == 0) */
-        const int first = (pc == 0);
-
-        /* Row-major view of A[ic .. ic+mc)[pc .. pc+kc): row r at ab + r * abld. */
-        const int8_t *ab;
-        int64_t abld;
-        if (!trans_a) {
-          ab = a + ic * lda + pc;
-          abld = lda;
-        } else {
-          for (int64_t p = 0; p < kc; p++) {
-            const int8_t *src = a + (pc + p) * lda + ic;
-            for (int64_t r = 0; r < mc; r++) ablk[r * VNNI_KC + p] = src[r];
-          }
-          ab = ablk;
-          abld = VNNI_KC;
-        }
-
-        for (int64_t pi = 0; pi < npan; pi++) {
-          /* groups pc/4 .. of panel pi */
-          const uint8_t *bb = bpan + pi * panel_bytes + (pc / 4) * VNNI_GROUP_BYTES;
-          for (int64_t ir = 0; ir < mc; ir += VNNI_MR) {
-            const int mr = (int)((mc - ir < VNNI_MR) ? (mc - ir) : VNNI_MR);
-            int32_t *tt = tile + ir * ldt + pi * VNNI_NR;
-            const int8_t *ar = ab + ir * abld;
-            vnni_kernel_6x64(mr, nfull, ar, abld, bb, tt, ldt, first);
-            if (tail) {
-              /* last partial group: the real bytes of A, zero-padded, in a temp (never read past k) */
-              int8_t atail[VNNI_MR * 4];
-              memset(atail, 0, sizeof atail);
-              for (int r = 0; r < mr; r++) {
-                for (int64_t t = 0; t < tail; t++) atail[r * 4 + t] = ar[r * abld + nfull * 4 + t];
-              }
-              vnni_kernel_6x64(mr, 1, atail, 4, bb + nfull * VNNI_GROUP_BYTES, tt, ldt, 0);
-            }
-          }
+  if (!k_blocked_b) {
+    for (int64_t panel0 = 0; panel0 < total_panels; panel0 += strip_panels) {
+      const int64_t npan = vnni_min(total_panels - panel0, strip_panels);
+      const uint8_t *bpan; /* panel pi of the strip at bpan + pi * panel_bytes */
+      if (call->packed_b != NULL) {
+        bpan = call->packed_b + panel0 * panel_bytes;
+      } else {
+        pack_b_panels(call->trans_b, 0, k, n, call->b, call->ldb, panel0, npan, bbuf);
+        bpan = bbuf;
+      }
+      for (int64_t ic = 0; ic < m; ic += VNNI_MC) {
+        const int64_t mc = vnni_min(m - ic, VNNI_MC);
+        for (int64_t kb = 0; kb < nkb; kb++) {
+          const int64_t pc = kb * kcb;
+          if (pc >= k) break;
+          const int64_t kc = vnni_min(kcb, k - pc);
+          vnni_block(&x, ic, mc, pc, kc, kb == 0, pc + kc >= k, bpan + (pc / 4) * VNNI_GROUP_BYTES, panel_bytes, npan,
+                     panel0 * VNNI_NR, tile);
         }
       }
-
-      /* Final sums of rows ic .. ic+mc, columns jc .. jc+nc: compensation and epilogue. */
-      for (int64_t r = 0; r < mc; r++) {
-        const int64_t i = ic + r;
-        const __m512i comp = _mm512_set1_epi32((int32_t)((uint32_t)rowsum[i] * 128u));
-        const int32_t *tr = tile + r * ldt;
-        for (int64_t j = 0; j < nc; j += 16) {
-          const int64_t cnt = (nc - j < 16) ? (nc - j) : 16;
-          const __mmask16 mask = (__mmask16)((cnt == 16) ? 0xFFFFu : ((1u << cnt) - 1u));
-          const __m512i s = _mm512_sub_epi32(_mm512_loadu_si512((const void *)(tr + j)), comp);
-          const int64_t jj = jc + j; /* global column */
-          if (ep == NULL) {
-            _mm512_mask_storeu_epi32((void *)(call->c_s32 + i * ldc + jj), mask, s);
-          } else {
-            __m512 v = _mm512_cvtepi32_ps(s);
-            v = _mm512_mul_ps(v, _mm512_set1_ps(ep->alpha));
-            if (ep->row_scale) v = _mm512_mul_ps(v, _mm512_set1_ps(ep->row_scale[i]));
-            if (ep->col_scale) v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(mask, ep->col_scale + jj));
-            if (ep->bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, ep->bias + jj));
-            if (ep->beta != 0.0f) {
-              const __m512 old = _mm512_maskz_loadu_ps(mask, call->c_f32 + i * ldc + jj);
-              v = _mm512_add_ps(v, _mm512_mul_ps(_mm512_set1_ps(ep->beta), old));
-            }
-            _mm512_mask_storeu_ps((void *)(call->c_f32 + i * ldc + jj), mask, v);
-          }
+    }
+  } else {
+    for (int64_t i0 = 0; i0 < m; i0 += chunk) {
+      const int64_t rows = vnni_min(m - i0, chunk);
+      for (int64_t panel0 = 0; panel0 < total_panels; panel0 += strip_panels) {
+        const int64_t npan = vnni_min(total_panels - panel0, strip_panels);
+        for (int64_t kb = 0; kb < nkb; kb++) {
+          const int64_t pc = kb * kcb;
+          if (pc >= k) break;
+          const int64_t kc = vnni_min(kcb, k - pc);
+          pack_b_panels(call->trans_b, pc, kc, n, call->b, call->ldb, panel0, npan, bbuf);
+          for (int64_t ic = i0; ic < i0 + rows; ic += VNNI_MC)
+            vnni_block(&x, ic, vnni_min(i0 + rows - ic, VNNI_MC), pc, kc, kb == 0, pc + kc >= k, bbuf,
+                       vnni_groups(kc) * VNNI_GROUP_BYTES, npan, panel0 * VNNI_NR,
+                       tile != NULL ? tile + (ic - i0) * x.ldt : NULL);
         }
       }
     }
@@ -307,10 +557,12 @@ static int int8k_gemm_s8s8_avx512vnni(const int8k_gemm_call *call) {
 
   free(rowsum);
   free(tile);
-  free(bstrip);
-  free(ablk);
+  free(bbuf);
+  free(x.ablk);
+  free(x.alast);
   return INT8K_OK;
 }
 
 const int8k_gemm_ops int8k_gemm_ops_avx512vnni = {INT8K_ISA_AVX512VNNI, packed_b_body_size_avx512vnni,
-                                                  pack_b_avx512vnni, int8k_gemm_s8s8_avx512vnni};
+                                                  pack_b_avx512vnni, int8k_gemm_s8s8_avx512vnni,
+                                                  int8k_sgemm_avx512vnni};

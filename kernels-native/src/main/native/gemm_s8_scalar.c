@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "int8k_isa.h"
+#include "sgemm.h"
 
 /* Columns of B transposed per block when B is not pre-packed: bounds the scratch to NB_SCALAR * k bytes. */
 #define NB_SCALAR 64
@@ -94,4 +95,4 @@ static int gemm_s8s8_scalar(const int8k_gemm_call *call) {
 }
 
 const int8k_gemm_ops int8k_gemm_ops_scalar = {INT8K_ISA_SCALAR, packed_b_body_size_scalar, pack_b_scalar,
-                                              gemm_s8s8_scalar};
+                                              gemm_s8s8_scalar, int8k_sgemm_scalar};

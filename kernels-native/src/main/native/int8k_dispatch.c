@@ -1,10 +1,10 @@
 /*
  * int8k_dispatch.c - the public entry points of int8k.h: argument validation, ISA selection (cpuid capped by
  * INT8K_MAX_ISA), thread splitting, K splitting beyond INT8K_KMAX, error messages. The kernels themselves
- * live in the per-ISA translation units (gemm_s8_<isa>.c, ops_<isa>.c).
+ * live in the per-ISA translation units (gemm_s8_<isa>.c, sgemm_<isa>.c, ops_<isa>.c); the fp32 GEMM's
+ * alpha/beta and thread split are in sgemm_driver.c.
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "int8k_isa.h"
+#include "sgemm.h"
 
 /* ------------------------------------------------------------------------------------------------ */
 /* errors                                                                                             */
@@ -196,46 +197,66 @@ typedef struct {
   const int8k_epilogue *ep;
   int32_t *c32;
   float *cf;
-  int64_t rows_per_part;
+  int by_columns;       /* parts split the columns (each packs its own B), else the rows */
+  int64_t per_part;     /* rows or columns per part */
   int status[64];
 } gemm_job;
 
 static void gemm_part(void *p, int part, int parts) {
   gemm_job *job = p;
   const int8k_gemm_desc *d = job->d;
-  int64_t i0 = (int64_t)part * job->rows_per_part;
-  int64_t i1 = i0 + job->rows_per_part < d->m ? i0 + job->rows_per_part : d->m;
+  const int64_t total = job->by_columns ? d->n : d->m;
+  const int64_t lo = (int64_t)part * job->per_part;
+  const int64_t hi = lo + job->per_part < total ? lo + job->per_part : total;
   job->status[part] = INT8K_OK;
-  if (i0 >= i1) return;
+  if (lo >= hi) return;
+  const int64_t i0 = job->by_columns ? 0 : lo, i1 = job->by_columns ? d->m : hi;
+  const int64_t j0 = job->by_columns ? lo : 0, j1 = job->by_columns ? hi : d->n;
   int8k_epilogue ep;
   if (job->ep) {
     ep = *job->ep;
     if (ep.row_scale) ep.row_scale += i0;
+    if (ep.col_scale) ep.col_scale += j0;
+    if (ep.bias) ep.bias += j0;
   }
   int8k_gemm_call call = {
       .trans_a = d->trans_a,
       .trans_b = d->trans_b,
       .m = i1 - i0,
-      .n = d->n,
+      .n = j1 - j0,
       .k = d->k,
       .a = d->trans_a ? job->a + i0 : job->a + i0 * d->lda,
       .lda = d->lda,
-      .b = job->b,
+      .b = job->b == NULL ? NULL : d->trans_b ? job->b + j0 * d->ldb : job->b + j0,
       .ldb = d->ldb,
       .packed_b = job->packed,
       .ep = job->ep ? &ep : NULL,
-      .c_s32 = job->c32 ? job->c32 + i0 * d->ldc : NULL,
-      .c_f32 = job->cf ? job->cf + i0 * d->ldc : NULL,
+      .c_s32 = job->c32 ? job->c32 + i0 * d->ldc + j0 : NULL,
+      .c_f32 = job->cf ? job->cf + i0 * d->ldc + j0 : NULL,
       .ldc = d->ldc,
   };
   (void)parts;
   job->status[part] = job->ops->gemm_s8s8(&call);
 }
 
-/* K <= KMAX: split rows over threads; with more than one thread B is packed once and shared. */
+/*
+ * K <= KMAX, over d->threads threads. With B not packed yet and at least 4 panels of 64 columns per thread
+ * and B about as large as A (n >= m / 2), the threads split the columns and each packs its own part of B
+ * (1024^3 on 2 threads: packing all of B first, on one thread, held them to ~1.7-1.85x); otherwise they
+ * split the rows and share one B, packed first when it is not. Every output is one exact integer sum
+ * either way, so the bits do not depend on the split.
+ */
 static int gemm_rows(const int8k_gemm_ops *ops, const int8k_gemm_desc *d, const int8_t *a, const int8_t *b,
                      const uint8_t *packed, const int8k_epilogue *ep, int32_t *c32, float *cf) {
   int parts = d->threads;
+  const int64_t col_units = (d->n + 63) / 64;
+  if (parts > 1 && packed == NULL && col_units >= 4 * (int64_t)parts && d->n >= d->m / 2) {
+    gemm_job job = {ops, d, a, b, NULL, ep, c32, cf, 1, (col_units + parts - 1) / parts * 64, {0}};
+    parallel_for(parts, gemm_part, &job);
+    for (int p = 0; p < parts; p++)
+      if (job.status[p] != INT8K_OK) return fail(job.status[p], "gemm: scratch allocation failed");
+    return INT8K_OK;
+  }
   if (parts > 1 && d->m < 2 * (int64_t)parts) parts = (int)(d->m / 2 > 1 ? d->m / 2 : 1);
   uint8_t *own = NULL;
   if (parts > 1 && packed == NULL) {
@@ -244,9 +265,9 @@ static int gemm_rows(const int8k_gemm_ops *ops, const int8k_gemm_desc *d, const 
     ops->pack_b(d->trans_b, d->k, d->n, b, d->ldb, own);
     packed = own;
   }
-  gemm_job job = {ops, d, a, b, packed, ep, c32, cf, 0, {0}};
+  gemm_job job = {ops, d, a, b, packed, ep, c32, cf, 0, 0, {0}};
   int64_t rows = (d->m + parts - 1) / parts;
-  job.rows_per_part = parts > 1 ? (rows + 7) / 8 * 8 : d->m;
+  job.per_part = parts > 1 ? (rows + 7) / 8 * 8 : d->m;
   parallel_for(parts, gemm_part, &job);
   free(own);
   for (int p = 0; p < parts; p++)
@@ -322,55 +343,17 @@ int int8k_gemm_s8s8f32(const int8k_gemm_desc *d, const int8_t *a, const int8_t *
   return gemm_s8(d, a, b, packed_b, ep, NULL, c);
 }
 
-/* ---- fp32 GEMM: system OpenBLAS when it loads, else a plain blocked loop ---- */
+/* ---- fp32 GEMM: our own cores (sgemm_<isa>.c), the same bits on every path and thread count ---- */
 
-typedef void (*cblas_sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float,
-                               float *, int);
-typedef void (*openblas_threads_fn)(int);
-static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-static cblas_sgemm_fn blas_sgemm;
-static openblas_threads_fn blas_set_threads;
-
-static void load_blas(void) {
-  const char *names[] = {"libopenblas.so.0", "libopenblas.so"};
-  for (int i = 0; i < 2 && blas_sgemm == NULL; i++) {
-    void *h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-    if (h == NULL) continue;
-    blas_sgemm = (cblas_sgemm_fn)dlsym(h, "cblas_sgemm");
-    blas_set_threads = (openblas_threads_fn)dlsym(h, "openblas_set_num_threads");
-  }
-}
-
-const char *int8k_gemm_f32_route(void) {
-  pthread_once(&blas_once, load_blas);
-  return blas_sgemm ? "openblas" : "int8k-native";
-}
+const char *int8k_gemm_f32_route(void) { return "int8k-sgemm"; }
 
 int int8k_gemm_f32(const int8k_gemm_desc *d, float alpha, const float *a, const float *b, float beta, float *c) {
+  SELECT(ops, gemm_tables);
   int st = check_gemm_desc(d);
   if (st) return st;
   CHECK(a != NULL && b != NULL && c != NULL, "gemm_f32: null buffer");
-  pthread_once(&blas_once, load_blas);
-  /* One thread whatever d->threads says: OpenBLAS picks kernels by problem size, so splitting the work
-   * (its threads or ours) changes the summation order, and results must not depend on the thread count. */
-  if (blas_sgemm) {
-    if (blas_set_threads) blas_set_threads(1);
-    blas_sgemm(101 /* row major */, d->trans_a ? 112 : 111, d->trans_b ? 112 : 111, (int)d->m, (int)d->n,
-               (int)d->k, alpha, a, (int)d->lda, b, (int)d->ldb, beta, c, (int)d->ldc);
-    return INT8K_OK;
-  }
-  /* i-p-j order so the inner loop runs along rows of B and C and vectorizes */
-  for (int64_t i = 0; i < d->m; i++) {
-    float *ci = c + i * d->ldc;
-    for (int64_t j = 0; j < d->n; j++) ci[j] = beta == 0.0f ? 0.0f : beta * ci[j];
-    for (int64_t p = 0; p < d->k; p++) {
-      float av = alpha * (d->trans_a ? a[p * d->lda + i] : a[i * d->lda + p]);
-      if (d->trans_b)
-        for (int64_t j = 0; j < d->n; j++) ci[j] += av * b[j * d->ldb + p];
-      else
-        for (int64_t j = 0; j < d->n; j++) ci[j] += av * b[p * d->ldb + j];
-    }
-  }
+  st = int8k_sgemm_run(ops->sgemm, d, alpha, a, b, beta, c);
+  if (st != INT8K_OK) return fail(st, "gemm_f32: cannot allocate the packing scratch");
   return INT8K_OK;
 }
 

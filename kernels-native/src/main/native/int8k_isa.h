@@ -4,7 +4,7 @@
  * The dispatcher validates every argument, splits work over threads, splits K beyond INT8K_KMAX and sets
  * error messages. ISA functions receive valid arguments only, run on the calling thread and never fail
  * except for a scratch allocation (they then return INT8K_ERR_NOMEM). Each ISA lives in its own
- * translation units compiled with that ISA's flags: gemm_s8_<isa>.c and ops_<isa>.c.
+ * translation units compiled with that ISA's flags: gemm_s8_<isa>.c, sgemm_<isa>.c and ops_<isa>.c.
  */
 #ifndef INT8K_ISA_H
 #define INT8K_ISA_H
@@ -26,6 +26,18 @@ typedef struct int8k_gemm_call {
   float *c_f32;
   int64_t ldc;
 } int8k_gemm_call;
+
+/* One single-threaded fp32 core call (sgemm.h): C[i][j] = acc (alpha = 1, beta = 0) for i < m, j < n. */
+typedef struct int8k_sgemm_call {
+  int trans_a, trans_b;
+  int64_t m, n, k;
+  const float *a; /* A[i][p] = trans_a ? a[p * lda + i] : a[i * lda + p] */
+  int64_t lda;
+  const float *b; /* B[p][j] = trans_b ? b[j * ldb + p] : b[p * ldb + j] */
+  int64_t ldb;
+  float *c; /* C[i][j] = c[i * ldc + j] */
+  int64_t ldc;
+} int8k_sgemm_call;
 
 /* The tables of kernels, one per ISA, generated from int8k_ops.def: the GEMM's (gemm_s8_<isa>.c) and
  * everything else's (ops_<isa>.c). An op's kernel takes the op's parameters. */

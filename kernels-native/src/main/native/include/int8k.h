@@ -9,9 +9,10 @@
  *  - Tensors of images are NHWC (channels innermost): element (b, y, x, ch) of an n x h x w x c tensor
  *    is at ((b*h + y)*w + x)*c + ch.
  *  - Floating point follows IEEE-754 binary32/binary64 with round-to-nearest-even, evaluated in exactly the
- *    order written here (the library is built with -ffp-contract=off and without -ffast-math). The pure-Java
- *    reference (package io.sparkint8.kernels.ref) computes the same expressions in the same order, so every
- *    op except int8k_gemm_f32 is bit-identical to it on every ISA path.
+ *    order written here (the library is built with -ffp-contract=off and without -ffast-math; fma() below
+ *    is the fused multiply-add with one rounding). The pure-Java reference (package io.sparkint8.kernels.ref)
+ *    computes the same expressions in the same order, so every op is bit-identical to it on every ISA path
+ *    and for every thread count.
  *  - qmax(bits) = 2^(bits-1) - 1 (127 for 8 bits). Codes never take the value -qmax-1.
  *  - rint(x) is round-half-to-even (Java Math.rint). floor(x) is the usual floor.
  *  - "float(v)" of an integer is the conversion with round-to-nearest-even.
@@ -107,13 +108,18 @@ int int8k_packed_b_size(int64_t k, int64_t n, int64_t *bytes);
 int int8k_pack_b(int trans_b, int64_t k, int64_t n, const int8_t *b, int64_t ldb, void *packed,
                  int64_t packed_bytes);
 
-/* fp32 GEMM: C = alpha * op(A) * op(B) + beta * C (C not read when beta == 0). Not bit-identical to
- * the reference: it runs on the system OpenBLAS (libopenblas.so.0, loaded at run time) when present,
- * else on the library's own kernel. Always single-threaded (d->threads is ignored): how a BLAS splits
- * the work changes its summation order, and results must not depend on the thread count. */
+/*
+ * fp32 GEMM on the library's own kernels (no BLAS). Each output is one fused multiply-add chain over k in
+ * ascending order, then alpha and beta:
+ *   acc = +0.0f;  for p = 0 .. k-1:  acc = fma(A[i][p], B[p][j], acc)
+ *   C[i][j] = alpha * acc                           when beta == 0 (C is not read)
+ *   C[i][j] = alpha * acc + beta * C_old[i][j]     otherwise (two products and a sum, each rounded)
+ * The kernels vectorize across i and j only and split the threads (d->threads) by output rows or columns,
+ * never by k, so the bits do not depend on the ISA path, the thread count or the host.
+ */
 int int8k_gemm_f32(const int8k_gemm_desc *d, float alpha, const float *a, const float *b, float beta,
                    float *c);
-/* "openblas" or "int8k-native" */
+/* "int8k-sgemm" */
 const char *int8k_gemm_f32_route(void);
 
 /* ---------------------------------------------------------------------------------------------------- */

@@ -37,11 +37,17 @@ final class AnchorGemm {
     return note;
   }
 
-  /** anchor name -> figure (GOPS or GFLOPS) for one shape; empty if the tool cannot run. */
+  /** anchor name -> figure (GOPS or GFLOPS) for one shape, one thread; empty if the tool cannot run. */
   Map<String, Double> measure(int m, int n, int k) {
+    return measure(m, n, k, 1);
+  }
+
+  /** The same with the libraries' own threads (OpenMP for oneDNN, OpenBLAS's). */
+  Map<String, Double> measure(int m, int n, int k, int threads) {
     try {
       if (libs == null) {
-        Result r = exec(List.of(dir.resolve("run").toString(), "" + m, "" + n, "" + k, "1"));
+        Result r = exec(List.of(dir.resolve("run").toString(), "" + m, "" + n, "" + k, "" + threads),
+            threads);
         if (r.exit == 0) {
           return parse(r.out);
         }
@@ -50,13 +56,13 @@ final class AnchorGemm {
         Path tmp = Files.createTempDirectory("anchor-");
         libs = tmp.resolve("libs");
         Result cc = exec(List.of("gcc", "-O2", dir.resolve("libs.c").toString(), "-o",
-            libs.toString(), "-lopenblas", "-ldnnl"));
+            libs.toString(), "-lopenblas", "-ldnnl"), 1);
         if (cc.exit != 0) {
           note = "anchor unavailable: cannot compile libs.c: " + firstErrorLine(cc.out);
           return Map.of();
         }
       }
-      return parse(exec(List.of(libs.toString(), "" + m, "" + n, "" + k, "10")).out);
+      return parse(exec(List.of(libs.toString(), "" + m, "" + n, "" + k, "10"), threads).out);
     } catch (IOException | InterruptedException e) {
       note = "anchor unavailable: " + e;
       return Map.of();
@@ -89,10 +95,11 @@ final class AnchorGemm {
 
   private record Result(int exit, String out) {}
 
-  private static Result exec(List<String> cmd) throws IOException, InterruptedException {
+  private static Result exec(List<String> cmd, int threads)
+      throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(cmd)).redirectErrorStream(true);
-    pb.environment().put("OMP_NUM_THREADS", "1");
-    pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+    pb.environment().put("OMP_NUM_THREADS", "" + threads);
+    pb.environment().put("OPENBLAS_NUM_THREADS", "" + threads);
     Process p = pb.start();
     String out;
     try (InputStream in = p.getInputStream()) {

@@ -194,39 +194,131 @@ class NativeConformanceTest {
   }
 
   @Test
-  void gemmF32AgreesWithinRounding() {
+  void gemmF32MatchesReferenceBitForBit() {
     Cases c = new Cases(SEED + 2);
     for (int t = 0; t < CASES; t++) {
       Trans ta = c.rnd.nextBoolean() ? Trans.N : Trans.T;
       Trans tb = c.rnd.nextBoolean() ? Trans.N : Trans.T;
-      GemmDesc d = GemmDesc.of(ta, tb, c.size(70), c.size(70), c.size(130));
-      float alpha = (float) c.rnd.nextDouble(-2, 2);
-      float beta = c.rnd.nextBoolean() ? 0f : (float) c.rnd.nextDouble(-1, 1);
+      // now and then wide enough for several column blocks and long enough for several k blocks
+      boolean big = t % 10 == 0;
+      int m = c.size(big ? 20 : 70);
+      int n = big ? 480 + c.rnd.nextInt(300) : c.size(130);
+      int k = big ? 300 + c.rnd.nextInt(500) : c.size(255);
+      int lda = (ta == Trans.N ? k : m) + c.rnd.nextInt(3);
+      if (t % 7 == 3 && ta == Trans.N) {
+        lda = Math.max(k, 1024); // rows 4 KB apart: the kernels pack A instead of reading it in place
+      }
+      int ldb = (tb == Trans.N ? n : k) + c.rnd.nextInt(3);
+      int ldc = n + c.rnd.nextInt(3);
+      GemmDesc d = new GemmDesc(ta, tb, m, n, k, lda, ldb, ldc);
+      float alpha = c.rnd.nextBoolean() ? 1f : (float) c.rnd.nextDouble(-2, 2);
+      float beta = c.rnd.nextInt(3) > 0 ? 0f : c.rnd.nextBoolean() ? 1f : (float) c.rnd.nextDouble(-1, 1);
       float[] av = c.float32((int) d.spanA());
       float[] bv = c.float32((int) d.spanB());
       float[] cv = c.float32((int) d.spanC());
+      if (t % 6 == 5) { // non-finite inputs propagate the same way
+        float[][] targets = {av, bv, cv};
+        float[] specials = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0f,
+            Float.MIN_VALUE};
+        for (int x = 0; x < 4; x++) {
+          float[] v = targets[c.rnd.nextInt(3)];
+          v[c.rnd.nextInt(v.length)] = specials[c.rnd.nextInt(specials.length)];
+        }
+      }
+      String ctx = "sgemm case " + t + " seed " + SEED + " " + d + " alpha " + alpha + " beta " + beta;
+      Int8Backend threaded = nat.withThreads(1 + c.rnd.nextInt(3));
       try (Float32Buffer a = f32(av);
           Float32Buffer b = f32(bv);
           Float32Buffer want = f32(cv);
           Float32Buffer got = f32(cv)) {
         REF.gemmF32(d, alpha, a, b, beta, want);
-        nat.gemmF32(d, alpha, a, b, beta, got);
+        threaded.gemmF32(d, alpha, a, b, beta, got);
         float[] w = want.toArray();
-        float[] g = got.toArray();
-        for (int i = 0; i < d.m(); i++) {
-          for (int j = 0; j < d.n(); j++) {
-            double mag = Math.abs(beta * cv[i * d.n() + j]);
-            for (int p = 0; p < d.k(); p++) {
-              mag += Math.abs(alpha * av[(int) d.indexA(i, p)] * bv[(int) d.indexB(p, j)]);
-            }
-            // each backend rounds at most k + 2 times: bound by (k + 2) ulp-units of the magnitude
-            double tol = (d.k() + 2) * 2 * Math.ulp(1f) * mag + Float.MIN_NORMAL;
-            int at = i * d.n() + j;
-            assertTrue(
-                Math.abs(w[at] - g[at]) <= tol,
-                "sgemm case " + t + " " + d + " at " + at + ": " + w[at] + " vs " + g[at]);
+        Compare.sameBits(w, got.toArray(), ctx + " threads " + threaded.threads());
+        got.copyFrom(cv);
+        threaded.gemmF32(d, alpha, a, b, beta, got);
+        Compare.sameBits(w, got.toArray(), ctx + " repeated");
+      }
+    }
+  }
+
+  @Test
+  void gemmF32BitsDoNotDependOnTheThreadCount() {
+    Cases c = new Cases(SEED + 11);
+    // tall (split by rows) and wide (split by columns), each with several k blocks; the last has few
+    // rows and a wide B (the kernels' small-m order, up to 128 rows, with partial row panels)
+    int[][] shapes = {{301, 517, 700}, {19, 1100, 650}, {121, 1100, 700}};
+    for (int[] s : shapes) {
+      for (Trans ta : Trans.values()) {
+        GemmDesc d = GemmDesc.of(ta, Trans.N, s[0], s[1], s[2]);
+        try (Float32Buffer a = f32(c.float32((int) d.spanA()));
+            Float32Buffer b = f32(c.float32((int) d.spanB()));
+            Float32Buffer want = alloc.allocateFloat32(d.spanC());
+            Float32Buffer got = alloc.allocateFloat32(d.spanC())) {
+          REF.gemmF32(d, 1f, a, b, 0f, want);
+          float[] w = want.toArray();
+          for (int threads = 1; threads <= 4; threads++) {
+            nat.withThreads(threads).gemmF32(d, 1f, a, b, 0f, got);
+            Compare.sameBits(w, got.toArray(), d + " threads " + threads);
           }
         }
+      }
+    }
+  }
+
+  @Test
+  void gemmS8BitsDoNotDependOnTheThreadCount() {
+    Cases c = new Cases(SEED + 12);
+    // threads split the rows (sharing one packed B) or, where B is wide, the columns (each packing its
+    // part, the epilogue's column scales and bias offset with it); B^T on the second shape
+    int[][] shapes = {{301, 517, 700}, {19, 1100, 650}, {130, 1500, 300}};
+    for (int x = 0; x < shapes.length; x++) {
+      GemmDesc d = GemmDesc.of(Trans.N, x == 1 ? Trans.T : Trans.N, shapes[x][0], shapes[x][1],
+          shapes[x][2]);
+      try (Int8Buffer a = s8(c.int8((int) d.spanA()));
+          Int8Buffer b = s8(c.int8((int) d.spanB()));
+          Float32Buffer rs = f32(c.positive(d.m()));
+          Float32Buffer cs = f32(c.positive(d.n()));
+          Float32Buffer bias = f32(c.float32(d.n()));
+          Float32Buffer old = f32(c.float32((int) d.spanC()));
+          Int32Buffer want = alloc.allocateInt32(d.spanC());
+          Int32Buffer got = alloc.allocateInt32(d.spanC());
+          Float32Buffer wantF = alloc.allocateFloat32(d.spanC());
+          Float32Buffer gotF = alloc.allocateFloat32(d.spanC())) {
+        Epilogue ep = new Epilogue(0.75f, rs, cs, bias, 0.5f);
+        REF.gemmS8S8S32(d, a, b, want);
+        int[] w = want.toArray();
+        wantF.copyFrom(old.toArray());
+        REF.gemmS8S8F32(d, a, b, ep, wantF);
+        float[] wf = wantF.toArray();
+        for (int threads = 1; threads <= 4; threads++) {
+          nat.withThreads(threads).gemmS8S8S32(d, a, b, got);
+          Compare.same(w, got.toArray(), d + " threads " + threads);
+          gotF.copyFrom(old.toArray());
+          nat.withThreads(threads).gemmS8S8F32(d, a, b, ep, gotF);
+          Compare.sameBits(wf, gotF.toArray(), d + " epilogue, threads " + threads);
+        }
+      }
+    }
+  }
+
+  @Test
+  void gemmS8WithKLongerThanOnePackedPanelMatchesReference() {
+    // k beyond 16384 (a VNNI panel of B over 1 MB): B is packed per k block and shared by row chunks
+    Cases c = new Cases(SEED + 13);
+    for (int t = 0; t < 4; t++) {
+      Trans ta = t % 2 == 0 ? Trans.N : Trans.T;
+      Trans tb = t < 2 ? Trans.N : Trans.T;
+      GemmDesc d = GemmDesc.of(ta, tb, c.size(20), c.size(130), 16385 + c.rnd.nextInt(3000));
+      try (Int8Buffer a = s8(c.int8((int) d.spanA()));
+          Int8Buffer b = s8(c.int8((int) d.spanB()));
+          Float32Buffer rs = f32(c.positive(d.m()));
+          Float32Buffer want = alloc.allocateFloat32(d.spanC());
+          Float32Buffer got = alloc.allocateFloat32(d.spanC())) {
+        Epilogue ep = new Epilogue(0.5f, rs, null, null, 0f);
+        REF.gemmS8S8F32(d, a, b, ep, want);
+        nat.withThreads(1 + t % 2).gemmS8S8F32(d, a, b, ep, got);
+        Compare.sameBits(want.toArray(), got.toArray(), "long k " + d);
       }
     }
   }

@@ -20,7 +20,8 @@ import java.nio.ByteBuffer;
 /**
  * The JNI backend: C kernels with a path per instruction set (scalar, AVX2, AVX-512 VNNI), the best the
  * CPU supports chosen at run time and capped by the environment variable {@code INT8K_MAX_ISA}. Results
- * equal the reference's bit for bit (the fp32 GEMM excepted: it runs on the system OpenBLAS).
+ * equal the reference's bit for bit on every path and thread count, the fp32 GEMM included (its own
+ * kernels, route "int8k-sgemm"; no system BLAS is loaded).
  *
  * <p>Each operation's hook is followed by its JNI entry point, a static native of the same name
  * (src/main/native/int8k_jni.c; generated there from int8k_ops.def for all but the GEMM, quantization

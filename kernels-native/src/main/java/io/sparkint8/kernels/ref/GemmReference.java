@@ -91,17 +91,22 @@ public final class GemmReference {
     return new PackedB(copy, k, n, packedBy);
   }
 
-  /** C = alpha * op(A) * op(B) + beta * C, each dot product summed in float in order of p. */
+  /**
+   * C = alpha * op(A) * op(B) + beta * C, each output one fused multiply-add chain over k in ascending
+   * order from +0, then alpha and beta (see {@code Int8Backend.gemmF32}). {@link Math#fma} rounds once
+   * per step, as the vector FMAs of the native kernels do, so the chain fixes the bits whatever the ISA
+   * or the thread count.
+   */
   public static void gemmF32(
       GemmDesc d, float alpha, Float32Buffer a, Float32Buffer b, float beta, Float32Buffer c) {
     for (int i = 0; i < d.m(); i++) {
       for (int j = 0; j < d.n(); j++) {
-        float s = 0f;
+        float acc = 0f;
         for (int p = 0; p < d.k(); p++) {
-          s += a.get((int) d.indexA(i, p)) * b.get((int) d.indexB(p, j));
+          acc = Math.fma(a.get((int) d.indexA(i, p)), b.get((int) d.indexB(p, j)), acc);
         }
         int at = i * d.ldc() + j;
-        c.set(at, beta == 0f ? alpha * s : alpha * s + beta * c.get(at));
+        c.set(at, beta == 0f ? alpha * acc : alpha * acc + beta * c.get(at));
       }
     }
   }

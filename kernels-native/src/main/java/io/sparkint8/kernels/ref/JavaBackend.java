@@ -8,9 +8,9 @@ import io.sparkint8.kernels.spi.Int8Backend;
  * {@link ActivationReference}, {@link NormalizationReference}, {@link MatrixGlueReference}), which
  * define what the operation computes. They favour being obviously right over speed; the native backend
  * must match them bit for bit. Floating-point expressions are evaluated in the order the documentation
- * of each operation gives (Java float arithmetic is IEEE round-to-nearest-even, with no fused
- * multiply-add), rounding to nearest uses {@link Math#rint}, and quantization multiplies by the inverse
- * scale.
+ * of each operation gives (Java float arithmetic is IEEE round-to-nearest-even and never fuses on its
+ * own; the fp32 GEMM fuses explicitly, with {@link Math#fma}), rounding to nearest uses {@link
+ * Math#rint}, and quantization multiplies by the inverse scale.
  */
 public final class JavaBackend extends ReferenceBackend {
 

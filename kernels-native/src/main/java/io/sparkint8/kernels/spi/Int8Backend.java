@@ -6,10 +6,10 @@ import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 
 /**
- * The compute operations spark-int8 trains with. Every implementation computes exactly what the pure-Java
- * reference computes, bit for bit; the fp32 GEMM excepted, whose summation
- * order belongs to the BLAS it runs on. Matrices are row-major, images NHWC. Buffers are borrowed for the
- * length of a call; sizes are checked against them ({@link Checks}) and a violation throws {@link
+ * The compute operations spark-int8 trains with. Every CPU implementation computes exactly what the
+ * pure-Java reference computes, bit for bit, the fp32 GEMM included (the CUDA backend's fp32 GEMM agrees
+ * within rounding). Matrices are row-major, images NHWC. Buffers are borrowed for the length of a call;
+ * sizes are checked against them ({@link Checks}) and a violation throws {@link
  * IllegalArgumentException}. Implementations extend {@link AbstractBackend}.
  *
  * <p>Instances are immutable and thread-safe; {@link #withThreads} gives one that splits each call over
@@ -48,13 +48,24 @@ public interface Int8Backend {
   public PackedB packB(OffHeapAllocator allocator, Trans transB, int k, int n, int ldb, Int8Buffer b);
 
   /**
-   * C = alpha * op(A) * op(B) + beta * C in fp32 (C is not read when beta == 0). Single-threaded
-   * whatever {@link #threads()} says, so that its result never depends on the thread count.
+   * C = alpha * op(A) * op(B) + beta * C in fp32, with a fixed order of operations per output:
+   *
+   * <pre>
+   * acc = +0f;  for p = 0 .. k-1:  acc = fma(A[i][p], B[p][j], acc)      (one rounding per step)
+   * C[i][j] = alpha * acc                          when beta == 0 (C is not read)
+   * C[i][j] = alpha * acc + beta * Cold[i][j]      otherwise (each product and the sum rounded to float)
+   * </pre>
+   *
+   * Implementations vectorize across i and j, never across p, and split {@link #threads()} threads by
+   * output rows or columns, never by k, so the bits depend neither on the ISA nor on the thread count.
    */
   public void gemmF32(
       GemmDesc d, float alpha, Float32Buffer a, Float32Buffer b, float beta, Float32Buffer c);
 
-  /** Which implementation the fp32 GEMM runs on, e.g. "openblas" or "java-reference". */
+  /**
+   * Which implementation the fp32 GEMM runs on: "int8k-sgemm" (native), "java-reference" or
+   * "cuda-tiled-sgemm".
+   */
   public String gemmF32Route();
 
   /**
