@@ -208,6 +208,68 @@ static void avx2_quantize_groups(const int8k_quant_desc *d, const float *src, co
   }
 }
 
+/* quantize_transposed: each 32 x 64 tile of the matrix is first transposed out of src_t into a buffer that
+ * stays in L1 (and checked for non-finite values there), then its rows are quantized 8 lanes at a time as
+ * quantize_groups does, each element with its draw index r * cols + c. */
+static void avx2_quantize_transposed(const int8k_quant_desc *d, const float *src_t, const float *s, int8_t *dst,
+                                     int *nonfinite) {
+  enum { TR = 32, TC = 64 };
+  float buf[TR * TC];
+  int qmax = ops_qmax(d->bits);
+  int stochastic = d->rounding == INT8K_ROUND_STOCHASTIC;
+  uint64_t key = stochastic ? int8k_sr_key(d->seed, d->stream) : 0;
+  int per_row = d->granularity == INT8K_PER_ROW;
+  int64_t rows = d->rows, cols = d->cols;
+  avx2_qparams p;
+  p.q = _mm256_set1_ps((float)qmax);
+  p.nq = _mm256_set1_ps((float)-qmax);
+  p.stochastic = stochastic;
+  p.k0 = (uint32_t)key;
+  p.k1 = (uint32_t)(key >> 32);
+  __m256 bad = _mm256_setzero_ps();
+  for (int64_t r0 = 0; r0 < rows; r0 += TR) {
+    int64_t nr = r0 + TR < rows ? TR : rows - r0;
+    for (int64_t c0 = 0; c0 < cols; c0 += TC) {
+      int64_t nc = c0 + TC < cols ? TC : cols - c0;
+      for (int64_t c = 0; c < nc; c++) {
+        const float *col = src_t + (c0 + c) * rows + r0;
+        for (int64_t r = 0; r < nr; r++) buf[r * TC + c] = col[r];
+      }
+      for (int64_t r = 0; r < nr; r++) {
+        const float *x = buf + r * TC;
+        int8_t *o = dst + (r0 + r) * cols + c0;
+        int64_t e0 = (r0 + r) * cols + c0;
+        int64_t k = 0;
+        for (; k + 8 <= nc; k += 8) {
+          __m256 v = _mm256_loadu_ps(x + k);
+          bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_sub_ps(v, v), _mm256_setzero_ps(), _CMP_NEQ_UQ));
+        }
+        for (; k < nc; k++) {
+          if (!(x[k] - x[k] == 0.0f)) *nonfinite = 1;
+        }
+        float sg = s[per_row ? r0 + r : 0];
+        if (sg == 0.0f) {
+          memset(o, 0, (size_t)nc);
+          continue;
+        }
+        float inv = (float)qmax / sg;
+        p.s = _mm256_set1_ps(sg);
+        p.ns = _mm256_set1_ps(-sg);
+        p.inv = _mm256_set1_ps(inv);
+        k = 0;
+        for (; k + 32 <= nc; k += 32) {
+          int64_t e = e0 + k;
+          avx2_store_codes32(o + k, avx2_quant8(&p, x + k, e), avx2_quant8(&p, x + k + 8, e + 8),
+                             avx2_quant8(&p, x + k + 16, e + 16), avx2_quant8(&p, x + k + 24, e + 24));
+        }
+        for (; k + 8 <= nc; k += 8) avx2_store_codes8(o + k, avx2_quant8(&p, x + k, e0 + k));
+        for (; k < nc; k++) o[k] = ops_quant_one(x[k], sg, inv, qmax, stochastic, key, e0 + k);
+      }
+    }
+  }
+  if (_mm256_movemask_ps(bad) != 0) *nonfinite = 1;
+}
+
 /* (float) q is exact, so convert + one multiply is the spec's expression. */
 static void avx2_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float *scale, float *dst) {
   int64_t groups = ops_group_count(d);
@@ -369,7 +431,7 @@ static void avx2_relu_backward(int64_t count, const float *grad, const uint8_t *
   .group_absmax = avx2_group_absmax, .quantize_groups = avx2_quantize_groups,                              \
   .dequantize = avx2_dequantize, .absmax = avx2_absmax,                                                    \
   .clip_cosine_deviation = avx2_clip_cosine_deviation, .relu = avx2_relu,                                  \
-  .relu_backward = avx2_relu_backward,
+  .relu_backward = avx2_relu_backward, .quantize_transposed = avx2_quantize_transposed,
 
 #ifndef OPS_AVX2_FUNCTIONS_ONLY
 INT8K_TABLE_OVERRIDES_BEGIN
