@@ -48,6 +48,15 @@ public final class Conv2d extends Layer {
 
   public Conv2d(LayerContext ctx, Shape in, int maxBatch, int outChannels, int kernel, int stride,
       int pad, boolean bias) {
+    this(ctx, in, maxBatch, outChannels, kernel, stride, pad, bias, ctx.config().precision(), true);
+  }
+
+  /**
+   * A convolution whose GEMMs run in {@code precision} rather than the engine's, and that holds no
+   * buffer for an input gradient when {@code inputGradient} is false (the network's first layer).
+   */
+  public Conv2d(LayerContext ctx, Shape in, int maxBatch, int outChannels, int kernel, int stride,
+      int pad, boolean bias, Precision precision, boolean inputGradient) {
     super(ctx, in, maxBatch, "conv");
     if (outChannels < 1 || kernel < 1 || stride < 1 || pad < 0) {
       throw new IllegalArgumentException("conv(" + outChannels + "," + kernel + ",s=" + stride
@@ -62,10 +71,10 @@ public final class Conv2d extends Layer {
     this.direct = kernel == 1 && stride == 1 && pad == 0;
     int rows = maxBatch * out.height() * out.width();
     int cols = kernel * kernel * in.channels();
-    var precision = ctx.config().precision();
-    this.transposedInputGrad = precision.int8Backward() && !direct && stride == 1
-        && pad <= kernel - 1;
-    this.core = new GemmCore(this, ctx, cols, outChannels, rows, bias, transposedInputGrad);
+    this.transposedInputGrad = inputGradient && precision.int8Backward() && !direct
+        && stride == 1 && pad <= kernel - 1;
+    this.core = new GemmCore(this, ctx, cols, outChannels, rows, bias, precision,
+        inputGradient && !transposedInputGrad);
     var alloc = ctx.allocator();
     this.errorImage = transposedInputGrad
         ? own(alloc.allocateInt8((long) rows * outChannels)) : null;
@@ -82,7 +91,7 @@ public final class Conv2d extends Layer {
         ? own(alloc.allocateInt8((long) rows * cols)) : null;
     this.sx = precision.int8Forward() ? own(alloc.allocateFloat32(1)) : null;
     this.exampleScales = precision.int8Forward() ? own(alloc.allocateFloat32(maxBatch)) : null;
-    this.gradIn = own(alloc.allocateFloat32((long) maxBatch * in.size()));
+    this.gradIn = inputGradient ? own(alloc.allocateFloat32((long) maxBatch * in.size())) : null;
   }
 
   private ConvDesc desc(int batch) {
@@ -131,6 +140,10 @@ public final class Conv2d extends Layer {
   @Override
   public Float32Buffer backward(Float32Buffer gradOut, int batch, boolean needInputGrad) {
     checkBatch(batch);
+    if (needInputGrad && gradIn == null) {
+      throw new IllegalStateException(describe() + ": built without an input gradient (the first"
+          + " layer), asked for one");
+    }
     ConvDesc d = desc(batch);
     Int8Buffer codes = imgQ == null ? null : (direct ? imgQ : colsQ);
     Float32Buffer gcols = core.backward(gradOut, d.colRows(), lastCols, codes,
@@ -185,6 +198,11 @@ public final class Conv2d extends Layer {
       }
     }
     flippedWeights.bytes().put(0, flipped, 0, count);
+  }
+
+  /** The precision of this layer's GEMMs (int8-forward for the stem of an int8 network). */
+  public Precision precision() {
+    return core.precision();
   }
 
   /** The GEMMs of this layer, for model state. */

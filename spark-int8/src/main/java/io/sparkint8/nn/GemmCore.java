@@ -49,7 +49,8 @@ final class GemmCore {
   private final Float32Buffer b;
   private final Float32Buffer y;
   private final Float32Buffer gx;
-  private final boolean ownerComputesInt8InputGrad;
+  private final Precision precision;
+  private final boolean gemmInputGrad;
   private final Float32Buffer gw;
   private Int8Buffer wq;
   private Float32Buffer wScales;
@@ -65,19 +66,23 @@ final class GemmCore {
   // heap scratch for folding the error scales into W (reused across steps, grown on demand)
   private float[] wA;
 
+  /** The GEMMs of a layer in the engine's precision, G_X included. */
   GemmCore(Layer owner, LayerContext ctx, int k, int n, int maxRows, boolean withBias) {
-    this(owner, ctx, k, n, maxRows, withBias, false);
+    this(owner, ctx, k, n, maxRows, withBias, ctx.config().precision(), true);
   }
 
   /**
-   * @param ownerComputesInt8InputGrad in int8 backward the owner computes G_X itself from {@link
-   *     #errorCodes()} and {@link #foldedWeightCodes()} (a convolution does it as the transposed
-   *     convolution); this core then folds and quantizes the weights but runs no grad_input GEMM
-   *     and holds no G_X buffer
+   * @param precision the precision of these GEMMs, which may differ from the engine's (first conv)
+   * @param gemmInputGrad whether this core computes G_X; when false it holds no G_X buffer and
+   *     runs no grad_input GEMM: either nobody needs G_X (the network's first layer) or, in int8
+   *     backward, the owner computes it from {@link #errorCodes()} and {@link
+   *     #foldedWeightCodes()} (a convolution does it as the transposed convolution)
    */
   GemmCore(Layer owner, LayerContext ctx, int k, int n, int maxRows, boolean withBias,
-      boolean ownerComputesInt8InputGrad) {
+      Precision precision, boolean gemmInputGrad) {
     this.owner = owner;
+    this.precision = precision;
+    this.gemmInputGrad = gemmInputGrad;
     this.ctx = ctx;
     this.layerId = owner.id;
     this.k = k;
@@ -97,17 +102,15 @@ final class GemmCore {
     w = owner.own(alloc.allocateFloat32((long) n * k));
     b = owner.own(alloc.allocateFloat32(n));
     y = owner.own(alloc.allocateFloat32((long) maxRows * n));
-    this.ownerComputesInt8InputGrad = ownerComputesInt8InputGrad && cfg.precision().int8Backward();
-    gx = this.ownerComputesInt8InputGrad
-        ? null : owner.own(alloc.allocateFloat32((long) maxRows * k));
+    gx = gemmInputGrad ? owner.own(alloc.allocateFloat32((long) maxRows * k)) : null;
     gw = owner.own(alloc.allocateFloat32((long) n * k));
-    if (cfg.precision().int8Forward()) {
+    if (precision.int8Forward()) {
       wq = owner.own(alloc.allocateInt8((long) n * k));
       wScales = owner.own(alloc.allocateFloat32(n));
       one = owner.own(alloc.allocateFloat32(1));
       rowScales = owner.own(alloc.allocateFloat32(maxRows));
     }
-    if (cfg.precision().int8Backward()) {
+    if (precision.int8Backward()) {
       gq = owner.own(alloc.allocateInt8((long) n * maxRows));
       gScales = owner.own(alloc.allocateFloat32(n));
       clipBuf = owner.own(alloc.allocateFloat32(n));
@@ -124,6 +127,11 @@ final class GemmCore {
 
   Parameter weight() {
     return weight;
+  }
+
+  /** The precision these GEMMs run in. */
+  Precision precision() {
+    return precision;
   }
 
   Parameter bias() {
@@ -224,7 +232,7 @@ final class GemmCore {
    */
   Float32Buffer backward(Float32Buffer gy, int rows, Float32Buffer xf, Int8Buffer xq, float sx,
       boolean needInputGrad) {
-    boolean int8Backward = ctx.config().precision().int8Backward();
+    boolean int8Backward = precision.int8Backward();
     if (bias != null) {
       be().columnSumsF32(rows, n, gy, bias.grad());
     }
@@ -266,6 +274,10 @@ final class GemmCore {
     if (!needInputGrad) {
       return null;
     }
+    if (!gemmInputGrad) {
+      throw new IllegalStateException(name() + ": built without an input gradient (the first"
+          + " layer), asked for one");
+    }
     be().gemmF32(GemmDesc.of(Trans.N, Trans.N, rows, k, n), 1f, gy, w, 0f, gx);
     return gx;
   }
@@ -301,7 +313,7 @@ final class GemmCore {
     }
     HeapScratch.write(wa, wFolded, n * k);
     be().quantize(QuantDesc.perTensor(n, k), wFolded, null, wFoldedQ, one);
-    if (ownerComputesInt8InputGrad) {
+    if (!gemmInputGrad) {
       return null;
     }
     be().gemmS8S8F32(new GemmDesc(Trans.T, Trans.N, rows, k, n, rows, k, k), gq, wFoldedQ,

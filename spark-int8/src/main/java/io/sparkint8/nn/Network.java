@@ -16,6 +16,9 @@ import java.util.List;
  * backward, and a {@link StepResult} with the gradients, BN statistics and quantization statistics.
  */
 public final class Network implements AutoCloseable {
+  /** The widest input a first conv may have and still run its backward fp32 in an int8 network. */
+  public static final int STEM_MAX_CHANNELS = 4;
+
   private final NetworkSpec spec;
   private final LayerContext ctx;
   private final Sequential root;
@@ -23,6 +26,7 @@ public final class Network implements AutoCloseable {
   private final List<Parameter> params;
   private final List<BatchNorm> batchNorms = new ArrayList<>();
   private final int maxBatch;
+  private int layersBuilt;
 
   private Network(NetworkSpec spec, Shape input, int maxBatch, LayerContext ctx) {
     this.spec = spec;
@@ -85,12 +89,29 @@ public final class Network implements AutoCloseable {
     return layer;
   }
 
+  /**
+   * The precision of a conv layer: the engine's, except that in int8 a conv reading the network's
+   * input image with at most {@value #STEM_MAX_CHANNELS} channels (the stem) runs its backward in
+   * fp32 ({@link Precision#INT8_FORWARD}). Its reduction is only kernel^2 * channels long (9 for a
+   * 3x3 conv on grey images), so an int8 grad_weight cannot pay for quantizing its error (the
+   * largest of the network: every pixel times the output channels), laying it out for the GEMM and
+   * the DSGC passes over it; it needs no grad_input. On cnn-small at batch 256 the int8 backward of
+   * the stem took about twice the time of its whole fp32 forward and backward. Its forward stays
+   * int8, so inference (and an exported model) computes what it computed before.
+   */
+  private Precision convPrecision(Shape in, boolean firstLayer) {
+    Precision engine = ctx.config().precision();
+    boolean stem = firstLayer && in.channels() <= STEM_MAX_CHANNELS;
+    return stem && engine == Precision.INT8 ? Precision.INT8_FORWARD : engine;
+  }
+
   private Layer newLayer(LayerShape shape, boolean fusedBnRelu) {
+    boolean firstLayer = layersBuilt++ == 0;
     LayerSpec ls = shape.layer();
     Shape in = shape.input();
     if (ls instanceof LayerSpec.Conv c) {
       return new Conv2d(ctx, in, maxBatch, c.outChannels(), c.kernel(), c.stride(), c.pad(),
-          c.bias());
+          c.bias(), convPrecision(in, firstLayer), !firstLayer);
     } else if (ls instanceof LayerSpec.Fc f) {
       return new Linear(ctx, in, maxBatch, f.outFeatures(), true);
     } else if (ls instanceof LayerSpec.Bn b) {

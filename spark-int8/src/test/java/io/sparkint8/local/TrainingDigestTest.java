@@ -90,8 +90,8 @@ class TrainingDigestTest {
 
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource({
-    "cnn-small, INT8, 346dae4f374b4b1c2e13b30ad3601bcd37d2dbfecf55c17d889bc66924ccf5a6",
-    "resnet8, INT8, 1645900b515d504e46d0abd394b5bd52f13b50d11c0c8c42cb1d7b9bcf86cadc",
+    "cnn-small, INT8, e0bb96e29066491b35afb7040d9be924d247f2234de27ddf942edaeb17353f75",
+    "resnet8, INT8, 6b30b4e440f70d3c8f56f13fff780aa6898cd91b0a3511a8b11d23a0aa486776",
     "cnn-small, FP32, fcce44798ffe416103028e2a1de030a71113979afa97f38d44c9cc85b01d869b",
     "resnet8, FP32, 839cef7f40148794a05818c867b9c824460f837168e8e5ee1c90bfaf57879821",
   })

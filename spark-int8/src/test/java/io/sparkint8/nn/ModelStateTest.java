@@ -166,8 +166,11 @@ class ModelStateTest {
       for (String layer : state.clippingLayers()) {
         ClippingState s = state.clippingState(layer);
         assertEquals("mcs", s.strategy(), layer);
-        assertEquals(4, s.steps(), layer);
-        assertTrue(s.size() > 3, layer + " carries per-channel clips");
+        // the first conv reads a 1-channel image and so runs its backward fp32 (Network's stem
+        // policy): it quantizes no error and its clipping state stays fresh
+        boolean stem = layer.equals("conv0");
+        assertEquals(stem ? 0 : 4, s.steps(), layer);
+        assertTrue(stem || s.size() > 3, layer + " carries per-channel clips");
       }
       // restoring weights and BN but not the clipping state gives other weights two steps on
       state.apply(forgetful);
