@@ -52,6 +52,7 @@ final class GemmCore {
   private final Precision precision;
   private final boolean gemmInputGrad;
   private final Float32Buffer gw;
+  private final Float32Buffer gwT;
   private Int8Buffer wq;
   private Float32Buffer wScales;
   private Float32Buffer one;
@@ -104,6 +105,9 @@ final class GemmCore {
     y = owner.own(alloc.allocateFloat32((long) maxRows * n));
     gx = gemmInputGrad ? owner.own(alloc.allocateFloat32((long) maxRows * k)) : null;
     gw = owner.own(alloc.allocateFloat32((long) n * k));
+    // an fp32 grad_weight with k much narrower than n (a stem conv: k = 9, n = 32) runs transposed
+    gwT = !precision.int8Backward() && 2 * k <= n
+        ? owner.own(alloc.allocateFloat32((long) n * k)) : null;
     if (precision.int8Forward()) {
       wq = owner.own(alloc.allocateInt8((long) n * k));
       wScales = owner.own(alloc.allocateFloat32(n));
@@ -269,8 +273,16 @@ final class GemmCore {
 
   private Float32Buffer backwardF32(Float32Buffer gy, int rows, Float32Buffer xf,
       boolean needInputGrad) {
-    // G_W = G_Y^T X : [n x rows] * [rows x k]
-    be().gemmF32(new GemmDesc(Trans.T, Trans.N, n, k, rows, n, k, k), 1f, gy, xf, 0f, gw);
+    if (gwT == null) {
+      // G_W = G_Y^T X : [n x rows] * [rows x k]
+      be().gemmF32(new GemmDesc(Trans.T, Trans.N, n, k, rows, n, k, k), 1f, gy, xf, 0f, gw);
+    } else {
+      // G_W^T = X^T G_Y : the narrower of k and n becomes the GEMM's rows, the wider its vector
+      // columns; each output is the same fma chain over the rows (fma(a, b, c) = fma(b, a, c)),
+      // so the bits are those of G_Y^T X
+      be().gemmF32(new GemmDesc(Trans.T, Trans.N, k, n, rows, k, n, n), 1f, xf, gy, 0f, gwT);
+      be().transposeF32(k, n, gwT, gw);
+    }
     if (!needInputGrad) {
       return null;
     }
