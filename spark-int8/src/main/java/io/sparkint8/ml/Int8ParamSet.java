@@ -76,7 +76,10 @@ public final class Int8ParamSet implements Serializable {
             + "the number of classes. Default cnn-small.",
         validNetwork());
     precision = new Param<>(owner, "precision",
-        "which GEMMs run in int8: " + Labelled.choices(Precision.class) + ". Default int8.",
+        "which GEMMs run in int8: " + Labelled.choices(Precision.class) + ". In int8 the stem (a"
+            + " first conv on at most 4 input channels) runs its backward in fp32, where an int8"
+            + " grad_weight over 9..36 products is slower than fp32; its forward stays int8."
+            + " Default int8.",
         oneOf(Precision.class));
     weightBits = new IntParam(owner, "weightBits",
         "bits of the quantized weights in the int8 GEMMs. Only 8 is implemented. Default 8.",
