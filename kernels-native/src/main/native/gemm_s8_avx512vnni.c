@@ -27,6 +27,11 @@
  * mr-1 into rows that are not stored). The last k block finishes from the registers: compensation,
  * then the int32 store or the epilogue of int8k.h, with masked stores for the n tail. Earlier k blocks
  * keep their int32 partial sums in a scratch tile (only when k > KC).
+ * Narrow panels: a last panel of at most 32 valid columns (n % 64 in 1..32, e.g. n = 32) runs in 12 x 32
+ * tiles on a compact copy of its first 32 columns instead (see vnni_tile_12x32), with k blocks of up to
+ * VNNI_KC_NARROW when it is the only panel. The row sums of A (the compensation) are computed per row
+ * block just before its micro-tiles, while the block is in cache (for the k-blocked order: all first).
+ * Either tile gives the same exact int32 sums, finished the same way, so the bits never depend on it.
  */
 #include <immintrin.h>
 #include <stdint.h>
