@@ -27,6 +27,11 @@
  * mr-1 into rows that are not stored). The last k block finishes from the registers: compensation,
  * then the int32 store or the epilogue of int8k.h, with masked stores for the n tail. Earlier k blocks
  * keep their int32 partial sums in a scratch tile (only when k > KC).
+ * Narrow panels: a last panel of at most 32 valid columns (n % 64 in 1..32, e.g. n = 32) runs in 12 x 32
+ * tiles on a compact copy of its first 32 columns instead (see vnni_tile_12x32), with k blocks of up to
+ * VNNI_KC_NARROW when it is the only panel. The row sums of A (the compensation) are computed per row
+ * block just before its micro-tiles, while the block is in cache (for the k-blocked order: all first).
+ * Either tile gives the same exact int32 sums, finished the same way, so the bits never depend on it.
  */
 #include <immintrin.h>
 #include <stdint.h>
@@ -44,6 +49,9 @@
 #ifndef VNNI_KC
 #define VNNI_KC 512 /* multiple of 4 */
 #endif
+#ifndef VNNI_KC_NARROW
+#define VNNI_KC_NARROW 768 /* k block when B is one narrow panel (n <= 32): 24 KB of compact B in L1 */
+#endif
 #ifndef VNNI_MC
 #define VNNI_MC 96 /* multiple of VNNI_MR */
 #endif
@@ -55,6 +63,7 @@
 #endif
 
 _Static_assert(VNNI_KC % 4 == 0 && VNNI_KC >= 4, "VNNI_KC must be a positive multiple of 4");
+_Static_assert(VNNI_KC_NARROW % 4 == 0 && VNNI_KC_NARROW >= 4, "VNNI_KC_NARROW must be a positive multiple of 4");
 _Static_assert(VNNI_MC % VNNI_MR == 0, "VNNI_MC must be a multiple of VNNI_MR");
 
 static int64_t vnni_groups(int64_t k) { return (k + 3) / 4; }
@@ -371,6 +380,110 @@ static void vnni_kernel_6x64(int mr, int64_t ng, int64_t tail, const int8_t *a, 
     vnni_store_f32(o, mr, acc, ldt);
 }
 
+/*
+ * The narrow path: a panel of at most 32 valid columns (n <= 32, or the last panel of n = 64q + 1..32) in
+ * the 6 x 64 tile would spend half its vpdpbusd or more on the zero columns. It runs instead in a 12 x 32
+ * tile (24 zmm accumulators, 2 B vectors, a broadcast), on a compact copy of the panel's first 32 columns:
+ * group g at bn[g * 128] = the first 128 bytes of the panel's group g (zmm q = 0, 1 of the layout above),
+ * made per call from the shared packed layout, which does not change. Same sums, same finish.
+ */
+#define NARROW_MR 12
+#define NARROW_NR 32
+#define NARROW_GROUP_BYTES 128
+_Static_assert(VNNI_MC % NARROW_MR == 0, "VNNI_MC must be a multiple of NARROW_MR");
+
+#define NARROW_ROW(addr, x0, x1)                       \
+  "vpbroadcastd " addr ", %%zmm26\n\t"                 \
+  "vpdpbusd %%zmm26, %%zmm24, %%" x0 "\n\t"            \
+  "vpdpbusd %%zmm26, %%zmm25, %%" x1 "\n\t"
+#define NARROW_ALL_ROWS(R)                                                                                   \
+  R(0, "zmm0", "zmm1") R(1, "zmm2", "zmm3") R(2, "zmm4", "zmm5") R(3, "zmm6", "zmm7") R(4, "zmm8", "zmm9")    \
+  R(5, "zmm10", "zmm11") R(6, "zmm12", "zmm13") R(7, "zmm14", "zmm15") R(8, "zmm16", "zmm17")                \
+  R(9, "zmm18", "zmm19") R(10, "zmm20", "zmm21") R(11, "zmm22", "zmm23")
+#define NARROW_ADDR_0 "(%[a])"
+#define NARROW_ADDR_1 "(%[a],%[rs],1)"
+#define NARROW_ADDR_2 "(%[a],%[rs],2)"
+#define NARROW_ADDR_3 "(%[a],%[rs3],1)"
+#define NARROW_ADDR_4 "(%[a],%[rs],4)"
+#define NARROW_ADDR_5 "(%[a],%[rs5],1)"
+#define NARROW_ADDR_6 "(%[a6])"
+#define NARROW_ADDR_7 "(%[a6],%[rs],1)"
+#define NARROW_ADDR_8 "(%[a6],%[rs],2)"
+#define NARROW_ADDR_9 "(%[a6],%[rs3],1)"
+#define NARROW_ADDR_10 "(%[a6],%[rs],4)"
+#define NARROW_ADDR_11 "(%[a6],%[rs5],1)"
+#define NARROW_STEP_ROW(r, x0, x1) NARROW_ROW(NARROW_ADDR_##r, x0, x1)
+/* the tile's rows walked with tp (row stride ts bytes) */
+#define NARROW_LOAD_ROW(r, x0, x1) \
+  "vmovdqu64 (%[tp]), %%" x0 "\n\t" "vmovdqu64 64(%[tp]), %%" x1 "\n\t" "add %[ts], %[tp]\n\t"
+#define NARROW_STORE_ROW(r, x0, x1) \
+  "vmovdqu64 %%" x0 ", (%[tp])\n\t" "vmovdqu64 %%" x1 ", 64(%[tp])\n\t" "add %[ts], %[tp]\n\t"
+#define NARROW_ZERO_ROW(r, x0, x1) "vpxord %%" x0 ", %%" x0 ", %%" x0 "\n\t" "vpxord %%" x1 ", %%" x1 ", %%" x1 "\n\t"
+
+/* The 12 x 32 int32 tile t (row r at t + r * ts bytes) over ng >= 1 k-groups: rows 0..5 of A at a + r * rs,
+ * rows 6..11 at a6 + (r - 6) * rs, group g at + g * gs; B group g at b + 128 g (2 vectors). */
+static void vnni_tile_12x32(int64_t ng, const int8_t *a, const int8_t *a6, int64_t rs, int64_t gs,
+                            const uint8_t *b, int32_t *t, int64_t ts, int64_t resume) {
+  const int64_t rs3 = 3 * rs, rs5 = 5 * rs;
+  int32_t *tp;
+  __asm__ volatile(
+      "mov %[t], %[tp]\n\t"
+      "cmpq $0, %[resume]\n\t"
+      "je 2f\n\t"
+      NARROW_ALL_ROWS(NARROW_LOAD_ROW)
+      "jmp 3f\n"
+      "2:\n\t"
+      NARROW_ALL_ROWS(NARROW_ZERO_ROW)
+      "3:\n\t"
+      ".p2align 5\n"
+      "1:\n\t"
+      "vmovdqu64 (%[b]), %%zmm24\n\t"
+      "vmovdqu64 64(%[b]), %%zmm25\n\t"
+      NARROW_ALL_ROWS(NARROW_STEP_ROW)
+      "add %[gs], %[a]\n\t"
+      "add %[gs], %[a6]\n\t"
+      "sub $-128, %[b]\n\t"
+      "dec %[n]\n\t"
+      "jnz 1b\n\t"
+      "mov %[t], %[tp]\n\t"
+      NARROW_ALL_ROWS(NARROW_STORE_ROW)
+      : [a] "+r"(a), [a6] "+r"(a6), [b] "+r"(b), [n] "+r"(ng), [tp] "=&r"(tp)
+      : [t] "r"(t), [ts] "r"(ts), [resume] "rm"(resume), [rs] "r"(rs), [rs3] "r"(rs3), [rs5] "r"(rs5),
+        [gs] "r"(gs)
+      : "zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", "zmm10", "zmm11",
+        "zmm12", "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", "zmm19", "zmm20", "zmm21", "zmm22",
+        "zmm23", "zmm24", "zmm25", "zmm26", "memory", "cc");
+}
+
+/* As vnni_kernel_6x64, for rows [0, mr) (1 <= mr <= 12) x the o->nc <= 32 columns of a compact panel b
+ * (group g at b[g * 128]); all 12 rows of a readable for the ng groups, rows past mr not stored. */
+static void vnni_kernel_12x32(int mr, int64_t ng, int64_t tail, const int8_t *a, int64_t rs, int64_t gs,
+                              const uint8_t *b, const vnni_out *o) {
+  _Alignas(64) int32_t local[NARROW_MR * NARROW_NR];
+  int32_t *acc = o->tile != NULL ? o->tile : local;
+  const int64_t ldt = o->tile != NULL ? o->ldt : NARROW_NR;
+  if (ng > 0) vnni_tile_12x32(ng, a, a + 6 * rs, rs, gs, b, acc, ldt * 4, !o->first);
+  if (tail) {
+    _Alignas(64) int8_t last[NARROW_MR * 4] = {0};
+    for (int r = 0; r < mr; r++) memcpy(last + 4 * r, a + r * rs + ng * gs, (size_t)tail);
+    vnni_tile_12x32(1, last, last + 24, 4, 0, b + ng * NARROW_GROUP_BYTES, acc, ldt * 4, !o->first || ng > 0);
+  }
+  if (!o->last) return;
+  if (o->ep == NULL)
+    vnni_store_s32(o, mr, acc, ldt);
+  else
+    vnni_store_f32(o, mr, acc, ldt);
+}
+
+/* The first 32 columns of groups [0, groups) of a panel (layout above) as the compact narrow panel. */
+static void narrow_panel(const uint8_t *panel, int64_t groups, uint8_t *dst) {
+  for (int64_t g = 0; g < groups; g++) {
+    _mm512_storeu_si512((void *)(dst + g * NARROW_GROUP_BYTES), _mm512_loadu_si512((const void *)(panel + g * VNNI_GROUP_BYTES)));
+    _mm512_storeu_si512((void *)(dst + g * NARROW_GROUP_BYTES + 64),
+                        _mm512_loadu_si512((const void *)(panel + g * VNNI_GROUP_BYTES + 64)));
+  }
+}
+
 /* ---------------------------------------------------------------------------------------------------- */
 /* Driver                                                                                                */
 /* ---------------------------------------------------------------------------------------------------- */
@@ -392,6 +505,7 @@ typedef struct {
   uint8_t *ablk;  /* a transposed A block, packed (ldg words per group) */
   int64_t ldg;
   int8_t *alast;  /* a short last micro-panel of a row-major A, 6 rows x kcpad bytes */
+  int8_t *alast12; /* the same for the narrow panel's micro-panels of 12 rows */
   int64_t kcpad;
   int32_t *tile;  /* int32 sums across k blocks, row stride ldt, or NULL with one k block */
   int64_t ldt;
@@ -400,11 +514,15 @@ typedef struct {
 /*
  * Rows [ic, ic + mc) x the npan panels of a strip starting at column jc, over k [pc, pc + kc): B's groups
  * of this k range for panel pi at bk + pi * pstride. tile points at the row ic of the sums (or is NULL).
+ * bn: when not NULL, the last panel is narrow (<= 32 columns) and these are its groups of this k range,
+ * compact (narrow_panel), computed in 12 x 32 tiles.
  */
 static void vnni_block(const vnni_ctx *x, int64_t ic, int64_t mc, int64_t pc, int64_t kc, int first, int last,
-                       const uint8_t *bk, int64_t pstride, int64_t npan, int64_t jc, int32_t *tile) {
+                       const uint8_t *bk, int64_t pstride, int64_t npan, int64_t jc, int32_t *tile,
+                       const uint8_t *bn) {
   const int8k_gemm_call *call = x->call;
   const int64_t ir_short = mc / VNNI_MR * VNNI_MR; /* a micro-panel of mc % 6 rows starts here */
+  const int64_t ir_short12 = mc / NARROW_MR * NARROW_MR; /* the narrow panel's one of mc % 12 rows */
   /* A micro-panel ir: row r at ab + (ir + r) * rs, group g at + g * gs */
   const int8_t *ab;
   int64_t rs, gs, ng, tail;
@@ -414,9 +532,14 @@ static void vnni_block(const vnni_ctx *x, int64_t ic, int64_t mc, int64_t pc, in
     gs = 4;
     ng = kc / 4;
     tail = kc % 4;
-    if (ir_short < mc) {
+    if (ir_short < mc && (bn == NULL || npan > 1)) {
       memset(x->alast, 0, (size_t)(VNNI_MR * x->kcpad));
       for (int64_t r = 0; r < mc - ir_short; r++) memcpy(x->alast + r * x->kcpad, ab + (ir_short + r) * rs, (size_t)kc);
+    }
+    if (ir_short12 < mc && bn != NULL) {
+      memset(x->alast12, 0, (size_t)(NARROW_MR * x->kcpad));
+      for (int64_t r = 0; r < mc - ir_short12; r++)
+        memcpy(x->alast12 + r * x->kcpad, ab + (ir_short12 + r) * rs, (size_t)kc);
     }
   } else {
     pack_at_block(call->a, call->lda, ic, mc, pc, kc, x->ldg, x->ablk);
@@ -437,6 +560,29 @@ static void vnni_block(const vnni_ctx *x, int64_t ic, int64_t mc, int64_t pc, in
     const int64_t j = jc + pi * VNNI_NR;
     o.j = j;
     o.nc = vnni_min(call->n - j, VNNI_NR);
+    if (bn != NULL && pi == npan - 1) {
+      for (int64_t ir = 0; ir < mc; ir += NARROW_MR) {
+        const int mr = (int)vnni_min(mc - ir, NARROW_MR);
+        const int64_t i = ic + ir;
+        if (last) {
+          if (ir == 0) vnni_prefetch_c(call, i, j, mr, o.nc);
+          if (ir + NARROW_MR < mc)
+            vnni_prefetch_c(call, i + NARROW_MR, j, (int)vnni_min(mc - ir - NARROW_MR, NARROW_MR), o.nc);
+        }
+        o.i = i;
+        o.tile = tile != NULL ? tile + ir * x->ldt + pi * VNNI_NR : NULL;
+        o.rowsum = x->rowsum + i;
+        if (call->ep == NULL)
+          o.c32 = call->c_s32 + i * call->ldc + j;
+        else
+          o.cf = call->c_f32 + i * call->ldc + j;
+        if (!call->trans_a && ir == ir_short12)
+          vnni_kernel_12x32(mr, (kc + 3) / 4, 0, x->alast12, x->kcpad, 4, bn, &o);
+        else
+          vnni_kernel_12x32(mr, ng, tail, ab + ir * rs, rs, gs, bn, &o);
+      }
+      continue;
+    }
     for (int64_t ir = 0; ir < mc; ir += VNNI_MR) {
       const int mr = (int)vnni_min(mc - ir, VNNI_MR);
       const int64_t i = ic + ir;
@@ -474,6 +620,8 @@ static int int8k_gemm_s8s8_avx512vnni(const int8k_gemm_call *call) {
   const int64_t panel_bytes = G * VNNI_GROUP_BYTES; /* one panel, all k */
   const int64_t total_panels = vnni_panels(n);
   const int k_blocked_b = call->packed_b == NULL && panel_bytes > VNNI_STRIP_BYTES;
+  /* the last panel narrow (n % 64 in 1..32): 12 x 32 tiles on a compact copy of it */
+  const int narrow = (n - 1) % VNNI_NR < NARROW_NR;
 
   int64_t strip_panels = k_blocked_b ? VNNI_MAX_STRIP_PANELS : VNNI_STRIP_BYTES / panel_bytes;
   if (strip_panels < 1) strip_panels = 1;
@@ -481,7 +629,8 @@ static int int8k_gemm_s8s8_avx512vnni(const int8k_gemm_call *call) {
   if (strip_panels > total_panels) strip_panels = total_panels;
 
   /* even k blocks on group boundaries (a packed B's groups start at p = 0) */
-  const int64_t nkb = (k + VNNI_KC - 1) / VNNI_KC;
+  const int64_t kc_max = narrow && total_panels == 1 ? VNNI_KC_NARROW : VNNI_KC;
+  const int64_t nkb = (k + kc_max - 1) / kc_max;
   const int64_t kcb = ((k + nkb - 1) / nkb + 3) / 4 * 4;
   const int64_t mc_max = vnni_min(VNNI_MC, m);
   /* rows sharing a k-blocked B: the tile of their sums about 1 MB, at least one row block */
@@ -495,23 +644,30 @@ static int int8k_gemm_s8s8_avx512vnni(const int8k_gemm_call *call) {
   x.kcpad = (kcb + 3) / 4 * 4;
   x.ldt = strip_panels * VNNI_NR;
   int32_t *rowsum = (int32_t *)malloc((size_t)m * sizeof(int32_t));
-  /* + VNNI_MR rows: the assembly stores all 6 rows of a short last micro-panel */
-  int32_t *tile = nkb > 1 ? (int32_t *)alloc64((size_t)((chunk + VNNI_MR) * x.ldt) * sizeof(int32_t)) : NULL;
+  /* + NARROW_MR rows: the assembly stores all 6 (12) rows of a short last micro-panel */
+  int32_t *tile = nkb > 1 ? (int32_t *)alloc64((size_t)((chunk + NARROW_MR) * x.ldt) * sizeof(int32_t)) : NULL;
   const int64_t bbytes = k_blocked_b ? strip_panels * vnni_groups(kcb) * VNNI_GROUP_BYTES : strip_panels * panel_bytes;
   uint8_t *bbuf = call->packed_b == NULL ? (uint8_t *)alloc64((size_t)bbytes) : NULL;
   /* + slack: the last micro-panel's rows past mc read (unused) words of the next group, or past the end */
   x.ablk = call->trans_a ? (uint8_t *)alloc64((size_t)(vnni_groups(kcb) * x.ldg * 4 + 64)) : NULL;
   x.alast = (int8_t *)alloc64((size_t)(VNNI_MR * x.kcpad));
+  x.alast12 = narrow ? (int8_t *)alloc64((size_t)(NARROW_MR * x.kcpad)) : NULL;
+  /* the narrow panel, compact: all k, or one k block when B is packed per k block */
+  uint8_t *bnar = narrow ? (uint8_t *)alloc64((size_t)((k_blocked_b ? vnni_groups(kcb) : G) * NARROW_GROUP_BYTES)) : NULL;
   if (rowsum == NULL || (nkb > 1 && tile == NULL) || (call->packed_b == NULL && bbuf == NULL) ||
-      (call->trans_a && x.ablk == NULL) || x.alast == NULL) {
+      (call->trans_a && x.ablk == NULL) || x.alast == NULL || (narrow && (x.alast12 == NULL || bnar == NULL))) {
     free(rowsum);
     free(tile);
     free(bbuf);
     free(x.ablk);
     free(x.alast);
+    free(x.alast12);
+    free(bnar);
     return INT8K_ERR_NOMEM;
   }
-  row_sums(call->trans_a, call->a, call->lda, m, k, rowsum);
+  /* the row sums of A: here for the k-blocked order; in the other, per row block just before its first
+   * micro-tiles (the block then comes from cache, not from memory twice) */
+  if (k_blocked_b) row_sums(call->trans_a, call->a, call->lda, m, k, rowsum);
   x.rowsum = rowsum;
   x.tile = tile;
 
@@ -525,14 +681,18 @@ static int int8k_gemm_s8s8_avx512vnni(const int8k_gemm_call *call) {
         pack_b_panels(call->trans_b, 0, k, n, call->b, call->ldb, panel0, npan, bbuf);
         bpan = bbuf;
       }
+      const int nar = narrow && panel0 + npan == total_panels;
+      if (nar) narrow_panel(bpan + (npan - 1) * panel_bytes, G, bnar);
       for (int64_t ic = 0; ic < m; ic += VNNI_MC) {
         const int64_t mc = vnni_min(m - ic, VNNI_MC);
+        if (panel0 == 0)
+          row_sums(call->trans_a, call->trans_a ? call->a + ic : call->a + ic * call->lda, call->lda, mc, k, rowsum + ic);
         for (int64_t kb = 0; kb < nkb; kb++) {
           const int64_t pc = kb * kcb;
           if (pc >= k) break;
           const int64_t kc = vnni_min(kcb, k - pc);
           vnni_block(&x, ic, mc, pc, kc, kb == 0, pc + kc >= k, bpan + (pc / 4) * VNNI_GROUP_BYTES, panel_bytes, npan,
-                     panel0 * VNNI_NR, tile);
+                     panel0 * VNNI_NR, tile, nar ? bnar + (pc / 4) * NARROW_GROUP_BYTES : NULL);
         }
       }
     }
@@ -546,10 +706,12 @@ static int int8k_gemm_s8s8_avx512vnni(const int8k_gemm_call *call) {
           if (pc >= k) break;
           const int64_t kc = vnni_min(kcb, k - pc);
           pack_b_panels(call->trans_b, pc, kc, n, call->b, call->ldb, panel0, npan, bbuf);
+          const int nar = narrow && panel0 + npan == total_panels;
+          if (nar) narrow_panel(bbuf + (npan - 1) * vnni_groups(kc) * VNNI_GROUP_BYTES, vnni_groups(kc), bnar);
           for (int64_t ic = i0; ic < i0 + rows; ic += VNNI_MC)
             vnni_block(&x, ic, vnni_min(i0 + rows - ic, VNNI_MC), pc, kc, kb == 0, pc + kc >= k, bbuf,
                        vnni_groups(kc) * VNNI_GROUP_BYTES, npan, panel0 * VNNI_NR,
-                       tile != NULL ? tile + (ic - i0) * x.ldt : NULL);
+                       tile != NULL ? tile + (ic - i0) * x.ldt : NULL, nar ? bnar : NULL);
         }
       }
     }
@@ -560,6 +722,8 @@ static int int8k_gemm_s8s8_avx512vnni(const int8k_gemm_call *call) {
   free(bbuf);
   free(x.ablk);
   free(x.alast);
+  free(x.alast12);
+  free(bnar);
   return INT8K_OK;
 }
 

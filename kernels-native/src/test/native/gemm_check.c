@@ -1,7 +1,9 @@
 /*
  * gemm_check.c - bit-exactness of the GEMM kernels against plain C loops of the same semantics, on every
  * ISA path this CPU runs, on awkward shapes (1, 3, 17, 255, k not a multiple of the vector width or of the
- * k blocks), transposes, leading dimensions, alpha/beta, NaN/Inf inputs, thread counts and repeated calls.
+ * k blocks), transposes, leading dimensions, alpha/beta, NaN/Inf inputs, thread counts and repeated calls;
+ * int8 also on narrow n (1..33 and last panels of n % 64 <= 32), directly and through the dispatcher on 1-3
+ * threads.
  *
  *   gemm_check [cases] [seed]        exits 1 on the first mismatch, printing the case
  *
@@ -178,22 +180,10 @@ static void fill_s8(int8_t *v, int64_t n, int mode) {
   }
 }
 
-static int check_s8(const s8_t *s, int cases, int64_t seed) {
-  for (int t = 0; t < cases; t++) {
-    int8k_gemm_call call = {0};
-    call.trans_a = (int)rnd(2);
-    call.trans_b = (int)rnd(2);
-    call.m = size_upto(t % 9 == 0 ? 300 : 100);
-    call.n = size_upto(t % 10 == 0 ? 1200 : 200);
-    call.k = size_upto(t % 7 == 0 ? 1500 : 300);
-    if (t % 25 == 24) { /* k so long that B is packed per k block (VNNI: one panel over 1 MB) */
-      call.m = size_upto(20);
-      call.n = size_upto(130);
-      call.k = 16385 + rnd(4000);
-    }
-    call.lda = (call.trans_a ? call.m : call.k) + rnd(3);
-    call.ldb = (call.trans_b ? call.k : call.n) + rnd(3);
-    call.ldc = call.n + rnd(3);
+/* One int8 case: the ISA table's single-threaded kernel, plain and packed B, int32 and epilogue output;
+ * threads > 0: instead the public entry points (the selected ISA) on that many threads. */
+static int check_s8_case(const s8_t *s, int t, int8k_gemm_call call, int threads, int64_t seed) {
+  {
     const int64_t sa = call.trans_a ? (call.k - 1) * call.lda + call.m : (call.m - 1) * call.lda + call.k;
     const int64_t sb = call.trans_b ? (call.n - 1) * call.ldb + call.k : (call.k - 1) * call.ldb + call.n;
     const int64_t sc = (call.m - 1) * call.ldc + call.n;
@@ -223,6 +213,12 @@ static int check_s8(const s8_t *s, int cases, int64_t seed) {
     int8k_epilogue ep = {rnd(2) ? 1.0f : (float)(rndu() * 4 - 2), rnd(2) ? rs : NULL, rnd(2) ? cs : NULL,
                          rnd(2) ? bias : NULL, rnd(3) ? 0.0f : (float)(rndu() * 2 - 1)};
     int bad = 0;
+    void *pub_packed = NULL;
+    if (threads > 0) {
+      int64_t bytes = 0;
+      if (int8k_packed_b_size(call.k, call.n, &bytes) == INT8K_OK && (pub_packed = malloc(bytes)) != NULL)
+        int8k_pack_b(call.trans_b, call.k, call.n, b, call.ldb, pub_packed, bytes);
+    }
     for (int variant = 0; variant < 4 && !bad; variant++) {
       int8k_gemm_call v = call;
       v.a = a;
@@ -233,7 +229,16 @@ static int check_s8(const s8_t *s, int cases, int64_t seed) {
       v.c_f32 = cf;
       memcpy(cf, old, sc * 4);
       memset(c32, 0x5a, sc * 4);
-      if (s->ops->gemm_s8s8(&v) != INT8K_OK) {
+      int st;
+      if (threads > 0) {
+        const int8k_gemm_desc d = {call.trans_a, call.trans_b, call.m,  call.n, call.k,
+                                   call.lda,     call.ldb,     call.ldc, threads};
+        const void *pk = variant & 1 ? pub_packed : NULL;
+        st = variant & 2 ? int8k_gemm_s8s8f32(&d, a, b, pk, &ep, cf) : int8k_gemm_s8s8s32(&d, a, b, pk, c32);
+      } else {
+        st = s->ops->gemm_s8s8(&v);
+      }
+      if (st != INT8K_OK) {
         printf("FAIL s8 %s case %d: status\n", s->name, t);
         bad = 1;
         break;
@@ -249,19 +254,75 @@ static int check_s8(const s8_t *s, int cases, int64_t seed) {
             ok = same_float(w, cf[at]);
           }
           if (!ok) {
-            printf("FAIL s8 %s case %d seed %lld variant %s%s: trans %d%d m=%lld n=%lld k=%lld at (%lld,%lld) want "
-                   "%lld got %d / %a\n",
+            printf("FAIL s8 %s case %d seed %lld variant %s%s threads %d: trans %d%d m=%lld n=%lld k=%lld at "
+                   "(%lld,%lld) want %lld got %d / %a\n",
                    s->name, t, (long long)seed, variant & 1 ? "packed" : "plain", variant & 2 ? "+epilogue" : "",
-                   call.trans_a, call.trans_b, (long long)call.m, (long long)call.n, (long long)call.k,
+                   threads, call.trans_a, call.trans_b, (long long)call.m, (long long)call.n, (long long)call.k,
                    (long long)i, (long long)j, (long long)want[at], c32[at], cf[at]);
             bad = 1;
             break;
           }
         }
+      /* the ldc padding between rows is never written */
+      for (int64_t i = 0; i + 1 < call.m && !bad; i++)
+        for (int64_t j = call.n; j < call.ldc; j++)
+          if (variant & 2 ? !same_float(cf[i * call.ldc + j], old[i * call.ldc + j])
+                          : c32[i * call.ldc + j] != 0x5a5a5a5a) {
+            printf("FAIL s8 %s case %d variant %d: wrote the ldc padding at (%lld,%lld)\n", s->name, t, variant,
+                   (long long)i, (long long)j);
+            bad = 1;
+            break;
+          }
     }
     free(a), free(b), free(want), free(packed), free(c32), free(cf), free(old), free(rs), free(cs), free(bias);
+    free(pub_packed);
     if (bad) return 1;
   }
+  return 0;
+}
+
+static int check_s8(const s8_t *s, int cases, int64_t seed) {
+  for (int t = 0; t < cases; t++) {
+    int8k_gemm_call call = {0};
+    call.trans_a = (int)rnd(2);
+    call.trans_b = (int)rnd(2);
+    call.m = size_upto(t % 9 == 0 ? 300 : 100);
+    call.n = size_upto(t % 10 == 0 ? 1200 : 200);
+    call.k = size_upto(t % 7 == 0 ? 1500 : 300);
+    if (t % 25 == 24) { /* k so long that B is packed per k block (VNNI: one panel over 1 MB) */
+      call.m = size_upto(20);
+      call.n = size_upto(130);
+      call.k = 16385 + rnd(4000);
+    }
+    call.lda = (call.trans_a ? call.m : call.k) + rnd(3);
+    call.ldb = (call.trans_b ? call.k : call.n) + rnd(3);
+    call.ldc = call.n + rnd(3);
+    if (check_s8_case(s, t, call, 0, seed)) return 1;
+  }
+  return 0;
+}
+
+/* Narrow N (the VNNI path's 12 x 32 tiles: n <= 32, or a last panel of n % 64 in 1..32, next to wide
+ * panels): every n of the list with k not a multiple of 4 or of the k blocks, both layouts of A and B, m
+ * around the 12-row micro-panels and row blocks; public: through the dispatcher on 1-3 threads. */
+static int check_s8_narrow(const s8_t *s, int public, int64_t seed) {
+  static const int64_t NS[] = {1, 3, 16, 17, 31, 32, 33, 63, 64 + 17, 64 + 32, 128 + 31};
+  static const int64_t KS[] = {1, 3, 5, 63, 65, 255, 513, 577, 769, 1027};
+  int t = 0;
+  for (size_t ni = 0; ni < sizeof NS / sizeof NS[0]; ni++)
+    for (int rep = 0; rep < 6; rep++, t++) {
+      int8k_gemm_call call = {0};
+      call.trans_a = rep & 1;
+      call.trans_b = (rep >> 1) & 1;
+      call.n = NS[ni];
+      call.k = rep == 5 ? 1 + rnd(1100) : KS[rnd(sizeof KS / sizeof KS[0])];
+      call.m = rnd(3) == 0 ? 1 + rnd(24) : 12 * (1 + rnd(20)) + rnd(12) - 6 + (rnd(2) ? 96 : 0);
+      if (call.m < 1) call.m = 1 + rnd(12);
+      call.lda = (call.trans_a ? call.m : call.k) + rnd(3);
+      call.ldb = (call.trans_b ? call.k : call.n) + rnd(3);
+      call.ldc = call.n + rnd(3);
+      if (check_s8_case(s, t, call, public ? 1 + (int)rnd(3) : 0, seed)) return 1;
+    }
   return 0;
 }
 
@@ -288,6 +349,18 @@ int main(int argc, char **argv) {
     rng_state = (uint64_t)seed + 1;
     f = check_s8(&s8s[i], i == 0 ? cases / 3 : cases, seed);
     printf("s8s8  %-10s %s\n", s8s[i].name, f ? "FAILED" : "bit-exact");
+    fails += f;
+    rng_state = (uint64_t)seed + 2;
+    f = check_s8_narrow(&s8s[i], 0, seed);
+    printf("s8s8  %-10s narrow n %s\n", s8s[i].name, f ? "FAILED" : "bit-exact");
+    fails += f;
+  }
+  /* the dispatcher (the selected ISA, INT8K_MAX_ISA caps it) on 1-3 threads */
+  rng_state = (uint64_t)seed + 3;
+  const int sel = int8k_selected_isa();
+  if (sel >= 0) {
+    int f = check_s8_narrow(&s8s[sel], 1, seed);
+    printf("s8s8  %-10s narrow n, 1-3 threads %s\n", s8s[sel].name, f ? "FAILED" : "bit-exact");
     fails += f;
   }
   if (paths < 3) printf("note: this CPU runs %d of the 3 ISA paths\n", paths);
