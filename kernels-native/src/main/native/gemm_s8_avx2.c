@@ -661,7 +661,7 @@ static void tile(int quads, int64_t kp, const int32_t *a, int64_t rs, int64_t ps
 /* Driver                                                                                                */
 /* ---------------------------------------------------------------------------------------------------- */
 
-static void *alloc64(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
+static void *alloc64(size_t bytes) { return int8k_scratch_alloc(bytes); }
 
 static int gemm_s8s8_avx2(const int8k_gemm_call *call) {
   const int64_t m = call->m, n = call->n, k = call->k;
@@ -686,7 +686,7 @@ static int gemm_s8s8_avx2(const int8k_gemm_call *call) {
   const int need_cbuf = call->ep && nkb > 1;
   if (need_cbuf) cbuf = (int32_t *)alloc64((size_t)(m * nc_max) * 4);
   if (!abuf || (!call->packed_b && !bbuf) || (need_cbuf && !cbuf)) {
-    free(abuf), free(bbuf), free(cbuf);
+    int8k_scratch_free(abuf), int8k_scratch_free(bbuf), int8k_scratch_free(cbuf);
     return INT8K_ERR_NOMEM;
   }
 
@@ -767,7 +767,7 @@ static int gemm_s8s8_avx2(const int8k_gemm_call *call) {
       }
     }
   }
-  free(abuf), free(bbuf), free(cbuf);
+  int8k_scratch_free(abuf), int8k_scratch_free(bbuf), int8k_scratch_free(cbuf);
   return INT8K_OK;
 }
 

@@ -488,7 +488,7 @@ static void narrow_panel(const uint8_t *panel, int64_t groups, uint8_t *dst) {
 /* Driver                                                                                                */
 /* ---------------------------------------------------------------------------------------------------- */
 
-static void *alloc64(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
+static void *alloc64(size_t bytes) { return int8k_scratch_alloc(bytes); }
 
 /* prefetchw of the C lines of rows [i, i + rows) x columns [j, j + nc) */
 static inline void vnni_prefetch_c(const int8k_gemm_call *call, int64_t i, int64_t j, int rows, int64_t nc) {
@@ -643,7 +643,7 @@ static int int8k_gemm_s8s8_avx512vnni(const int8k_gemm_call *call) {
   x.ldg = (mc_max + 63) / 64 * 64;
   x.kcpad = (kcb + 3) / 4 * 4;
   x.ldt = strip_panels * VNNI_NR;
-  int32_t *rowsum = (int32_t *)malloc((size_t)m * sizeof(int32_t));
+  int32_t *rowsum = (int32_t *)int8k_scratch_alloc((size_t)m * sizeof(int32_t));
   /* + NARROW_MR rows: the assembly stores all 6 (12) rows of a short last micro-panel */
   int32_t *tile = nkb > 1 ? (int32_t *)alloc64((size_t)((chunk + NARROW_MR) * x.ldt) * sizeof(int32_t)) : NULL;
   const int64_t bbytes = k_blocked_b ? strip_panels * vnni_groups(kcb) * VNNI_GROUP_BYTES : strip_panels * panel_bytes;
@@ -656,13 +656,13 @@ static int int8k_gemm_s8s8_avx512vnni(const int8k_gemm_call *call) {
   uint8_t *bnar = narrow ? (uint8_t *)alloc64((size_t)((k_blocked_b ? vnni_groups(kcb) : G) * NARROW_GROUP_BYTES)) : NULL;
   if (rowsum == NULL || (nkb > 1 && tile == NULL) || (call->packed_b == NULL && bbuf == NULL) ||
       (call->trans_a && x.ablk == NULL) || x.alast == NULL || (narrow && (x.alast12 == NULL || bnar == NULL))) {
-    free(rowsum);
-    free(tile);
-    free(bbuf);
-    free(x.ablk);
-    free(x.alast);
-    free(x.alast12);
-    free(bnar);
+    int8k_scratch_free(rowsum);
+    int8k_scratch_free(tile);
+    int8k_scratch_free(bbuf);
+    int8k_scratch_free(x.ablk);
+    int8k_scratch_free(x.alast);
+    int8k_scratch_free(x.alast12);
+    int8k_scratch_free(bnar);
     return INT8K_ERR_NOMEM;
   }
   /* the row sums of A: here for the k-blocked order; in the other, per row block just before its first
@@ -717,13 +717,13 @@ static int int8k_gemm_s8s8_avx512vnni(const int8k_gemm_call *call) {
     }
   }
 
-  free(rowsum);
-  free(tile);
-  free(bbuf);
-  free(x.ablk);
-  free(x.alast);
-  free(x.alast12);
-  free(bnar);
+  int8k_scratch_free(rowsum);
+  int8k_scratch_free(tile);
+  int8k_scratch_free(bbuf);
+  int8k_scratch_free(x.ablk);
+  int8k_scratch_free(x.alast);
+  int8k_scratch_free(x.alast12);
+  int8k_scratch_free(bnar);
   return INT8K_OK;
 }
 

@@ -46,13 +46,13 @@ static int gemm_s8s8_scalar(const int8k_gemm_call *call) {
   const int64_t m = call->m, n = call->n, k = call->k;
   int8_t *bt_buf = NULL, *arow = NULL;
   if (!call->packed_b && !call->trans_b) {
-    bt_buf = (int8_t *)malloc((size_t)(k * (n < NB_SCALAR ? n : NB_SCALAR)));
+    bt_buf = (int8_t *)int8k_scratch_alloc((size_t)(k * (n < NB_SCALAR ? n : NB_SCALAR)));
     if (!bt_buf) return INT8K_ERR_NOMEM;
   }
   if (call->trans_a) {
-    arow = (int8_t *)malloc((size_t)k);
+    arow = (int8_t *)int8k_scratch_alloc((size_t)k);
     if (!arow) {
-      free(bt_buf);
+      int8k_scratch_free(bt_buf);
       return INT8K_ERR_NOMEM;
     }
   }
@@ -89,8 +89,8 @@ static int gemm_s8s8_scalar(const int8k_gemm_call *call) {
       }
     }
   }
-  free(bt_buf);
-  free(arow);
+  int8k_scratch_free(bt_buf);
+  int8k_scratch_free(arow);
   return INT8K_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,7 +261,7 @@ static int gemm_rows(const int8k_gemm_ops *ops, const int8k_gemm_desc *d, const 
   if (parts > 1 && d->m < 2 * (int64_t)parts) parts = (int)(d->m / 2 > 1 ? d->m / 2 : 1);
   uint8_t *own = NULL;
   if (parts > 1 && packed == NULL) {
-    own = aligned_alloc(64, (size_t)((ops->packed_b_body_size(d->k, d->n) + 63) / 64 * 64));
+    own = int8k_scratch_alloc((size_t)ops->packed_b_body_size(d->k, d->n));
     if (own == NULL) return fail(INT8K_ERR_NOMEM, "gemm: cannot allocate the packed B scratch");
     ops->pack_b(d->trans_b, d->k, d->n, b, d->ldb, own);
     packed = own;
@@ -269,7 +270,7 @@ static int gemm_rows(const int8k_gemm_ops *ops, const int8k_gemm_desc *d, const 
   int64_t rows = (d->m + parts - 1) / parts;
   job.per_part = parts > 1 ? (rows + 7) / 8 * 8 : d->m;
   parallel_for(parts, gemm_part, &job);
-  free(own);
+  int8k_scratch_free(own);
   for (int p = 0; p < parts; p++)
     if (job.status[p] != INT8K_OK) return fail(job.status[p], "gemm: scratch allocation failed");
   return INT8K_OK;
@@ -279,11 +280,11 @@ static int gemm_rows(const int8k_gemm_ops *ops, const int8k_gemm_desc *d, const 
 static int gemm_long_k(const int8k_gemm_ops *ops, const int8k_gemm_desc *d, const int8_t *a, const int8_t *b,
                        const int8k_epilogue *ep, int32_t *c32, float *cf) {
   int64_t mn = d->m * d->n;
-  int32_t *part = malloc((size_t)mn * sizeof *part);
-  int64_t *sum = calloc((size_t)mn, sizeof *sum);
+  int32_t *part = int8k_scratch_alloc((size_t)mn * sizeof *part);
+  int64_t *sum = int8k_scratch_calloc((size_t)mn * sizeof *sum);
   if (part == NULL || sum == NULL) {
-    free(part);
-    free(sum);
+    int8k_scratch_free(part);
+    int8k_scratch_free(sum);
     return fail(INT8K_ERR_NOMEM, "gemm: cannot allocate %lld bytes of K-split scratch", (long long)mn * 12);
   }
   int st = INT8K_OK;
@@ -306,8 +307,8 @@ static int gemm_long_k(const int8k_gemm_ops *ops, const int8k_gemm_desc *d, cons
           cf[i * d->ldc + j] = int8k_epilogue_apply(ep, s, i, j, &cf[i * d->ldc + j]);
       }
   }
-  free(part);
-  free(sum);
+  int8k_scratch_free(part);
+  int8k_scratch_free(sum);
   return st;
 }
 
@@ -398,20 +399,20 @@ int int8k_quantize(const int8k_quant_desc *d, const float *src, const float *cli
   int st = check_quant_desc(d, &groups);
   if (st) return st;
   CHECK(src != NULL && dst != NULL && scale_out != NULL, "quantize: null buffer");
-  float *s = malloc((size_t)groups * sizeof *s);
+  float *s = int8k_scratch_alloc((size_t)groups * sizeof *s);
   if (s == NULL) return fail(INT8K_ERR_NOMEM, "quantize: cannot allocate %lld scales", (long long)groups);
   ops->group_absmax(d, src, s);
   float qmax = (float)((1 << (d->bits - 1)) - 1);
   for (int64_t g = 0; g < groups; g++) {
     if (!isfinite(s[g])) {
       float bad = s[g];
-      free(s);
+      int8k_scratch_free(s);
       return fail(INT8K_ERR_ARG, "quantize: group %lld holds a non-finite value (max |x| = %g)", (long long)g, bad);
     }
     if (clip != NULL) {
       if (!isfinite(clip[g]) || clip[g] < 0.0f) {
         float bad = clip[g];
-        free(s);
+        int8k_scratch_free(s);
         return fail(INT8K_ERR_ARG, "quantize: clip[%lld] = %g, expected a finite value >= 0", (long long)g, bad);
       }
       s[g] = clip[g];
@@ -420,7 +421,7 @@ int int8k_quantize(const int8k_quant_desc *d, const float *src, const float *cli
     scale_out[g] = s[g] / qmax;
   }
   ops->quantize_groups(d, src, s, dst);
-  free(s);
+  int8k_scratch_free(s);
   return INT8K_OK;
 }
 
@@ -433,13 +434,13 @@ int int8k_quantize_transposed(const int8k_quant_desc *d, const float *src_t, con
   CHECK(d->granularity == INT8K_PER_TENSOR || d->granularity == INT8K_PER_ROW,
         "quantize_transposed: granularity=%d, expected 0 (per tensor) or 1 (per row)", d->granularity);
   CHECK(src_t != NULL && clip != NULL && dst != NULL && scale_out != NULL, "quantize_transposed: null buffer");
-  float *s = malloc((size_t)groups * sizeof *s);
+  float *s = int8k_scratch_alloc((size_t)groups * sizeof *s);
   if (s == NULL) return fail(INT8K_ERR_NOMEM, "quantize_transposed: cannot allocate %lld scales", (long long)groups);
   float qmax = (float)((1 << (d->bits - 1)) - 1);
   for (int64_t g = 0; g < groups; g++) {
     if (!isfinite(clip[g]) || clip[g] < 0.0f) {
       float bad = clip[g];
-      free(s);
+      int8k_scratch_free(s);
       return fail(INT8K_ERR_ARG, "quantize: clip[%lld] = %g, expected a finite value >= 0", (long long)g, bad);
     }
     s[g] = clip[g];
@@ -448,7 +449,7 @@ int int8k_quantize_transposed(const int8k_quant_desc *d, const float *src_t, con
   }
   int nonfinite = 0;
   ops->quantize_transposed(d, src_t, s, dst, &nonfinite);
-  free(s);
+  int8k_scratch_free(s);
   if (nonfinite) return fail(INT8K_ERR_ARG, "quantize: the source holds a non-finite value (NaN or infinity)");
   return INT8K_OK;
 }
@@ -547,3 +548,40 @@ static int check_argmax(const char *op, const int8k_conv_desc *d, const int32_t 
     return INT8K_OK;                                                                                       \
   }
 #include "int8k_ops.def"
+
+/* ------------------------------------------------------------------------------------------------ */
+/* counted scratch                                                                                    */
+
+/* Each block carries its size in a 64-byte header, so the free knows what to take off the count. */
+#define SCRATCH_HEADER 64
+static _Atomic int64_t scratch_now;
+static _Atomic int64_t scratch_peak;
+
+void *int8k_scratch_alloc(size_t bytes) {
+  size_t total = SCRATCH_HEADER + (bytes + 63) / 64 * 64;
+  unsigned char *base = aligned_alloc(64, total);
+  if (base == NULL) return NULL;
+  *(size_t *)base = total;
+  int64_t now = atomic_fetch_add(&scratch_now, (int64_t)total) + (int64_t)total;
+  int64_t peak = atomic_load(&scratch_peak);
+  while (now > peak && !atomic_compare_exchange_weak(&scratch_peak, &peak, now)) {
+  }
+  return base + SCRATCH_HEADER;
+}
+
+void *int8k_scratch_calloc(size_t bytes) {
+  void *p = int8k_scratch_alloc(bytes);
+  if (p != NULL) memset(p, 0, bytes);
+  return p;
+}
+
+void int8k_scratch_free(void *p) {
+  if (p == NULL) return;
+  unsigned char *base = (unsigned char *)p - SCRATCH_HEADER;
+  atomic_fetch_sub(&scratch_now, (int64_t)*(size_t *)base);
+  free(base);
+}
+
+int64_t int8k_scratch_peak_bytes(void) { return atomic_load(&scratch_peak); }
+
+void int8k_scratch_reset_peak(void) { atomic_store(&scratch_peak, atomic_load(&scratch_now)); }

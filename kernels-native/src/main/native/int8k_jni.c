@@ -71,6 +71,10 @@ JNIEXPORT jint JNICALL JFN(selectedIsa)(JNIEnv *env, jclass cls) {
 
 JNIEXPORT jint JNICALL JFN(nativeCpuIsa)(JNIEnv *env, jclass cls) { return int8k_cpu_isa(); }
 
+JNIEXPORT jlong JNICALL JFN(scratchPeakBytes)(JNIEnv *env, jclass cls) { return int8k_scratch_peak_bytes(); }
+
+JNIEXPORT void JNICALL JFN(scratchResetPeak)(JNIEnv *env, jclass cls) { int8k_scratch_reset_peak(); }
+
 JNIEXPORT jstring JNICALL JFN(isaName)(JNIEnv *env, jclass cls, jint isa) {
   return (*env)->NewStringUTF(env, int8k_isa_name(isa));
 }

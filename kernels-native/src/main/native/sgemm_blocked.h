@@ -37,7 +37,7 @@
 
 static inline int64_t sg_min(int64_t x, int64_t y) { return x < y ? x : y; }
 
-static void *sg_alloc(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
+static void *sg_alloc(size_t bytes) { return int8k_scratch_alloc(bytes); }
 
 #ifndef SG_HAVE_PACK_B
 /* Packs op(B) rows [pc, pc + kc), columns [jc, jc + nc) into panels of SG_NR columns: panel q at
@@ -205,8 +205,8 @@ static int sg_small_m(const int8k_sgemm_call *call) {
   float *bbuf = (float *)sg_alloc((size_t)(SG_NR * kcb) * sizeof(float));
   float *abuf = (float *)sg_alloc((size_t)(panels * SG_MR * kcb) * sizeof(float));
   if (bbuf == NULL || abuf == NULL) {
-    free(bbuf);
-    free(abuf);
+    int8k_scratch_free(bbuf);
+    int8k_scratch_free(abuf);
     return INT8K_ERR_NOMEM;
   }
   for (int64_t pc = 0; pc < k; pc += kcb) {
@@ -236,8 +236,8 @@ static int sg_small_m(const int8k_sgemm_call *call) {
       }
     }
   }
-  free(bbuf);
-  free(abuf);
+  int8k_scratch_free(bbuf);
+  int8k_scratch_free(abuf);
   return INT8K_OK;
 }
 
@@ -256,8 +256,8 @@ int SG_ENTRY(const int8k_sgemm_call *call) {
   float *bbuf = (float *)sg_alloc((size_t)(ncb * kcb) * sizeof(float));
   float *abuf = in_place ? NULL : (float *)sg_alloc((size_t)(SG_MR * kcb) * sizeof(float));
   if (bbuf == NULL || (!in_place && abuf == NULL)) {
-    free(bbuf);
-    free(abuf);
+    int8k_scratch_free(bbuf);
+    int8k_scratch_free(abuf);
     return INT8K_ERR_NOMEM;
   }
   for (int64_t jc = 0; jc < n; jc += ncb) {
@@ -293,7 +293,7 @@ int SG_ENTRY(const int8k_sgemm_call *call) {
       }
     }
   }
-  free(bbuf);
-  free(abuf);
+  int8k_scratch_free(bbuf);
+  int8k_scratch_free(abuf);
   return INT8K_OK;
 }

@@ -57,7 +57,7 @@ static int sg_region(const sg_job *job, int64_t i0, int64_t i1, int64_t j0, int6
   int64_t rows = SG_SCRATCH_FLOATS / w;
   if (rows < 1) rows = 1;
   if (rows > i1 - i0) rows = i1 - i0;
-  float *s = malloc((size_t)(rows * w) * sizeof(float));
+  float *s = int8k_scratch_alloc((size_t)(rows * w) * sizeof(float));
   if (s == NULL) return INT8K_ERR_NOMEM;
   for (int64_t r0 = i0; r0 < i1; r0 += rows) {
     const int64_t r1 = r0 + rows < i1 ? r0 + rows : i1;
@@ -67,7 +67,7 @@ static int sg_region(const sg_job *job, int64_t i0, int64_t i1, int64_t j0, int6
     call.ldc = w;
     int st = job->core(&call);
     if (st != INT8K_OK) {
-      free(s);
+      int8k_scratch_free(s);
       return st;
     }
     for (int64_t i = r0; i < r1; i++) {
@@ -76,7 +76,7 @@ static int sg_region(const sg_job *job, int64_t i0, int64_t i1, int64_t j0, int6
       for (int64_t j = 0; j < w; j++) row[j] = job->alpha * sr[j] + job->beta * row[j];
     }
   }
-  free(s);
+  int8k_scratch_free(s);
   return INT8K_OK;
 }
 

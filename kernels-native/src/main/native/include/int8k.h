@@ -46,6 +46,18 @@ int int8k_selected_isa(void);
 int int8k_cpu_isa(void);
 const char *int8k_isa_name(int isa);
 
+/* The kernels' temporaries (packing buffers, partial sums) come from here: 64-byte aligned and counted,
+ * so that a caller can see the most bytes they held at once (NULL when out of memory). */
+void *int8k_scratch_alloc(size_t bytes);
+/* the same, zero-filled */
+void *int8k_scratch_calloc(size_t bytes);
+/* frees what int8k_scratch_alloc returned (NULL allowed) */
+void int8k_scratch_free(void *p);
+/* the most bytes of scratch held at once since the library loaded or since the last reset */
+int64_t int8k_scratch_peak_bytes(void);
+/* starts the peak over from what is held now */
+void int8k_scratch_reset_peak(void);
+
 /* ---------------------------------------------------------------------------------------------------- */
 /* GEMM                                                                                                   */
 /* ---------------------------------------------------------------------------------------------------- */

@@ -109,6 +109,7 @@ public final class BenchTrain {
           LocalTrainer trainer = new LocalTrainer(net, TrainingConfig.builder(cfg,
                   OptimizerConfig.defaults("sgd"))
               .lrSchedule(LrScheduleKind.CONSTANT, 0.01).batchSize(batch).shuffleSeed(1).build())) {
+        backend.resetNativeScratchPeak();
         trainer.fit(train, null, null); // warm-up: JIT, caches, first-touch of buffers
         profiler.reset();
         long wall = 0;

@@ -17,7 +17,8 @@ import java.util.Set;
  */
 final class TimingBackend implements InvocationHandler {
   /** Methods that describe the backend rather than compute: passed through, not timed. */
-  private static final Set<String> QUERIES = Set.of("name", "isa", "threads", "gemmF32Route", "nativeScratchPeakBytes");
+  private static final Set<String> QUERIES = Set.of("name", "isa", "threads", "gemmF32Route",
+      "nativeScratchPeakBytes", "resetNativeScratchPeak");
 
   private static final Set<String> QUANTIZATION =
       Set.of("quantize", "dequantize", "absmax", "channelFractionAboveStd", "clipCosineDeviation");

@@ -90,6 +90,20 @@ public final class NativeBackend extends AbstractBackend {
 
   static native String lastError();
 
+  @Override
+  public long nativeScratchPeakBytes() {
+    return scratchPeakBytes();
+  }
+
+  @Override
+  public void resetNativeScratchPeak() {
+    scratchResetPeak();
+  }
+
+  static native long scratchPeakBytes();
+
+  static native void scratchResetPeak();
+
   static native int selectedIsa();
 
   /** (The natives of cpuIsa and gemmF32Route, whose Java names are taken by their public wrappers.) */

@@ -69,13 +69,17 @@ public interface Int8Backend {
   public String gemmF32Route();
 
   /**
-   * The most bytes this backend's kernels held at once in native temporaries (packing buffers,
-   * partial sums) since it was loaded: with the caller's buffers, the memory a step needs. 0 for a
-   * backend whose kernels allocate nothing outside the caller's buffers.
+   * The most bytes the kernels held at once in native temporaries (packing buffers, partial sums)
+   * since the library loaded or {@link #resetNativeScratchPeak()}: with the caller's buffers, the
+   * memory a step needs. Process-wide for the native library; 0 for a backend whose kernels
+   * allocate nothing outside the caller's buffers.
    */
   public default long nativeScratchPeakBytes() {
     return 0;
   }
+
+  /** Starts {@link #nativeScratchPeakBytes()} over from what is held now. */
+  public default void resetNativeScratchPeak() {}
 
   // ---- quantization -----------------------------------------------------------------------------
 
