@@ -517,6 +517,35 @@ typedef struct {
  * bn: when not NULL, the last panel is narrow (<= 32 columns) and these are its groups of this k range,
  * compact (narrow_panel), computed in 12 x 32 tiles.
  */
+/* dst = the rows [from, mc) of the A block at ab (row stride rs, kc bytes each), zero-padded to cap rows
+ * of kcpad bytes: the last micro-panel, whose kernel reads whole groups of 4 */
+static void vnni_pad_rows(int8_t *dst, int cap, int64_t kcpad, const int8_t *ab, int64_t rs, int64_t from,
+                          int64_t mc, int64_t kc) {
+  memset(dst, 0, (size_t)(cap * kcpad));
+  for (int64_t r = 0; r < mc - from; r++) memcpy(dst + r * kcpad, ab + (from + r) * rs, (size_t)kc);
+}
+
+/* Points o at the micro-tile of rows [ic + ir, + step) of the panel at column j (o->nc set; panel_tile the
+ * panel's part of the scratch tile or NULL). With the last k block, the C lines of the next micro-tile (and
+ * of the first) are fetched for writing while this one computes: with a short k the stores would otherwise
+ * wait for memory (the tile computes in a few hundred cycles when k = 64). */
+static inline void vnni_aim(const vnni_ctx *x, vnni_out *o, int64_t ic, int64_t ir, int64_t mc, int step,
+                            int64_t j, int32_t *panel_tile, int last) {
+  const int8k_gemm_call *call = x->call;
+  const int64_t i = ic + ir;
+  if (last) {
+    if (ir == 0) vnni_prefetch_c(call, i, j, (int)vnni_min(mc - ir, step), o->nc);
+    if (ir + step < mc) vnni_prefetch_c(call, i + step, j, (int)vnni_min(mc - ir - step, step), o->nc);
+  }
+  o->i = i;
+  o->tile = panel_tile != NULL ? panel_tile + ir * x->ldt : NULL;
+  o->rowsum = x->rowsum + i;
+  if (call->ep == NULL)
+    o->c32 = call->c_s32 + i * call->ldc + j;
+  else
+    o->cf = call->c_f32 + i * call->ldc + j;
+}
+
 static void vnni_block(const vnni_ctx *x, int64_t ic, int64_t mc, int64_t pc, int64_t kc, int first, int last,
                        const uint8_t *bk, int64_t pstride, int64_t npan, int64_t jc, int32_t *tile,
                        const uint8_t *bn) {
@@ -532,15 +561,8 @@ static void vnni_block(const vnni_ctx *x, int64_t ic, int64_t mc, int64_t pc, in
     gs = 4;
     ng = kc / 4;
     tail = kc % 4;
-    if (ir_short < mc && (bn == NULL || npan > 1)) {
-      memset(x->alast, 0, (size_t)(VNNI_MR * x->kcpad));
-      for (int64_t r = 0; r < mc - ir_short; r++) memcpy(x->alast + r * x->kcpad, ab + (ir_short + r) * rs, (size_t)kc);
-    }
-    if (ir_short12 < mc && bn != NULL) {
-      memset(x->alast12, 0, (size_t)(NARROW_MR * x->kcpad));
-      for (int64_t r = 0; r < mc - ir_short12; r++)
-        memcpy(x->alast12 + r * x->kcpad, ab + (ir_short12 + r) * rs, (size_t)kc);
-    }
+    if (ir_short < mc && (bn == NULL || npan > 1)) vnni_pad_rows(x->alast, VNNI_MR, x->kcpad, ab, rs, ir_short, mc, kc);
+    if (ir_short12 < mc && bn != NULL) vnni_pad_rows(x->alast12, NARROW_MR, x->kcpad, ab, rs, ir_short12, mc, kc);
   } else {
     pack_at_block(call->a, call->lda, ic, mc, pc, kc, x->ldg, x->ablk);
     ab = (const int8_t *)x->ablk;
@@ -563,19 +585,7 @@ static void vnni_block(const vnni_ctx *x, int64_t ic, int64_t mc, int64_t pc, in
     if (bn != NULL && pi == npan - 1) {
       for (int64_t ir = 0; ir < mc; ir += NARROW_MR) {
         const int mr = (int)vnni_min(mc - ir, NARROW_MR);
-        const int64_t i = ic + ir;
-        if (last) {
-          if (ir == 0) vnni_prefetch_c(call, i, j, mr, o.nc);
-          if (ir + NARROW_MR < mc)
-            vnni_prefetch_c(call, i + NARROW_MR, j, (int)vnni_min(mc - ir - NARROW_MR, NARROW_MR), o.nc);
-        }
-        o.i = i;
-        o.tile = tile != NULL ? tile + ir * x->ldt + pi * VNNI_NR : NULL;
-        o.rowsum = x->rowsum + i;
-        if (call->ep == NULL)
-          o.c32 = call->c_s32 + i * call->ldc + j;
-        else
-          o.cf = call->c_f32 + i * call->ldc + j;
+        vnni_aim(x, &o, ic, ir, mc, NARROW_MR, j, tile != NULL ? tile + pi * VNNI_NR : NULL, last);
         if (!call->trans_a && ir == ir_short12)
           vnni_kernel_12x32(mr, (kc + 3) / 4, 0, x->alast12, x->kcpad, 4, bn, &o);
         else
@@ -585,21 +595,7 @@ static void vnni_block(const vnni_ctx *x, int64_t ic, int64_t mc, int64_t pc, in
     }
     for (int64_t ir = 0; ir < mc; ir += VNNI_MR) {
       const int mr = (int)vnni_min(mc - ir, VNNI_MR);
-      const int64_t i = ic + ir;
-      /* the C lines of the next micro-tile (and of the first), fetched for writing while this one
-       * computes: with a short k the stores would otherwise wait for memory (the tile computes in a few
-       * hundred cycles when k = 64) */
-      if (last) {
-        if (ir == 0) vnni_prefetch_c(call, i, j, mr, o.nc);
-        if (ir + VNNI_MR < mc) vnni_prefetch_c(call, i + VNNI_MR, j, (int)vnni_min(mc - ir - VNNI_MR, VNNI_MR), o.nc);
-      }
-      o.i = i;
-      o.tile = tile != NULL ? tile + ir * x->ldt + pi * VNNI_NR : NULL;
-      o.rowsum = x->rowsum + i;
-      if (call->ep == NULL)
-        o.c32 = call->c_s32 + i * call->ldc + j;
-      else
-        o.cf = call->c_f32 + i * call->ldc + j;
+      vnni_aim(x, &o, ic, ir, mc, VNNI_MR, j, tile != NULL ? tile + pi * VNNI_NR : NULL, last);
       if (!call->trans_a && ir == ir_short)
         vnni_kernel_6x64(mr, (kc + 3) / 4, 0, x->alast, x->kcpad, 4, bb, &o);
       else
