@@ -393,6 +393,20 @@ static float round_up_pow2(float s) {
   return m == 0.5f ? s : ldexpf(1.0f, e);
 }
 
+/* Group g's final clip value s[g] (the given clip value, which must be finite and >= 0, in place of its
+ * max |x|; rounded up to a power of two with pow2) and its scale s[g] / qmax. */
+static int group_scale(const int8k_quant_desc *d, int64_t g, const float *clip, float qmax, float *s,
+                       float *scale_out) {
+  if (clip != NULL) {
+    if (!isfinite(clip[g]) || clip[g] < 0.0f)
+      return fail(INT8K_ERR_ARG, "quantize: clip[%lld] = %g, expected a finite value >= 0", (long long)g, clip[g]);
+    s[g] = clip[g];
+  }
+  if (d->pow2 && s[g] > 0.0f) s[g] = round_up_pow2(s[g]);
+  scale_out[g] = s[g] / qmax;
+  return INT8K_OK;
+}
+
 int int8k_quantize(const int8k_quant_desc *d, const float *src, const float *clip, int8_t *dst, float *scale_out) {
   SELECT(ops, misc_tables);
   int64_t groups = 0;
@@ -409,16 +423,11 @@ int int8k_quantize(const int8k_quant_desc *d, const float *src, const float *cli
       int8k_scratch_free(s);
       return fail(INT8K_ERR_ARG, "quantize: group %lld holds a non-finite value (max |x| = %g)", (long long)g, bad);
     }
-    if (clip != NULL) {
-      if (!isfinite(clip[g]) || clip[g] < 0.0f) {
-        float bad = clip[g];
-        int8k_scratch_free(s);
-        return fail(INT8K_ERR_ARG, "quantize: clip[%lld] = %g, expected a finite value >= 0", (long long)g, bad);
-      }
-      s[g] = clip[g];
+    st = group_scale(d, g, clip, qmax, s, scale_out);
+    if (st) {
+      int8k_scratch_free(s);
+      return st;
     }
-    if (d->pow2 && s[g] > 0.0f) s[g] = round_up_pow2(s[g]);
-    scale_out[g] = s[g] / qmax;
   }
   ops->quantize_groups(d, src, s, dst);
   int8k_scratch_free(s);
@@ -438,14 +447,11 @@ int int8k_quantize_transposed(const int8k_quant_desc *d, const float *src_t, con
   if (s == NULL) return fail(INT8K_ERR_NOMEM, "quantize_transposed: cannot allocate %lld scales", (long long)groups);
   float qmax = (float)((1 << (d->bits - 1)) - 1);
   for (int64_t g = 0; g < groups; g++) {
-    if (!isfinite(clip[g]) || clip[g] < 0.0f) {
-      float bad = clip[g];
+    st = group_scale(d, g, clip, qmax, s, scale_out);
+    if (st) {
       int8k_scratch_free(s);
-      return fail(INT8K_ERR_ARG, "quantize: clip[%lld] = %g, expected a finite value >= 0", (long long)g, bad);
+      return st;
     }
-    s[g] = clip[g];
-    if (d->pow2 && s[g] > 0.0f) s[g] = round_up_pow2(s[g]);
-    scale_out[g] = s[g] / qmax;
   }
   int nonfinite = 0;
   ops->quantize_transposed(d, src_t, s, dst, &nonfinite);
