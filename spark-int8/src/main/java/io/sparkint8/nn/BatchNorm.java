@@ -70,6 +70,15 @@ public final class BatchNorm extends Layer {
 
   /** A BN layer that also applies the ReLU following it when {@code relu}. */
   public BatchNorm(LayerContext ctx, Shape in, int maxBatch, boolean l1, boolean relu) {
+    this(ctx, in, maxBatch, l1, relu, false);
+  }
+
+  /**
+   * ... whose output, when {@code sharedOutput}, lives in the network's shared slots (its consumer
+   * reads it once and keeps nothing of it, e.g. a max-pool).
+   */
+  BatchNorm(LayerContext ctx, Shape in, int maxBatch, boolean l1, boolean relu,
+      boolean sharedOutput) {
     super(ctx, in, maxBatch, l1 ? "bnl1" : "bn");
     this.l1 = l1;
     this.relu = relu;
@@ -85,8 +94,8 @@ public final class BatchNorm extends Layer {
     this.meanF = new float[c];
     this.invScaleF = new float[c];
     this.mean = new double[c];
-    this.y = newActivation(in);
-    this.gx = newActivation(in);
+    this.y = sharedOutput ? newTransient(in) : newActivation(in);
+    this.gx = newTransient(in);
     this.sumG = new double[c];
     this.sumGh = new double[c];
     this.coefA = new double[c];
@@ -129,8 +138,9 @@ public final class BatchNorm extends Layer {
     }
     lastInput = x;
     lastAffine = new BnAffine(mu, inv, gamma.values(), beta.values());
-    ctx.backend().bnNormalize(rows, c, x, lastAffine, relu, y);
-    return y;
+    Float32Buffer out = transientBuffer(y, x, (long) rows * c);
+    ctx.backend().bnNormalize(rows, c, x, lastAffine, relu, out);
+    return out;
   }
 
   private void computeBatchStats(Float32Buffer x, int rows) {
@@ -215,6 +225,7 @@ public final class BatchNorm extends Layer {
     if (!needInputGrad) {
       return null;
     }
+    Float32Buffer gradIn = transientBuffer(gx, gradOut, count);
     double[] a = coefA;
     double[] bq = coefB;
     if (!l1) {
@@ -225,21 +236,22 @@ public final class BatchNorm extends Layer {
         bq[ch] = sGh[ch] / rows;
         k[ch] = g[ch] / scale[ch];
       }
-      ctx.backend().bnBackwardInput(rows, c, gradOut, lastInput, lastAffine, relu, a, bq, k, gx);
+      ctx.backend().bnBackwardInput(rows, c, gradOut, lastInput, lastAffine, relu, a, bq, k,
+          gradIn);
     } else {
-      l1InputGradient(gradOut, rows, g, sG, sGh);
+      l1InputGradient(gradOut, rows, g, sG, sGh, gradIn);
     }
     lastGain = ctx.measuresGains()
-        ? HeapScratch.norm(gx, count) / HeapScratch.norm(gradOut, count) : Double.NaN;
-    return gx;
+        ? HeapScratch.norm(gradIn, count) / HeapScratch.norm(gradOut, count) : Double.NaN;
+    return gradIn;
   }
 
   /**
    * The L1 variant's input gradient, on the heap: with d = x - mean, s = c*mean|d| + eps and G_xhat =
    * gamma G_y, G_X = (G_xhat - mean G_xhat)/s - c/(N s^2) * (sign d - mean sign d) * sum(G_xhat * d).
    */
-  private void l1InputGradient(
-      Float32Buffer gradOut, int rows, float[] g, double[] sG, double[] sGh) {
+  private void l1InputGradient(Float32Buffer gradOut, int rows, float[] g, double[] sG,
+      double[] sGh, Float32Buffer gradIn) {
     int count = rows * c;
     float[] gy = gA = HeapScratch.read(gradOut, gA, count);
     float[] h = hA = HeapScratch.read(lastInput, hA, count);
@@ -293,7 +305,7 @@ public final class BatchNorm extends Layer {
         out[i] = (float) v;
       }
     }
-    HeapScratch.write(out, gx, count);
+    HeapScratch.write(out, gradIn, count);
   }
 
   @Override

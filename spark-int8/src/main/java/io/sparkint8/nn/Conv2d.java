@@ -21,9 +21,18 @@ import java.util.List;
  * the folded weight codes rearranged to [C x KH*KW*OC] with the kernel flipped. Each input gradient is
  * then one exact int32 sum over (window, output channel) scaled once, and neither the fp32 column
  * gradient [N*OH*OW x KH*KW*C] (4 bytes a cell) nor its col2im pass is needed; the unfolded error is
- * int8. Strided convolutions keep the column gradient and col2im.
+ * int8. Strided convolutions keep the column gradient and col2im. The unfolded error is made and
+ * multiplied a few images at a time ({@link #ERROR_COLS_BYTES}), so it is a small buffer reused while
+ * in cache rather than K*K times the error.
+ *
+ * <p>A first conv whose forward is int8 and backward fp32 (the stem of an int8 network) unfolds its
+ * fp32 input in the backward pass, into the network's shared slot that the (absent) input gradient
+ * would use, instead of keeping an fp32 im2col matrix from the forward pass.
  */
 public final class Conv2d extends Layer {
+  /** Bytes of unfolded error codes per chunk of images in the transposed-convolution grad_input. */
+  static final int ERROR_COLS_BYTES = 1 << 20;
+
   private final int outChannels;
   private final int kernel;
   private final int stride;
@@ -34,10 +43,17 @@ public final class Conv2d extends Layer {
   private final Float32Buffer colsF;
   private final Int8Buffer imgQ;
   private final Int8Buffer colsQ;
+  private final boolean int8Forward;
+  private Int8Buffer lastCodes;
   private final Float32Buffer sx;
   private final Float32Buffer exampleScales;
+  private final boolean inputGradient;
   private final Float32Buffer gradIn;
+  // the stem's fp32 columns are unfolded in backward from the input, into a shared slot
+  private final boolean colsInBackward;
   private Float32Buffer lastCols;
+  private Float32Buffer lastX;
+  private final int errorChunkImages;
   // the transposed-convolution grad_input of int8 backward (null when not used)
   private final boolean transposedInputGrad;
   private final Int8Buffer errorImage;
@@ -74,24 +90,46 @@ public final class Conv2d extends Layer {
     this.transposedInputGrad = inputGradient && precision.int8Backward() && !direct
         && stride == 1 && pad <= kernel - 1;
     this.core = new GemmCore(this, ctx, cols, outChannels, rows, bias, precision,
-        inputGradient && !transposedInputGrad);
+        inputGradient && !transposedInputGrad, direct);
     var alloc = ctx.allocator();
-    this.errorImage = transposedInputGrad
+    SharedActivations shared = ctx.sharedActivations();
+    long errorColsPerImage = (long) in.height() * in.width() * kernel * kernel * outChannels;
+    this.errorChunkImages =
+        (int) Math.max(1, Math.min(maxBatch, ERROR_COLS_BYTES / errorColsPerImage));
+    // codes that live inside one call go to the network's shared int8 scratch when there is one:
+    // [error codes (GemmCore) | error image | unfolded error] in backward, [image | columns] in
+    // forward (the columns only when the backward does not read them: the stem's is fp32)
+    boolean ownCodes = shared == null;
+    this.errorImage = transposedInputGrad && ownCodes
         ? own(alloc.allocateInt8((long) rows * outChannels)) : null;
-    this.errorCols = transposedInputGrad
-        ? own(alloc.allocateInt8((long) maxBatch * in.height() * in.width() * kernel * kernel
-            * outChannels)) : null;
+    this.errorCols = transposedInputGrad && ownCodes
+        ? own(alloc.allocateInt8(errorChunkImages * errorColsPerImage)) : null;
+    if (transposedInputGrad && !ownCodes) {
+      shared.reserveInt8(2L * rows * outChannels + errorChunkImages * errorColsPerImage);
+    }
     this.flippedWeights = transposedInputGrad
         ? own(alloc.allocateInt8((long) in.channels() * kernel * kernel * outChannels)) : null;
     boolean needF32Cols = !direct && (!precision.int8Forward() || !precision.int8Backward());
-    this.colsF = needF32Cols ? own(alloc.allocateFloat32((long) rows * cols)) : null;
-    this.imgQ = precision.int8Forward()
+    this.colsInBackward = needF32Cols && precision.int8Forward() && !inputGradient && !ownCodes;
+    if (colsInBackward) {
+      shared.reserve((long) rows * cols);
+    }
+    this.colsF = needF32Cols && !colsInBackward
+        ? own(alloc.allocateFloat32((long) rows * cols)) : null;
+    this.int8Forward = precision.int8Forward();
+    boolean imageInScratch = int8Forward && !direct && !ownCodes;
+    boolean colsInScratch = imageInScratch && !precision.int8Backward();
+    this.imgQ = int8Forward && !imageInScratch
         ? own(alloc.allocateInt8((long) maxBatch * in.size())) : null;
-    this.colsQ = precision.int8Forward() && !direct
+    this.colsQ = int8Forward && !direct && !colsInScratch
         ? own(alloc.allocateInt8((long) rows * cols)) : null;
-    this.sx = precision.int8Forward() ? own(alloc.allocateFloat32(1)) : null;
-    this.exampleScales = precision.int8Forward() ? own(alloc.allocateFloat32(maxBatch)) : null;
-    this.gradIn = inputGradient ? own(alloc.allocateFloat32((long) maxBatch * in.size())) : null;
+    if (imageInScratch) {
+      shared.reserveInt8((long) maxBatch * in.size() + (colsInScratch ? (long) rows * cols : 0));
+    }
+    this.sx = int8Forward ? own(alloc.allocateFloat32(1)) : null;
+    this.exampleScales = int8Forward ? own(alloc.allocateFloat32(maxBatch)) : null;
+    this.inputGradient = inputGradient;
+    this.gradIn = inputGradient ? newTransient(in) : null;
   }
 
   private ConvDesc desc(int batch) {
@@ -115,24 +153,29 @@ public final class Conv2d extends Layer {
     ConvDesc d = desc(batch);
     int rows = d.colRows();
     core.loadWeights();
+    lastX = x;
     lastCols = direct ? x : colsF;
     if (colsF != null) {
       ctx.backend().im2col(d, x, colsF);
     }
-    if (imgQ == null) {
+    if (!int8Forward) {
       return core.forwardF32(lastCols, rows);
     }
+    long inCodes = (long) batch * in.size();
+    Int8Buffer img = codesOf(imgQ, 0, inCodes);
     // training quantizes the batch with one scale (the backward reuses it); inference gives every
     // image its own scale, so a prediction does not depend on the rest of the batch
     if (training) {
-      ctx.backend().quantize(QuantDesc.perTensor(batch, in.size()), x, null, imgQ, sx);
+      ctx.backend().quantize(QuantDesc.perTensor(batch, in.size()), x, null, img, sx);
     } else {
-      ctx.backend().quantize(QuantDesc.perRow(batch, in.size()), x, null, imgQ, exampleScales);
+      ctx.backend().quantize(QuantDesc.perRow(batch, in.size()), x, null, img, exampleScales);
     }
-    if (colsQ != null) {
-      ctx.backend().im2col(d, imgQ, colsQ);
+    Int8Buffer codes = img;
+    if (!direct) {
+      codes = codesOf(colsQ, inCodes, (long) rows * d.colCols());
+      ctx.backend().im2col(d, img, codes);
     }
-    Int8Buffer codes = direct ? imgQ : colsQ;
+    lastCodes = codes;
     return training ? core.forwardInt8(codes, sx.get(0), rows)
         : core.forwardInt8PerExample(codes, exampleScales, batch, out.height() * out.width());
   }
@@ -140,12 +183,16 @@ public final class Conv2d extends Layer {
   @Override
   public Float32Buffer backward(Float32Buffer gradOut, int batch, boolean needInputGrad) {
     checkBatch(batch);
-    if (needInputGrad && gradIn == null) {
+    if (needInputGrad && !inputGradient) {
       throw new IllegalStateException(describe() + ": built without an input gradient (the first"
           + " layer), asked for one");
     }
     ConvDesc d = desc(batch);
-    Int8Buffer codes = imgQ == null ? null : (direct ? imgQ : colsQ);
+    Int8Buffer codes = core.precision().int8Backward() ? lastCodes : null;
+    if (colsInBackward) {
+      lastCols = ctx.sharedActivations().other(gradOut, (long) d.colRows() * d.colCols());
+      ctx.backend().im2col(d, lastX, lastCols);
+    }
     Float32Buffer gcols = core.backward(gradOut, d.colRows(), lastCols, codes,
         sx == null ? 0f : sx.get(0), needInputGrad);
     if (!needInputGrad) {
@@ -157,24 +204,46 @@ public final class Conv2d extends Layer {
     if (direct) {
       return gcols;
     }
-    ctx.backend().col2im(d, gcols, gradIn);
-    return gradIn;
+    Float32Buffer gi = transientBuffer(gradIn, gradOut, (long) batch * in.size());
+    ctx.backend().col2im(d, gcols, gi);
+    return gi;
+  }
+
+  /** {@code own} if this layer has it, else bytes [offset, offset + length) of the shared scratch. */
+  private Int8Buffer codesOf(Int8Buffer own, long offset, long length) {
+    return own != null ? own : ctx.sharedActivations().int8Scratch(offset, length);
   }
 
   /** G_X = scale * unfold(error image, flipped window) * flipped folded weights^T, into gradIn. */
   private Float32Buffer transposedConvolutionGrad(int batch, Float32Buffer gradOut) {
     var be = ctx.backend();
     int rows = batch * out.height() * out.width();
+    Int8Buffer errorImage = codesOf(this.errorImage, (long) rows * outChannels,
+        (long) rows * outChannels);
+    Int8Buffer errorCols = codesOf(this.errorCols, 2L * rows * outChannels,
+        (long) errorChunkImages * in.height() * in.width() * kernel * kernel * outChannels);
     be.transposeS8(outChannels, rows, core.errorCodes(), errorImage);
-    ConvDesc window = new ConvDesc(batch, out.height(), out.width(), outChannels, kernel, kernel, 1,
-        1, kernel - 1 - pad, kernel - 1 - pad);
-    be.im2col(window, errorImage, errorCols);
     flipWeights();
     int pixels = batch * in.height() * in.width();
-    be.gemmS8S8F32(GemmDesc.of(Trans.N, Trans.T, pixels, in.channels(), window.colCols()),
-        errorCols, flippedWeights, Epilogue.scale(core.foldedWeightScale()), gradIn);
-    core.recordGain(gradIn, (long) pixels * in.channels(), gradOut, (long) rows * outChannels);
-    return gradIn;
+    Float32Buffer gi = transientBuffer(gradIn, gradOut, (long) pixels * in.channels());
+    Epilogue scale = Epilogue.scale(core.foldedWeightScale());
+    int errorPerImage = out.height() * out.width() * outChannels;
+    int pixelsPerImage = in.height() * in.width();
+    // each input gradient is one exact int32 sum over its own unfolded row, so splitting the rows
+    // into chunks of images gives the same bits as one GEMM over all of them
+    for (int b0 = 0; b0 < batch; b0 += errorChunkImages) {
+      int images = Math.min(errorChunkImages, batch - b0);
+      ConvDesc window = new ConvDesc(images, out.height(), out.width(), outChannels, kernel,
+          kernel, 1, 1, kernel - 1 - pad, kernel - 1 - pad);
+      int chunkPixels = images * pixelsPerImage;
+      be.im2col(window, errorImage.slice(b0 * errorPerImage, images * errorPerImage), errorCols);
+      be.gemmS8S8F32(
+          GemmDesc.of(Trans.N, Trans.T, chunkPixels, in.channels(), window.colCols()),
+          errorCols, flippedWeights, scale,
+          gi.slice(b0 * pixelsPerImage * in.channels(), chunkPixels * in.channels()));
+    }
+    core.recordGain(gi, (long) pixels * in.channels(), gradOut, (long) rows * outChannels);
+    return gi;
   }
 
   /**

@@ -23,7 +23,7 @@ public final class Dropout extends Layer {
     }
     this.p = p;
     this.y = newActivation(in);
-    this.gx = newActivation(in);
+    this.gx = newTransient(in);
   }
 
   @Override
@@ -60,11 +60,12 @@ public final class Dropout extends Layer {
       return gradOut;
     }
     FloatBuffer g = gradOut.bytes().asFloatBuffer();
-    FloatBuffer out = gx.bytes().asFloatBuffer();
+    Float32Buffer gradIn = transientBuffer(gx, gradOut, (long) batch * in.size());
+    FloatBuffer out = gradIn.bytes().asFloatBuffer();
     float keepScale = (float) (1 / (1 - p));
     for (int i = 0; i < batch * in.size(); i++) {
       out.put(i, StochasticRounding.uniform(key, i) < p ? 0f : g.get(i) * keepScale);
     }
-    return gx;
+    return gradIn;
   }
 }

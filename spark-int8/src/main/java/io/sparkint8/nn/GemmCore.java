@@ -57,7 +57,8 @@ final class GemmCore {
   private Float32Buffer wScales;
   private Float32Buffer one;
   private Float32Buffer rowScales;
-  private Int8Buffer gq;
+  private Int8Buffer gq; // null when the codes live in the network's shared int8 scratch
+  private Int8Buffer lastErrorCodes;
   private Float32Buffer gScales;
   private Float32Buffer clipBuf;
   private Float32Buffer wFolded;
@@ -69,7 +70,7 @@ final class GemmCore {
 
   /** The GEMMs of a layer in the engine's precision, G_X included. */
   GemmCore(Layer owner, LayerContext ctx, int k, int n, int maxRows, boolean withBias) {
-    this(owner, ctx, k, n, maxRows, withBias, ctx.config().precision(), true);
+    this(owner, ctx, k, n, maxRows, withBias, ctx.config().precision(), true, true);
   }
 
   /**
@@ -78,9 +79,12 @@ final class GemmCore {
    *     runs no grad_input GEMM: either nobody needs G_X (the network's first layer) or, in int8
    *     backward, the owner computes it from {@link #errorCodes()} and {@link
    *     #foldedWeightCodes()} (a convolution does it as the transposed convolution)
+   * @param inputGradIsOwners whether G_X is the owner's input gradient as it stands ([maxBatch x
+   *     input shape]: a fully connected layer, a 1x1 conv), so that it can live in the network's
+   *     shared slots; a strided conv's column gradient is not (col2im reads it)
    */
   GemmCore(Layer owner, LayerContext ctx, int k, int n, int maxRows, boolean withBias,
-      Precision precision, boolean gemmInputGrad) {
+      Precision precision, boolean gemmInputGrad, boolean inputGradIsOwners) {
     this.owner = owner;
     this.precision = precision;
     this.gemmInputGrad = gemmInputGrad;
@@ -103,7 +107,13 @@ final class GemmCore {
     w = owner.own(alloc.allocateFloat32((long) n * k));
     b = owner.own(alloc.allocateFloat32(n));
     y = owner.own(alloc.allocateFloat32((long) maxRows * n));
-    gx = gemmInputGrad ? owner.own(alloc.allocateFloat32((long) maxRows * k)) : null;
+    if (inputGradIsOwners && (long) maxRows * k != (long) owner.maxBatch * owner.in.size()) {
+      throw new IllegalArgumentException(name() + ": G_X of " + maxRows + " x " + k
+          + " is not the input gradient of " + owner.maxBatch + " x " + owner.in);
+    }
+    gx = !gemmInputGrad ? null
+        : inputGradIsOwners ? owner.newTransient(owner.in)
+        : owner.own(alloc.allocateFloat32((long) maxRows * k));
     gw = owner.own(alloc.allocateFloat32((long) n * k));
     // an fp32 grad_weight with k much narrower than n (a stem conv: k = 9, n = 32) runs transposed
     gwT = !precision.int8Backward() && 2 * k <= n
@@ -112,10 +122,13 @@ final class GemmCore {
       wq = owner.own(alloc.allocateInt8((long) n * k));
       wScales = owner.own(alloc.allocateFloat32(n));
       one = owner.own(alloc.allocateFloat32(1));
-      rowScales = owner.own(alloc.allocateFloat32(maxRows));
     }
     if (precision.int8Backward()) {
-      gq = owner.own(alloc.allocateInt8((long) n * maxRows));
+      if (ctx.sharedActivations() == null) {
+        gq = owner.own(alloc.allocateInt8((long) n * maxRows));
+      } else {
+        ctx.sharedActivations().reserveInt8((long) n * maxRows);
+      }
       gScales = owner.own(alloc.allocateFloat32(n));
       clipBuf = owner.own(alloc.allocateFloat32(n));
       wFolded = owner.own(alloc.allocateFloat32((long) n * k));
@@ -215,6 +228,10 @@ final class GemmCore {
     boolean perChannel = ctx.config().weightPerChannel();
     float w0 = perChannel ? 1f : wScales.get(0);
     int rows = examples * rowsPerExample;
+    if (rowScales == null) {
+      // inference only: training does not pay for a float per GEMM row
+      rowScales = owner.own(ctx.allocator().allocateFloat32(maxRows));
+    }
     java.nio.FloatBuffer src = exampleScales.bytes().asFloatBuffer();
     java.nio.FloatBuffer dst = rowScales.bytes().asFloatBuffer();
     for (int e = 0; e < examples; e++) {
@@ -254,9 +271,12 @@ final class GemmCore {
     lastGain = ctx.measuresGains() ? norm(gradIn, gradInCount) / norm(gy, gyCount) : Double.NaN;
   }
 
-  /** The quantized error of the last int8 backward, [n x rows] (channel-major). */
+  /**
+   * The quantized error of the last int8 backward, [n x rows] (channel-major): bytes [0, n * rows)
+   * of the network's shared int8 scratch when there is one, so valid in the owner's backward call.
+   */
   Int8Buffer errorCodes() {
-    return gq;
+    return lastErrorCodes;
   }
 
   /**
@@ -290,8 +310,9 @@ final class GemmCore {
       throw new IllegalStateException(name() + ": built without an input gradient (the first"
           + " layer), asked for one");
     }
-    be().gemmF32(GemmDesc.of(Trans.N, Trans.N, rows, k, n), 1f, gy, w, 0f, gx);
-    return gx;
+    Float32Buffer gradIn = owner.transientBuffer(gx, gy, (long) rows * k);
+    be().gemmF32(GemmDesc.of(Trans.N, Trans.N, rows, k, n), 1f, gy, w, 0f, gradIn);
+    return gradIn;
   }
 
   private Float32Buffer backwardInt8(Float32Buffer gy, int rows, Int8Buffer xq, float sx,
@@ -305,12 +326,14 @@ final class GemmCore {
     QuantDesc gd = new QuantDesc(n, rows, cfg.gradientBits(),
         perChannel ? Granularity.PER_ROW : Granularity.PER_TENSOR, 0, Rounding.STOCHASTIC, false,
         cfg.seed(), ctx.stream(layerId, 1));
-    be().quantizeTransposed(gd, gy, clipBuf, gq, gScales);
+    Int8Buffer codes = lastErrorCodes =
+        gq != null ? gq : ctx.sharedActivations().int8Scratch(0, (long) n * rows);
+    be().quantizeTransposed(gd, gy, clipBuf, codes, gScales);
     float gTensor = gScales.get(0);
     // grad_weight: [n x rows] * [rows x k]; channel scales are row scales here
     Epilogue wEp = new Epilogue(perChannel ? sx : sx * gTensor, perChannel ? gScales : null, null,
         null, 0f);
-    be().gemmS8S8F32(new GemmDesc(Trans.N, Trans.N, n, k, rows, rows, k, k), gq, xq, wEp, gw);
+    be().gemmS8S8F32(new GemmDesc(Trans.N, Trans.N, n, k, rows, rows, k, k), codes, xq, wEp, gw);
     if (!needInputGrad) {
       return null;
     }
@@ -328,9 +351,10 @@ final class GemmCore {
     if (!gemmInputGrad) {
       return null;
     }
-    be().gemmS8S8F32(new GemmDesc(Trans.T, Trans.N, rows, k, n, rows, k, k), gq, wFoldedQ,
-        Epilogue.scale(one.get(0)), gx);
-    return gx;
+    Float32Buffer gradIn = owner.transientBuffer(gx, gy, (long) rows * k);
+    be().gemmS8S8F32(new GemmDesc(Trans.T, Trans.N, rows, k, n, rows, k, k), codes, wFoldedQ,
+        Epilogue.scale(one.get(0)), gradIn);
+    return gradIn;
   }
 
   /** Bytes of the heap scratch array that folds the error scales into W. */

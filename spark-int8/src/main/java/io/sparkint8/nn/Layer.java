@@ -136,6 +136,31 @@ public abstract class Layer implements AutoCloseable {
     return own(ctx.allocator().allocateFloat32((long) maxBatch * shape.size()));
   }
 
+  /**
+   * At construction: a buffer of maxBatch rows of {@code shape} for what lives only until the next
+   * layer's call (an input gradient, or a forward output the consumer does not keep). Null when the
+   * network shares two slots for these ({@link SharedActivations}): then {@link #transientBuffer}
+   * picks one per call. This layer's own buffer otherwise (a layer built outside a network).
+   */
+  protected final Float32Buffer newTransient(Shape shape) {
+    SharedActivations shared = ctx.sharedActivations();
+    if (shared == null) {
+      return newActivation(shape);
+    }
+    shared.reserve((long) maxBatch * shape.size());
+    return null;
+  }
+
+  /**
+   * The buffer to write a transient result of {@code elements} floats into: {@code own} when this
+   * layer has one, else the network's shared slot that does not hold {@code avoid} (what the call
+   * reads).
+   */
+  protected final Float32Buffer transientBuffer(Float32Buffer own, Float32Buffer avoid,
+      long elements) {
+    return own != null ? own : ctx.sharedActivations().other(avoid, elements);
+  }
+
   protected final void checkBatch(int batch) {
     if (batch < 1 || batch > maxBatch) {
       throw new IllegalArgumentException(

@@ -17,6 +17,7 @@ public final class LayerContext {
   private int partition;
   private int nextLayerId;
   private Observer observer;
+  private SharedActivations shared;
 
   /** Sees every layer call of a {@link Sequential} (profilers); must be cheap and not throw. */
   public interface Observer {
@@ -53,6 +54,22 @@ public final class LayerContext {
 
   Observer observer() {
     return observer;
+  }
+
+  /**
+   * The shared slots of the network being built on this context, or null (layers built on their own
+   * keep every buffer).
+   */
+  SharedActivations sharedActivations() {
+    return shared;
+  }
+
+  /** Installs (or with null removes) the shared slots; the network owns and closes them. */
+  void shareActivations(SharedActivations slots) {
+    if (slots != null && shared != null) {
+      throw new IllegalStateException("this context already serves a network; one context per network");
+    }
+    this.shared = slots;
   }
 
   /** Sets the position of the step about to run (global step number, data partition). */

@@ -26,15 +26,27 @@ public final class Network implements AutoCloseable {
   private final List<Parameter> params;
   private final List<BatchNorm> batchNorms = new ArrayList<>();
   private final int maxBatch;
+  private final SharedActivations shared;
   private int layersBuilt;
 
-  private Network(NetworkSpec spec, Shape input, int maxBatch, LayerContext ctx) {
+  private Network(NetworkSpec spec, Shape input, int maxBatch, LayerContext ctx,
+      boolean shareActivations) {
     this.spec = spec;
     this.ctx = ctx;
     this.maxBatch = maxBatch;
-    // inference rejects a spec that does not fit the input with the layer's position and text;
-    // the layers are then built from its shapes, so a spec that passes builds
-    this.root = buildSequence(spec.shapes(input).layers(), input);
+    this.shared = shareActivations ? new SharedActivations(ctx.allocator()) : null;
+    ctx.shareActivations(shared);
+    try {
+      // inference rejects a spec that does not fit the input with the layer's position and text;
+      // the layers are then built from its shapes, so a spec that passes builds
+      this.root = buildSequence(spec.shapes(input).layers(), input);
+    } catch (RuntimeException e) {
+      ctx.shareActivations(null);
+      if (shared != null) {
+        shared.close();
+      }
+      throw e;
+    }
     this.loss = new SoftmaxCrossEntropy(ctx.allocator(), spec.numClasses(), maxBatch);
     this.params = List.copyOf(root.parameters());
     for (Layer l : root.leaves()) {
@@ -51,7 +63,16 @@ public final class Network implements AutoCloseable {
    *     fit {@code input}, naming the layer
    */
   public static Network build(NetworkSpec spec, Shape input, int maxBatch, LayerContext ctx) {
-    return new Network(spec, input, maxBatch, ctx);
+    return new Network(spec, input, maxBatch, ctx, true);
+  }
+
+  /**
+   * The same network with every layer holding its own buffers, as layers built outside a network
+   * do: what the shared slots ({@link SharedActivations}) must not change, for tests.
+   */
+  static Network buildWithOwnBuffers(NetworkSpec spec, Shape input, int maxBatch,
+      LayerContext ctx) {
+    return new Network(spec, input, maxBatch, ctx, false);
   }
 
   /**
@@ -69,7 +90,8 @@ public final class Network implements AutoCloseable {
         boolean reluAfterBn = i > 0
             && shapes.get(i - 1).layer() instanceof LayerSpec.Bn
             && shapes.get(i).layer() instanceof LayerSpec.Relu;
-        layers.add(buildLayer(shapes.get(i), bnThenRelu || reluAfterBn));
+        layers.add(buildLayer(shapes.get(i), bnThenRelu || reluAfterBn,
+            outputMayBeShared(shapes, i)));
       }
       return new Sequential(ctx, input, maxBatch, layers);
     } catch (RuntimeException e) {
@@ -78,8 +100,46 @@ public final class Network implements AutoCloseable {
     }
   }
 
-  private Layer buildLayer(LayerShape shape, boolean fusedBnRelu) {
-    Layer layer = newLayer(shape, fusedBnRelu);
+  /**
+   * Whether layer i of a sequence may write its forward output into the network's shared slots
+   * ({@link SharedActivations}): it is a bn or a pool, and the first layer after it that is not a
+   * pass-through (a relu fused into the bn, flatten, dropout) keeps nothing of its input for the
+   * backward pass. The last layer's consumer is outside the sequence, so its output stays its own.
+   */
+  private boolean outputMayBeShared(List<LayerShape> shapes, int i) {
+    LayerSpec producer = shapes.get(i).layer();
+    if (!(producer instanceof LayerSpec.Bn || producer instanceof LayerSpec.MaxPool
+        || producer instanceof LayerSpec.AvgPool || producer instanceof LayerSpec.GlobalAvgPool)) {
+      return false;
+    }
+    for (int j = i + 1; j < shapes.size(); j++) {
+      LayerSpec next = shapes.get(j).layer();
+      boolean fusedRelu = next instanceof LayerSpec.Relu && j == i + 1
+          && producer instanceof LayerSpec.Bn;
+      if (fusedRelu || next instanceof LayerSpec.Flatten || next instanceof LayerSpec.Dropout) {
+        continue;
+      }
+      return !keepsInput(next);
+    }
+    return false;
+  }
+
+  /** Whether a (non-first) layer of this spec reads its forward input again in its backward pass. */
+  private boolean keepsInput(LayerSpec ls) {
+    Precision p = ctx.config().precision();
+    if (ls instanceof LayerSpec.Conv c) {
+      // int8 keeps the codes; a non-1x1 fp32 conv keeps its im2col copy; a direct fp32 conv keeps x
+      return !p.int8Forward() && c.kernel() == 1 && c.stride() == 1 && c.pad() == 0;
+    } else if (ls instanceof LayerSpec.Fc) {
+      return !p.int8Forward();
+    }
+    // pools keep argmax or nothing, a relu its own output; bn, residual blocks and the rest keep x
+    return !(ls instanceof LayerSpec.MaxPool || ls instanceof LayerSpec.AvgPool
+        || ls instanceof LayerSpec.GlobalAvgPool || ls instanceof LayerSpec.Relu);
+  }
+
+  private Layer buildLayer(LayerShape shape, boolean fusedBnRelu, boolean sharedOutput) {
+    Layer layer = newLayer(shape, fusedBnRelu, sharedOutput);
     if (!layer.outputShape().equals(shape.output())) {
       layer.close();
       throw new IllegalStateException("layer " + shape.position() + " '" + shape.layer()
@@ -105,7 +165,7 @@ public final class Network implements AutoCloseable {
     return stem && engine == Precision.INT8 ? Precision.INT8_FORWARD : engine;
   }
 
-  private Layer newLayer(LayerShape shape, boolean fusedBnRelu) {
+  private Layer newLayer(LayerShape shape, boolean fusedBnRelu, boolean sharedOutput) {
     boolean firstLayer = layersBuilt++ == 0;
     LayerSpec ls = shape.layer();
     Shape in = shape.input();
@@ -115,15 +175,18 @@ public final class Network implements AutoCloseable {
     } else if (ls instanceof LayerSpec.Fc f) {
       return new Linear(ctx, in, maxBatch, f.outFeatures(), true);
     } else if (ls instanceof LayerSpec.Bn b) {
-      return new BatchNorm(ctx, in, maxBatch, b.variant() == LayerSpec.Bn.Variant.L1, fusedBnRelu);
+      return new BatchNorm(ctx, in, maxBatch, b.variant() == LayerSpec.Bn.Variant.L1, fusedBnRelu,
+          sharedOutput);
     } else if (ls instanceof LayerSpec.Relu) {
       return new Relu(ctx, in, maxBatch, fusedBnRelu);
     } else if (ls instanceof LayerSpec.MaxPool p) {
-      return new Pool2d(ctx, in, maxBatch, Pool2d.Kind.MAX, p.kernel(), p.stride(), p.pad());
+      return new Pool2d(ctx, in, maxBatch, Pool2d.Kind.MAX, p.kernel(), p.stride(), p.pad(),
+          sharedOutput);
     } else if (ls instanceof LayerSpec.AvgPool p) {
-      return new Pool2d(ctx, in, maxBatch, Pool2d.Kind.AVG, p.kernel(), p.stride(), p.pad());
+      return new Pool2d(ctx, in, maxBatch, Pool2d.Kind.AVG, p.kernel(), p.stride(), p.pad(),
+          sharedOutput);
     } else if (ls instanceof LayerSpec.GlobalAvgPool) {
-      return new Pool2d(ctx, in, maxBatch, Pool2d.Kind.GLOBAL_AVG, 0, 1, 0);
+      return new Pool2d(ctx, in, maxBatch, Pool2d.Kind.GLOBAL_AVG, 0, 1, 0, sharedOutput);
     } else if (ls instanceof LayerSpec.Flatten) {
       return new Flatten(ctx, in, maxBatch);
     } else if (ls instanceof LayerSpec.Dropout d) {
@@ -272,6 +335,10 @@ public final class Network implements AutoCloseable {
   public void close() {
     root.close();
     loss.close();
+    if (shared != null) {
+      shared.close();
+    }
+    ctx.shareActivations(null);
   }
 
   @Override

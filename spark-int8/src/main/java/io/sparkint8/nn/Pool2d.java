@@ -33,6 +33,15 @@ public final class Pool2d extends Layer {
 
   public Pool2d(LayerContext ctx, Shape in, int maxBatch, Kind kind, int kernel, int stride,
       int pad) {
+    this(ctx, in, maxBatch, kind, kernel, stride, pad, false);
+  }
+
+  /**
+   * ... whose output, when {@code sharedOutput}, lives in the network's shared slots (its consumer
+   * reads it once and keeps nothing of it, e.g. an int8 conv, which keeps its codes).
+   */
+  Pool2d(LayerContext ctx, Shape in, int maxBatch, Kind kind, int kernel, int stride, int pad,
+      boolean sharedOutput) {
     super(ctx, in, maxBatch, kindName(kind));
     this.kind = kind;
     this.kh = kind == Kind.GLOBAL_AVG ? in.height() : kernel;
@@ -48,8 +57,8 @@ public final class Pool2d extends Layer {
     int ow = (in.width() + 2 * this.pad - kw) / this.stride + 1;
     this.out =
         kind == Kind.GLOBAL_AVG ? Shape.features(in.channels()) : Shape.chw(in.channels(), oh, ow);
-    this.y = newActivation(out);
-    this.gx = newActivation(in);
+    this.y = sharedOutput ? newTransient(out) : newActivation(out);
+    this.gx = newTransient(in);
     this.argmax =
         kind == Kind.MAX ? own(ctx.allocator().allocateInt32((long) maxBatch * out.size())) : null;
   }
@@ -91,6 +100,7 @@ public final class Pool2d extends Layer {
   @Override
   public Float32Buffer forward(Float32Buffer x, int batch, boolean training) {
     checkBatch(batch);
+    Float32Buffer y = transientBuffer(this.y, x, (long) batch * out.size());
     if (kind == Kind.MAX) {
       ctx.backend().maxPoolF32(window(batch), x, y, argmax);
       return y;
@@ -151,6 +161,7 @@ public final class Pool2d extends Layer {
     int c = in.channels();
     int ins = batch * in.size();
     int outs = batch * out.size();
+    Float32Buffer gx = transientBuffer(this.gx, gradOut, ins);
     if (kind == Kind.MAX) {
       ctx.backend().maxPoolBackward(window(batch), gradOut, argmax, gx);
       return gx;

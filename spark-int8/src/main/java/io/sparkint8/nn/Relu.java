@@ -23,7 +23,7 @@ public final class Relu extends Layer {
     super(ctx, in, maxBatch, "relu");
     this.fusedIntoBatchNorm = fusedIntoBatchNorm;
     this.y = fusedIntoBatchNorm ? null : newActivation(in);
-    this.gx = fusedIntoBatchNorm ? null : newActivation(in);
+    this.gx = fusedIntoBatchNorm ? null : newTransient(in);
   }
 
   /** Whether the preceding BatchNorm applies this ReLU. */
@@ -61,7 +61,8 @@ public final class Relu extends Layer {
       return gradOut;
     }
     // the forward output is the mask: the error passes where y > 0
-    ctx.backend().reluBackwardF32(batch * in.size(), gradOut, y, gx);
-    return gx;
+    Float32Buffer gradIn = transientBuffer(gx, gradOut, (long) batch * in.size());
+    ctx.backend().reluBackwardF32(batch * in.size(), gradOut, y, gradIn);
+    return gradIn;
   }
 }

@@ -9,13 +9,16 @@ import java.util.List;
  * y = body(x) + shortcut(x), with the shortcut the identity or a projection (1x1 strided conv + BN) when
  * the body changes the shape. The residual stream stays fp32 (ALGORITHMS.md §7): the branches are added
  * in fp32 and the next GEMM quantizes once. Backward: the error fans out unchanged to both branches and
- * the two input errors are summed in fp32.
+ * the two input errors are summed in fp32. The branches' layers reuse the network's shared slots
+ * ({@link SharedActivations}), which may hold the incoming error and do hold the body's input error
+ * when the projection runs, so the block then keeps its own copy of both.
  */
 public final class Residual extends Layer {
   private final Sequential body;
   private final Sequential projection;
   private final Float32Buffer y;
   private final Float32Buffer gx;
+  private final Float32Buffer errorCopy;
 
   public Residual(LayerContext ctx, Shape in, int maxBatch, Sequential body,
       Sequential projection) {
@@ -30,6 +33,7 @@ public final class Residual extends Layer {
     this.projection = projection;
     this.y = newActivation(bodyOut);
     this.gx = newActivation(in);
+    this.errorCopy = ctx.sharedActivations() == null ? null : newActivation(bodyOut);
   }
 
   public Sequential body() {
@@ -72,9 +76,18 @@ public final class Residual extends Layer {
 
   @Override
   public Float32Buffer backward(Float32Buffer gradOut, int batch, boolean needInputGrad) {
-    Float32Buffer gb = body.backward(gradOut, batch, needInputGrad);
-    Float32Buffer gs = projection == null ? gradOut
-        : projection.backward(gradOut, batch, needInputGrad);
+    Float32Buffer error = gradOut;
+    if (errorCopy != null) {
+      error = errorCopy;
+      copy(gradOut, error, batch * outputShape().size());
+    }
+    Float32Buffer gb = body.backward(error, batch, needInputGrad);
+    if (needInputGrad && errorCopy != null) {
+      copy(gb, gx, batch * in.size());
+      gb = gx;
+    }
+    Float32Buffer gs = projection == null ? error
+        : projection.backward(error, batch, needInputGrad);
     if (!needInputGrad) {
       return null;
     }
@@ -85,5 +98,9 @@ public final class Residual extends Layer {
       out.put(i, a.get(i) + s.get(i));
     }
     return gx;
+  }
+
+  private static void copy(Float32Buffer from, Float32Buffer to, int count) {
+    to.bytes().put(0, from.bytes(), 0, 4 * count);
   }
 }

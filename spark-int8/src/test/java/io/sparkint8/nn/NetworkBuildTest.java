@@ -1,5 +1,6 @@
 package io.sparkint8.nn;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -156,9 +157,12 @@ class NetworkBuildTest {
       }
       accepted++;
       stridedProjections += countStridedProjections(shapes.layers());
-      try (Network net = build(spec, input, precision)) {
+      try (Network net = build(spec, input, precision);
+          Network own = Network.buildWithOwnBuffers(spec, input, BATCH, context(precision))) {
         assertLayersMatch(shapes, net, where);
-        assertTrainStepRuns(net, input, where);
+        StepResult step = assertTrainStepRuns(net, input, where);
+        assertSameStep(assertTrainStepRuns(own, input, where), step, where);
+        assertSameLogits(own, net, input, where);
       }
     }
     // the generator must exercise both outcomes and the case this test exists for
@@ -168,9 +172,44 @@ class NetworkBuildTest {
   }
 
   private Network build(NetworkSpec spec, Shape input, Precision precision) {
-    LayerContext ctx =
-        new LayerContext(new JavaBackend(), alloc, EngineConfig.defaults(precision));
-    return Network.build(spec, input, BATCH, ctx);
+    return Network.build(spec, input, BATCH, context(precision));
+  }
+
+  private LayerContext context(Precision precision) {
+    return new LayerContext(new JavaBackend(), alloc, EngineConfig.defaults(precision));
+  }
+
+  /**
+   * The network's shared slots change no bit: a step gives the loss, gradients and statistics of the
+   * same network whose layers each hold their own buffers (a slot read after it was overwritten, or
+   * written while still needed, would show here).
+   */
+  private static void assertSameStep(StepResult expected, StepResult actual, String where) {
+    assertEquals(expected.lossSum(), actual.lossSum(), 0.0, where + ": loss");
+    assertEquals(expected.gradients().length, actual.gradients().length, where);
+    for (int p = 0; p < expected.gradients().length; p++) {
+      assertArrayEquals(expected.gradients()[p], actual.gradients()[p],
+          where + ": gradient of parameter " + p);
+    }
+    assertEquals(expected.bnStats().size(), actual.bnStats().size(), where);
+    for (int b = 0; b < expected.bnStats().size(); b++) {
+      assertArrayEquals(expected.bnStats().get(b).mean(), actual.bnStats().get(b).mean(),
+          where + ": bn mean " + b);
+    }
+  }
+
+  /** Inference through the shared slots gives the logits of the network with its own buffers. */
+  private void assertSameLogits(Network expected, Network actual, Shape input, String where) {
+    float[] x = new float[BATCH * input.size()];
+    SplittableRandom random = new SplittableRandom(SEED + 1);
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextDouble(-1, 1);
+    }
+    try (Float32Buffer images = alloc.float32Of(x)) {
+      float[] want = expected.forward(images, BATCH, false).toArray();
+      float[] got = actual.forward(images, BATCH, false).toArray();
+      assertArrayEquals(want, got, where + ": logits");
+    }
   }
 
   /** The built layer tree against the inferred one, and every layer named once. */
@@ -216,7 +255,7 @@ class NetworkBuildTest {
     return count;
   }
 
-  private void assertTrainStepRuns(Network net, Shape input, String where) {
+  private StepResult assertTrainStepRuns(Network net, Shape input, String where) {
     SplittableRandom random = new SplittableRandom(SEED);
     float[] x = new float[BATCH * input.size()];
     for (int i = 0; i < x.length; i++) {
@@ -225,6 +264,7 @@ class NetworkBuildTest {
     try (Float32Buffer images = alloc.float32Of(x)) {
       StepResult step = net.trainStep(images, new int[] {0, CLASSES - 1}, 0, BATCH);
       assertTrue(Double.isFinite(step.lossSum()) && step.lossSum() > 0, where + ": " + step);
+      return step;
     }
   }
 
