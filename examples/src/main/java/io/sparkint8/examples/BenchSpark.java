@@ -156,7 +156,7 @@ public final class BenchSpark {
       "  --data DIR        Fashion-MNIST IDX files, fetched from the Debian package when missing",
       "                    (default " + FashionMnistFiles.configuredDir() + ")",
       "Output: JSON lines {\"bench\":\"spark\",...}; the full run takes about 40 minutes on 2 cores",
-      "and up to ~15 GB of memory (int8-lars); examples/run sets -Xmx9g -XX:MaxDirectMemorySize=8g.");
+      "and runs in the launcher's default memory (int8-lars at batch 8192 holds ~2 GB off-heap a task).");
 
   public static void main(String[] args) throws IOException {
     Options o;
