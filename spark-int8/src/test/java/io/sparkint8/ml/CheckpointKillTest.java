@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.sparkint8.nn.ModelDigest;
 import io.sparkint8.train.CheckpointStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -76,9 +75,7 @@ class CheckpointKillTest {
     assertEquals(left.get(left.size() - 1), resumedEpochs,
         "the second run resumes from the newest checkpoint the kill left");
 
-    String uninterrupted = ModelDigest.sha256(
-        CheckpointResumeTest.classifier(CheckpointFitMain.EPOCHS)
-            .fit(SparkTestSession.fashion(512, false, 2)).modelState());
+    String uninterrupted = CheckpointResumeTest.uninterruptedDigest();
     System.out.println("CheckpointKillTest: killed after checkpoints " + left + ", resumed "
         + resumedEpochs + " epochs; digest " + result[0] + ", uninterrupted " + uninterrupted);
     assertEquals(uninterrupted, result[0], "the resumed model differs from the uninterrupted one");
