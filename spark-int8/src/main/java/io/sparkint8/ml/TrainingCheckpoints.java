@@ -146,9 +146,13 @@ final class TrainingCheckpoints implements Checkpointing {
         store.location());
   }
 
-  /** Closes the store's FileSystem instance. */
+  /** Closes the store's FileSystem instance; a failure is logged, not thrown over the fit's. */
   void close() {
-    store.close();
+    try {
+      store.close();
+    } catch (RuntimeException e) {
+      LOG.warn("spark-int8: closing the file system of {}: {}", store.location(), e.toString());
+    }
   }
 
   private static byte[] require(Map<String, byte[]> files, CheckpointStore.Checkpoint cp,
