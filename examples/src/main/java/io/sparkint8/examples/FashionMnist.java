@@ -5,6 +5,7 @@ import io.sparkint8.arrow.IdxReader;
 import io.sparkint8.ml.Int8ClassificationModel;
 import io.sparkint8.ml.Int8Classifier;
 import io.sparkint8.ml.Int8KryoRegistrator;
+import io.sparkint8.nn.ModelDigest;
 import io.sparkint8.train.EpochSummary;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,7 +22,9 @@ import org.apache.spark.sql.functions;
 /**
  * The README's main job: trains {@code cnn-small} on Fashion-MNIST with int8 training on a local
  * Spark, prints a progress line per epoch, evaluates on the test set, saves the model and writes
- * a PNG of the training curves.
+ * a PNG of the training curves. Its last line is JSON; {@code model_digest} there is {@link
+ * ModelDigest} of the saved model, which two runs compare (a run resumed from {@code
+ * --checkpoint-dir} against an uninterrupted one).
  */
 public final class FashionMnist {
   private FashionMnist() {}
@@ -38,7 +41,10 @@ public final class FashionMnist {
       "  --network SPEC     network preset or spec (default cnn-small)",
       "  --rows N           train on the first N training images only (default all 60000)",
       "  --test-rows N      evaluate on the first N test images only (default all 10000)",
-      "  --out DIR          where the model, plot and summary go (default fashion-mnist-run)");
+      "  --out DIR          where the model, plot and summary go (default fashion-mnist-run)",
+      "  --checkpoint-dir D save a checkpoint after every epoch to D (any Hadoop path) and, when D",
+      "                     holds one of this job, resume from it: the model is bit-identical to an",
+      "                     uninterrupted run's (compare the final line's model_digest)");
 
   public static void main(String[] args) throws Exception {
     Args.run("fashion-mnist", USAGE, args, FashionMnist::launch);
@@ -56,6 +62,7 @@ public final class FashionMnist {
     int rows = a.integer("--rows", 0);
     int testRows = a.integer("--test-rows", 0);
     Path out = Path.of(a.string("--out", "fashion-mnist-run")).toAbsolutePath();
+    String checkpointDir = a.string("--checkpoint-dir", null);
     a.done();
 
     FashionMnistFiles data = FashionMnistFiles.locate(dataDir);
@@ -69,7 +76,8 @@ public final class FashionMnist {
         .getOrCreate();
     spark.sparkContext().setLogLevel("WARN");
     try {
-      run(spark, data, out, precision, epochs, batch, partitions, network, rows, testRows);
+      run(spark, data, out, precision, epochs, batch, partitions, network, rows, testRows,
+          checkpointDir);
     } finally {
       spark.stop();
     }
@@ -78,6 +86,14 @@ public final class FashionMnist {
   static double run(SparkSession spark, FashionMnistFiles data, Path out, String precision,
       int epochs, int batch, int partitions, String network, int rows, int testRows)
       throws IOException {
+    return run(spark, data, out, precision, epochs, batch, partitions, network, rows, testRows,
+        null);
+  }
+
+  /** The job; {@code checkpointDir} null trains without checkpoints. */
+  static double run(SparkSession spark, FashionMnistFiles data, Path out, String precision,
+      int epochs, int batch, int partitions, String network, int rows, int testRows,
+      String checkpointDir) throws IOException {
     int parts = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
     Dataset<Row> train = IdxReader.toDataFrame(spark, data.trainImages(), data.trainLabels(),
         false);
@@ -111,16 +127,29 @@ public final class FashionMnist {
               e.loss(), e.trainAccuracy(), e.validationAccuracy(), e.samplesPerSecond(),
               Math.round(e.bytesAggregatedPerStep()), e.cumulativeSeconds());
         });
+    if (checkpointDir != null) {
+      clf.setCheckpointDir(checkpointDir);
+    }
     Int8ClassificationModel model = clf.fit(all);
+    // epochs done before a resume come from the checkpoint; the listener saw the others
+    List<EpochSummary> allEpochs = model.summary().epochs();
+    int resumedEpochs = allEpochs.size() - epochsSeen.size();
+    if (resumedEpochs > 0) {
+      System.out.printf(Locale.ROOT, "resumed from the checkpoint of epoch %d in %s%n",
+          resumedEpochs, checkpointDir);
+    }
     Dataset<Row> predictions = model.transform(all.filter("is_test"));
     double accuracy = new MulticlassClassificationEvaluator().setMetricName("accuracy")
         .evaluate(predictions);
     Path modelDir = out.resolve("model");
     model.write().overwrite().save(modelDir.toString());
     Path plot = out.resolve("training-curves.png");
-    TrainingPlot.write(epochsSeen, precision + " " + network, plot);
-    double seconds = epochsSeen.isEmpty() ? 0
-        : epochsSeen.get(epochsSeen.size() - 1).cumulativeSeconds();
+    TrainingPlot.write(allEpochs, precision + " " + network, plot);
+    double seconds = allEpochs.isEmpty() ? 0
+        : allEpochs.get(allEpochs.size() - 1).cumulativeSeconds();
+    // of the saved model, read back: what a later load gives
+    String digest = ModelDigest.sha256(
+        Int8ClassificationModel.load(modelDir.toString()).modelState());
     System.out.printf(Locale.ROOT, "test accuracy %.4f after %d epochs (%.0f s of training)%n",
         accuracy, epochs, seconds);
     System.out.println("model:          " + modelDir);
@@ -131,7 +160,8 @@ public final class FashionMnist {
     new JsonLine("fashion-mnist").put("final", true).put("precision", precision)
         .put("network", network).put("epochs", epochs).put("batch", batch)
         .put("partitions", parts).put("test_accuracy", accuracy).put("seconds", seconds)
-        .put("model", modelDir.toString()).put("plot", plot.toString()).print();
+        .put("model", modelDir.toString()).put("plot", plot.toString())
+        .put("resumed_epochs", resumedEpochs).put("model_digest", digest).print();
     return accuracy;
   }
 }

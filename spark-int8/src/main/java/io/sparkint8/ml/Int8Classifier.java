@@ -6,6 +6,7 @@ import io.sparkint8.arrow.PackedShard;
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.step.TrainingConfig;
+import io.sparkint8.train.Checkpointing;
 import io.sparkint8.train.DistributedTrainer;
 import io.sparkint8.train.EpochSummary;
 import java.util.Arrays;
@@ -214,6 +215,14 @@ public final class Int8Classifier
     return (Int8Classifier) set(backend(), value);
   }
 
+  public Int8Classifier setCheckpointDir(String value) {
+    return (Int8Classifier) set(checkpointDir(), value);
+  }
+
+  public Int8Classifier setCheckpointInterval(int value) {
+    return (Int8Classifier) set(checkpointInterval(), value);
+  }
+
   // ---- Spark ML ----
   @Override
   public StructType transformSchema(StructType schema) {
@@ -264,6 +273,7 @@ public final class Int8Classifier
     JavaRDD<PackedShard> trainShards = Shards.pack(trainDf, features, labels);
     JavaRDD<PackedShard> validShards = validDf == null ? null
         : Shards.pack(validDf, features, labels);
+    TrainingCheckpoints checkpoints = null;
     try {
       long[] rows = Shards.rowsPerPartition(trainShards);
       long total = Arrays.stream(rows).sum();
@@ -295,19 +305,39 @@ public final class Int8Classifier
               .getLong(FAIL_ONCE_AT_STEP_CONF, -1L))
           .build();
       Consumer<EpochSummary> listener = epochListener;
+      checkpoints = checkpoints(trainShards, rows, schema, trainDf);
       DistributedTrainer.Result result = DistributedTrainer.fit(trainShards, rows, validShards,
-          spec, input, config, uid + "-" + Long.toHexString(System.nanoTime()), listener);
+          spec, input, config, uid + "-" + Long.toHexString(System.nanoTime()), listener,
+          checkpoints == null ? Checkpointing.NONE : checkpoints);
       Int8TrainingSummary summary = new Int8TrainingSummary(result.epochs(), total);
       return new Int8ClassificationModel(uid, result.state(), summary);
     } catch (Exception e) {
       // Spark reports a task's exception wrapped in a (checked) SparkException
       throw Shards.unwrap(e);
     } finally {
+      if (checkpoints != null) {
+        checkpoints.close();
+      }
       trainShards.unpersist(false);
       if (validShards != null) {
         validShards.unpersist(false);
       }
     }
+  }
+
+  /**
+   * The checkpoints of this fit, or null when checkpointDir is not set or checkpointInterval is
+   * -1. Fingerprinting the data is one more pass over the cached shards, only for these fits.
+   */
+  private TrainingCheckpoints checkpoints(JavaRDD<PackedShard> trainShards, long[] rows,
+      StructType schema, Dataset<Row> trainDf) {
+    if (getCheckpointDir() == null || getCheckpointInterval() == -1) {
+      return null;
+    }
+    DataFingerprint data = DataFingerprint.of(trainShards, rows, schema, getFeaturesCol(),
+        getLabelCol());
+    return TrainingCheckpoints.of(this, data,
+        trainDf.sparkSession().sparkContext().hadoopConfiguration());
   }
 
   /**

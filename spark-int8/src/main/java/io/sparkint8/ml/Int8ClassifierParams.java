@@ -139,6 +139,14 @@ public interface Int8ClassifierParams extends Params {
     return int8Params().backend;
   }
 
+  default Param<String> checkpointDir() {
+    return int8Params().checkpointDir;
+  }
+
+  default IntParam checkpointInterval() {
+    return int8Params().checkpointInterval;
+  }
+
   /**
    * (channels, height, width); an IllegalArgumentException when not set (an estimator then infers
    * it at fit, a model always has it).
@@ -263,6 +271,15 @@ public interface Int8ClassifierParams extends Params {
 
   default String getBackend() {
     return getOrDefault(backend());
+  }
+
+  /** The checkpoint directory, or null when none is set. */
+  default String getCheckpointDir() {
+    return isDefined(checkpointDir()) ? getOrDefault(checkpointDir()) : null;
+  }
+
+  default int getCheckpointInterval() {
+    return (Integer) getOrDefault(checkpointInterval());
   }
 
   default long getSeed() {

@@ -60,6 +60,8 @@ public final class Int8ParamSet implements Serializable {
   final Param<String> validationIndicatorCol;
   final LongParam seed;
   final Param<String> backend;
+  final Param<String> checkpointDir;
+  final IntParam checkpointInterval;
 
   Int8ParamSet(Params owner) {
     inputShape = new IntArrayParam(owner, "inputShape",
@@ -177,6 +179,18 @@ public final class Int8ParamSet implements Serializable {
             + "; an explicit choice that cannot load is an error. auto never picks the GPU. "
             + "Default auto.",
         oneOf(KernelBackend.class));
+    checkpointDir = new Param<>(owner, "checkpointDir",
+        "directory of training checkpoints, any Hadoop FileSystem path (local, HDFS, S3A...). "
+            + "fit saves one every checkpointInterval epochs and after the last (the newest two "
+            + "are kept) and, when the directory holds a checkpoint, resumes from it: the resumed "
+            + "model is bit-identical to an uninterrupted run's. A checkpoint of other data or "
+            + "other Params (maxEpochs may grow) is an error naming the difference. One fit per "
+            + "directory at a time. Optional, no default (no checkpoints).",
+        (Function1<String, Object> & Serializable) v -> v != null && !v.isBlank());
+    checkpointInterval = new IntParam(owner, "checkpointInterval",
+        "epochs between two checkpoints in checkpointDir, >= 1, or -1 to disable checkpoints "
+            + "(nothing is saved or resumed). Default 1.",
+        (Function1<Object, Object> & Serializable) v -> (Integer) v == -1 || (Integer) v >= 1);
   }
 
   /** Sets every default; called once from each owner's constructor. */
@@ -209,6 +223,7 @@ public final class Int8ParamSet implements Serializable {
     s.set(seed, 42L);
     s.set(backend, KernelBackend.AUTO.label());
     s.set(threads, 1);
+    s.set(checkpointInterval, 1);
   }
 
   /** The owner's {@code setDefault}, which Java code outside the owner cannot call. */

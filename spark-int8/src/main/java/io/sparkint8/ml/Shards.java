@@ -65,6 +65,11 @@ final class Shards {
     return Collections.singletonList(max).iterator();
   }
 
+  /** The elements of {@code rdd}, a task's IllegalArgumentException rethrown as in {@link #unwrap}. */
+  static <T> List<T> collect(JavaRDD<T> rdd) {
+    return run(rdd::collect);
+  }
+
   private static <T> T run(java.util.concurrent.Callable<T> job) {
     try {
       return job.call();

@@ -49,6 +49,19 @@ public final class DistributedTrainer {
   public static Result fit(JavaRDD<PackedShard> train, long[] rowsPerPartition,
       JavaRDD<PackedShard> validation, NetworkSpec spec, Shape inputShape, TrainingConfig config,
       String runId, Consumer<EpochSummary> listener) {
+    return fit(train, rowsPerPartition, validation, spec, inputShape, config, runId, listener,
+        Checkpointing.NONE);
+  }
+
+  /**
+   * As {@link #fit(JavaRDD, long[], JavaRDD, NetworkSpec, Shape, TrainingConfig, String,
+   * Consumer)}, continuing from {@code checkpoints}' state when it has one and saving the state of
+   * the epochs it says are due. A resumed fit takes the same steps with the same bits as one that
+   * was never interrupted: the state holds everything a step depends on ({@link TrainerState}).
+   */
+  public static Result fit(JavaRDD<PackedShard> train, long[] rowsPerPartition,
+      JavaRDD<PackedShard> validation, NetworkSpec spec, Shape inputShape, TrainingConfig config,
+      String runId, Consumer<EpochSummary> listener, Checkpointing checkpoints) {
     long total = 0;
     int nonEmpty = 0;
     for (long r : rowsPerPartition) {
@@ -86,7 +99,26 @@ public final class DistributedTrainer {
       float[] scales = null;
       long step = 0;
       double elapsed = 0;
-      for (int epoch = 0; epoch < config.epochs(); epoch++) {
+      int firstEpoch = 0;
+      TrainerState resumed = checkpoints.resume();
+      if (resumed != null) {
+        if (resumed.step() != (long) resumed.epochsDone() * stepsPerEpoch
+            || resumed.epochsDone() > config.epochs()) {
+          throw new IllegalArgumentException("the checkpoint holds " + resumed.epochsDone()
+              + " epochs in " + resumed.step() + " steps; this fit runs " + stepsPerEpoch
+              + " steps per epoch and " + config.epochs() + " epochs");
+        }
+        resumed.model().apply(master);
+        update.optimizer().restore(resumed.optimizer());
+        scales = int8Aggregation ? resumed.scales() : null;
+        step = resumed.step();
+        elapsed = resumed.elapsedSeconds();
+        firstEpoch = resumed.epochsDone();
+        summaries.addAll(resumed.epochs());
+        LOG.info("spark-int8 fit {}: resuming from epoch {} of {} (the checkpoint holds {} "
+            + "epochs, {} steps)", runId, firstEpoch + 1, config.epochs(), firstEpoch, step);
+      }
+      for (int epoch = firstEpoch; epoch < config.epochs(); epoch++) {
         long t0 = System.nanoTime();
         EpochAccumulator ep = new EpochAccumulator(master);
         for (int st = 0; st < stepsPerEpoch; st++) {
@@ -117,6 +149,10 @@ public final class DistributedTrainer {
             : evaluate(jsc, validation, master, poolKey, backend, maxBatch, runId, epoch);
         EpochSummary summary = ep.summary(epoch + 1, stepsPerEpoch, valAcc, seconds, elapsed);
         summaries.add(summary);
+        if (checkpoints.due(epoch + 1, config.epochs())) {
+          checkpoints.save(new TrainerState(epoch + 1, step, elapsed, ModelState.capture(master),
+              update.optimizer().state(), scales, summaries));
+        }
         LOG.info("spark-int8 {}: {}", runId, summary.progressLine(config.epochs()));
         if (listener != null) {
           listener.accept(summary);

@@ -25,6 +25,13 @@
  *       payload bytes at their current width plus small headers.
  *   <li>{@link io.sparkint8.train.Predictions}: argmax and softmax of logits, shared with the
  *       model's transform.
+ *   <li>Checkpoints: {@link io.sparkint8.train.TrainerState} is what the driver's loop carries
+ *       from one epoch to the next (master {@code ModelState}, optimizer state, shared scales,
+ *       counters); the loop resumes from and saves it through a {@link
+ *       io.sparkint8.train.Checkpointing}; {@link io.sparkint8.train.CheckpointStore} keeps
+ *       checkpoints on a Hadoop FileSystem (temporary name, rename, manifest with SHA-256 sums
+ *       written last, the newest two kept) and {@link io.sparkint8.train.TrainerStateCodec}
+ *       encodes the part of the state a {@code ModelState} does not hold.
  * </ul>
  *
  * <p>Every merge is commutative and associative bit for bit, including the floating-point side

@@ -2,12 +2,8 @@ package io.sparkint8.ml;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.sparkint8.nn.ModelDigest;
 import io.sparkint8.nn.ModelState;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,30 +19,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class DistributedDigestTest {
 
-  static String sha256(ModelState s) throws Exception {
-    MessageDigest md = MessageDigest.getInstance("SHA-256");
-    for (String name : s.parameterNames()) {
-      float[] w = s.parameter(name);
-      ByteBuffer b = ByteBuffer.allocate(4 * w.length).order(ByteOrder.LITTLE_ENDIAN);
-      b.asFloatBuffer().put(w);
-      md.update(b);
-    }
-    for (String bn : s.batchNormNames()) {
-      update(md, s.runningMean(bn));
-      update(md, s.runningScale(bn));
-    }
-    for (String layer : s.clippingLayers()) {
-      md.update(s.clippingState(layer).strategy().getBytes(StandardCharsets.UTF_8));
-      update(md, new double[] {s.clippingState(layer).steps()});
-      update(md, s.clippingState(layer).values());
-    }
-    return HexFormat.of().formatHex(md.digest());
-  }
-
-  private static void update(MessageDigest md, double[] v) {
-    ByteBuffer b = ByteBuffer.allocate(8 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-    b.asDoubleBuffer().put(v);
-    md.update(b);
+  // the digest programs print too (fashion-mnist's model_digest)
+  static String sha256(ModelState s) {
+    return ModelDigest.sha256(s);
   }
 
   // the threads of a task split its GEMMs, never its sums: 3 threads give the bits of 1

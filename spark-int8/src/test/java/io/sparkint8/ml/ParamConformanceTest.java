@@ -38,7 +38,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ParamConformanceTest {
   /** Params that are optional by design: no default, and reading them unset is not an error. */
-  private static final Set<String> OPTIONAL = Set.of("thresholds", "validationIndicatorCol");
+  private static final Set<String> OPTIONAL = Set.of("thresholds", "validationIndicatorCol",
+      "checkpointDir");
 
   static Stream<Arguments> stages() {
     return Stream.of(
@@ -154,6 +155,9 @@ class ParamConformanceTest {
     m.put("numPartitions=-1", () -> c.setNumPartitions(-1));
     m.put("validationIndicatorCol=", () -> c.setValidationIndicatorCol(""));
     m.put("backend=gpu", () -> c.setBackend("gpu"));
+    m.put("checkpointDir=", () -> c.setCheckpointDir(" "));
+    m.put("checkpointInterval=0", () -> c.setCheckpointInterval(0));
+    m.put("checkpointInterval=-2", () -> c.setCheckpointInterval(-2));
     return m;
   }
 
