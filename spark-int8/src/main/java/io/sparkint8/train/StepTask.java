@@ -96,6 +96,7 @@ final class StepTask implements
       int rows = slicer.gather(stepInEpoch, pooled.input(), pooled.labels());
       net.context().beginStep(step, partition);
       StepResult result = net.trainStep(pooled.input(), pooled.labels(), 0, rows);
+      maybeSpike(result);
       WorkerReport report = WorkerReport.of(partition, net);
       GradientAccumulator leaf = scales == null
           ? GradientAccumulator.ofFp32(result, step, partition, report)
@@ -104,6 +105,19 @@ final class StepTask implements
       return Collections.singletonList(leaf).iterator();
     } finally {
       WorkerPool.giveBack(pooled);
+    }
+  }
+
+  // Test hook (GradientSaturation.TEST_SPIKE_AT_STEP): this step's gradients times 10.
+  private void maybeSpike(StepResult result) {
+    TaskContext tc = TaskContext.get();
+    String at = tc == null ? null : tc.getLocalProperty(GradientSaturation.TEST_SPIKE_AT_STEP);
+    if (at != null && Long.parseLong(at) == step) {
+      for (float[] g : result.gradients()) {
+        for (int i = 0; i < g.length; i++) {
+          g[i] *= GradientSaturation.TEST_SPIKE_FACTOR;
+        }
+      }
     }
   }
 
