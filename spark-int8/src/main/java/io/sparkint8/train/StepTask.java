@@ -67,8 +67,8 @@ final class StepTask implements
    * The one packed shard of a partition. Reading the iterator to its end is what releases the
    * cached block's read lock (Spark's completion iterator), so the task never leaves it pinned.
    */
-  static PackedShard onlyShard(Iterator<PackedShard> shards, int partition) {
-    PackedShard shard = shards.next();
+  static <T> T onlyShard(Iterator<T> shards, int partition) {
+    T shard = shards.next();
     if (shards.hasNext()) {
       throw new IllegalStateException("partition " + partition + " holds more than one packed "
           + "shard; expected exactly one per partition");
