@@ -341,6 +341,9 @@ int int8k_gemm_s8s8s32(const int8k_gemm_desc *d, const int8_t *a, const int8_t *
 int int8k_gemm_s8s8f32(const int8k_gemm_desc *d, const int8_t *a, const int8_t *b, const void *packed_b,
                        const int8k_epilogue *ep, float *c) {
   CHECK(ep != NULL, "gemm: null epilogue");
+  /* as the Java Epilogue: a NaN or infinite alpha or beta is a caller's error, not a result */
+  CHECK(isfinite(ep->alpha) && isfinite(ep->beta), "epilogue: alpha=%g beta=%g, expected finite values",
+        (double)ep->alpha, (double)ep->beta);
   return gemm_s8(d, a, b, packed_b, ep, NULL, c);
 }
 

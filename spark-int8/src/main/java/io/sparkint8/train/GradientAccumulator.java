@@ -31,7 +31,7 @@ public final class GradientAccumulator implements Serializable {
 
   private static final GradientAccumulator EMPTY =
       new GradientAccumulator(-1, null, new CodeArray[0], new float[0], new PartitionStats[0], 0,
-          0, 0, null);
+          0, new long[0], null);
 
   private final long step;
   private final SharedScales scales;
@@ -41,7 +41,8 @@ public final class GradientAccumulator implements Serializable {
   private final PartitionStats[] parts;
   private final long rows;
   private final long correct;
-  private final long clipped;
+  // Per tensor: gradient values beyond the tensor's clip, over all partitions (zeros in fp32).
+  private final long[] clipped;
   // The lowest-numbered partition's report (null when no partition sent one).
   private final WorkerReport report;
 
@@ -53,7 +54,7 @@ public final class GradientAccumulator implements Serializable {
       PartitionStats[] parts,
       long rows,
       long correct,
-      long clipped,
+      long[] clipped,
       WorkerReport report) {
     this.report = report;
     this.step = step;
@@ -105,13 +106,13 @@ public final class GradientAccumulator implements Serializable {
     checkFinite("rectification loss", result.rectificationLoss());
     CodeArray[] codes = new CodeArray[g.length];
     float[] max = new float[g.length];
-    long clipped = 0;
+    long[] clipped = new long[g.length];
     for (int t = 0; t < g.length; t++) {
       LeafQuantizer.Result r = LeafQuantizer.quantize(
           g[t], scales.scale(t), LeafQuantizer.key(seed, step, partition, t), t);
       codes[t] = r.codes();
       max[t] = r.maxAbs();
-      clipped += r.clipped();
+      clipped[t] = r.clipped();
     }
     PartitionStats stats = PartitionStats.of(
         partition, result.lossSum(), result.rectificationLoss(), result.bnStats());
@@ -153,7 +154,7 @@ public final class GradientAccumulator implements Serializable {
     PartitionStats stats = PartitionStats.of(partition, result.lossSum(),
         result.rectificationLoss(), result.bnStats(), copy);
     return new GradientAccumulator(step, null, new CodeArray[0], max,
-        new PartitionStats[] {stats}, result.rows(), result.correct(), 0, report);
+        new PartitionStats[] {stats}, result.rows(), result.correct(), new long[g.length], report);
   }
 
   /** Whether the gradients travel as floats rather than shared-scale codes. */
@@ -184,17 +185,19 @@ public final class GradientAccumulator implements Serializable {
         max[t] = Math.max(maxAbs[t], o.maxAbs[t]);
       }
       return new GradientAccumulator(step, null, codes, max, merged, rows + o.rows,
-          correct + o.correct, 0, lowest);
+          correct + o.correct, clipped, lowest);
     }
     int width = CodeArray.widthFor(merged.length);
     CodeArray[] sums = new CodeArray[codes.length];
     float[] max = new float[codes.length];
+    long[] clip = new long[codes.length];
     for (int t = 0; t < codes.length; t++) {
       sums[t] = codes[t].plus(o.codes[t], width);
       max[t] = Math.max(maxAbs[t], o.maxAbs[t]);
+      clip[t] = clipped[t] + o.clipped[t];
     }
     return new GradientAccumulator(step, scales, sums, max, merged, rows + o.rows,
-        correct + o.correct, clipped + o.clipped, lowest);
+        correct + o.correct, clip, lowest);
   }
 
   /**
@@ -301,9 +304,21 @@ public final class GradientAccumulator implements Serializable {
     return correct;
   }
 
-  /** Gradient values beyond their tensor's clip, over all partitions. */
+  /** Gradient values beyond their tensor's clip, over all partitions and tensors. */
   public long clippedCount() {
-    return clipped;
+    long n = 0;
+    for (long c : clipped) {
+      n += c;
+    }
+    return n;
+  }
+
+  /**
+   * Gradient values of tensor {@code tensor} beyond its clip, over all partitions: the codes that
+   * saturated at +-127 and lost part of their gradient (0 for fp32 accumulators).
+   */
+  public long clippedCount(int tensor) {
+    return clipped[tensor];
   }
 
   /** Σ loss over all rows, summed in partition order. */
@@ -480,7 +495,7 @@ public final class GradientAccumulator implements Serializable {
         && Arrays.equals(parts, a.parts)
         && rows == a.rows
         && correct == a.correct
-        && clipped == a.clipped
+        && Arrays.equals(clipped, a.clipped)
         && Objects.equals(report, a.report);
   }
 

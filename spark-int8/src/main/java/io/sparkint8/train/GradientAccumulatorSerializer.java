@@ -17,12 +17,12 @@ import java.nio.ByteOrder;
  * KryoRegistrator does, with {@code spark.kryo.registrationRequired=true}).
  *
  * <pre>
- * byte   format version (2)
+ * byte   format version (3)
  * int    addends P; P = 0 is the empty accumulator and ends here
  * byte   mode: 0 int8 codes, 1 fp32 gradients
  * long   step
- * int    tensors T;  T x (int length, float scale (0 in fp32 mode), float max|g|)
- * long   rows, correct, clipped
+ * int    tensors T;  T x (int length, float scale (0 in fp32 mode), float max|g|, long clipped)
+ * long   rows, correct
  * int    BN layers L; L x int channels
  * bytes  int8 mode: payload, tensor after tensor, length x width bytes
  * P x    (int partition, double loss sum, double rectification loss,
@@ -34,7 +34,7 @@ import java.nio.ByteOrder;
  * </pre>
  */
 public final class GradientAccumulatorSerializer extends Serializer<GradientAccumulator> {
-  static final byte FORMAT_VERSION = 2;
+  static final byte FORMAT_VERSION = 3;
 
   // Payloads of 2- and 4-byte elements are converted to bytes through a buffer of this size.
   private static final int CHUNK_BYTES = 1 << 16;
@@ -60,7 +60,7 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
     for (int l = 0; l < layers; l++) {
       bnDoubles += 3L * a.part(0).channels(l);
     }
-    n += 1 + 8 + 4 + 12L * a.tensorCount() + 24 + 4 + 4L * layers + a.payloadBytes();
+    n += 1 + 8 + 4 + 20L * a.tensorCount() + 16 + 4 + 4L * layers + a.payloadBytes();
     n += (long) a.addends() * (4 + 8 + 8 + 8L * layers + 8 * bnDoubles);
     n += 1;
     WorkerReport r = a.report();
@@ -91,10 +91,10 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
       out.writeInt(a.tensorLength(t));
       out.writeFloat(fp32 ? 0f : a.scales().scale(t));
       out.writeFloat(max[t]);
+      out.writeLong(a.clippedCount(t));
     }
     out.writeLong(a.rows());
     out.writeLong(a.correct());
-    out.writeLong(a.clippedCount());
     PartitionStats first = a.part(0);
     out.writeInt(first.bnLayers());
     for (int l = 0; l < first.bnLayers(); l++) {
@@ -204,14 +204,15 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
     int[] lengths = new int[tensors];
     float[] scales = new float[tensors];
     float[] max = new float[tensors];
+    long[] clipped = new long[tensors];
     for (int t = 0; t < tensors; t++) {
       lengths[t] = nonNegative(in.readInt(), "length of tensor " + t);
       scales[t] = in.readFloat();
       max[t] = in.readFloat();
+      clipped[t] = in.readLong();
     }
     long rows = in.readLong();
     long correct = in.readLong();
-    long clipped = in.readLong();
     int layers = nonNegative(in.readInt(), "BN layer count");
     int[] channels = new int[layers];
     for (int l = 0; l < layers; l++) {
