@@ -168,7 +168,7 @@ public final class DsgcClipping implements ClippingStrategy {
     return out;
   }
 
-  /** The deviation of candidate {@code i} from search sums laid out as {@link ClipStats#searchSums()}. */
+  /** The deviation of candidate {@code i} from search sums in {@link ClipStats#searchSums()} layout. */
   public static double deviation(double[] searchSums, int i) {
     int r = RATIOS.length;
     checkSearchSums(searchSums);

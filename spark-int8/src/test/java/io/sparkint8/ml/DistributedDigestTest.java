@@ -17,9 +17,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Pins the bits of a distributed fit (the driver's step loop, the tasks' slicing, the int8 and fp32
  * aggregation, the optimizer and the running statistics): a SHA-256 over the fitted model's
  * parameters, running BN statistics and clipping states after one epoch of 512 Fashion-MNIST rows in
- * 2 partitions (and in 1). A refactoring keeps these digests; a change of numerics on purpose updates them and
- * says so. The fp32 case runs on the Java reference backend (the native fp32 GEMM gives the same bits,
- * which TrainingDigestTest checks).
+ * 2 partitions (and in 1). A refactoring keeps these digests; a change of numerics on purpose updates
+ * them and says so. The fp32 case runs on the Java reference backend (the native fp32 GEMM gives the
+ * same bits, which TrainingDigestTest checks).
  */
 class DistributedDigestTest {
 

@@ -34,8 +34,8 @@ class Int8GemmCountTest {
     Shape input = Shape.chw(channels, size, size);
     CountingBackend counter = CountingBackend.over(Backends.get());
     try (OffHeapAllocator alloc = new OffHeapAllocator("gemm count");
-        Network net = Network.build(NetworkSpec.presetNames().contains(spec) ? NetworkSpec.preset(spec, 10)
-            : NetworkSpec.parse(spec, 10), input, BATCH,
+        Network net = Network.build(NetworkSpec.presetNames().contains(spec)
+            ? NetworkSpec.preset(spec, 10) : NetworkSpec.parse(spec, 10), input, BATCH,
             new LayerContext(counter.backend(), alloc, EngineConfig.defaults(Precision.INT8)))) {
       List<Gemm> expectedInt8 = new ArrayList<>();
       List<List<Gemm>> inputGrads = new ArrayList<>();
