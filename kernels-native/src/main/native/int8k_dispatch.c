@@ -473,17 +473,17 @@ int int8k_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float
   return INT8K_OK;
 }
 
-int int8k_clip_cosine_deviation(int64_t count, const float *src, int bits, int ncand, const float *cand,
-                                double *out) {
+int int8k_clip_cosine_sums(int64_t count, const float *src, int bits, int ncand, const float *cand,
+                           double *out) {
   SELECT(ops, misc_tables);
-  CHECK(count >= 1 && count <= INT32_MAX, "clip_cosine_deviation: count=%lld, expected 1..2^31-1", (long long)count);
-  CHECK(bits >= 2 && bits <= 8, "clip_cosine_deviation: bits=%d, expected 2..8", bits);
-  CHECK(ncand >= 1 && ncand <= 64, "clip_cosine_deviation: %d candidates, expected 1..64", ncand);
-  CHECK(src != NULL && cand != NULL && out != NULL, "clip_cosine_deviation: null buffer");
+  CHECK(count >= 1 && count <= INT32_MAX, "clip_cosine_sums: count=%lld, expected 1..2^31-1", (long long)count);
+  CHECK(bits >= 2 && bits <= 8, "clip_cosine_sums: bits=%d, expected 2..8", bits);
+  CHECK(ncand >= 1 && ncand <= 64, "clip_cosine_sums: %d candidates, expected 1..64", ncand);
+  CHECK(src != NULL && cand != NULL && out != NULL, "clip_cosine_sums: null buffer");
   for (int i = 0; i < ncand; i++)
-    CHECK(isfinite(cand[i]) && cand[i] > 0.0f, "clip_cosine_deviation: candidate[%d] = %g, expected finite > 0", i,
+    CHECK(isfinite(cand[i]) && cand[i] > 0.0f, "clip_cosine_sums: candidate[%d] = %g, expected finite > 0", i,
           cand[i]);
-  ops->clip_cosine_deviation(count, src, bits, ncand, cand, out);
+  ops->clip_cosine_sums(count, src, bits, ncand, cand, out);
   return INT8K_OK;
 }
 

@@ -220,28 +220,28 @@ JNIEXPORT jint JNICALL JFN(dequantize)(JNIEnv *env, jclass cls, jint rows, jint 
   return int8k_dequantize(&d, pc, ps, pd);
 }
 
-JNIEXPORT jint JNICALL JFN(clipCosineDeviation)(JNIEnv *env, jclass cls, jint count, jobject src, jint bits,
-                                                jfloatArray cand, jdoubleArray out) {
+JNIEXPORT jint JNICALL JFN(clipCosineSums)(JNIEnv *env, jclass cls, jint count, jobject src, jint bits,
+                                           jfloatArray cand, jdoubleArray out) {
   begin();
   const float *ps = address(env, src, (int64_t)count * 4, "src", 0);
   if (glue_failed) return INT8K_ERR_ARG;
   if (cand == NULL || out == NULL) {
-    snprintf(glue_error, sizeof glue_error, "clip_cosine_deviation: null candidate or output array");
+    snprintf(glue_error, sizeof glue_error, "clip_cosine_sums: null candidate or output array");
     glue_failed = 1;
     return INT8K_ERR_ARG;
   }
   jsize n = (*env)->GetArrayLength(env, cand);
-  if (n < 1 || n > 64 || (*env)->GetArrayLength(env, out) < n) {
-    snprintf(glue_error, sizeof glue_error, "clip_cosine_deviation: %d candidates (expected 1..64), output of %d",
+  if (n < 1 || n > 64 || (*env)->GetArrayLength(env, out) < 2 * n + 1) {
+    snprintf(glue_error, sizeof glue_error, "clip_cosine_sums: %d candidates (expected 1..64), output of %d",
              (int)n, (int)(*env)->GetArrayLength(env, out));
     glue_failed = 1;
     return INT8K_ERR_ARG;
   }
   float c[64];
-  double o[64];
+  double o[2 * 64 + 1];
   (*env)->GetFloatArrayRegion(env, cand, 0, n, c);
-  int st = int8k_clip_cosine_deviation(count, ps, bits, n, c, o);
-  if (st == INT8K_OK) (*env)->SetDoubleArrayRegion(env, out, 0, n, o);
+  int st = int8k_clip_cosine_sums(count, ps, bits, n, c, o);
+  if (st == INT8K_OK) (*env)->SetDoubleArrayRegion(env, out, 0, 2 * n + 1, o);
   return st;
 }
 

@@ -233,15 +233,20 @@ OPS_GENERIC_FN void generic_channel_fraction_above_std(int64_t rows, int64_t col
   }
 }
 
-/* The 16 -> 1 lane fold of int8k_clip_cosine_deviation. */
+/* The 16 -> 1 lane fold of int8k_clip_cosine_sums. */
 static inline double ops_fold16(double *lane) {
   for (int w = 8; w >= 1; w >>= 1)
     for (int j = 0; j < w; j++) lane[j] += lane[j + w];
   return lane[0];
 }
 
-static inline double ops_deviation(double dot, double nh, double nx) {
-  return (nx == 0 || nh == 0) ? 1.0 : 1.0 - dot / (sqrt(nx) * sqrt(nh));
+/* The folded sums of int8k_clip_cosine_sums: dot(c_i), then nh(c_i), then nx. */
+static inline void ops_cosine_sums_out(int ncand, double dot[][16], double nh[][16], double *nx, double *out) {
+  for (int i = 0; i < ncand; i++) {
+    out[i] = ops_fold16(dot[i]);
+    out[ncand + i] = ops_fold16(nh[i]);
+  }
+  out[2 * ncand] = ops_fold16(nx);
 }
 
 /* xh of one element for one candidate: the round-to-nearest quantize/dequantize of the spec. */
@@ -250,8 +255,8 @@ static inline float ops_qdq_nearest(float x, float c, float inv, float step, int
   return (float)q * step;
 }
 
-OPS_GENERIC_FN void generic_clip_cosine_deviation(int64_t count, const float *src, int bits, int ncand,
-                                                  const float *cand, double *out) {
+OPS_GENERIC_FN void generic_clip_cosine_sums(int64_t count, const float *src, int bits, int ncand,
+                                             const float *cand, double *out) {
   int qmax = ops_qmax(bits);
   float inv[64], step[64];
   double dot[64][16], nh[64][16], nx[16];
@@ -271,8 +276,7 @@ OPS_GENERIC_FN void generic_clip_cosine_deviation(int64_t count, const float *sr
     }
     nx[l] += (double)x * (double)x;
   }
-  double nxs = ops_fold16(nx);
-  for (int i = 0; i < ncand; i++) out[i] = ops_deviation(ops_fold16(dot[i]), ops_fold16(nh[i]), nxs);
+  ops_cosine_sums_out(ncand, dot, nh, nx, out);
 }
 
 /* ---------------------------------------------------------------------------------------------------- */

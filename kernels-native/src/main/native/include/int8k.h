@@ -196,18 +196,20 @@ int int8k_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float
 enum int8k_axis { INT8K_AXIS_TENSOR = 0, INT8K_AXIS_ROW = 1, INT8K_AXIS_COLUMN = 2 };
 
 /*
- * The DSGC deviation d(c) = 1 - cos<x, xhat(c)> of count elements against their per-tensor quantization
- * with round-to-nearest at `bits`, for each of ncand clip values (finite, > 0), in one pass over x:
+ * The sums behind the DSGC deviation d(c) = 1 - cos<x, xhat(c)> of count elements against their per-tensor
+ * quantization with round-to-nearest at `bits`, for each of ncand clip values (finite, > 0), in one pass over x:
  *   inv = (float) qmax / c;  step = c / (float) qmax
  *   q = clamp((int) rint((x > c ? c : (x < -c ? -c : x)) * inv), -qmax, qmax);  xh = (float) q * step
  *   dot += (double) x * (double) xh;  nh += (double) xh * xh;  nx += (double) x * x
  * Summation order (so every path agrees bit for bit): element e goes into lane e % 16 of 16 double
  * accumulators per sum; the lanes are then folded as: for w in 8, 4, 2, 1: lane[j] += lane[j + w] for j < w.
- *   out[i] = (nx == 0 || nh == 0) ? 1.0 : 1.0 - dot / (sqrt(nx) * sqrt(nh))
+ *   out[i] = dot(c_i), out[ncand + i] = nh(c_i) for i < ncand, out[2 * ncand] = nx (2 * ncand + 1 values).
+ * The caller forms d = (nx == 0 || nh == 0) ? 1 : 1 - dot / (sqrt(nx) * sqrt(nh)); the sums themselves are
+ * returned so that partitions can add them before the deviation of their union is formed.
  * 1 <= ncand <= 64.
  */
-int int8k_clip_cosine_deviation(int64_t count, const float *src, int bits, int ncand, const float *cand,
-                                double *out);
+int int8k_clip_cosine_sums(int64_t count, const float *src, int bits, int ncand, const float *cand,
+                           double *out);
 
 /* ---------------------------------------------------------------------------------------------------- */
 /* Sliding windows (NHWC)                                                                                 */

@@ -35,7 +35,8 @@ class TimingBackendTest {
       assertEquals(Kind.GEMM, TimingBackend.kindOf(op(gemm)), gemm);
     }
     for (String q : new String[] {
-      "quantize", "dequantize", "absmax", "channelFractionAboveStd", "clipCosineDeviation"
+      "quantize", "dequantize", "absmax", "channelFractionAboveStd", "clipCosineDeviation",
+      "clipCosineSums"
     }) {
       assertTrue(spi.contains(q), "the SPI no longer has " + q);
       assertEquals(Kind.QUANTIZATION, TimingBackend.kindOf(op(q)), q);

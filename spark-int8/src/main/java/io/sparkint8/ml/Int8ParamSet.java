@@ -102,7 +102,10 @@ public final class Int8ParamSet implements Serializable {
         ParamValidators.<Object>gtEq(1));
     dclrs = new BooleanParam(owner, "dclrs",
         "whether each layer's learning rate is scaled down by its gradient deviation (DCLRS, "
-            + "alpha 20, beta 0.1). Default true.");
+            + "alpha 20, beta 0.1), the DSGC deviation of the whole batch's error. With "
+            + "precision int8 it needs gradientClipping dsgc (max and mcs measure no deviation: "
+            + "set dclrs false with them); without quantized errors it has no effect. "
+            + "Default true.");
     lrScaling = new Param<>(owner, "lrScaling",
         "learning-rate scaling with the global batch: " + Labelled.choices(LrScaling.class)
             + "; the base rate is stepSize. Default linear.",

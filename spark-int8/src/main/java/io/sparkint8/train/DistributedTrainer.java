@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * the running BN statistics and the authoritative clipping state in a driver-side network; per
  * step it broadcasts that state and the shared gradient scales, runs one {@link StepTask} per
  * partition, tree-aggregates their {@link GradientAccumulator}s, decodes the mean gradient,
- * adopts the lowest partition's clipping decisions and DCLRS factors, ends the step with the
+ * adopts the clipping decisions and DCLRS factors of all partitions' merged DSGC statistics
+ * ({@link WorkerReport}), ends the step with the
  * {@link StepUpdate} the local trainer runs too, and derives the next step's scales from this
  * step's max|g|. The first step, which has no scales yet, aggregates in fp32.
  */

@@ -264,14 +264,14 @@ public final class NativeBackend extends AbstractBackend {
   static native int channelFractionAboveStd(long rows, long cols, ByteBuffer src, ByteBuffer out);
 
   @Override
-  protected double[] clipCosineDeviationUnchecked(
+  protected double[] clipCosineSumsUnchecked(
       Float32Buffer src, int count, int bits, float[] candidates) {
-    double[] out = new double[candidates.length];
-    check(clipCosineDeviation(count, src.bytes(), bits, candidates, out));
+    double[] out = new double[2 * candidates.length + 1];
+    check(clipCosineSums(count, src.bytes(), bits, candidates, out));
     return out;
   }
 
-  static native int clipCosineDeviation(
+  static native int clipCosineSums(
       int count, ByteBuffer src, int bits, float[] candidates, double[] out);
 
   // ---- windows: the descriptor travels as int[] {n, h, w, c, kh, kw, strideH, strideW, padH, padW} --

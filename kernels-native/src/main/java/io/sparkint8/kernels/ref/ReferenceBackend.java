@@ -96,9 +96,9 @@ public abstract class ReferenceBackend extends AbstractBackend {
   }
 
   @Override
-  protected double[] clipCosineDeviationUnchecked(
+  protected double[] clipCosineSumsUnchecked(
       Float32Buffer src, int count, int bits, float[] candidates) {
-    return StatisticsReference.clipCosineDeviation(src, count, bits, candidates);
+    return StatisticsReference.clipCosineSums(src, count, bits, candidates);
   }
 
   // ---- windows ------------------------------------------------------------------------------------

@@ -177,14 +177,26 @@ public abstract class AbstractBackend implements Int8Backend {
   @Override
   public final double[] clipCosineDeviation(
       Float32Buffer src, int count, int bits, float[] candidates) {
-    Checks.count(count, "clipCosineDeviation");
-    Checks.buffer(src, count, "src");
-    Checks.clipCandidates(bits, candidates);
-    return clipCosineDeviationUnchecked(src, count, bits, candidates.clone());
+    double[] sums = clipCosineSums(src, count, bits, candidates);
+    int n = candidates.length;
+    double[] out = new double[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = Int8Backend.cosineDeviation(sums[i], sums[n + i], sums[2 * n]);
+    }
+    return out;
   }
 
-  /** {@code candidates} is the hook's own copy. */
-  protected abstract double[] clipCosineDeviationUnchecked(
+  @Override
+  public final double[] clipCosineSums(
+      Float32Buffer src, int count, int bits, float[] candidates) {
+    Checks.count(count, "clipCosineSums");
+    Checks.buffer(src, count, "src");
+    Checks.clipCandidates(bits, candidates);
+    return clipCosineSumsUnchecked(src, count, bits, candidates.clone());
+  }
+
+  /** {@code candidates} is the hook's own copy; returns 2 n + 1 sums. */
+  protected abstract double[] clipCosineSumsUnchecked(
       Float32Buffer src, int count, int bits, float[] candidates);
 
   // ---- windows (NHWC) -----------------------------------------------------------------------------

@@ -113,9 +113,23 @@ public interface Int8Backend {
 
   /**
    * DSGC's deviation 1 - cos(x, dequant(quant(clamp(x, c)))) of the first {@code count} elements at
-   * each candidate clip c (1..64 candidates, each finite and > 0), per-tensor, nearest rounding.
+   * each candidate clip c (1..64 candidates, each finite and > 0), per-tensor, nearest rounding:
+   * {@link #cosineDeviation} of {@link #clipCosineSums}.
    */
   public double[] clipCosineDeviation(Float32Buffer src, int count, int bits, float[] candidates);
+
+  /**
+   * The sums behind {@link #clipCosineDeviation}, for n candidates: x·x̂(c_i) at [i], |x̂(c_i)|² at
+   * [n + i] and |x|² at [2n], each summed in the fixed lane order of the C header. Partitions add
+   * these before forming the deviation of their union.
+   */
+  public double[] clipCosineSums(Float32Buffer src, int count, int bits, float[] candidates);
+
+  /** 1 - dot / (|x| |x̂|) from the sums; 1 (no signal) when either norm is zero. */
+  static double cosineDeviation(double dot, double normHatSquared, double normXSquared) {
+    return (normXSquared == 0 || normHatSquared == 0) ? 1.0
+        : 1.0 - dot / (Math.sqrt(normXSquared) * Math.sqrt(normHatSquared));
+  }
 
   // ---- convolution helpers, pooling, ReLU (NHWC) -----------------------------------------------
 
