@@ -315,13 +315,17 @@ public final class GradientAccumulator implements Serializable {
     return s;
   }
 
-  /** Σ of the partitions' rectification losses, in partition order. */
+  /**
+   * The BatchNorm rectification loss of the step as a row-weighted mean over the partitions (each
+   * partition's loss is computed with its own batch sigma): Σ of the partitions' row sums, in
+   * partition order, divided by the rows; 0 without rows.
+   */
   public double rectificationLoss() {
     double s = 0;
     for (PartitionStats p : parts) {
       s += p.rectificationLoss;
     }
-    return s;
+    return rows == 0 ? 0 : s / rows;
   }
 
   /**
