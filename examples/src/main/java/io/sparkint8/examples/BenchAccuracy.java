@@ -22,6 +22,9 @@ import io.sparkint8.step.TrainingConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Accuracy benchmark: the same model, seed and schedule trained in fp32 and in several int8
@@ -30,7 +33,7 @@ import java.util.List;
  *
  * <pre>
  * examples/run bench-accuracy [--epochs 10] [--train 60000] [--batch 256] [--model cnn-small]
- *     [--runs fp32,int8-dsgc,...] [--data DIR] [--seed 1]
+ *     [--runs fp32,int8-dsgc,...] [--parallel 1] [--data DIR] [--seed 1]
  * </pre>
  *
  * <p>Below 8 bits, "pow2" runs quantize the errors of grad_weight in ShiftQuant groups of 64 rows with
@@ -82,6 +85,8 @@ public final class BenchAccuracy {
       "  --seed S        seed of initialization and shuffling (default 1)",
       "  --model SPEC    network preset or spec (default cnn-small)",
       "  --runs LIST     some of " + runNames() + " (default all)",
+      "  --parallel N    train N runs at once, one thread each (default 1: one after the other);",
+      "                  the accuracies do not depend on it, the seconds do",
       "  --data DIR      Fashion-MNIST IDX files, fetched from the Debian package when missing",
       "                  (default " + FashionMnistFiles.configuredDir() + ")");
 
@@ -105,6 +110,10 @@ public final class BenchAccuracy {
     if (runs != null) {
       names = List.of(runs.split(","));
     }
+    int parallel = a.integer("--parallel", 1);
+    if (parallel < 1) {
+      throw new Args.UsageError("--parallel " + parallel + ": expected >= 1");
+    }
     a.done();
     Dataset train = FashionMnistDataset.load(data, true);
     if (trainRows < train.size()) {
@@ -114,11 +123,27 @@ public final class BenchAccuracy {
     Int8Backend backend = Backends.get();
     new JsonLine("machine").put("backend", backend.name()).put("isa", backend.isa())
         .put("train_rows", train.size()).put("test_rows", test.size()).print();
+    List<Run> chosen = new ArrayList<>();
     for (String name : names) {
-      Run run = RUNS.stream().filter(r -> r.name().equals(name)).findFirst()
+      chosen.add(RUNS.stream().filter(r -> r.name().equals(name)).findFirst()
           .orElseThrow(() -> new Args.UsageError("--runs: unknown run '" + name
-              + "', expected some of " + runNames()));
-      train(run, model, train, test, epochs, batch, seed, backend);
+              + "', expected some of " + runNames())));
+    }
+    Dataset trainSet = train;
+    // every run owns its allocator, network and trainer, and the backend is thread-safe, so runs
+    // in parallel compute exactly what they compute one after the other
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallel, chosen.size()));
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (Run run : chosen) {
+        done.add(pool.submit(
+            () -> train(run, model, trainSet, test, epochs, batch, seed, backend)));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+    } finally {
+      pool.shutdownNow();
     }
   }
 
