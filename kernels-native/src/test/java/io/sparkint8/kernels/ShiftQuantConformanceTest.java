@@ -18,6 +18,7 @@ import io.sparkint8.kernels.spi.Rounding;
 import io.sparkint8.kernels.spi.ShiftQuant;
 import io.sparkint8.kernels.spi.Trans;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -126,6 +127,44 @@ class ShiftQuantConformanceTest {
       }
     }
     assertTrue(floored > 0, "no row reached the exponent floor: the cases do not test it");
+  }
+
+  /**
+   * Stochastic ShiftQuant is unbiased: over 2^20 values in groups whose magnitudes span 2^-19..1, the
+   * mean error of a code against its value, in steps of its own group, is 0 within 2e-3 steps; and each
+   * group's exponent is the smallest power of two covering its max |x| (no clip, spread under 24).
+   */
+  @Test
+  void stochasticShiftQuantIsUnbiasedAndEachGroupCoversItsMax() {
+    int n = 1 << 20;
+    int group = 64;
+    SplittableRandom rnd = new SplittableRandom(SEED + 5);
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = Math.scalb((float) rnd.nextDouble(-1, 1), -((i / group) % 20));
+    }
+    QuantDesc d = new QuantDesc(1, n, 3, Granularity.PER_GROUP, group, Rounding.STOCHASTIC, true,
+        42, 9);
+    for (Int8Backend be : List.of(REF, nat)) {
+      try (Float32Buffer src = f32(x);
+          Int8Buffer q = alloc.allocateInt8(n);
+          Int32Buffer e = alloc.allocateInt32(d.groups())) {
+        be.shiftQuantize(d, src, null, q, e);
+        double err = 0;
+        for (int g = 0; g < d.groups(); g++) {
+          int exp = e.get(g);
+          float max = 0;
+          for (int i = g * group; i < (g + 1) * group; i++) {
+            max = Math.max(max, Math.abs(x[i]));
+            err += q.get(i) - (double) x[i] * d.qmax() / Math.scalb(1.0, exp);
+          }
+          assertTrue(Math.scalb(1f, exp) >= max && Math.scalb(1f, exp - 1) < max,
+              be.name() + ": group " + g + " max " + max + " exponent " + exp);
+        }
+        double mean = err / n;
+        assertTrue(Math.abs(mean) < 2e-3, be.name() + ": mean error " + mean + " steps");
+      }
+    }
   }
 
   @Test
