@@ -173,6 +173,18 @@ OPS_GENERIC_FN void generic_dequantize(const int8k_quant_desc *d, const int8_t *
   }
 }
 
+/* ShiftQuant's alignment of a group's partial sums; the product by a power of two is the shift, without
+ * the undefined behaviour of shifting a negative value (gcc vectorizes it across j). */
+OPS_GENERIC_FN void generic_shift_accumulate(int64_t m, int64_t n, const int32_t *part, const int32_t *shift,
+                                             int64_t *sum) {
+  for (int64_t i = 0; i < m; i++) {
+    const int64_t f = (int64_t)1 << shift[i];
+    const int32_t *p = part + i * n;
+    int64_t *s = sum + i * n;
+    for (int64_t j = 0; j < n; j++) s[j] += (int64_t)p[j] * f;
+  }
+}
+
 /* ---------------------------------------------------------------------------------------------------- */
 /* Statistics                                                                                             */
 /* ---------------------------------------------------------------------------------------------------- */

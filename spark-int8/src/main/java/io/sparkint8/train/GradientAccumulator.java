@@ -324,9 +324,13 @@ public final class GradientAccumulator implements Serializable {
     return isEmpty() ? 0 : stats.lossSum();
   }
 
-  /** Σ of the partitions' rectification losses: exact sums, rounded once. */
+  /**
+   * The BatchNorm rectification loss of the step as a row-weighted mean over the partitions (each
+   * partition's loss is computed with its own batch sigma and sent as a sum over its rows): the exact
+   * sum of those row sums, rounded once, divided by the rows; 0 without rows.
+   */
   public double rectificationLoss() {
-    return isEmpty() ? 0 : stats.rectificationLoss();
+    return isEmpty() || rows == 0 ? 0 : stats.rectificationLoss() / rows;
   }
 
   /**
