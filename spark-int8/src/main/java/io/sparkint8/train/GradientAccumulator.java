@@ -411,7 +411,7 @@ public final class GradientAccumulator implements Serializable {
               + fp32.length(t) + " vs " + o.fp32.length(t) + " elements");
         }
       }
-      stats.checkSameLayout(o.stats);
+      stats.checkSameLayout(o.stats, partitions(), o.partitions());
       return;
     }
     if (o.codes.length != codes.length) {
@@ -432,7 +432,7 @@ public final class GradientAccumulator implements Serializable {
                 + "; codes add only under one shared scale");
       }
     }
-    stats.checkSameLayout(o.stats);
+    stats.checkSameLayout(o.stats, partitions(), o.partitions());
   }
 
   private static void checkFinite(String what, double v) {

@@ -137,17 +137,32 @@ final class StepStats implements Serializable {
     return sums;
   }
 
-  /** Both must describe the same BN layers, or their statistics cannot be merged. */
-  void checkSameLayout(StepStats o) {
-    if (!Arrays.equals(channels, o.channels)) {
-      throw new IllegalArgumentException("GradientAccumulator: BN channels per layer "
-          + Arrays.toString(channels) + " vs " + Arrays.toString(o.channels));
+  /**
+   * Both must describe the same BN layers, or their statistics cannot be merged; {@code mine} and
+   * {@code theirs} name the partitions held, for the message.
+   */
+  void checkSameLayout(StepStats o, int[] mine, int[] theirs) {
+    if (o.channels.length != channels.length) {
+      throw new IllegalArgumentException("GradientAccumulator: " + channels.length
+          + " BN layers in " + describe(mine) + ", " + o.channels.length + " in "
+          + describe(theirs));
     }
+    for (int l = 0; l < channels.length; l++) {
+      if (o.channels[l] != channels[l]) {
+        throw new IllegalArgumentException("GradientAccumulator: BN layer " + l + " has "
+            + channels[l] + " channels in " + describe(mine) + " but " + o.channels[l] + " in "
+            + describe(theirs));
+      }
+    }
+  }
+
+  private static String describe(int[] partitions) {
+    return partitions.length == 1 ? "partition " + partitions[0]
+        : "partitions " + Arrays.toString(partitions);
   }
 
   /** The statistics of both: exact, commutative and associative. */
   StepStats plus(StepStats o) {
-    checkSameLayout(o);
     long[] count = new long[bnCount.length];
     for (int l = 0; l < count.length; l++) {
       count[l] = Math.addExact(bnCount[l], o.bnCount[l]);

@@ -217,6 +217,8 @@ public final class WorkerReport implements Serializable {
           v[4] = d.ratio;
         }
         v[5] = d.deviation;
+      } else if (strategies[i].equals("dsgc")) {
+        v[5] = nonNegative(v[5]); // one partition's own, which the same rounding can put below 0
       }
       out.add(new ClippingState(strategies[i], steps[i], v));
     }
@@ -255,13 +257,20 @@ public final class WorkerReport implements Serializable {
     if (searched[st] > 0) {
       double[] s = searchSums(st);
       int best = DsgcClipping.bestRatio(s);
-      return new DsgcMerge(DsgcClipping.candidateRatios()[best], DsgcClipping.deviation(s, best));
+      return new DsgcMerge(DsgcClipping.candidateRatios()[best],
+          nonNegative(DsgcClipping.deviation(s, best)));
     }
     if (measured[st] > 0) {
-      return new DsgcMerge(ratio, Int8Backend.cosineDeviation(sum(st, 0), sum(st, 1),
-          sum(st, 2)));
+      return new DsgcMerge(ratio, nonNegative(Int8Backend.cosineDeviation(sum(st, 0),
+          sum(st, 1), sum(st, 2))));
     }
     return new DsgcMerge(ratio, carried);
+  }
+
+  // a quantization that is exact (codes that represent the error perfectly) has cosine 1, which
+  // the rounded sums can put a hair above 1: that deviation is 0 (and the state accepts only >= 0)
+  private static double nonNegative(double deviation) {
+    return Math.max(deviation, 0.0);
   }
 
   @Override
