@@ -155,7 +155,7 @@ public final class DistributedTrainer {
           apply(master, update, acc, schedule.lr(step, stepsPerEpoch));
           ep.add(acc, outcome);
           if (int8Aggregation) {
-            scales = SharedScales.fromMaxima(acc.maxAbs()).toArray();
+            scales = GradientSaturation.nextScales(acc).toArray();
           }
           step++;
         }

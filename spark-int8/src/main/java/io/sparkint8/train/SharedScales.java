@@ -57,11 +57,23 @@ public final class SharedScales implements Serializable {
    * step.
    */
   public static SharedScales fromMaxima(float[] maxima, float headroom) {
-    checkHeadroom(headroom);
+    float[] h = new float[maxima.length];
+    java.util.Arrays.fill(h, headroom);
+    return fromMaxima(maxima, h);
+  }
+
+  /** As {@link #fromMaxima(float[], float)} with a headroom per tensor. */
+  public static SharedScales fromMaxima(float[] maxima, float[] headrooms) {
+    if (headrooms.length != maxima.length) {
+      throw new IllegalArgumentException("SharedScales: " + headrooms.length + " headrooms for "
+          + maxima.length + " tensors, expected one per tensor");
+    }
     float[] s = new float[maxima.length];
     float largest = 0f;
     for (int i = 0; i < s.length; i++) {
       float m = maxima[i];
+      float headroom = headrooms[i];
+      checkHeadroom(headroom);
       if (!(Float.isFinite(m) && m >= 0f)) {
         throw new IllegalArgumentException(
             "SharedScales: max|g| of tensor " + i + " = " + m + ", expected finite and >= 0");

@@ -18,9 +18,10 @@ import org.junit.jupiter.api.Test;
  * and the epoch's summary, its progress line and the persisted summary show the counts.
  */
 class GradientSaturationFitTest {
-  // 4 steps per epoch (256 rows, batch 64); step 2 is the third step of epoch 1 (step 0 aggregates
-  // in fp32, steps 1.. in int8 with the previous step's scales)
-  private static final int SPIKE_STEP = 2;
+  // 4 steps per epoch (256 rows, batch 64); step 5 is the second step of epoch 2 (step 0
+  // aggregates in fp32, steps 1.. in int8 with the previous step's scales)
+  private static final int SPIKE_STEP = 5;
+  private static final int SPIKE_EPOCH = 1; // 0-based
 
   private static List<EpochSummary> fit(Dataset<Row> train, String spikeAt, List<String> lines) {
     SparkContext sc = SparkTestSession.get().sparkContext();
@@ -57,18 +58,21 @@ class GradientSaturationFitTest {
     System.out.println("GradientSaturationFitTest: without spike " + plainLines);
     System.out.println("GradientSaturationFitTest: spike at step " + SPIKE_STEP + " " + spikeLines);
 
-    // Without the spike, epoch 1 of this run saturates nothing (the test's premise) ...
-    EpochSummary p1 = plain.get(0);
-    EpochSummary s1 = spiked.get(0);
-    assertEquals(0, p1.redoSteps(), "premise: no redo in epoch 1 without the spike");
-    assertEquals(0, p1.saturatedCodes(), "premise: no saturation in epoch 1 without the spike");
+    // The epochs before the spike are the same run.
+    assertEquals(plain.get(0).loss(), spiked.get(0).loss());
+    assertEquals(plain.get(0).redoSteps(), spiked.get(0).redoSteps());
+    // Without the spike, its epoch saturates nothing (the test's premise) ...
+    EpochSummary p1 = plain.get(SPIKE_EPOCH);
+    EpochSummary s1 = spiked.get(SPIKE_EPOCH);
+    assertEquals(0, p1.redoSteps(), "premise: no redo in that epoch without the spike");
+    assertEquals(0, p1.saturatedCodes(), "premise: no saturation in that epoch without the spike");
     // ... with it, the spiked step saturates and is redone (the next step's scales come from the
     // spike's max, so it does not saturate)
-    assertEquals(1, s1.redoSteps(), "redo steps of epoch 1");
+    assertEquals(1, s1.redoSteps(), "redo steps of the spiked epoch");
     assertTrue(s1.saturatedCodes() > 0, "saturated codes " + s1.saturatedCodes());
-    assertTrue(spikeLines.get(0).contains(String.format(java.util.Locale.ROOT,
+    assertTrue(spikeLines.get(SPIKE_EPOCH).contains(String.format(java.util.Locale.ROOT,
         "%,d saturated gradient codes, %d steps redone", s1.saturatedCodes(), s1.redoSteps())),
-        spikeLines.get(0));
+        spikeLines.get(SPIKE_EPOCH));
     for (EpochSummary e : spiked) {
       assertTrue(Double.isFinite(e.loss()), "loss of epoch " + e.epoch());
     }

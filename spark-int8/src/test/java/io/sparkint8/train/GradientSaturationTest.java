@@ -169,6 +169,20 @@ class GradientSaturationTest {
   }
 
   @Test
+  void tensorsTooSmallForTheThresholdGetMoreHeadroom() {
+    // 2 partitions: 5 x 2 codes (one saturated code is already beyond 0.1%) vs 600 x 2
+    Random rnd = new Random(3);
+    GradientAccumulator acc = GradientAccumulator.empty();
+    for (int p = 0; p < 2; p++) {
+      acc = acc.merge(GradientAccumulator.of(Fixtures.step(8, Fixtures.gradients(rnd, 5, 600)),
+          SharedScales.of(1f, 1f), Fixtures.SEED, Fixtures.STEP, p));
+    }
+    SharedScales next = GradientSaturation.nextScales(acc);
+    assertEquals(GradientSaturation.SMALL_TENSOR_HEADROOM * acc.maxAbs()[0], next.scale(0));
+    assertEquals(SharedScales.DEFAULT_HEADROOM * acc.maxAbs()[1], next.scale(1));
+  }
+
+  @Test
   void allZeroGradientsTakeScaleOne() {
     SharedScales s = SharedScales.fromMaxima(new float[] {0f, 0f});
     assertArrayEquals(new float[] {SharedScales.ALL_ZERO_SCALE, SharedScales.ALL_ZERO_SCALE},
