@@ -341,7 +341,76 @@ int int8k_gemm_s8s8s32(const int8k_gemm_desc *d, const int8_t *a, const int8_t *
 int int8k_gemm_s8s8f32(const int8k_gemm_desc *d, const int8_t *a, const int8_t *b, const void *packed_b,
                        const int8k_epilogue *ep, float *c) {
   CHECK(ep != NULL, "gemm: null epilogue");
+  /* as the Java Epilogue: a NaN or infinite alpha or beta is a caller's error, not a result */
+  CHECK(isfinite(ep->alpha) && isfinite(ep->beta), "epilogue: alpha=%g beta=%g, expected finite values",
+        (double)ep->alpha, (double)ep->beta);
   return gemm_s8(d, a, b, packed_b, ep, NULL, c);
+}
+
+/* ---- ShiftQuant GEMM: one exact int32 GEMM per group of k (the ISA's kernel), aligned by shifts -------- */
+
+int int8k_gemm_s8s8f32_shift(const int8k_gemm_desc *d, const int8_t *a, const int8_t *b, int64_t group,
+                             const int32_t *exps, float alpha, float *c) {
+  SELECT(ops, gemm_tables);
+  const int8k_misc_ops *misc = misc_tables[isa_];
+  int st = check_gemm_desc(d);
+  if (st) return st;
+  CHECK(a != NULL && b != NULL && exps != NULL && c != NULL, "gemm_shift: null buffer");
+  CHECK(group >= 1 && group <= INT8K_SHIFT_MAX_GROUP, "gemm_shift: group=%lld, expected 1..%d", (long long)group,
+        INT8K_SHIFT_MAX_GROUP);
+  CHECK(d->k <= INT8K_SHIFT_MAX_K, "gemm_shift: k=%lld, expected at most %d", (long long)d->k, INT8K_SHIFT_MAX_K);
+  CHECK(isfinite(alpha), "gemm_shift: alpha=%g, expected finite", alpha);
+  const int64_t m = d->m, n = d->n, per_row = (d->k + group - 1) / group;
+  for (int64_t i = 0; i < m; i++) {
+    int32_t lo = exps[i * per_row], hi = lo;
+    for (int64_t g = 1; g < per_row; g++) {
+      int32_t e = exps[i * per_row + g];
+      lo = e < lo ? e : lo;
+      hi = e > hi ? e : hi;
+    }
+    CHECK((int64_t)hi - lo <= INT8K_SHIFT_SPAN, "gemm_shift: row %lld has exponents %d..%d, expected them within %d of each other",
+          (long long)i, lo, hi, INT8K_SHIFT_SPAN);
+  }
+  int32_t *emin = int8k_scratch_alloc((size_t)m * sizeof *emin);
+  int32_t *shift = int8k_scratch_alloc((size_t)m * sizeof *shift);
+  int32_t *part = int8k_scratch_alloc((size_t)(m * n) * sizeof *part);
+  int64_t *sum = int8k_scratch_calloc((size_t)(m * n) * sizeof *sum);
+  if (emin == NULL || shift == NULL || part == NULL || sum == NULL) {
+    st = fail(INT8K_ERR_NOMEM, "gemm_shift: cannot allocate %lld bytes of scratch", (long long)(m * n * 12 + m * 8));
+  } else {
+    for (int64_t i = 0; i < m; i++) {
+      int32_t lo = exps[i * per_row];
+      for (int64_t g = 1; g < per_row; g++) lo = exps[i * per_row + g] < lo ? exps[i * per_row + g] : lo;
+      emin[i] = lo;
+    }
+    for (int64_t g = 0; g < per_row && st == INT8K_OK; g++) {
+      const int64_t k0 = g * group;
+      int8k_gemm_desc sub = *d;
+      sub.k = d->k - k0 < group ? d->k - k0 : group;
+      sub.ldc = n;
+      const int8_t *ak = d->trans_a ? a + k0 * d->lda : a + k0;
+      const int8_t *bk = d->trans_b ? b + k0 : b + k0 * d->ldb;
+      st = gemm_rows(ops, &sub, ak, bk, NULL, NULL, part, NULL);
+      if (st != INT8K_OK) break;
+      for (int64_t i = 0; i < m; i++) shift[i] = exps[i * per_row + g] - emin[i];
+      misc->shift_accumulate(m, n, part, shift, sum);
+    }
+    if (st == INT8K_OK) {
+      for (int64_t i = 0; i < m; i++) {
+        const double unit = ldexp(1.0, emin[i]);
+        for (int64_t j = 0; j < n; j++) {
+          float v = (float)sum[i * n + j];
+          v = v * alpha;
+          c[i * d->ldc + j] = (float)((double)v * unit);
+        }
+      }
+    }
+  }
+  int8k_scratch_free(emin);
+  int8k_scratch_free(shift);
+  int8k_scratch_free(part);
+  int8k_scratch_free(sum);
+  return st;
 }
 
 /* ---- fp32 GEMM: our own cores (sgemm_<isa>.c), the same bits on every path and thread count ---- */
@@ -460,6 +529,64 @@ int int8k_quantize_transposed(const int8k_quant_desc *d, const float *src_t, con
   return INT8K_OK;
 }
 
+/* The exponent of the smallest power of two >= m (m > 0), within ShiftQuant's limits (as Java's
+ * ShiftQuant.ceilExponent). */
+static int shift_ceil_exponent(float m) {
+  if (m < 0x1p-120f) return INT8K_SHIFT_MIN_EXP;
+  int e;
+  float f = frexpf(m, &e); /* m = f * 2^e, f in [0.5, 1) */
+  int r = f == 0.5f ? e - 1 : e;
+  return r > INT8K_SHIFT_MAX_EXP ? INT8K_SHIFT_MAX_EXP : r;
+}
+
+/* ShiftQuant's exponents of every group from its max |x| (in s on entry; the clip value 2^e on return). */
+static int shift_exponents(const int8k_quant_desc *d, const float *row_clip, float *s, int32_t *exps) {
+  const int64_t per_row = (d->cols + d->group - 1) / d->group;
+  for (int64_t r = 0; r < d->rows; r++) {
+    float clip = INFINITY;
+    if (row_clip != NULL) {
+      clip = row_clip[r];
+      if (!isfinite(clip) || clip < 0.0f)
+        return fail(INT8K_ERR_ARG, "quantize: clip[%lld] = %g, expected a finite value >= 0", (long long)r, clip);
+    }
+    int top = INT8K_SHIFT_MIN_EXP;
+    for (int64_t g = r * per_row; g < (r + 1) * per_row; g++) {
+      if (!isfinite(s[g]))
+        return fail(INT8K_ERR_ARG, "quantize: group %lld holds a non-finite value (max |x| = %g)", (long long)g,
+                    s[g]);
+      float m = s[g] < clip ? s[g] : clip;
+      int e = m > 0.0f ? shift_ceil_exponent(m) : INT8K_SHIFT_MIN_EXP;
+      exps[g] = e;
+      if (e > top) top = e;
+    }
+    for (int64_t g = r * per_row; g < (r + 1) * per_row; g++) {
+      int e = exps[g] > top - INT8K_SHIFT_SPAN ? exps[g] : top - INT8K_SHIFT_SPAN;
+      exps[g] = e;
+      s[g] = ldexpf(1.0f, e);
+    }
+  }
+  return INT8K_OK;
+}
+
+int int8k_shift_quantize(const int8k_quant_desc *d, const float *src, const float *row_clip, int8_t *dst,
+                         int32_t *exps) {
+  SELECT(ops, misc_tables);
+  int64_t groups = 0;
+  int st = check_quant_desc(d, &groups);
+  if (st) return st;
+  CHECK(d->granularity == INT8K_PER_GROUP && d->pow2 && d->group <= INT8K_SHIFT_MAX_GROUP,
+        "shift_quantize: granularity=%d pow2=%d group=%lld, expected PER_GROUP (2) with pow2 and a group of 1..%d",
+        d->granularity, d->pow2, (long long)d->group, INT8K_SHIFT_MAX_GROUP);
+  CHECK(src != NULL && dst != NULL && exps != NULL, "shift_quantize: null buffer");
+  float *s = int8k_scratch_alloc((size_t)groups * sizeof *s);
+  if (s == NULL) return fail(INT8K_ERR_NOMEM, "shift_quantize: cannot allocate %lld scales", (long long)groups);
+  ops->group_absmax(d, src, s);
+  st = shift_exponents(d, row_clip, s, exps);
+  if (st == INT8K_OK) ops->quantize_groups(d, src, s, dst);
+  int8k_scratch_free(s);
+  return st;
+}
+
 int int8k_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float *scale, float *dst) {
   SELECT(ops, misc_tables);
   int64_t groups = 0;
@@ -470,17 +597,17 @@ int int8k_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float
   return INT8K_OK;
 }
 
-int int8k_clip_cosine_deviation(int64_t count, const float *src, int bits, int ncand, const float *cand,
-                                double *out) {
+int int8k_clip_cosine_sums(int64_t count, const float *src, int bits, int ncand, const float *cand,
+                           double *out) {
   SELECT(ops, misc_tables);
-  CHECK(count >= 1 && count <= INT32_MAX, "clip_cosine_deviation: count=%lld, expected 1..2^31-1", (long long)count);
-  CHECK(bits >= 2 && bits <= 8, "clip_cosine_deviation: bits=%d, expected 2..8", bits);
-  CHECK(ncand >= 1 && ncand <= 64, "clip_cosine_deviation: %d candidates, expected 1..64", ncand);
-  CHECK(src != NULL && cand != NULL && out != NULL, "clip_cosine_deviation: null buffer");
+  CHECK(count >= 1 && count <= INT32_MAX, "clip_cosine_sums: count=%lld, expected 1..2^31-1", (long long)count);
+  CHECK(bits >= 2 && bits <= 8, "clip_cosine_sums: bits=%d, expected 2..8", bits);
+  CHECK(ncand >= 1 && ncand <= 64, "clip_cosine_sums: %d candidates, expected 1..64", ncand);
+  CHECK(src != NULL && cand != NULL && out != NULL, "clip_cosine_sums: null buffer");
   for (int i = 0; i < ncand; i++)
-    CHECK(isfinite(cand[i]) && cand[i] > 0.0f, "clip_cosine_deviation: candidate[%d] = %g, expected finite > 0", i,
+    CHECK(isfinite(cand[i]) && cand[i] > 0.0f, "clip_cosine_sums: candidate[%d] = %g, expected finite > 0", i,
           cand[i]);
-  ops->clip_cosine_deviation(count, src, bits, ncand, cand, out);
+  ops->clip_cosine_sums(count, src, bits, ncand, cand, out);
   return INT8K_OK;
 }
 

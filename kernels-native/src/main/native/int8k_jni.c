@@ -204,6 +204,42 @@ JNIEXPORT jint JNICALL JFN(quantizeTransposed)(JNIEnv *env, jclass cls, jint row
   return int8k_quantize_transposed(&d, ps, pclip, pd, pscale);
 }
 
+JNIEXPORT jint JNICALL JFN(shiftQuantize)(JNIEnv *env, jclass cls, jint rows, jint cols, jint bits, jint group,
+                                          jint rounding, jlong seed, jlong stream, jobject src, jobject row_clip,
+                                          jobject dst, jobject exponents) {
+  begin();
+  int8k_quant_desc d;
+  int64_t groups;
+  int st = quant_desc(&d, rows, cols, bits, INT8K_PER_GROUP, group, rounding, 1, seed, stream, &groups);
+  if (st) return st;
+  int64_t count = (int64_t)rows * cols;
+  const float *ps = address(env, src, count * 4, "src", 0);
+  const float *pclip = address(env, row_clip, (int64_t)rows * 4, "rowClip", 1);
+  int8_t *pd = address(env, dst, count, "dst", 0);
+  int32_t *pe = address(env, exponents, groups * 4, "exponents", 0);
+  if (glue_failed) return INT8K_ERR_ARG;
+  return int8k_shift_quantize(&d, ps, pclip, pd, pe);
+}
+
+JNIEXPORT jint JNICALL JFN(gemmShiftS8S8F32)(JNIEnv *env, jclass cls, jint trans_a, jint trans_b, jint m, jint n,
+                                             jint k, jint lda, jint ldb, jint ldc, jint threads, jobject a,
+                                             jobject b, jint group, jobject exponents, jfloat alpha, jobject c) {
+  begin();
+  int8k_gemm_desc d = {trans_a, trans_b, m, n, k, lda, ldb, ldc, threads};
+  if (group < 1) {
+    snprintf(glue_error, sizeof glue_error, "gemm_shift: group=%d, expected >= 1", group);
+    glue_failed = 1;
+    return INT8K_ERR_ARG;
+  }
+  int64_t per_row = ((int64_t)k + group - 1) / group;
+  const int8_t *pa = address(env, a, trans_a ? span(k, m, lda, 1) : span(m, k, lda, 1), "a", 0);
+  const int8_t *pb = address(env, b, trans_b ? span(n, k, ldb, 1) : span(k, n, ldb, 1), "b", 0);
+  const int32_t *pe = address(env, exponents, (int64_t)m * per_row * 4, "exponents", 0);
+  float *pc = address(env, c, span(m, n, ldc, 4), "c", 0);
+  if (glue_failed) return INT8K_ERR_ARG;
+  return int8k_gemm_s8s8f32_shift(&d, pa, pb, group, pe, alpha, pc);
+}
+
 JNIEXPORT jint JNICALL JFN(dequantize)(JNIEnv *env, jclass cls, jint rows, jint cols, jint bits, jint granularity,
                                        jint group, jint rounding, jboolean pow2, jlong seed, jlong stream,
                                        jobject codes, jobject scales, jobject dst) {
@@ -220,28 +256,28 @@ JNIEXPORT jint JNICALL JFN(dequantize)(JNIEnv *env, jclass cls, jint rows, jint 
   return int8k_dequantize(&d, pc, ps, pd);
 }
 
-JNIEXPORT jint JNICALL JFN(clipCosineDeviation)(JNIEnv *env, jclass cls, jint count, jobject src, jint bits,
-                                                jfloatArray cand, jdoubleArray out) {
+JNIEXPORT jint JNICALL JFN(clipCosineSums)(JNIEnv *env, jclass cls, jint count, jobject src, jint bits,
+                                           jfloatArray cand, jdoubleArray out) {
   begin();
   const float *ps = address(env, src, (int64_t)count * 4, "src", 0);
   if (glue_failed) return INT8K_ERR_ARG;
   if (cand == NULL || out == NULL) {
-    snprintf(glue_error, sizeof glue_error, "clip_cosine_deviation: null candidate or output array");
+    snprintf(glue_error, sizeof glue_error, "clip_cosine_sums: null candidate or output array");
     glue_failed = 1;
     return INT8K_ERR_ARG;
   }
   jsize n = (*env)->GetArrayLength(env, cand);
-  if (n < 1 || n > 64 || (*env)->GetArrayLength(env, out) < n) {
-    snprintf(glue_error, sizeof glue_error, "clip_cosine_deviation: %d candidates (expected 1..64), output of %d",
+  if (n < 1 || n > 64 || (*env)->GetArrayLength(env, out) < 2 * n + 1) {
+    snprintf(glue_error, sizeof glue_error, "clip_cosine_sums: %d candidates (expected 1..64), output of %d",
              (int)n, (int)(*env)->GetArrayLength(env, out));
     glue_failed = 1;
     return INT8K_ERR_ARG;
   }
   float c[64];
-  double o[64];
+  double o[2 * 64 + 1];
   (*env)->GetFloatArrayRegion(env, cand, 0, n, c);
-  int st = int8k_clip_cosine_deviation(count, ps, bits, n, c, o);
-  if (st == INT8K_OK) (*env)->SetDoubleArrayRegion(env, out, 0, n, o);
+  int st = int8k_clip_cosine_sums(count, ps, bits, n, c, o);
+  if (st == INT8K_OK) (*env)->SetDoubleArrayRegion(env, out, 0, 2 * n + 1, o);
   return st;
 }
 

@@ -2,7 +2,7 @@
  * ops_avx2.c - the AVX2 path of the non-GEMM ops.
  *
  * Hand-vectorized: group_absmax, absmax, quantize_groups (both roundings, with the counter-based RNG
- * evaluated 8 lanes at a time), dequantize, clip_cosine_deviation, relu, relu_backward. Everything
+ * evaluated 8 lanes at a time), dequantize, clip_cosine_sums, relu, relu_backward. Everything
  * else is the reference code of ops_generic.h compiled with the AVX2 flags (im2col is already a handful of
  * memcpy/memset calls per output row; col2im and channel_fraction_above_std have independent inner loops
  * the compiler vectorizes without reordering any sum; maxpool and its backward are scatter/compare bound).
@@ -298,7 +298,7 @@ static void avx2_dequantize(const int8k_quant_desc *d, const int8_t *codes, cons
 }
 
 /* ---------------------------------------------------------------------------------------------------- */
-/* clip_cosine_deviation                                                                                  */
+/* clip_cosine_sums                                                                                       */
 /* ---------------------------------------------------------------------------------------------------- */
 
 /* Elements per pass over the candidates: small enough to stay in L1 while every candidate re-reads it. */
@@ -313,8 +313,8 @@ static inline __m256 avx2_qdq8(__m256 x, __m256 c, __m256 nc, __m256 inv, __m256
 
 /* The 16 elements of a 16-aligned group go to accumulator lanes 0..15 in order: (a0, a1, a2, a3) hold lanes
  * 0-3, 4-7, 8-11, 12-15, and each lane sees its elements in ascending order, as in the spec. */
-static void avx2_clip_cosine_deviation(int64_t count, const float *src, int bits, int ncand, const float *cand,
-                                       double *out) {
+static void avx2_clip_cosine_sums(int64_t count, const float *src, int bits, int ncand, const float *cand,
+                                  double *out) {
   int qmax = ops_qmax(bits);
   float inv[64], step[64];
   double dot[64][16], nh[64][16], nx[16];
@@ -389,8 +389,7 @@ static void avx2_clip_cosine_deviation(int64_t count, const float *src, int bits
     }
     nx[l] += (double)x * (double)x;
   }
-  double nxs = ops_fold16(nx);
-  for (int i = 0; i < ncand; i++) out[i] = ops_deviation(ops_fold16(dot[i]), ops_fold16(nh[i]), nxs);
+  ops_cosine_sums_out(ncand, dot, nh, nx, out);
 }
 
 /* ---------------------------------------------------------------------------------------------------- */
@@ -430,7 +429,7 @@ static void avx2_relu_backward(int64_t count, const float *grad, const uint8_t *
 #define OPS_AVX2_KERNELS                                                                                   \
   .group_absmax = avx2_group_absmax, .quantize_groups = avx2_quantize_groups,                              \
   .dequantize = avx2_dequantize, .absmax = avx2_absmax,                                                    \
-  .clip_cosine_deviation = avx2_clip_cosine_deviation, .relu = avx2_relu,                                  \
+  .clip_cosine_sums = avx2_clip_cosine_sums, .relu = avx2_relu,                                            \
   .relu_backward = avx2_relu_backward, .quantize_transposed = avx2_quantize_transposed,
 
 #ifndef OPS_AVX2_FUNCTIONS_ONLY

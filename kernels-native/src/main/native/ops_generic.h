@@ -173,6 +173,18 @@ OPS_GENERIC_FN void generic_dequantize(const int8k_quant_desc *d, const int8_t *
   }
 }
 
+/* ShiftQuant's alignment of a group's partial sums; the product by a power of two is the shift, without
+ * the undefined behaviour of shifting a negative value (gcc vectorizes it across j). */
+OPS_GENERIC_FN void generic_shift_accumulate(int64_t m, int64_t n, const int32_t *part, const int32_t *shift,
+                                             int64_t *sum) {
+  for (int64_t i = 0; i < m; i++) {
+    const int64_t f = (int64_t)1 << shift[i];
+    const int32_t *p = part + i * n;
+    int64_t *s = sum + i * n;
+    for (int64_t j = 0; j < n; j++) s[j] += (int64_t)p[j] * f;
+  }
+}
+
 /* ---------------------------------------------------------------------------------------------------- */
 /* Statistics                                                                                             */
 /* ---------------------------------------------------------------------------------------------------- */
@@ -233,15 +245,20 @@ OPS_GENERIC_FN void generic_channel_fraction_above_std(int64_t rows, int64_t col
   }
 }
 
-/* The 16 -> 1 lane fold of int8k_clip_cosine_deviation. */
+/* The 16 -> 1 lane fold of int8k_clip_cosine_sums. */
 static inline double ops_fold16(double *lane) {
   for (int w = 8; w >= 1; w >>= 1)
     for (int j = 0; j < w; j++) lane[j] += lane[j + w];
   return lane[0];
 }
 
-static inline double ops_deviation(double dot, double nh, double nx) {
-  return (nx == 0 || nh == 0) ? 1.0 : 1.0 - dot / (sqrt(nx) * sqrt(nh));
+/* The folded sums of int8k_clip_cosine_sums: dot(c_i), then nh(c_i), then nx. */
+static inline void ops_cosine_sums_out(int ncand, double dot[][16], double nh[][16], double *nx, double *out) {
+  for (int i = 0; i < ncand; i++) {
+    out[i] = ops_fold16(dot[i]);
+    out[ncand + i] = ops_fold16(nh[i]);
+  }
+  out[2 * ncand] = ops_fold16(nx);
 }
 
 /* xh of one element for one candidate: the round-to-nearest quantize/dequantize of the spec. */
@@ -250,8 +267,8 @@ static inline float ops_qdq_nearest(float x, float c, float inv, float step, int
   return (float)q * step;
 }
 
-OPS_GENERIC_FN void generic_clip_cosine_deviation(int64_t count, const float *src, int bits, int ncand,
-                                                  const float *cand, double *out) {
+OPS_GENERIC_FN void generic_clip_cosine_sums(int64_t count, const float *src, int bits, int ncand,
+                                             const float *cand, double *out) {
   int qmax = ops_qmax(bits);
   float inv[64], step[64];
   double dot[64][16], nh[64][16], nx[16];
@@ -271,8 +288,7 @@ OPS_GENERIC_FN void generic_clip_cosine_deviation(int64_t count, const float *sr
     }
     nx[l] += (double)x * (double)x;
   }
-  double nxs = ops_fold16(nx);
-  for (int i = 0; i < ncand; i++) out[i] = ops_deviation(ops_fold16(dot[i]), ops_fold16(nh[i]), nxs);
+  ops_cosine_sums_out(ncand, dot, nh, nx, out);
 }
 
 /* ---------------------------------------------------------------------------------------------------- */

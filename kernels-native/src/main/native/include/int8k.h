@@ -189,6 +189,35 @@ int int8k_quantize_transposed(const int8k_quant_desc *d, const float *src_t, con
 /* dst[e] = (float) q[e] * scale[group of e] */
 int int8k_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float *scale, float *dst);
 
+/*
+ * ShiftQuant (ALGORITHMS.md section 5): PER_GROUP with pow2 (group <= INT8K_SHIFT_MAX_GROUP), codes and one
+ * power-of-two exponent per group (the group's value of a code q is q * 2^e / qmax). For row r, group g:
+ *   m = min(amax of the group, row_clip ? row_clip[r] : +inf)    (row_clip finite >= 0, amax finite)
+ *   e = m > 0 ? the smallest e with 2^e >= m, clamped to [INT8K_SHIFT_MIN_EXP, INT8K_SHIFT_MAX_EXP]
+ *             : INT8K_SHIFT_MIN_EXP
+ *   e = max(e, (max over the row's groups of e) - INT8K_SHIFT_SPAN)
+ *   codes: as int8k_quantize with the group's s = 2^e
+ */
+#define INT8K_SHIFT_SPAN 24
+#define INT8K_SHIFT_MIN_EXP (-120)
+#define INT8K_SHIFT_MAX_EXP 127
+#define INT8K_SHIFT_MAX_GROUP 65536
+#define INT8K_SHIFT_MAX_K (1 << 24)
+int int8k_shift_quantize(const int8k_quant_desc *d, const float *src, const float *row_clip, int8_t *dst,
+                         int32_t *exponents);
+
+/*
+ * The GEMM of ShiftQuant codes: row i of op(A) holds groups of `group` consecutive elements along k (the
+ * last one shorter), group g with exponent exps[i * ceil(k / group) + g]. Each group's partial sum is an
+ * exact int32 GEMM (the ISA's kernel over that k range); the partials are aligned by shifts in int64:
+ *   emin = min_g e[i][g];  s = sum over g ascending of (int64) P_g * 2^(e[i][g] - emin)
+ *   C[i][j] = (float) ((double) ((float) s * alpha) * 2^emin)
+ * A row's exponents must lie within INT8K_SHIFT_SPAN of each other; 1 <= group <= INT8K_SHIFT_MAX_GROUP,
+ * k <= INT8K_SHIFT_MAX_K (so s is exact: |P_g| < 2^30, |s| < 2^62).
+ */
+int int8k_gemm_s8s8f32_shift(const int8k_gemm_desc *d, const int8_t *a, const int8_t *b, int64_t group,
+                             const int32_t *exps, float alpha, float *c);
+
 /* ---------------------------------------------------------------------------------------------------- */
 /* Statistics                                                                                             */
 /* ---------------------------------------------------------------------------------------------------- */
@@ -196,18 +225,20 @@ int int8k_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float
 enum int8k_axis { INT8K_AXIS_TENSOR = 0, INT8K_AXIS_ROW = 1, INT8K_AXIS_COLUMN = 2 };
 
 /*
- * The DSGC deviation d(c) = 1 - cos<x, xhat(c)> of count elements against their per-tensor quantization
- * with round-to-nearest at `bits`, for each of ncand clip values (finite, > 0), in one pass over x:
+ * The sums behind the DSGC deviation d(c) = 1 - cos<x, xhat(c)> of count elements against their per-tensor
+ * quantization with round-to-nearest at `bits`, for each of ncand clip values (finite, > 0), in one pass over x:
  *   inv = (float) qmax / c;  step = c / (float) qmax
  *   q = clamp((int) rint((x > c ? c : (x < -c ? -c : x)) * inv), -qmax, qmax);  xh = (float) q * step
  *   dot += (double) x * (double) xh;  nh += (double) xh * xh;  nx += (double) x * x
  * Summation order (so every path agrees bit for bit): element e goes into lane e % 16 of 16 double
  * accumulators per sum; the lanes are then folded as: for w in 8, 4, 2, 1: lane[j] += lane[j + w] for j < w.
- *   out[i] = (nx == 0 || nh == 0) ? 1.0 : 1.0 - dot / (sqrt(nx) * sqrt(nh))
+ *   out[i] = dot(c_i), out[ncand + i] = nh(c_i) for i < ncand, out[2 * ncand] = nx (2 * ncand + 1 values).
+ * The caller forms d = (nx == 0 || nh == 0) ? 1 : 1 - dot / (sqrt(nx) * sqrt(nh)); the sums themselves are
+ * returned so that partitions can add them before the deviation of their union is formed.
  * 1 <= ncand <= 64.
  */
-int int8k_clip_cosine_deviation(int64_t count, const float *src, int bits, int ncand, const float *cand,
-                                double *out);
+int int8k_clip_cosine_sums(int64_t count, const float *src, int bits, int ncand, const float *cand,
+                           double *out);
 
 /* ---------------------------------------------------------------------------------------------------- */
 /* Sliding windows (NHWC)                                                                                 */

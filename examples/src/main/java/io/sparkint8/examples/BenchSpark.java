@@ -32,8 +32,8 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Spark benchmark on Fashion-MNIST in a {@code local[2]} session: the same {@code cnn-small}
- * trained by {@link Int8Classifier} in fp32 and in int8 (global batch 1024), in int8 with LARS at
- * global batch 4096, and Spark MLlib's {@link MultilayerPerceptronClassifier} (784-256-128-10,
+ * trained by {@link Int8Classifier} in fp32 and in int8 (global batch 1024), in int8 with LARS (or
+ * LAMB, on request) at global batch 8192, and Spark MLlib's {@link MultilayerPerceptronClassifier} (784-256-128-10,
  * L-BFGS) as the peer, all on the same cached DataFrame. Prints one JSON line per epoch and trainer,
  * a final line per trainer and a summary line with the ratios.
  *
@@ -45,14 +45,18 @@ import org.apache.spark.sql.types.StructType;
  *
  * <pre>
  * examples/run bench-spark [--rows 60000] [--test-rows 10000] [--epochs 10]
- *     [--runs mllib-mlp,fp32,int8,int8-lars] [--partitions 2] [--batch 1024] [--model cnn-small]
- *     [--step-size 0.025] [--warmup 1] [--lars-batch 4096] [--lars-step 0.5] [--lars-warmup 2]
+ *     [--runs mllib-mlp,fp32,int8,int8-lars,int8-lamb] [--partitions 2] [--batch 1024]
+ *     [--model cnn-small] [--step-size 0.025] [--warmup 1] [--lars-batch 8192] [--lars-epochs E]
+ *     [--lars-step 0.5] [--lamb-step 0.0005] [--lars-warmup 2]
  *     [--mlp-iter 100] [--seed 42]
  *     [--data /usr/share/datasets/fashion-mnist]
  * </pre>
  */
 public final class BenchSpark {
-  static final List<String> ALL_RUNS = List.of("mllib-mlp", "fp32", "int8", "int8-lars");
+  static final List<String> ALL_RUNS =
+      List.of("mllib-mlp", "fp32", "int8", "int8-lars", "int8-lamb");
+  /** What runs without --runs: the large-batch LAMB run only on request. */
+  static final List<String> DEFAULT_RUNS = List.of("mllib-mlp", "fp32", "int8", "int8-lars");
   static final int[] MLP_LAYERS = {784, 256, 128, 10};
 
   private BenchSpark() {}
@@ -64,7 +68,9 @@ public final class BenchSpark {
     int epochs = 10;
     int partitions = 2;
     int batch = 1024;
-    int larsBatch = 4096;
+    int larsBatch = 8192;
+    int larsEpochs; // 0: the same as epochs
+    double lambStep = 0.0005;
     double stepSize = 0.025;
     double warmup = 1;
     double larsStep = 0.5;
@@ -74,7 +80,7 @@ public final class BenchSpark {
     String model = "cnn-small";
     String master = "local[2]";
     Path data = FashionMnistFiles.configuredDir();
-    List<String> runs = ALL_RUNS;
+    List<String> runs = DEFAULT_RUNS;
     boolean help;
 
     static Options parse(String[] args) {
@@ -96,6 +102,8 @@ public final class BenchSpark {
           case "--partitions" -> o.partitions = positive(a, v);
           case "--batch" -> o.batch = positive(a, v);
           case "--lars-batch" -> o.larsBatch = positive(a, v);
+          case "--lars-epochs" -> o.larsEpochs = positive(a, v);
+          case "--lamb-step" -> o.lambStep = Double.parseDouble(v);
           case "--step-size" -> o.stepSize = Double.parseDouble(v);
           case "--warmup" -> o.warmup = Double.parseDouble(v);
           case "--lars-step" -> o.larsStep = Double.parseDouble(v);
@@ -135,20 +143,24 @@ public final class BenchSpark {
   static final String USAGE = String.join("\n",
       "usage: examples/run bench-spark [options]",
       "Fashion-MNIST in a local Spark session: Int8Classifier (cnn-small) fp32 vs int8 at global",
-      "batch 1024, int8 + LARS at batch 4096, and MLlib's MultilayerPerceptronClassifier",
+      "batch 1024, int8 + LARS at batch 8192, and MLlib's MultilayerPerceptronClassifier",
       "784-256-128-10 (trained first; its accuracy is the bar of seconds_to_mlp_accuracy).",
       "  --rows N          training rows (first N of 60000; default 60000)",
       "  --test-rows N     test rows (first N of 10000; default 10000)",
       "  --epochs N        epochs of our trainers (default 10)",
-      "  --runs LIST       some of mllib-mlp,fp32,int8,int8-lars (default all)",
+      "  --runs LIST       some of mllib-mlp,fp32,int8,int8-lars,int8-lamb (default all but",
+      "                    int8-lamb)",
       "  --partitions P    partitions of the DataFrame = parallel tasks (default 2)",
       "  --batch B         global batch of fp32 and int8 (default 1024)",
       "  --step-size S     SGD stepSize of fp32 and int8 at batch 256, linearly scaled (default",
       "                    0.025, i.e. 0.1 at batch 1024; cnn-small diverges early at 0.4)",
       "  --warmup E        warmup epochs of fp32 and int8 (default 1)",
-      "  --lars-batch B    global batch of int8-lars (default 4096)",
+      "  --lars-batch B    global batch of int8-lars and int8-lamb (default 8192)",
+      "  --lars-epochs E   epochs of int8-lars and int8-lamb (default: --epochs)",
       "  --lars-step S     LARS stepSize at batch 256, linearly scaled (default 0.5)",
-      "  --lars-warmup E   LARS warmup epochs (default 2; every warmup is capped at epochs/3)",
+      "  --lamb-step S     LAMB stepSize at batch 256, linearly scaled (default 0.0005)",
+      "  --lars-warmup E   warmup epochs of int8-lars and int8-lamb (default 2; every warmup is",
+      "                    capped at a third of its run's epochs)",
       "  --mlp-iter N      L-BFGS iterations of the MLP (default 100)",
       "  --model M         network of our trainers (default cnn-small)",
       "  --master URL      Spark master (default local[2])",
@@ -206,7 +218,8 @@ public final class BenchSpark {
       out.accept(new JsonLine("spark").put("config", true).put("master", o.master)
           .put("partitions", o.partitions).put("train_rows", train.size())
           .put("test_rows", test.size()).put("rows_cached", n).put("prepare_seconds", prepare)
-          .put("epochs", o.epochs).put("model", o.model).put("seed", o.seed)
+          .put("epochs", o.epochs).put("lars_epochs", o.larsEpochs > 0 ? o.larsEpochs : o.epochs)
+          .put("model", o.model).put("seed", o.seed)
           .put("kernel_backend", Backends.get().name()).put("isa", Backends.get().isa()));
       double mlpAccuracy = Double.NaN;
       for (String name : o.runs) {
@@ -296,23 +309,27 @@ public final class BenchSpark {
   /** One of our trainers on the same DataFrame, test accuracy per epoch as validation. */
   static Result ours(String name, Dataset<Row> all, Options o, double mlpAccuracy,
       Consumer<JsonLine> out) {
-    boolean lars = name.equals("int8-lars");
+    boolean large = name.equals("int8-lars") || name.equals("int8-lamb");
     String precision = name.equals("fp32") ? "fp32" : "int8";
-    int batch = lars ? o.larsBatch : o.batch;
+    int batch = large ? o.larsBatch : o.batch;
+    int maxEpochs = large && o.larsEpochs > 0 ? o.larsEpochs : o.epochs;
     Int8Classifier clf = new Int8Classifier()
         .setInputShape(new int[] {1, 28, 28})
         .setNetwork(o.model)
         .setPrecision(precision)
         .setAggregationPrecision(precision)
         .setBatchSize(batch)
-        .setMaxEpochs(o.epochs)
+        .setMaxEpochs(maxEpochs)
         .setSeed(o.seed)
         .setValidationIndicatorCol("is_test");
     // warmup at most a third of the run (the cosine schedule needs epochs > warmup)
-    clf.setWarmupEpochs(Math.min(lars ? o.larsWarmup : o.warmup, o.epochs / 3.0));
-    clf.setStepSize(lars ? o.larsStep : o.stepSize);
-    if (lars) {
-      clf.setOptimizer("lars");
+    clf.setWarmupEpochs(Math.min(large ? o.larsWarmup : o.warmup, maxEpochs / 3.0));
+    if (name.equals("int8-lars")) {
+      clf.setOptimizer("lars").setStepSize(o.larsStep);
+    } else if (name.equals("int8-lamb")) {
+      clf.setOptimizer("lamb").setStepSize(o.lambStep);
+    } else {
+      clf.setStepSize(o.stepSize);
     }
     clf.setEpochListener(e -> out.accept(new JsonLine("spark")
         .put("trainer", name)
@@ -339,7 +356,7 @@ public final class BenchSpark {
     Result r = new Result(name, batch, clf.getOptimizer(), last.validationAccuracy(),
         last.cumulativeSeconds(), rows * (double) epochs.size() / last.cumulativeSeconds(),
         last.bytesAggregatedPerStep(), toMlp);
-    JsonLine line = finalLine(r, o.epochs)
+    JsonLine line = finalLine(r, maxEpochs)
         .put("precision", precision)
         .put("aggregation_precision", precision)
         .put("step_size", clf.getStepSize())
@@ -371,6 +388,7 @@ public final class BenchSpark {
     Result fp32 = results.get("fp32");
     Result int8 = results.get("int8");
     Result lars = results.get("int8-lars");
+    Result lamb = results.get("int8-lamb");
     Result mlp = results.get("mllib-mlp");
     double nan = Double.NaN;
     return new JsonLine("spark")
@@ -386,7 +404,9 @@ public final class BenchSpark {
         .put("int8_lars_minus_int8_accuracy",
             lars != null && int8 != null ? lars.accuracy() - int8.accuracy() : nan)
         .put("int8_lars_over_mlp_seconds_to_mlp_accuracy",
-            lars != null && mlp != null ? lars.secondsToMlpAccuracy() / mlp.seconds() : nan);
+            lars != null && mlp != null ? lars.secondsToMlpAccuracy() / mlp.seconds() : nan)
+        .put("int8_lamb_minus_int8_accuracy",
+            lamb != null && int8 != null ? lamb.accuracy() - int8.accuracy() : nan);
   }
 
   static double accuracy(Dataset<Row> predictions) {

@@ -21,7 +21,8 @@ final class TimingBackend implements InvocationHandler {
       "nativeScratchPeakBytes", "resetNativeScratchPeak");
 
   private static final Set<String> QUANTIZATION =
-      Set.of("quantize", "dequantize", "absmax", "channelFractionAboveStd", "clipCosineDeviation");
+      Set.of("quantize", "quantizeTransposed", "shiftQuantize", "dequantize", "absmax",
+          "channelFractionAboveStd", "clipCosineDeviation", "clipCosineSums");
 
   private final Int8Backend inner;
   private final LayerProfiler profiler;

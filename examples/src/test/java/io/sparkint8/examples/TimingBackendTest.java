@@ -31,11 +31,13 @@ class TimingBackendTest {
   void operationsAreSortedByKind() {
     Set<String> spi = Arrays.stream(Int8Backend.class.getMethods()).map(Method::getName)
         .collect(Collectors.toSet());
-    for (String gemm : new String[] {"gemmS8S8S32", "gemmS8S8F32", "gemmF32", "packB"}) {
+    for (String gemm : new String[] {"gemmS8S8S32", "gemmS8S8F32", "gemmShiftS8S8F32", "gemmF32",
+        "packB"}) {
       assertEquals(Kind.GEMM, TimingBackend.kindOf(op(gemm)), gemm);
     }
     for (String q : new String[] {
-      "quantize", "dequantize", "absmax", "channelFractionAboveStd", "clipCosineDeviation"
+      "quantize", "quantizeTransposed", "shiftQuantize", "dequantize", "absmax",
+      "channelFractionAboveStd", "clipCosineDeviation", "clipCosineSums"
     }) {
       assertTrue(spi.contains(q), "the SPI no longer has " + q);
       assertEquals(Kind.QUANTIZATION, TimingBackend.kindOf(op(q)), q);

@@ -502,6 +502,10 @@ class NativeConformanceTest {
             REF.clipCosineDeviation(src, count, bits, cand),
             nat.clipCosineDeviation(src, count, bits, cand),
             "clipCosineDeviation case " + t + " count " + count + " bits " + bits);
+        double[] sums = nat.clipCosineSums(src, count, bits, cand);
+        assertEquals(2 * cand.length + 1, sums.length, "clipCosineSums length");
+        Compare.sameBits(REF.clipCosineSums(src, count, bits, cand), sums,
+            "clipCosineSums case " + t + " count " + count + " bits " + bits);
       }
     }
   }

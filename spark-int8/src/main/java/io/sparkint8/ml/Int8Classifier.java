@@ -115,6 +115,10 @@ public final class Int8Classifier
     return (Int8Classifier) set(gradientBits(), value);
   }
 
+  public Int8Classifier setGradientGroupSize(int value) {
+    return (Int8Classifier) set(gradientGroupSize(), value);
+  }
+
   public Int8Classifier setRounding(String value) {
     return (Int8Classifier) set(rounding(), value);
   }

@@ -39,6 +39,10 @@ public interface Int8ClassifierParams extends Params {
     return int8Params().gradientBits;
   }
 
+  default IntParam gradientGroupSize() {
+    return int8Params().gradientGroupSize;
+  }
+
   default Param<String> rounding() {
     return int8Params().rounding;
   }
@@ -174,6 +178,10 @@ public interface Int8ClassifierParams extends Params {
 
   default int getGradientBits() {
     return (Integer) getOrDefault(gradientBits());
+  }
+
+  default int getGradientGroupSize() {
+    return (Integer) getOrDefault(gradientGroupSize());
   }
 
   default String getRounding() {

@@ -1,6 +1,7 @@
 package io.sparkint8.ml;
 
 import io.sparkint8.labels.Labelled;
+import io.sparkint8.nn.EngineConfig;
 import io.sparkint8.nn.Precision;
 import io.sparkint8.nn.WeightScaling;
 import io.sparkint8.nn.spec.LayerSpec;
@@ -35,6 +36,7 @@ public final class Int8ParamSet implements Serializable {
   final Param<String> precision;
   final IntParam weightBits;
   final IntParam gradientBits;
+  final IntParam gradientGroupSize;
   final Param<String> rounding;
   final Param<String> gradientClipping;
   final IntParam clipUpdateInterval;
@@ -87,9 +89,19 @@ public final class Int8ParamSet implements Serializable {
         "bits of the quantized weights in the int8 GEMMs. Only 8 is implemented. Default 8.",
         ParamValidators.<Object>inRange(8, 8));
     gradientBits = new IntParam(owner, "gradientBits",
-        "bits of the quantized errors (activation gradients), 2..8; below 8 the errors use "
-            + "power-of-two group scales (ShiftQuant). Needs precision int8. Default 8.",
+        "bits of the quantized errors (activation gradients), 2..8; below 8 the errors of the "
+            + "grad_weight GEMMs use power-of-two group scales (ShiftQuant, see "
+            + "gradientGroupSize). Needs precision int8. Default 8.",
         ParamValidators.<Object>inRange(2, 8));
+    gradientGroupSize = new IntParam(owner, "gradientGroupSize",
+        "below 8 gradientBits, how many consecutive error values of one channel (rows of the "
+            + "batch) share a power-of-two scale (ShiftQuant): 1.." + EngineConfig.MAX_GROUP_SIZE
+            + ", or 0 for one scale per tensor (per channel with mcs clipping) as at 8 bits. The "
+            + "grad_weight GEMM reduces over those rows and aligns its groups by exact shifts of "
+            + "their int32 partial sums; grad_input reduces over channels, so it uses a second "
+            + "quantization of the error, per tensor (per channel with mcs), folded into the "
+            + "weights. Default 64.",
+        ParamValidators.<Object>inRange(0, EngineConfig.MAX_GROUP_SIZE));
     rounding = new Param<>(owner, "rounding",
         "rounding of quantized errors: " + Labelled.choices(ErrorRounding.class)
             + ". Forward tensors always round to nearest even. Default stochastic.",
@@ -102,7 +114,10 @@ public final class Int8ParamSet implements Serializable {
         ParamValidators.<Object>gtEq(1));
     dclrs = new BooleanParam(owner, "dclrs",
         "whether each layer's learning rate is scaled down by its gradient deviation (DCLRS, "
-            + "alpha 20, beta 0.1). Default true.");
+            + "alpha 20, beta 0.1), the DSGC deviation of the whole batch's error. With "
+            + "precision int8 it needs gradientClipping dsgc (max and mcs measure no deviation: "
+            + "set dclrs false with them); without quantized errors it has no effect. "
+            + "Default true.");
     lrScaling = new Param<>(owner, "lrScaling",
         "learning-rate scaling with the global batch: " + Labelled.choices(LrScaling.class)
             + "; the base rate is stepSize. Default linear.",
@@ -199,6 +214,7 @@ public final class Int8ParamSet implements Serializable {
     s.set(precision, Precision.INT8.label());
     s.set(weightBits, 8);
     s.set(gradientBits, 8);
+    s.set(gradientGroupSize, EngineConfig.DEFAULT_GROUP_SIZE);
     s.set(rounding, ErrorRounding.STOCHASTIC.label());
     s.set(gradientClipping, ClippingKind.DSGC.label());
     s.set(clipUpdateInterval, 100);

@@ -237,6 +237,8 @@ final class Int8Persistence {
       putNumber(n, "cumulativeSeconds", e.cumulativeSeconds());
       putNumber(n, "samplesPerSecond", e.samplesPerSecond());
       putNumber(n, "bytesAggregatedPerStep", e.bytesAggregatedPerStep());
+      n.put("saturatedCodes", e.saturatedCodes());
+      n.put("redoSteps", e.redoSteps());
       ArrayNode layers = n.putArray("layers");
       for (int i = 0; i < e.layers().size(); i++) {
         ObjectNode l = layers.addObject();
@@ -263,7 +265,9 @@ final class Int8Persistence {
       epochs.add(new EpochSummary(n.path("epoch").asInt(), n.path("steps").asInt(),
           number(n, "loss"), number(n, "trainAccuracy"), number(n, "validationAccuracy"),
           number(n, "seconds"), number(n, "cumulativeSeconds"), number(n, "samplesPerSecond"),
-          number(n, "bytesAggregatedPerStep"), names, dev, factor));
+          number(n, "bytesAggregatedPerStep"), names, dev, factor,
+          // absent from models saved before the saturation check: 0
+          n.path("saturatedCodes").asLong(0), n.path("redoSteps").asInt(0)));
     }
     return new Int8TrainingSummary(epochs, root.path("trainingRows").asLong());
   }

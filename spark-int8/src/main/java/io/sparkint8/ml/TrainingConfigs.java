@@ -29,6 +29,7 @@ final class TrainingConfigs {
     ErrorRounding.parse(p.getRounding());
     EngineConfig engine = EngineConfig.defaults(Precision.parse(p.getPrecision()))
         .withGradientBits(p.getGradientBits())
+        .withGradientGroupSize(p.getGradientGroupSize())
         .withClipping(ClippingKind.parse(p.getGradientClipping()))
         .withClipUpdateInterval(p.getClipUpdateInterval())
         .withDclrs(p.getDclrs() ? Dclrs.defaults() : Dclrs.off())

@@ -1,11 +1,12 @@
 package io.sparkint8.nn;
 
+import io.sparkint8.kernels.spi.ShiftQuant;
 import io.sparkint8.quant.ClippingKind;
 import io.sparkint8.quant.Dclrs;
 
 /**
- * How a network computes: which GEMMs are int8, at how many bits the errors are quantized, how
- * errors are clipped, whether DCLRS scales per-layer learning rates, the weight scale granularity,
+ * How a network computes: which GEMMs are int8, at how many bits the errors are quantized (and, below
+ * 8 bits, in which power-of-two groups: ShiftQuant, 0 = per tensor or channel), how errors are clipped, whether DCLRS scales per-layer learning rates, the weight scale granularity,
  * the BatchNorm settings (including the rectification weight, 0 = off) and the seed of weight
  * initialization and stochastic rounding. Saved with every model (ModelState). Immutable and
  * validated.
@@ -13,6 +14,7 @@ import io.sparkint8.quant.Dclrs;
 public record EngineConfig(
     Precision precision,
     int gradientBits,
+    int gradientGroupSize,
     ClippingKind clipping,
     int clipUpdateInterval,
     Dclrs dclrs,
@@ -29,6 +31,10 @@ public record EngineConfig(
     }
     if (gradientBits < 2 || gradientBits > 8) {
       throw new IllegalArgumentException("gradientBits=" + gradientBits + ", expected 2..8");
+    }
+    if (gradientGroupSize < 0 || gradientGroupSize > MAX_GROUP_SIZE) {
+      throw new IllegalArgumentException("gradientGroupSize=" + gradientGroupSize
+          + ", expected 0 (no groups) or 1.." + MAX_GROUP_SIZE);
     }
     if (clipUpdateInterval < 1) {
       throw new IllegalArgumentException(
@@ -49,9 +55,19 @@ public record EngineConfig(
     }
   }
 
-  /** Defaults for a precision: 8-bit errors, DSGC every 100 steps with DCLRS, per-channel weights. */
+  /** The default ShiftQuant group: 64 error values of one channel share a power-of-two scale. */
+  public static final int DEFAULT_GROUP_SIZE = 64;
+
+  /** The largest group the ShiftQuant kernels take. */
+  public static final int MAX_GROUP_SIZE = ShiftQuant.MAX_GROUP;
+
+  /**
+   * Defaults for a precision: 8-bit errors (groups of 64 below 8 bits), DSGC every 100 steps with
+   * DCLRS, per-channel weights.
+   */
   public static EngineConfig defaults(Precision precision) {
-    return new EngineConfig(precision, 8, ClippingKind.DSGC, 100, Dclrs.defaults(),
+    return new EngineConfig(precision, 8, DEFAULT_GROUP_SIZE, ClippingKind.DSGC, 100,
+        Dclrs.defaults(),
         WeightScaling.PER_CHANNEL, 1e-4, 0.1, 1e-5, 42L);
   }
 
@@ -61,42 +77,64 @@ public record EngineConfig(
   }
 
   public EngineConfig withClipping(ClippingKind newClipping) {
-    return new EngineConfig(precision, gradientBits, newClipping, clipUpdateInterval, dclrs,
+    return new EngineConfig(precision, gradientBits, gradientGroupSize,
+        newClipping, clipUpdateInterval, dclrs,
         weightScaling, bnRectification, bnMomentum, bnEps, seed);
   }
 
   public EngineConfig withGradientBits(int bits) {
-    return new EngineConfig(precision, bits, clipping, clipUpdateInterval, dclrs,
+    return new EngineConfig(precision, bits, gradientGroupSize,
+        clipping, clipUpdateInterval, dclrs,
         weightScaling, bnRectification, bnMomentum, bnEps, seed);
   }
 
+  /** Below 8 gradient bits: the ShiftQuant group size, 0 for per-tensor or per-channel scales. */
+  public EngineConfig withGradientGroupSize(int groupSize) {
+    return new EngineConfig(precision, gradientBits, groupSize, clipping, clipUpdateInterval, dclrs,
+        weightScaling, bnRectification, bnMomentum, bnEps, seed);
+  }
+
+  /**
+   * Whether the errors of int8 backward GEMMs are quantized with ShiftQuant's power-of-two group
+   * scales: below 8 bits with a group size.
+   */
+  public boolean shiftQuant() {
+    return gradientBits < 8 && gradientGroupSize > 0;
+  }
+
   public EngineConfig withClipUpdateInterval(int steps) {
-    return new EngineConfig(precision, gradientBits, clipping, steps, dclrs,
+    return new EngineConfig(precision, gradientBits, gradientGroupSize,
+        clipping, steps, dclrs,
         weightScaling, bnRectification, bnMomentum, bnEps, seed);
   }
 
   public EngineConfig withDclrs(Dclrs newDclrs) {
-    return new EngineConfig(precision, gradientBits, clipping, clipUpdateInterval, newDclrs,
+    return new EngineConfig(precision, gradientBits, gradientGroupSize,
+        clipping, clipUpdateInterval, newDclrs,
         weightScaling, bnRectification, bnMomentum, bnEps, seed);
   }
 
   public EngineConfig withWeightScaling(WeightScaling scaling) {
-    return new EngineConfig(precision, gradientBits, clipping, clipUpdateInterval, dclrs,
+    return new EngineConfig(precision, gradientBits, gradientGroupSize,
+        clipping, clipUpdateInterval, dclrs,
         scaling, bnRectification, bnMomentum, bnEps, seed);
   }
 
   public EngineConfig withBnRectification(double lambda) {
-    return new EngineConfig(precision, gradientBits, clipping, clipUpdateInterval, dclrs,
+    return new EngineConfig(precision, gradientBits, gradientGroupSize,
+        clipping, clipUpdateInterval, dclrs,
         weightScaling, lambda, bnMomentum, bnEps, seed);
   }
 
   public EngineConfig withBnMomentum(double momentum) {
-    return new EngineConfig(precision, gradientBits, clipping, clipUpdateInterval, dclrs,
+    return new EngineConfig(precision, gradientBits, gradientGroupSize,
+        clipping, clipUpdateInterval, dclrs,
         weightScaling, bnRectification, momentum, bnEps, seed);
   }
 
   public EngineConfig withSeed(long newSeed) {
-    return new EngineConfig(precision, gradientBits, clipping, clipUpdateInterval, dclrs,
+    return new EngineConfig(precision, gradientBits, gradientGroupSize,
+        clipping, clipUpdateInterval, dclrs,
         weightScaling, bnRectification, bnMomentum, bnEps, newSeed);
   }
 }

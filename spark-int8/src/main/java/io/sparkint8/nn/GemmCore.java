@@ -1,6 +1,7 @@
 package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.spi.Epilogue;
 import io.sparkint8.kernels.spi.GemmDesc;
@@ -8,6 +9,7 @@ import io.sparkint8.kernels.spi.Granularity;
 import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.kernels.spi.QuantDesc;
 import io.sparkint8.kernels.spi.Rounding;
+import io.sparkint8.kernels.spi.ShiftQuant;
 import io.sparkint8.kernels.spi.Trans;
 import io.sparkint8.optim.Parameter;
 import io.sparkint8.quant.ClipStats;
@@ -26,9 +28,14 @@ import java.util.SplittableRandom;
  *       the dequantization, bias included, fused into its epilogue;
  *   <li>grad_weight: the error G_Y is clipped by the layer's strategy (max, DSGC, MCS) and quantized
  *       with stochastic rounding at gradientBits, per tensor or per output channel (the rows of G_Y^T),
- *       then G_W = G_Y^T * X in int8 (channel scales are row scales of this GEMM);
+ *       then G_W = G_Y^T * X in int8 (channel scales are row scales of this GEMM). Below 8 bits with
+ *       a group size (ShiftQuant), G_Y^T is quantized instead in groups of consecutive rows of one
+ *       channel with power-of-two scales (capped by the clip), and the GEMM over rows aligns the
+ *       groups by exact shifts of their int32 partial sums;
  *   <li>grad_input: channel scales of G_Y lie on the reduction axis, so they are folded into the weight
- *       operand (W'[c] = s_c * W[c], quantized once per tensor) and G_X = G_Y * W' in int8.
+ *       operand (W'[c] = s_c * W[c], quantized once per tensor) and G_X = G_Y * W' in int8. Row groups
+ *       would vary along this reduction, so with ShiftQuant grad_input quantizes the error a second
+ *       time, per tensor or channel as above (one more pass over G_Y, only when G_X is needed).
  * </ul>
  *
  * fp32 and int8-forward modes run the corresponding GEMMs in fp32 instead. One instance per layer;
@@ -63,6 +70,11 @@ final class GemmCore {
   private Float32Buffer clipBuf;
   private Float32Buffer wFolded;
   private Int8Buffer wFoldedQ;
+  // ShiftQuant (gradientBits < 8 with groups): G_Y^T in fp32, its group codes and exponents
+  private Float32Buffer gyT;
+  private Int8Buffer gqShift;
+  private Int32Buffer gExponents;
+  private float[] shiftClips;
   private ClipStats lastClip;
   private double lastGain = Double.NaN;
   // heap scratch for folding the error scales into W (reused across steps, grown on demand)
@@ -133,6 +145,12 @@ final class GemmCore {
       clipBuf = owner.own(alloc.allocateFloat32(n));
       wFolded = owner.own(alloc.allocateFloat32((long) n * k));
       wFoldedQ = owner.own(alloc.allocateInt8((long) n * k));
+      if (cfg.shiftQuant()) {
+        gyT = owner.own(alloc.allocateFloat32((long) n * maxRows));
+        gqShift = owner.own(alloc.allocateInt8((long) n * maxRows));
+        gExponents = owner.own(alloc.allocateInt32(
+            (long) n * ShiftQuant.groupsPerRow(maxRows, cfg.gradientGroupSize())));
+      }
     }
   }
 
@@ -321,6 +339,12 @@ final class GemmCore {
     lastClip = clipping.update(be(), ctx.allocator(), gy, rows, n);
     boolean perChannel = lastClip.granularity() == QuantGranularity.PER_COLUMN;
     float[] clips = lastClip.clips();
+    if (cfg.shiftQuant()) {
+      shiftGradWeight(gy, rows, xq, sx, perChannel, clips);
+      if (!needInputGrad) {
+        return null;
+      }
+    }
     clipBuf.copyFrom(clips);
     // G_Y^T [n x rows] is quantized straight from G_Y [rows x n] (its transpose) in one pass
     QuantDesc gd = new QuantDesc(n, rows, cfg.gradientBits(),
@@ -330,12 +354,15 @@ final class GemmCore {
         gq != null ? gq : ctx.sharedActivations().int8Scratch(0, (long) n * rows);
     be().quantizeTransposed(gd, gy, clipBuf, codes, gScales);
     float gTensor = gScales.get(0);
-    // grad_weight: [n x rows] * [rows x k]; channel scales are row scales here
-    Epilogue wEp = new Epilogue(perChannel ? sx : sx * gTensor, perChannel ? gScales : null, null,
-        null, 0f);
-    be().gemmS8S8F32(new GemmDesc(Trans.N, Trans.N, n, k, rows, rows, k, k), codes, xq, wEp, gw);
-    if (!needInputGrad) {
-      return null;
+    if (!cfg.shiftQuant()) {
+      // grad_weight: [n x rows] * [rows x k]; channel scales are row scales here
+      Epilogue wEp = new Epilogue(perChannel ? sx : sx * gTensor, perChannel ? gScales : null,
+          null, null, 0f);
+      be().gemmS8S8F32(new GemmDesc(Trans.N, Trans.N, n, k, rows, rows, k, k), codes, xq, wEp,
+          gw);
+      if (!needInputGrad) {
+        return null;
+      }
     }
     // grad_input: fold the channel scales into W (W'[c] = s_c W[c]) and quantize it per tensor
     float[] wa = wA = HeapScratch.read(w, wA, n * k);
@@ -355,6 +382,29 @@ final class GemmCore {
     be().gemmS8S8F32(new GemmDesc(Trans.T, Trans.N, rows, k, n, rows, k, k), codes, wFoldedQ,
         Epilogue.scale(one.get(0)), gradIn);
     return gradIn;
+  }
+
+  /**
+   * ShiftQuant's grad_weight: G_Y^T [n x rows] in groups of gradientGroupSize rows of a channel, each
+   * with the power-of-two scale of its max |g| capped by the channel's clip, then G_W = G_Y^T * X with
+   * the groups' exact int32 partial sums aligned by shifts (alpha = sx / qmax, the exponents carry
+   * the rest).
+   */
+  private void shiftGradWeight(Float32Buffer gy, int rows, Int8Buffer xq, float sx,
+      boolean perChannel, float[] clips) {
+    EngineConfig cfg = ctx.config();
+    int group = cfg.gradientGroupSize();
+    be().transposeF32(rows, n, gy, gyT);
+    float[] rowClips = shiftClips = shiftClips == null ? new float[n] : shiftClips;
+    for (int c = 0; c < n; c++) {
+      rowClips[c] = perChannel ? clips[c] : clips[0];
+    }
+    clipBuf.copyFrom(rowClips);
+    QuantDesc sd = new QuantDesc(n, rows, cfg.gradientBits(), Granularity.PER_GROUP, group,
+        Rounding.STOCHASTIC, true, cfg.seed(), ctx.stream(layerId, 2));
+    be().shiftQuantize(sd, gyT, clipBuf, gqShift, gExponents);
+    be().gemmShiftS8S8F32(new GemmDesc(Trans.N, Trans.N, n, k, rows, rows, k, k), gqShift, xq,
+        group, gExponents, sx / sd.qmax(), gw);
   }
 
   /** Bytes of the heap scratch array that folds the error scales into W. */

@@ -36,7 +36,7 @@ import java.util.Set;
  * strategy; in fp32 it simply never advances), so the layer set of a state depends on the spec
  * only.
  *
- * <h2>Binary layout, format version 1</h2>
+ * <h2>Binary layout, format versions 1 and 2</h2>
  *
  * All numbers little-endian; {@code str} is an i32 byte count then that many UTF-8 bytes; {@code
  * f32[]} and {@code f64[]} are an i32 element count then the elements (IEEE 754, raw bits);
@@ -44,7 +44,7 @@ import java.util.Set;
  *
  * <pre>
  * header   magic     4 bytes  "SI8M" (0x53 0x49 0x38 0x4D)
- *          version   u32      1
+ *          version   u32      1 or 2
  *          length    i64      byte length of the payload that follows
  * payload  spec      str      NetworkSpec.toString(): the normalized form, which parses back
  *          classes   i32
@@ -52,7 +52,8 @@ import java.util.Set;
  *          config    str precision ("fp32", "int8-forward", "int8"), i32 gradientBits,
  *                    str clipping, i32 clipUpdateInterval, bool dclrs.enabled,
  *                    f64 dclrs.alpha, f64 dclrs.beta, bool weightPerChannel,
- *                    f64 bnRectification, f64 bnMomentum, f64 bnEps, i64 seed
+ *                    f64 bnRectification, f64 bnMomentum, f64 bnEps, i64 seed,
+ *                    version 2 only: i32 gradientGroupSize (version 1 means 0: no groups)
  *          params    i32 count, then per parameter in Network.parameters() order:
  *                    str name ("conv0.weight", "bn1.gamma", ...), f32[] values
  *          bns       i32 count, then per BatchNorm in forward order:
@@ -67,15 +68,16 @@ import java.util.Set;
  * <p>The payload length in the header lets a reader take the payload, check the CRC and only then
  * parse, with every count bounded by the bytes that remain; a corrupt length therefore ends in a
  * "truncated" error, never in a huge allocation. A reader rejects another magic, a version other
- * than 1, a truncated stream, a CRC mismatch, a payload with bytes left over and values the engine
+ * than 1 or 2, a truncated stream, a CRC mismatch, a payload with bytes left over and values the engine
  * would reject (e.g. a spec that does not parse), each with an {@link IOException} saying which. A
- * new field means a new version; version 1 files must keep loading.
+ * new field means a new version; older files must keep loading. The writer uses version 1 for a state
+ * without ShiftQuant groups (what version 1 holds), version 2 otherwise.
  */
 public final class ModelState {
   /** The first four bytes of every model state. */
   public static final String MAGIC = "SI8M";
   /** The format version this class writes and reads. */
-  public static final int FORMAT_VERSION = 1;
+  public static final int FORMAT_VERSION = 2;
 
   private final String spec;
   private final int numClasses;

@@ -18,7 +18,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.CRC32;
 
-/** The binary layout of {@link ModelState} (documented there), version 1. */
+/**
+ * The binary layout of {@link ModelState} (documented there), versions 1 and 2. A state is written in
+ * version 1 when that version holds it (no ShiftQuant groups, which version 1 engines did not have), so
+ * that re-saving an older model gives back its bytes; else in version 2.
+ */
 final class ModelStateCodec {
   private static final byte[] MAGIC = ModelState.MAGIC.getBytes(StandardCharsets.US_ASCII);
   private static final int HEADER_BYTES = 4 + 4 + 8;
@@ -47,6 +51,10 @@ final class ModelStateCodec {
     p.f64(c.bnMomentum());
     p.f64(c.bnEps());
     p.i64(c.seed());
+    int version = c.gradientGroupSize() == 0 ? 1 : ModelState.FORMAT_VERSION;
+    if (version >= 2) {
+      p.i32(c.gradientGroupSize());
+    }
     p.i32(s.paramsView().size());
     for (Map.Entry<String, float[]> e : s.paramsView().entrySet()) {
       p.str(e.getKey());
@@ -66,7 +74,7 @@ final class ModelStateCodec {
       p.f64s(e.getValue().values());
     }
     byte[] payload = p.bytes();
-    ByteBuffer header = le(HEADER_BYTES).put(MAGIC).putInt(ModelState.FORMAT_VERSION)
+    ByteBuffer header = le(HEADER_BYTES).put(MAGIC).putInt(version)
         .putLong(payload.length);
     CRC32 crc = new CRC32();
     crc.update(header.array());
@@ -87,9 +95,9 @@ final class ModelStateCodec {
           + hex(MAGIC) + " (\"" + ModelState.MAGIC + "\")");
     }
     int version = h.getInt();
-    if (version != ModelState.FORMAT_VERSION) {
+    if (version < 1 || version > ModelState.FORMAT_VERSION) {
       throw new IOException("model state format version " + Integer.toUnsignedString(version)
-          + " is not supported; this reader knows version " + ModelState.FORMAT_VERSION);
+          + " is not supported; this reader knows versions 1.." + ModelState.FORMAT_VERSION);
     }
     long length = h.getLong();
     if (length < 0 || length > MAX_PAYLOAD) {
@@ -108,14 +116,14 @@ final class ModelStateCodec {
           + String.format("%08x", stored) + ", computed " + String.format("%08x", crc.getValue()));
     }
     try {
-      return parse(new In(payload));
+      return parse(new In(payload), version);
     } catch (IllegalArgumentException e) {
       // the CRC matched, so the writer put values in that the engine rejects
       throw new IOException("invalid model state: " + e.getMessage(), e);
     }
   }
 
-  private static ModelState parse(In p) throws IOException {
+  private static ModelState parse(In p, int version) throws IOException {
     String specText = p.str("spec");
     int classes = p.i32("numClasses");
     NetworkSpec spec = NetworkSpec.parse(specText, classes);
@@ -131,9 +139,14 @@ final class ModelStateCodec {
     Dclrs dclrs = new Dclrs(p.bool("dclrs.enabled"), p.f64("dclrs.alpha"), p.f64("dclrs.beta"));
     WeightScaling weightScaling =
         p.bool("weightPerChannel") ? WeightScaling.PER_CHANNEL : WeightScaling.PER_TENSOR;
-    EngineConfig config = new EngineConfig(precision, gradientBits, clippingKind,
-        clipUpdateInterval, dclrs, weightScaling, p.f64("bnRectification"),
-        p.f64("bnMomentum"), p.f64("bnEps"), p.i64("seed"));
+    double bnRectification = p.f64("bnRectification");
+    double bnMomentum = p.f64("bnMomentum");
+    double bnEps = p.f64("bnEps");
+    long seed = p.i64("seed");
+    // version 1 engines quantized errors per tensor or channel at every bit width: no groups
+    int groupSize = version >= 2 ? p.i32("gradientGroupSize") : 0;
+    EngineConfig config = new EngineConfig(precision, gradientBits, groupSize, clippingKind,
+        clipUpdateInterval, dclrs, weightScaling, bnRectification, bnMomentum, bnEps, seed);
 
     // every entry takes at least 8 bytes (two counts), which bounds the entry counts
     LinkedHashMap<String, float[]> params = new LinkedHashMap<>();

@@ -277,7 +277,7 @@ public final class Network implements AutoCloseable {
     double rect = 0;
     for (BatchNorm b : batchNorms) {
       bn.add(b.batchStats());
-      rect += b.rectificationLoss();
+      rect += batch * b.rectificationLoss(); // a sum over rows, as the gradient counts it
     }
     return new StepResult(batch, r.lossSum(), r.correct(), rect, grads, bn, root.stats());
   }

@@ -17,6 +17,12 @@ import java.util.Objects;
  * @param deviation DSGC's 1 - cos(g, ĝ) at the chosen clip, NaN when not measured
  * @param ratio clip / max chosen by DSGC's search, NaN for other strategies
  * @param channelClasses GVQ's class of every channel, empty when not classified
+ * @param appliedSums DSGC's cosine sums at the clip applied this step: {x·x̂, |x̂|², |x|²} (so
+ *     that partitions can add them and form the deviation of their union), empty when not
+ *     measured at this step
+ * @param searchSums DSGC's sums of this step's search, laid out as {@link
+ *     DsgcClipping#candidateRatios()}: x·x̂ per ratio, then |x̂|² per ratio, then |x|²; zeros for a
+ *     ratio whose clip underflowed; empty when no search ran at this step
  */
 public record ClipStats(
     String strategy,
@@ -27,7 +33,17 @@ public record ClipStats(
     float[] channelMax,
     double deviation,
     double ratio,
-    ChannelClass[] channelClasses) {
+    ChannelClass[] channelClasses,
+    double[] appliedSums,
+    double[] searchSums) {
+
+  /** Stats without cosine sums (strategies other than DSGC, or a step that measured nothing). */
+  public ClipStats(String strategy, long step, QuantGranularity granularity, float max,
+      float[] clips, float[] channelMax, double deviation, double ratio,
+      ChannelClass[] channelClasses) {
+    this(strategy, step, granularity, max, clips, channelMax, deviation, ratio, channelClasses,
+        null, null);
+  }
 
   public ClipStats {
     Objects.requireNonNull(strategy, "strategy");
@@ -35,6 +51,12 @@ public record ClipStats(
     clips = clips.clone();
     channelMax = channelMax == null ? new float[0] : channelMax.clone();
     channelClasses = channelClasses == null ? new ChannelClass[0] : channelClasses.clone();
+    appliedSums = appliedSums == null ? new double[0] : appliedSums.clone();
+    searchSums = searchSums == null ? new double[0] : searchSums.clone();
+    if (appliedSums.length != 0 && appliedSums.length != 3) {
+      throw new IllegalArgumentException(
+          "ClipStats: " + appliedSums.length + " applied cosine sums, expected 0 or 3");
+    }
     if (granularity == QuantGranularity.PER_TENSOR && clips.length != 1) {
       throw new IllegalArgumentException(
           "ClipStats: per-tensor stats with " + clips.length + " clip values, expected 1");
@@ -54,6 +76,16 @@ public record ClipStats(
   @Override
   public ChannelClass[] channelClasses() {
     return channelClasses.clone();
+  }
+
+  @Override
+  public double[] appliedSums() {
+    return appliedSums.clone();
+  }
+
+  @Override
+  public double[] searchSums() {
+    return searchSums.clone();
   }
 
   /** The clip value of a per-tensor strategy. */
@@ -105,7 +137,9 @@ public record ClipStats(
         && Arrays.equals(channelMax, s.channelMax)
         && Double.compare(deviation, s.deviation) == 0
         && Double.compare(ratio, s.ratio) == 0
-        && Arrays.equals(channelClasses, s.channelClasses);
+        && Arrays.equals(channelClasses, s.channelClasses)
+        && Arrays.equals(appliedSums, s.appliedSums)
+        && Arrays.equals(searchSums, s.searchSums);
   }
 
   @Override

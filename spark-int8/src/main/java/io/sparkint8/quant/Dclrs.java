@@ -6,6 +6,11 @@ package io.sparkint8.quant;
  * with φ(d) = max(exp(-α·d), β). With the defaults α = 20, β = 0.1, φ(0) = 1 and φ reaches its
  * floor at d = ln(10)/20 ≈ 0.115. Switched off, φ is 1.
  *
+ * <p>The deviation is DSGC's ({@link DsgcClipping}); the other clipping strategies measure none, so
+ * a training config with fully quantized errors rejects DCLRS with them ({@code TrainingConfig}).
+ * In a distributed fit the deviation is that of the whole batch's error, formed from the cosine
+ * sums of every partition.
+ *
  * @param enabled whether the factor applies
  * @param alpha decay rate, finite and > 0
  * @param beta floor, in (0, 1]

@@ -16,6 +16,11 @@ import java.util.Arrays;
  * the current max, because the max moves from step to step while the shape of the distribution
  * changes slowly.
  *
+ * <p>Every measurement also records its sums (x·x̂, |x̂|², |x|², {@link Int8Backend#clipCosineSums})
+ * in the step's {@link ClipStats}: a distributed trainer adds them over all partitions and forms
+ * the deviation of the whole batch's error from them, and picks the ratio of the search from those
+ * merged deviations with {@link #bestRatio} (the choice this strategy makes on its own sums).
+ *
  * <p>d_c is the layer's health metric and feeds {@link Dclrs}. With {@code deviationEveryStep} it
  * is measured at the applied clip on every update (one more pass over g); otherwise the value of
  * the last search is reported. An all-zero gradient gets clip 0 and an unknown (NaN) deviation, and
@@ -100,11 +105,19 @@ public final class DsgcClipping implements ClippingStrategy {
     float max = ClippingStrategies.tensorMax("dsgc", backend, allocator, gradient, rows, cols);
     int count = rows * cols;
     float clip;
+    double[] applied = null;
+    double[] searched = null;
     if (max == 0f) {
       clip = 0f;
       deviation = Double.NaN;
     } else if (lastSearchStep < 0 || steps - lastSearchStep >= clipUpdateInterval) {
-      clip = search(backend, gradient, count, max);
+      searched = searchSums(backend, gradient, count, max);
+      int best = bestRatio(searched);
+      ratio = RATIOS[best];
+      deviation = deviation(searched, best);
+      clip = (float) (ratio * max);
+      applied = new double[] {searched[best], searched[RATIOS.length + best],
+          searched[2 * RATIOS.length]};
       lastSearchStep = steps;
     } else {
       clip = (float) (ratio * max);
@@ -112,7 +125,8 @@ public final class DsgcClipping implements ClippingStrategy {
         clip = max; // r * max underflowed: a subnormal max, not worth clipping
       }
       if (deviationEveryStep) {
-        deviation = backend.clipCosineDeviation(gradient, count, bits, new float[] {clip})[0];
+        applied = backend.clipCosineSums(gradient, count, bits, new float[] {clip});
+        deviation = Int8Backend.cosineDeviation(applied[0], applied[1], applied[2]);
       }
     }
     last =
@@ -125,12 +139,18 @@ public final class DsgcClipping implements ClippingStrategy {
             null,
             deviation,
             ratio,
-            null);
+            null,
+            applied,
+            searched);
     steps++;
     return last;
   }
 
-  private float search(Int8Backend backend, Float32Buffer gradient, int count, float max) {
+  /**
+   * The sums of every candidate ratio in the layout of {@link ClipStats#searchSums()}; a ratio
+   * whose clip r * max underflows to 0 is not evaluated and keeps zeros (deviation 1).
+   */
+  private double[] searchSums(Int8Backend backend, Float32Buffer gradient, int count, float max) {
     float[] candidates = new float[RATIOS.length];
     int n = 0;
     for (double r : RATIOS) {
@@ -139,17 +159,46 @@ public final class DsgcClipping implements ClippingStrategy {
         candidates[n++] = c; // ratios descend, so an underflow ends the usable ones
       }
     }
-    float[] used = Arrays.copyOf(candidates, n);
-    double[] d = backend.clipCosineDeviation(gradient, count, bits, used);
+    double[] s = backend.clipCosineSums(gradient, count, bits, Arrays.copyOf(candidates, n));
+    int r = RATIOS.length;
+    double[] out = new double[2 * r + 1];
+    System.arraycopy(s, 0, out, 0, n);
+    System.arraycopy(s, n, out, r, n);
+    out[2 * r] = s[2 * n];
+    return out;
+  }
+
+  /** The deviation of candidate {@code i} from search sums in {@link ClipStats#searchSums()} layout. */
+  public static double deviation(double[] searchSums, int i) {
+    int r = RATIOS.length;
+    checkSearchSums(searchSums);
+    return Int8Backend.cosineDeviation(searchSums[i], searchSums[r + i], searchSums[2 * r]);
+  }
+
+  /**
+   * The index into {@link #candidateRatios()} of the smallest deviation of the search sums (the
+   * larger ratio on ties): the choice of a search, on one partition's sums or on their sum over
+   * all partitions.
+   */
+  public static int bestRatio(double[] searchSums) {
+    checkSearchSums(searchSums);
     int best = 0;
-    for (int i = 1; i < n; i++) {
-      if (d[i] < d[best]) {
+    double bestD = deviation(searchSums, 0);
+    for (int i = 1; i < RATIOS.length; i++) {
+      double d = deviation(searchSums, i);
+      if (d < bestD) {
         best = i;
+        bestD = d;
       }
     }
-    ratio = RATIOS[best];
-    deviation = d[best];
-    return used[best];
+    return best;
+  }
+
+  private static void checkSearchSums(double[] searchSums) {
+    if (searchSums.length != 2 * RATIOS.length + 1) {
+      throw new IllegalArgumentException("dsgc: " + searchSums.length + " search sums, expected "
+          + (2 * RATIOS.length + 1) + " (x·x̂ and |x̂|² per ratio, then |x|²)");
+    }
   }
 
   @Override

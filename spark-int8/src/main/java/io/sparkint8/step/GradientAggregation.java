@@ -6,8 +6,8 @@ import io.sparkint8.labels.Labelled;
 public enum GradientAggregation implements Labelled {
   /** Shared-scale int8 codes, stochastically rounded, summed exactly (DESIGN.md §3). */
   INT8("int8", "shared-scale codes with stochastic rounding, exact integer sums"),
-  /** fp32 gradients, summed on the driver in partition order: the baseline. */
-  FP32("fp32", "");
+  /** fp32 gradients, summed exactly up the tree as int64 fixed point: the baseline. */
+  FP32("fp32", "gradients as floats, summed exactly as int64 fixed point");
 
   private final String label;
   private final String note;

@@ -6,6 +6,7 @@ import io.sparkint8.optim.LrSchedule;
 import io.sparkint8.optim.LrScheduleKind;
 import io.sparkint8.optim.OptimizerConfig;
 import io.sparkint8.optim.Warmup;
+import io.sparkint8.quant.ClippingKind;
 import java.util.Objects;
 
 /**
@@ -73,6 +74,15 @@ public record TrainingConfig(
     if (failOnceAtStep < -1) {
       throw new IllegalArgumentException(
           "failOnceAtStep=" + failOnceAtStep + ", expected a step >= 0 or -1 (never)");
+    }
+    // DCLRS scales a layer's rate by DSGC's cosine deviation; max and mcs measure none, and a
+    // factor silently stuck at 1 would hide that the setting does nothing
+    if (engine.dclrs().enabled() && engine.precision().int8Backward()
+        && engine.clipping() != ClippingKind.DSGC) {
+      throw new IllegalArgumentException("dclrs=true with gradientClipping=" + engine.clipping()
+          + " (precision " + engine.precision() + "): DCLRS scales each layer's learning rate by "
+          + "the gradient deviation that only dsgc measures; set dclrs=false or "
+          + "gradientClipping=dsgc");
     }
     // the schedule validates what only the combination decides, e.g. a warmup as long as training
     schedule(lrSchedule, lrScaling.peak(stepSize, batchSize), epochs, warmupEpochs);

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * the running BN statistics and the authoritative clipping state in a driver-side network; per
  * step it broadcasts that state and the shared gradient scales, runs one {@link StepTask} per
  * partition, tree-aggregates their {@link GradientAccumulator}s, decodes the mean gradient,
- * adopts the lowest partition's clipping decisions and DCLRS factors, ends the step with the
+ * adopts the clipping decisions and DCLRS factors of all partitions' merged DSGC statistics
+ * ({@link WorkerReport}), ends the step with the
  * {@link StepUpdate} the local trainer runs too, and derives the next step's scales from this
  * step's max|g|. The first step, which has no scales yet, aggregates in fp32.
  */
@@ -78,10 +79,11 @@ public final class DistributedTrainer {
     }
     int stepsPerEpoch = (int) Math.min(Integer.MAX_VALUE, (total + config.batchSize() - 1)
         / config.batchSize());
-    int maxBatch = 1;
+    int largestSlice = 1;
     for (long r : rowsPerPartition) {
-      maxBatch = Math.max(maxBatch, BatchSlicer.sliceRows(r, stepsPerEpoch));
+      largestSlice = Math.max(largestSlice, BatchSlicer.sliceRows(r, stepsPerEpoch));
     }
+    int maxBatch = largestSlice;
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(train.context());
     String poolKey = runId + "/" + maxBatch + "/threads=" + config.threads();
     LrSchedule schedule = config.schedule();
@@ -125,21 +127,35 @@ public final class DistributedTrainer {
           Broadcast<byte[]> bc = jsc.broadcast(stateBytes(master));
           jsc.setJobDescription("spark-int8 " + runId + ": epoch " + (epoch + 1) + "/"
               + config.epochs() + ", step " + (st + 1) + "/" + stepsPerEpoch);
-          StepTask task = new StepTask(poolKey, bc, backend, maxBatch, step, epoch, st,
-              stepsPerEpoch, config.shuffleSeed(), config.engine().seed(),
-              int8Aggregation ? scales : null, config.failOnceAtStep(), config.threads());
-          GradientAccumulator acc = train.mapPartitionsWithIndex(task, true)
-              .treeAggregate(GradientAccumulator.empty(), (a, b) -> a.merge(b),
-                  (a, b) -> a.merge(b), config.aggregationDepth());
+          long stepNow = step;
+          int epochNow = epoch;
+          int stNow = st;
+          GradientSaturation.Outcome outcome = GradientSaturation.aggregate(
+              int8Aggregation && scales != null ? SharedScales.of(scales) : null, shared -> {
+                StepTask task = new StepTask(poolKey, bc, backend, maxBatch, stepNow, epochNow,
+                    stNow, stepsPerEpoch, config.shuffleSeed(), config.engine().seed(),
+                    shared == null ? null : shared.toArray(), config.failOnceAtStep(),
+                    config.threads());
+                return train.mapPartitionsWithIndex(task, true)
+                    .treeAggregate(GradientAccumulator.empty(), (a, b) -> a.merge(b),
+                        (a, b) -> a.merge(b), config.aggregationDepth());
+              });
           bc.destroy();
+          GradientAccumulator acc = outcome.applied();
+          if (outcome.redone()) {
+            LOG.info("spark-int8 {}: step {} saturated {} gradient codes (tensors {} beyond {}% "
+                + "of their codes); recomputed with this step's max|g| as the scales", runId,
+                step, outcome.saturatedCodes(), java.util.Arrays.toString(
+                    outcome.saturatedTensors()), GradientSaturation.MAX_FRACTION * 100);
+          }
           if (acc.isEmpty()) {
             throw new IllegalStateException("step " + step + " received no rows from any "
                 + "partition");
           }
           apply(master, update, acc, schedule.lr(step, stepsPerEpoch));
-          ep.add(acc);
+          ep.add(acc, outcome);
           if (int8Aggregation) {
-            scales = SharedScales.fromMaxima(acc.maxAbs()).toArray();
+            scales = GradientSaturation.nextScales(acc).toArray();
           }
           step++;
         }
@@ -204,6 +220,8 @@ public final class DistributedTrainer {
     private int[] devCount;
     private double[] factorSum;
     private int reports;
+    private long saturatedCodes;
+    private int redoSteps;
 
     EpochAccumulator(Network master) {
       this.master = master;
@@ -211,7 +229,9 @@ public final class DistributedTrainer {
 
     private final Network master;
 
-    void add(GradientAccumulator acc) {
+    void add(GradientAccumulator acc, GradientSaturation.Outcome outcome) {
+      saturatedCodes += outcome.saturatedCodes();
+      redoSteps += outcome.redone() ? 1 : 0;
       lossSum += acc.lossSum();
       correct += acc.correct();
       rows += acc.rows();
@@ -257,7 +277,7 @@ public final class DistributedTrainer {
       }
       return new EpochSummary(epoch, stepsPerEpoch, lossSum / rows, (double) correct / rows,
           valAcc, seconds, cumulative, rows / seconds, (double) bytes / Math.max(1, steps),
-          layers, dev, factor);
+          layers, dev, factor, saturatedCodes, redoSteps);
     }
   }
 }

@@ -18,6 +18,9 @@ import java.util.List;
  * @param layers names of the layers whose error quantization was measured
  * @param deviation mean DSGC deviation (1 - cos) per measured layer over the epoch's steps
  * @param lrFactor mean DCLRS learning-rate factor per measured layer
+ * @param saturatedCodes gradient values that went beyond their tensor's shared clip (int8
+ *     aggregation) in the epoch's steps, as first computed (see {@link GradientSaturation})
+ * @param redoSteps steps of the epoch computed again because a tensor saturated
  */
 public record EpochSummary(
     int epoch,
@@ -31,7 +34,9 @@ public record EpochSummary(
     double bytesAggregatedPerStep,
     List<String> layers,
     double[] deviation,
-    double[] lrFactor) implements Serializable {
+    double[] lrFactor,
+    long saturatedCodes,
+    int redoSteps) implements Serializable {
 
   public EpochSummary {
     layers = List.copyOf(layers);
@@ -52,10 +57,11 @@ public record EpochSummary(
   /** One line for logs and progress output. */
   public String progressLine(int totalEpochs) {
     return String.format(java.util.Locale.ROOT,
-        "epoch %d/%d  loss %.4f  train acc %.4f%s  %.0f images/s  %.1f s  %,d bytes aggregated/step",
+        "epoch %d/%d  loss %.4f  train acc %.4f%s  %.0f images/s  %.1f s  %,d bytes aggregated/step"
+            + "  %,d saturated gradient codes, %d steps redone",
         epoch, totalEpochs, loss, trainAccuracy,
         Double.isNaN(validationAccuracy) ? "" : String.format(java.util.Locale.ROOT,
             "  val acc %.4f", validationAccuracy),
-        samplesPerSecond, seconds, Math.round(bytesAggregatedPerStep));
+        samplesPerSecond, seconds, Math.round(bytesAggregatedPerStep), saturatedCodes, redoSteps);
   }
 }

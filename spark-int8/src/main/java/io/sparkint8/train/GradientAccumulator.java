@@ -3,7 +3,6 @@ package io.sparkint8.train;
 import io.sparkint8.nn.BnStats;
 import io.sparkint8.nn.StepResult;
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -17,11 +16,14 @@ import java.util.Objects;
  * #merge} adds codes exactly, in int16 while at most 258 partitions have been added and in int32
  * beyond, and never requantizes, so the sums do not depend on the tree's shape or order. Alongside
  * travel max|g| per tensor (max-merged: the next step's scales), rows, correct predictions and
- * clipped values (exact integer sums), and per partition the loss sum, rectification loss and BN
- * statistics, which are folded in partition order when read so that they too are independent of
- * the merge order (see {@link PartitionStats}). The whole object, not only its payload, is
- * therefore commutative and associative bit for bit under {@link #merge}, and {@link #empty()} is
- * its identity.
+ * clipped values (exact integer sums), the loss sum, rectification loss and BN statistics as exact
+ * fixed-point sums ({@link StepStats}), and the workers' clipping statistics, DSGC's summed over
+ * all partitions ({@link WorkerReport}). The whole object, not only its payload, is therefore
+ * commutative and associative bit for bit under {@link #merge}, {@link #empty()} is its identity,
+ * and its size does not grow with the number of partitions it holds (but for one bit per partition
+ * in the set of partitions held).
+ *
+ * <p>The fp32 form ({@link #ofFp32}) sums its gradients the same way, exactly ({@link Fp32Sums}).
  *
  * <p>Serializable only so that Spark can ship an empty zero value inside a closure; the wire
  * format is {@link GradientAccumulatorSerializer}.
@@ -30,37 +32,44 @@ public final class GradientAccumulator implements Serializable {
   private static final long serialVersionUID = 1L;
 
   private static final GradientAccumulator EMPTY =
-      new GradientAccumulator(-1, null, new CodeArray[0], new float[0], new PartitionStats[0], 0,
-          0, 0, null);
+      new GradientAccumulator(-1, null, new CodeArray[0], null, new float[0],
+          PartitionSet.EMPTY, null, 0, 0, new long[0], null);
 
   private final long step;
   private final SharedScales scales;
   private final CodeArray[] codes;
+  // fp32 form only: the gradients' exact sums (null for int8 codes)
+  private final Fp32Sums fp32;
   private final float[] maxAbs;
-  // Sorted by partition, one per addend: the partitions this accumulator holds.
-  private final PartitionStats[] parts;
+  private final PartitionSet partitions;
+  private final StepStats stats;
   private final long rows;
   private final long correct;
-  private final long clipped;
-  // The lowest-numbered partition's report (null when no partition sent one).
+  // Per tensor: gradient values beyond the tensor's clip, over all partitions (zeros in fp32).
+  private final long[] clipped;
+  // The partitions' reports merged (null when no partition sent one).
   private final WorkerReport report;
 
   GradientAccumulator(
       long step,
       SharedScales scales,
       CodeArray[] codes,
+      Fp32Sums fp32,
       float[] maxAbs,
-      PartitionStats[] parts,
+      PartitionSet partitions,
+      StepStats stats,
       long rows,
       long correct,
-      long clipped,
+      long[] clipped,
       WorkerReport report) {
     this.report = report;
     this.step = step;
     this.scales = scales;
     this.codes = codes;
+    this.fp32 = fp32;
     this.maxAbs = maxAbs;
-    this.parts = parts;
+    this.partitions = partitions;
+    this.stats = stats;
     this.rows = rows;
     this.correct = correct;
     this.clipped = clipped;
@@ -105,24 +114,25 @@ public final class GradientAccumulator implements Serializable {
     checkFinite("rectification loss", result.rectificationLoss());
     CodeArray[] codes = new CodeArray[g.length];
     float[] max = new float[g.length];
-    long clipped = 0;
+    long[] clipped = new long[g.length];
     for (int t = 0; t < g.length; t++) {
       LeafQuantizer.Result r = LeafQuantizer.quantize(
           g[t], scales.scale(t), LeafQuantizer.key(seed, step, partition, t), t);
       codes[t] = r.codes();
       max[t] = r.maxAbs();
-      clipped += r.clipped();
+      clipped[t] = r.clipped();
     }
-    PartitionStats stats = PartitionStats.of(
+    StepStats stats = StepStats.leaf(
         partition, result.lossSum(), result.rectificationLoss(), result.bnStats());
-    return new GradientAccumulator(step, scales, codes, max, new PartitionStats[] {stats},
-        result.rows(), result.correct(), clipped, report);
+    checkReport(report, partition);
+    return new GradientAccumulator(step, scales, codes, null, max, PartitionSet.of(partition),
+        stats, result.rows(), result.correct(), clipped, report);
   }
 
   /**
    * The fp32 leaf of partition {@code partition}: its gradients as floats (4 bytes per element),
-   * which the driver sums in partition order. For the fp32 aggregation baseline and for the first
-   * step, before any shared scale exists.
+   * summed exactly up the tree ({@link Fp32Sums}). For the fp32 aggregation baseline and for the
+   * first step, before any shared scale exists.
    */
   public static GradientAccumulator ofFp32(
       StepResult result, long step, int partition, WorkerReport report) {
@@ -150,18 +160,30 @@ public final class GradientAccumulator implements Serializable {
       }
       max[t] = m;
     }
-    PartitionStats stats = PartitionStats.of(partition, result.lossSum(),
-        result.rectificationLoss(), result.bnStats(), copy);
-    return new GradientAccumulator(step, null, new CodeArray[0], max,
-        new PartitionStats[] {stats}, result.rows(), result.correct(), 0, report);
+    StepStats stats = StepStats.leaf(partition, result.lossSum(),
+        result.rectificationLoss(), result.bnStats());
+    checkReport(report, partition);
+    return new GradientAccumulator(step, null, new CodeArray[0], Fp32Sums.leaf(copy), max,
+        PartitionSet.of(partition), stats, result.rows(), result.correct(), new long[g.length],
+        report);
+  }
+
+  private static void checkReport(WorkerReport report, int partition) {
+    if (report != null && (report.partition() != partition || report.addends() != 1)) {
+      throw new IllegalArgumentException("GradientAccumulator: the leaf of partition " + partition
+          + " carries the report of partition " + report.partition() + " (" + report.addends()
+          + " partitions)");
+    }
   }
 
   /** Whether the gradients travel as floats rather than shared-scale codes. */
   public boolean isFp32() {
-    return !isEmpty() && parts[0].gradients != null;
+    return fp32 != null;
   }
 
-  /** The lowest-numbered partition's report, or null when none was sent. */
+  /**
+   * The partitions' reports merged ({@link WorkerReport#merge}), or null when none was sent.
+   */
   public WorkerReport report() {
     return report;
   }
@@ -175,26 +197,27 @@ public final class GradientAccumulator implements Serializable {
       return o;
     }
     checkCompatible(o);
-    PartitionStats[] merged = mergeParts(parts, o.parts);
-    WorkerReport lowest = report == null ? o.report
-        : o.report == null || report.partition < o.report.partition ? report : o.report;
-    if (isFp32()) {
-      float[] max = new float[maxAbs.length];
-      for (int t = 0; t < max.length; t++) {
-        max[t] = Math.max(maxAbs[t], o.maxAbs[t]);
-      }
-      return new GradientAccumulator(step, null, codes, max, merged, rows + o.rows,
-          correct + o.correct, 0, lowest);
+    PartitionSet merged = partitions.union(o.partitions);
+    StepStats st = stats.plus(o.stats);
+    WorkerReport rep = report == null ? o.report : o.report == null ? report
+        : report.merge(o.report);
+    float[] max = new float[maxAbs.length];
+    long[] clip = new long[maxAbs.length];
+    for (int t = 0; t < max.length; t++) {
+      max[t] = Math.max(maxAbs[t], o.maxAbs[t]);
+      clip[t] = clipped[t] + o.clipped[t];
     }
-    int width = CodeArray.widthFor(merged.length);
+    if (isFp32()) {
+      return new GradientAccumulator(step, null, codes, fp32.plus(o.fp32), max, merged, st,
+          rows + o.rows, correct + o.correct, clip, rep);
+    }
+    int width = CodeArray.widthFor(merged.count());
     CodeArray[] sums = new CodeArray[codes.length];
-    float[] max = new float[codes.length];
     for (int t = 0; t < codes.length; t++) {
       sums[t] = codes[t].plus(o.codes[t], width);
-      max[t] = Math.max(maxAbs[t], o.maxAbs[t]);
     }
-    return new GradientAccumulator(step, scales, sums, max, merged, rows + o.rows,
-        correct + o.correct, clipped + o.clipped, lowest);
+    return new GradientAccumulator(step, scales, sums, null, max, merged, st, rows + o.rows,
+        correct + o.correct, clip, rep);
   }
 
   /**
@@ -208,7 +231,7 @@ public final class GradientAccumulator implements Serializable {
     }
     requireNonEmpty("decode");
     if (isFp32()) {
-      return decodeFp32(globalRows);
+      return fp32.decode(globalRows);
     }
     float[][] out = new float[codes.length][];
     for (int t = 0; t < codes.length; t++) {
@@ -223,45 +246,23 @@ public final class GradientAccumulator implements Serializable {
     return out;
   }
 
-  private float[][] decodeFp32(long globalRows) {
-    float[][] out = new float[maxAbs.length][];
-    for (int t = 0; t < out.length; t++) {
-      float[] sum = parts[0].gradients[t].clone();
-      for (int p = 1; p < parts.length; p++) {
-        float[] g = parts[p].gradients[t];
-        for (int i = 0; i < sum.length; i++) {
-          sum[i] += g[i];
-        }
-      }
-      for (int i = 0; i < sum.length; i++) {
-        sum[i] = (float) (sum[i] / (double) globalRows);
-      }
-      out[t] = sum;
-    }
-    return out;
-  }
-
   public boolean isEmpty() {
-    return parts.length == 0;
+    return partitions.count() == 0;
   }
 
   /** How many partitions were added; it decides the payload width. */
   public int addends() {
-    return parts.length;
+    return partitions.count();
   }
 
   /** The partitions held, ascending. */
   public int[] partitions() {
-    int[] p = new int[parts.length];
-    for (int i = 0; i < p.length; i++) {
-      p[i] = parts[i].partition;
-    }
-    return p;
+    return partitions.toArray();
   }
 
   /** Bytes per payload element: 1 (a leaf), 2 (up to 258 addends) or 4; 0 when empty. */
   public int width() {
-    return isEmpty() ? 0 : CodeArray.widthFor(parts.length);
+    return isEmpty() ? 0 : CodeArray.widthFor(addends());
   }
 
   public long step() {
@@ -280,7 +281,7 @@ public final class GradientAccumulator implements Serializable {
   }
 
   public int tensorLength(int tensor) {
-    return isFp32() ? parts[0].gradients[tensor].length : codes[tensor].length();
+    return isFp32() ? fp32.length(tensor) : codes[tensor].length();
   }
 
   /** Σq of one tensor, widened to int. */
@@ -301,74 +302,63 @@ public final class GradientAccumulator implements Serializable {
     return correct;
   }
 
-  /** Gradient values beyond their tensor's clip, over all partitions. */
+  /** Gradient values beyond their tensor's clip, over all partitions and tensors. */
   public long clippedCount() {
-    return clipped;
-  }
-
-  /** Σ loss over all rows, summed in partition order. */
-  public double lossSum() {
-    double s = 0;
-    for (PartitionStats p : parts) {
-      s += p.lossSum;
+    long n = 0;
+    for (long c : clipped) {
+      n += c;
     }
-    return s;
-  }
-
-  /** Σ of the partitions' rectification losses, in partition order. */
-  public double rectificationLoss() {
-    double s = 0;
-    for (PartitionStats p : parts) {
-      s += p.rectificationLoss;
-    }
-    return s;
+    return n;
   }
 
   /**
-   * The global batch statistics per BN layer: the partitions' statistics merged with {@link
-   * BnStats#merge} in partition order.
+   * Gradient values of tensor {@code tensor} beyond its clip, over all partitions: the codes that
+   * saturated at +-127 and lost part of their gradient (0 for fp32 accumulators).
+   */
+  public long clippedCount(int tensor) {
+    return clipped[tensor];
+  }
+
+  /** Σ loss over all rows: exact sums of the partitions', rounded once. */
+  public double lossSum() {
+    return isEmpty() ? 0 : stats.lossSum();
+  }
+
+  /**
+   * The BatchNorm rectification loss of the step as a row-weighted mean over the partitions (each
+   * partition's loss is computed with its own batch sigma and sent as a sum over its rows): the exact
+   * sum of those row sums, rounded once, divided by the rows; 0 without rows.
+   */
+  public double rectificationLoss() {
+    return isEmpty() || rows == 0 ? 0 : stats.rectificationLoss() / rows;
+  }
+
+  /**
+   * The global batch statistics per BN layer, from the exact sums of every partition's count, Σx
+   * and Σx² per channel ({@link StepStats}); one partition's are its own.
    */
   public List<BnStats> bnStats() {
-    if (isEmpty()) {
-      return List.of();
-    }
-    List<BnStats> out = new ArrayList<>();
-    for (int l = 0; l < parts[0].bnLayers(); l++) {
-      BnStats s = parts[0].bn(l);
-      for (int i = 1; i < parts.length; i++) {
-        s = s.merge(parts[i].bn(l));
-      }
-      out.add(s);
-    }
-    return List.copyOf(out);
+    return isEmpty() ? List.of() : stats.bnStats();
   }
 
   /**
    * The gradient bytes the partitions sent at the leaves of the tree: elements x 1 byte per
-   * partition for int8 codes, elements x 4 bytes for fp32. The measure of "bytes aggregated per
-   * step" (inner nodes of a deeper tree add to it in the same proportion).
+   * partition for int8 codes, elements x 4 bytes per partition for fp32. The measure of "bytes
+   * aggregated per step" (inner nodes of a deeper tree add to it in the same proportion).
    */
   public long leafPayloadBytes() {
-    if (isFp32()) {
-      return payloadBytes();
-    }
     long elements = 0;
-    for (CodeArray c : codes) {
-      elements += c.length();
+    for (int t = 0; t < tensorCount(); t++) {
+      elements += tensorLength(t);
     }
-    return elements * parts.length;
+    return elements * addends() * (isFp32() ? 4 : 1);
   }
 
-  /** The integer payload alone: Σ elements × width. */
+  /** The gradient payload alone: Σ elements × width (fp32: 4 bytes a leaf, 8 merged). */
   public long payloadBytes() {
     long n = 0;
     if (isFp32()) {
-      for (PartitionStats p : parts) {
-        for (float[] g : p.gradients) {
-          n += 4L * g.length;
-        }
-      }
-      return n;
+      return fp32.payloadBytes();
     }
     for (CodeArray c : codes) {
       n += (long) c.length() * c.width();
@@ -389,8 +379,16 @@ public final class GradientAccumulator implements Serializable {
     return codes[tensor];
   }
 
-  PartitionStats part(int i) {
-    return parts[i];
+  Fp32Sums fp32() {
+    return fp32;
+  }
+
+  PartitionSet partitionSet() {
+    return partitions;
+  }
+
+  StepStats stats() {
+    return stats;
   }
 
   private void checkCompatible(GradientAccumulator o) {
@@ -408,13 +406,12 @@ public final class GradientAccumulator implements Serializable {
             + o.maxAbs.length + " gradient tensors");
       }
       for (int t = 0; t < maxAbs.length; t++) {
-        if (parts[0].gradients[t].length != o.parts[0].gradients[t].length) {
+        if (fp32.length(t) != o.fp32.length(t)) {
           throw new IllegalArgumentException("GradientAccumulator.merge: tensor " + t + " has "
-              + parts[0].gradients[t].length + " vs " + o.parts[0].gradients[t].length
-              + " elements");
+              + fp32.length(t) + " vs " + o.fp32.length(t) + " elements");
         }
       }
-      parts[0].checkSameLayout(o.parts[0]);
+      stats.checkSameLayout(o.stats, partitions(), o.partitions());
       return;
     }
     if (o.codes.length != codes.length) {
@@ -435,26 +432,7 @@ public final class GradientAccumulator implements Serializable {
                 + "; codes add only under one shared scale");
       }
     }
-    parts[0].checkSameLayout(o.parts[0]);
-  }
-
-  private static PartitionStats[] mergeParts(PartitionStats[] a, PartitionStats[] b) {
-    PartitionStats[] out = new PartitionStats[a.length + b.length];
-    int i = 0;
-    int j = 0;
-    int k = 0;
-    while (i < a.length || j < b.length) {
-      if (j == b.length || (i < a.length && a[i].partition < b[j].partition)) {
-        out[k++] = a[i++];
-      } else if (i == a.length || b[j].partition < a[i].partition) {
-        out[k++] = b[j++];
-      } else {
-        throw new IllegalArgumentException(
-            "GradientAccumulator.merge: partition " + a[i].partition
-                + " is in both accumulators; each partition may contribute once");
-      }
-    }
-    return out;
+    stats.checkSameLayout(o.stats, partitions(), o.partitions());
   }
 
   private static void checkFinite(String what, double v) {
@@ -476,22 +454,24 @@ public final class GradientAccumulator implements Serializable {
         && step == a.step
         && Objects.equals(scales, a.scales)
         && Arrays.equals(codes, a.codes)
+        && Objects.equals(fp32, a.fp32)
         && Arrays.equals(maxAbs, a.maxAbs)
-        && Arrays.equals(parts, a.parts)
+        && Objects.equals(partitions, a.partitions)
+        && Objects.equals(stats, a.stats)
         && rows == a.rows
         && correct == a.correct
-        && clipped == a.clipped
+        && Arrays.equals(clipped, a.clipped)
         && Objects.equals(report, a.report);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(step, scales, Arrays.hashCode(codes), Arrays.hashCode(parts), rows);
+    return Objects.hash(step, scales, Arrays.hashCode(codes), partitions, rows);
   }
 
   @Override
   public String toString() {
-    return "GradientAccumulator[step=" + step + ", partitions=" + parts.length
+    return "GradientAccumulator[step=" + step + ", partitions=" + addends()
         + (isFp32() ? ", fp32" : "") + ", tensors=" + maxAbs.length + ", width=" + width() + ", rows=" + rows + ", payloadBytes="
         + payloadBytes() + "]";
   }

@@ -5,6 +5,7 @@ import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
+import io.sparkint8.quant.Dclrs;
 import io.sparkint8.step.LayerFactors;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,28 +14,37 @@ import java.nio.ByteOrder;
  * The wire format of a {@link GradientAccumulator}: the integer payload as raw little-endian bytes
  * at its current width (1, 2 or 4 bytes per element, implied by the addend count) and small
  * fixed-width headers, so that {@link #sizeOf} is exact and the benchmark's bytes per step are the
- * bytes that cross the network. Register it for {@link GradientAccumulator} (Spark's
- * KryoRegistrator does, with {@code spark.kryo.registrationRequired=true}).
+ * bytes that cross the network. Nothing but the partition bit set grows with the number of
+ * partitions held: one partition's statistics travel as its doubles, several partitions' as exact
+ * fixed-point sums (16 bytes a value, {@link FixedSums}). Register it for {@link
+ * GradientAccumulator} (Spark's KryoRegistrator does, with {@code
+ * spark.kryo.registrationRequired=true}).
  *
  * <pre>
- * byte   format version (2)
+ * byte   format version (4)
  * int    addends P; P = 0 is the empty accumulator and ends here
  * byte   mode: 0 int8 codes, 1 fp32 gradients
  * long   step
- * int    tensors T;  T x (int length, float scale (0 in fp32 mode), float max|g|)
- * long   rows, correct, clipped
- * int    BN layers L; L x int channels
+ * int    tensors T;  T x (int length, float scale (0 in fp32 mode), float max|g|, long clipped)
+ * long   rows, correct
+ * int    W; W x long: the partitions held, partition p as bit p % 64 of word p / 64
+ * int    BN layers L; L x (int channels, long rows)
+ * stats  P = 1: double loss sum, double rectification loss, L x (channels x double mean, M2,
+ *               mean |x - mean|)
+ *        P > 1: (2 + 3 x Σ channels) x (long hi, long lo): loss, rectification loss, then per
+ *               layer per channel Σx, Σx², Σ|x - μ_p|
  * bytes  int8 mode: payload, tensor after tensor, length x width bytes
- * P x    (int partition, double loss sum, double rectification loss,
- *         L x (long count, channels x double mean, M2, mean |x - mean|),
- *         fp32 mode: T x length floats)
- * byte   report present (0/1); if 1: int partition,
- *        int G, G x (int n, n UTF-8 bytes strategy, long steps, int v, v x double),
- *        int M, M x (int layer index, double factor, double deviation, double gain)
+ *        fp32 mode, P = 1: T x length floats; P > 1: T x (int exponent, length x long)
+ * byte   report present (0/1); if 1: int lowest partition, int addends A,
+ *        byte dclrs enabled, double alpha, double beta,
+ *        int G, G x (int n, n UTF-8 bytes strategy, long steps, int v, v x double,
+ *                    int measured, int searched),
+ *        int M, M x (int layer index, double factor, double deviation, double gain, int state),
+ *        G x 24 sums: A = 1 as doubles, A > 1 as (long hi, long lo)
  * </pre>
  */
 public final class GradientAccumulatorSerializer extends Serializer<GradientAccumulator> {
-  static final byte FORMAT_VERSION = 2;
+  static final byte FORMAT_VERSION = 4;
 
   // Payloads of 2- and 4-byte elements are converted to bytes through a buffer of this size.
   private static final int CHUNK_BYTES = 1 << 16;
@@ -55,21 +65,30 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
     if (a.isEmpty()) {
       return n;
     }
-    int layers = a.part(0).bnLayers();
-    long bnDoubles = 0;
+    StepStats st = a.stats();
+    int layers = st.bnLayers();
+    long channels = 0;
     for (int l = 0; l < layers; l++) {
-      bnDoubles += 3L * a.part(0).channels(l);
+      channels += st.channels(l);
     }
-    n += 1 + 8 + 4 + 12L * a.tensorCount() + 24 + 4 + 4L * layers + a.payloadBytes();
-    n += (long) a.addends() * (4 + 8 + 8 + 8L * layers + 8 * bnDoubles);
+    boolean leaf = a.addends() == 1;
+    n += 1 + 8 + 4 + 20L * a.tensorCount() + 16;
+    n += 4 + 8L * a.partitionSet().words().length;
+    n += 4 + 12L * layers;
+    n += leaf ? 16 + 24 * channels : 16 * (2 + 3 * channels);
+    n += a.payloadBytes();
+    if (a.isFp32() && !leaf) {
+      n += 4L * a.tensorCount();
+    }
     n += 1;
     WorkerReport r = a.report();
     if (r != null) {
-      n += 4 + 4;
+      n += 4 + 4 + 1 + 16 + 4;
       for (int g = 0; g < r.strategies.length; g++) {
-        n += 4 + utf8(r.strategies[g]).length + 8 + 4 + 8L * r.values[g].length;
+        n += 4 + utf8(r.strategies[g]).length + 8 + 4 + 8L * r.values[g].length + 8;
       }
-      n += 4 + 28L * r.factors.size();
+      n += 4 + 32L * r.factors.size();
+      n += (long) r.strategies.length * WorkerReport.SUMS_PER_STATE * (r.addends == 1 ? 8 : 16);
     }
     return n;
   }
@@ -82,6 +101,7 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
       return;
     }
     boolean fp32 = a.isFp32();
+    boolean leaf = a.addends() == 1;
     out.writeByte(fp32 ? 1 : 0);
     out.writeLong(a.step());
     int tensors = a.tensorCount();
@@ -91,33 +111,39 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
       out.writeInt(a.tensorLength(t));
       out.writeFloat(fp32 ? 0f : a.scales().scale(t));
       out.writeFloat(max[t]);
+      out.writeLong(a.clippedCount(t));
     }
     out.writeLong(a.rows());
     out.writeLong(a.correct());
-    out.writeLong(a.clippedCount());
-    PartitionStats first = a.part(0);
-    out.writeInt(first.bnLayers());
-    for (int l = 0; l < first.bnLayers(); l++) {
-      out.writeInt(first.channels(l));
+    long[] words = a.partitionSet().words();
+    out.writeInt(words.length);
+    out.writeLongs(words);
+    StepStats st = a.stats();
+    out.writeInt(st.bnLayers());
+    for (int l = 0; l < st.bnLayers(); l++) {
+      out.writeInt(st.channels(l));
+      out.writeLong(st.bnCount(l));
     }
-    for (int t = 0; t < tensors && !fp32; t++) {
-      writePayload(out, a.codes(t));
-    }
-    for (int i = 0; i < a.addends(); i++) {
-      PartitionStats p = a.part(i);
-      out.writeInt(p.partition);
-      out.writeDouble(p.lossSum);
-      out.writeDouble(p.rectificationLoss);
-      for (int l = 0; l < p.bnLayers(); l++) {
-        out.writeLong(p.bnCount(l));
-        writeDoubles(out, p.bnMean(l));
-        writeDoubles(out, p.bnM2(l));
-        writeDoubles(out, p.bnMad(l));
+    if (leaf) {
+      out.writeDouble(st.lossSum());
+      out.writeDouble(st.rectificationLoss());
+      for (int l = 0; l < st.bnLayers(); l++) {
+        writeDoubles(out, st.mean(l));
+        writeDoubles(out, st.m2(l));
+        writeDoubles(out, st.mad(l));
       }
-      if (fp32) {
-        for (float[] g : p.gradients) {
-          out.writeFloats(g);
-        }
+    } else {
+      out.writeLongs(st.sums().words());
+    }
+    Fp32Sums f = a.fp32();
+    for (int t = 0; t < tensors; t++) {
+      if (!fp32) {
+        writePayload(out, a.codes(t));
+      } else if (leaf) {
+        out.writeFloats(f.leafTensor(t));
+      } else {
+        out.writeInt(f.exponent(t));
+        out.writeLongs(f.codes(t));
       }
     }
     writeReport(out, a.report());
@@ -129,6 +155,10 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
       return;
     }
     out.writeInt(r.partition);
+    out.writeInt(r.addends);
+    out.writeByte(r.dclrs.enabled() ? 1 : 0);
+    out.writeDouble(r.dclrs.alpha());
+    out.writeDouble(r.dclrs.beta());
     out.writeInt(r.strategies.length);
     for (int g = 0; g < r.strategies.length; g++) {
       byte[] name = utf8(r.strategies[g]);
@@ -137,6 +167,8 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
       out.writeLong(r.steps[g]);
       out.writeInt(r.values[g].length);
       writeDoubles(out, r.values[g]);
+      out.writeInt(r.measured[g]);
+      out.writeInt(r.searched[g]);
     }
     int[] layerIndex = r.factors.layerIndex();
     double[] lrFactor = r.factors.lrFactor();
@@ -148,6 +180,12 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
       out.writeDouble(lrFactor[i]);
       out.writeDouble(deviation[i]);
       out.writeDouble(gain[i]);
+      out.writeInt(r.stateOfFactor[i]);
+    }
+    if (r.addends == 1) {
+      writeDoubles(out, r.leafSums);
+    } else {
+      out.writeLongs(r.sums.words());
     }
   }
 
@@ -156,29 +194,49 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
       return null;
     }
     int partition = in.readInt();
+    int addends = in.readInt();
+    if (addends < 1) {
+      throw new KryoException("GradientAccumulator: report of " + addends + " partitions");
+    }
+    boolean enabled = in.readByte() == 1;
+    double alpha = in.readDouble();
+    double beta = in.readDouble();
     int g = nonNegative(in.readInt(), "clipping state count");
     String[] strategies = new String[g];
     long[] steps = new long[g];
     double[][] values = new double[g][];
+    int[] measured = new int[g];
+    int[] searched = new int[g];
     for (int i = 0; i < g; i++) {
       int len = nonNegative(in.readInt(), "strategy name length");
       strategies[i] = new String(in.readBytes(len), java.nio.charset.StandardCharsets.UTF_8);
       steps[i] = in.readLong();
       values[i] = in.readDoubles(nonNegative(in.readInt(), "clipping state length"));
+      measured[i] = in.readInt();
+      searched[i] = in.readInt();
     }
     int m = nonNegative(in.readInt(), "measured layer count");
     int[] index = new int[m];
     double[] factor = new double[m];
     double[] dev = new double[m];
     double[] gain = new double[m];
+    int[] state = new int[m];
     for (int i = 0; i < m; i++) {
       index[i] = in.readInt();
       factor[i] = in.readDouble();
       dev[i] = in.readDouble();
       gain[i] = in.readDouble();
+      state[i] = in.readInt();
     }
-    return new WorkerReport(partition, strategies, steps, values,
-        new LayerFactors(index, factor, dev, gain));
+    int n = g * WorkerReport.SUMS_PER_STATE;
+    try {
+      return new WorkerReport(partition, strategies, steps, values,
+          new LayerFactors(index, factor, dev, gain), state, new Dclrs(enabled, alpha, beta),
+          addends, measured, searched, addends == 1 ? in.readDoubles(n) : null,
+          addends == 1 ? null : FixedSums.ofWords(in.readLongs(2 * n)));
+    } catch (IllegalArgumentException e) {
+      throw new KryoException(e.getMessage(), e);
+    }
   }
 
   private static byte[] utf8(String s) {
@@ -197,6 +255,7 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
     if (addends == 0) {
       return GradientAccumulator.empty();
     }
+    boolean leaf = addends == 1;
     boolean fp32 = in.readByte() == 1;
     int width = fp32 ? 0 : widthOrFail(addends);
     long step = in.readLong();
@@ -204,31 +263,67 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
     int[] lengths = new int[tensors];
     float[] scales = new float[tensors];
     float[] max = new float[tensors];
+    long[] clipped = new long[tensors];
     for (int t = 0; t < tensors; t++) {
       lengths[t] = nonNegative(in.readInt(), "length of tensor " + t);
       scales[t] = in.readFloat();
       max[t] = in.readFloat();
+      clipped[t] = in.readLong();
     }
     long rows = in.readLong();
     long correct = in.readLong();
-    long clipped = in.readLong();
+    PartitionSet partitions =
+        PartitionSet.ofWords(in.readLongs(nonNegative(in.readInt(), "partition words")));
+    if (partitions.count() != addends) {
+      throw new KryoException("GradientAccumulator: " + addends + " addends but "
+          + partitions.count() + " partitions in the set");
+    }
     int layers = nonNegative(in.readInt(), "BN layer count");
     int[] channels = new int[layers];
+    long[] count = new long[layers];
+    int total = 0;
     for (int l = 0; l < layers; l++) {
       channels[l] = nonNegative(in.readInt(), "channels of BN layer " + l);
+      count[l] = in.readLong();
+      total += channels[l];
+    }
+    StepStats stats;
+    if (leaf) {
+      double loss = in.readDouble();
+      double rect = in.readDouble();
+      double[][] mean = new double[layers][];
+      double[][] m2 = new double[layers][];
+      double[][] mad = new double[layers][];
+      for (int l = 0; l < layers; l++) {
+        mean[l] = in.readDoubles(channels[l]);
+        m2[l] = in.readDoubles(channels[l]);
+        mad[l] = in.readDoubles(channels[l]);
+      }
+      stats = StepStats.leaf(count, loss, rect, mean, m2, mad);
+    } else {
+      stats = StepStats.merged(channels, count,
+          FixedSums.ofWords(in.readLongs(2 * (2 + 3 * total))));
     }
     CodeArray[] codes = new CodeArray[fp32 ? 0 : tensors];
-    for (int t = 0; t < codes.length; t++) {
-      codes[t] = readPayload(in, lengths[t], width);
-    }
-    PartitionStats[] parts = new PartitionStats[addends];
-    for (int i = 0; i < addends; i++) {
-      parts[i] = readPart(in, channels, fp32 ? lengths : null);
-      if (i > 0 && parts[i].partition <= parts[i - 1].partition) {
-        throw new KryoException(
-            "GradientAccumulator: partitions out of order: " + parts[i - 1].partition + ", "
-                + parts[i].partition);
+    Fp32Sums sums = null;
+    if (!fp32) {
+      for (int t = 0; t < codes.length; t++) {
+        codes[t] = readPayload(in, lengths[t], width);
       }
+    } else if (leaf) {
+      float[][] g = new float[tensors][];
+      for (int t = 0; t < tensors; t++) {
+        g[t] = in.readFloats(lengths[t]);
+      }
+      sums = Fp32Sums.leaf(g);
+    } else {
+      int[] e = new int[tensors];
+      long[][] c = new long[tensors][];
+      for (int t = 0; t < tensors; t++) {
+        e[t] = in.readInt();
+        c[t] = in.readLongs(lengths[t]);
+      }
+      sums = Fp32Sums.merged(e, c);
     }
     WorkerReport report = readReport(in);
     SharedScales shared = null;
@@ -239,33 +334,8 @@ public final class GradientAccumulatorSerializer extends Serializer<GradientAccu
     } catch (IllegalArgumentException e) {
       throw new KryoException(e.getMessage(), e);
     }
-    return new GradientAccumulator(
-        step, shared, codes, max, parts, rows, correct, clipped, report);
-  }
-
-  private static PartitionStats readPart(Input in, int[] channels, int[] fp32Lengths) {
-    int partition = in.readInt();
-    double loss = in.readDouble();
-    double rect = in.readDouble();
-    int layers = channels.length;
-    long[] count = new long[layers];
-    double[][] mean = new double[layers][];
-    double[][] m2 = new double[layers][];
-    double[][] mad = new double[layers][];
-    for (int l = 0; l < layers; l++) {
-      count[l] = in.readLong();
-      mean[l] = in.readDoubles(channels[l]);
-      m2[l] = in.readDoubles(channels[l]);
-      mad[l] = in.readDoubles(channels[l]);
-    }
-    float[][] gradients = null;
-    if (fp32Lengths != null) {
-      gradients = new float[fp32Lengths.length][];
-      for (int t = 0; t < gradients.length; t++) {
-        gradients[t] = in.readFloats(fp32Lengths[t]);
-      }
-    }
-    return new PartitionStats(partition, loss, rect, count, mean, m2, mad, gradients);
+    return new GradientAccumulator(step, shared, codes, sums, max, partitions, stats, rows,
+        correct, clipped, report);
   }
 
   private static void writeDoubles(Output out, double[] v) {

@@ -23,11 +23,11 @@ public final class SharedScales implements Serializable {
   public static final float DEFAULT_HEADROOM = 1.5f;
 
   /**
-   * The clip of a tensor whose gradient was exactly zero at the previous step. Any positive value
-   * quantizes a zero gradient exactly; this one is small so that a tensor that wakes up is clipped
-   * (and counted) for one step rather than quantized coarsely with an unrelated scale.
+   * The clip of every tensor when all gradients of the previous step were exactly zero. Any
+   * positive value quantizes a zero gradient exactly; see {@link #fromMaxima} for the choice when
+   * only some tensors were zero.
    */
-  public static final float ZERO_GRADIENT_SCALE = 0x1p-60f;
+  public static final float ALL_ZERO_SCALE = 1f;
 
   private final float[] scales;
 
@@ -48,14 +48,32 @@ public final class SharedScales implements Serializable {
   }
 
   /**
-   * Scales from aggregated per-tensor maxima: S_b = headroom * max_b, or {@link
-   * #ZERO_GRADIENT_SCALE} where max_b is 0.
+   * Scales from aggregated per-tensor maxima: S_b = headroom * max_b. A tensor whose max_b is 0
+   * (its gradient was exactly zero, e.g. a layer behind dead ReLUs) takes the largest scale of the
+   * other tensors, or {@link #ALL_ZERO_SCALE} when every tensor was zero: a zero gradient stays
+   * exactly zero under any scale, and a tensor that wakes up is then quantized unbiased (with
+   * stochastic rounding) instead of clipped to almost nothing by a tiny scale. Gradients beyond
+   * that scale are caught by the saturation check ({@link GradientSaturation}), which redoes the
+   * step.
    */
   public static SharedScales fromMaxima(float[] maxima, float headroom) {
-    checkHeadroom(headroom);
+    float[] h = new float[maxima.length];
+    java.util.Arrays.fill(h, headroom);
+    return fromMaxima(maxima, h);
+  }
+
+  /** As {@link #fromMaxima(float[], float)} with a headroom per tensor. */
+  public static SharedScales fromMaxima(float[] maxima, float[] headrooms) {
+    if (headrooms.length != maxima.length) {
+      throw new IllegalArgumentException("SharedScales: " + headrooms.length + " headrooms for "
+          + maxima.length + " tensors, expected one per tensor");
+    }
     float[] s = new float[maxima.length];
+    float largest = 0f;
     for (int i = 0; i < s.length; i++) {
       float m = maxima[i];
+      float headroom = headrooms[i];
+      checkHeadroom(headroom);
       if (!(Float.isFinite(m) && m >= 0f)) {
         throw new IllegalArgumentException(
             "SharedScales: max|g| of tensor " + i + " = " + m + ", expected finite and >= 0");
@@ -66,7 +84,13 @@ public final class SharedScales implements Serializable {
             "SharedScales: max|g| of tensor " + i + " = " + m + " times headroom " + headroom
                 + " overflows float");
       }
-      s[i] = m == 0f ? ZERO_GRADIENT_SCALE : Math.max(scaled, Float.MIN_NORMAL);
+      s[i] = m == 0f ? 0f : Math.max(scaled, Float.MIN_NORMAL);
+      largest = Math.max(largest, s[i]);
+    }
+    for (int i = 0; i < s.length; i++) {
+      if (s[i] == 0f) {
+        s[i] = largest > 0f ? largest : ALL_ZERO_SCALE;
+      }
     }
     return new SharedScales(s);
   }

@@ -67,8 +67,8 @@ final class StepTask implements
    * The one packed shard of a partition. Reading the iterator to its end is what releases the
    * cached block's read lock (Spark's completion iterator), so the task never leaves it pinned.
    */
-  static PackedShard onlyShard(Iterator<PackedShard> shards, int partition) {
-    PackedShard shard = shards.next();
+  static <T> T onlyShard(Iterator<T> shards, int partition) {
+    T shard = shards.next();
     if (shards.hasNext()) {
       throw new IllegalStateException("partition " + partition + " holds more than one packed "
           + "shard; expected exactly one per partition");
@@ -96,6 +96,7 @@ final class StepTask implements
       int rows = slicer.gather(stepInEpoch, pooled.input(), pooled.labels());
       net.context().beginStep(step, partition);
       StepResult result = net.trainStep(pooled.input(), pooled.labels(), 0, rows);
+      maybeSpike(result);
       WorkerReport report = WorkerReport.of(partition, net);
       GradientAccumulator leaf = scales == null
           ? GradientAccumulator.ofFp32(result, step, partition, report)
@@ -104,6 +105,19 @@ final class StepTask implements
       return Collections.singletonList(leaf).iterator();
     } finally {
       WorkerPool.giveBack(pooled);
+    }
+  }
+
+  // Test hook (GradientSaturation.TEST_SPIKE_AT_STEP): this step's gradients times 10.
+  private void maybeSpike(StepResult result) {
+    TaskContext tc = TaskContext.get();
+    String at = tc == null ? null : tc.getLocalProperty(GradientSaturation.TEST_SPIKE_AT_STEP);
+    if (at != null && Long.parseLong(at) == step) {
+      for (float[] g : result.gradients()) {
+        for (int i = 0; i < g.length; i++) {
+          g[i] *= GradientSaturation.TEST_SPIKE_FACTOR;
+        }
+      }
     }
   }
 

@@ -9,8 +9,10 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -129,6 +131,22 @@ public final class WorkerPool {
       }
     }
     p.close();
+  }
+
+  /**
+   * Closes every idle network of this JVM and forgets the current key, giving their off-heap
+   * memory back; a later task builds its network again. Networks borrowed at the time are closed
+   * when they are given back. Returns how many were closed.
+   */
+  public static int closeIdle() {
+    List<Pooled> idle = new ArrayList<>();
+    synchronized (WorkerPool.class) {
+      IDLE.values().forEach(idle::addAll);
+      IDLE.clear();
+      currentKey = null;
+    }
+    idle.forEach(Pooled::close);
+    return idle.size();
   }
 
   /** The idle list of networks of {@code key} built on the backend {@code resolved}. */

@@ -19,8 +19,11 @@
  *   <li>{@link io.sparkint8.train.GradientAccumulator}: one partition's contribution (int8 codes
  *       from stochastic rounding keyed by seed, step, partition and tensor) and the exact merge of
  *       contributions (int16 up to 258 addends, int32 beyond, never requantized), with the side
- *       statistics the driver needs ({@code PartitionStats}: loss, BatchNorm batch statistics,
- *       rectification loss, kept per partition and folded in partition order).
+ *       statistics the driver needs ({@code StepStats}: loss, BatchNorm batch statistics,
+ *       rectification loss; {@code WorkerReport}: DSGC's cosine sums), all summed exactly as
+ *       fixed-point integers ({@code FixedSums}), so that a merged accumulator's size does not
+ *       grow with the partitions it holds; fp32 gradients are summed exactly too ({@code
+ *       Fp32Sums}).
  *   <li>{@link io.sparkint8.train.GradientAccumulatorSerializer}: the Kryo wire format, raw
  *       payload bytes at their current width plus small headers.
  *   <li>{@link io.sparkint8.train.Predictions}: argmax and softmax of logits, shared with the

@@ -45,6 +45,11 @@ import scala.jdk.javaapi.CollectionConverters;
  *       JVM, each worker launching one executor JVM from {@code $SPARK_HOME/jars}), with the given
  *       backend; records the executors that ran training tasks, every executor's pid and whether
  *       it loaded the native library, and the test-set accuracy.
+ *   <li>{@code kill}: on the same cluster, the same fit again, and when the first task of step 2
+ *       of epoch 2 starts, that task's executor JVM is killed with SIGKILL (its pid found among
+ *       this JVM's descendant processes by its {@code --executor-id}); Spark reschedules its
+ *       tasks, recomputes its cached shards and its worker starts a new executor; records the
+ *       killed executor and pid, the executors removed and the failed tasks.
  *   <li>{@code plain}: on {@code local[2,2]} (one retry allowed), no failure.
  *   <li>{@code retry}: on {@code local[2,2]} with {@code spark.int8.test.failOnceAtStep=3}:
  *       partition 0's first attempt at step 3 throws, Spark retries it; records failed tasks.
@@ -162,8 +167,118 @@ public final class DistributedCheckMain {
       results.setProperty("cluster.executorJvms", String.join("\n", new TreeSet<>(seen)));
       save(model, out.resolve("cluster.si8m"));
       phase("cluster: executor probe");
+      killDuringFit(spark, backend, out, results);
+      phase("kill: fit with an executor killed");
     } finally {
       stop(spark);
+    }
+  }
+
+  /** The step whose first task start kills its executor: step 2 of epoch 2 (of 2). */
+  static final String KILL_AT = ": epoch 2/2, step 2/";
+
+  private static void killDuringFit(SparkSession spark, String backend, Path out,
+      Properties results) throws Exception {
+    TaskLog log = new TaskLog();
+    ExecutorKiller killer = new ExecutorKiller();
+    spark.sparkContext().addSparkListener(log);
+    spark.sparkContext().addSparkListener(killer);
+    try {
+      Int8ClassificationModel model = classifier(backend).fit(data(spark, 0, TRAIN_ROWS));
+      killer.awaitRemoved(1, 30_000);
+      save(model, out.resolve("kill.si8m"));
+      results.setProperty("kill.epochs", Integer.toString(model.summary().totalEpochs()));
+    } finally {
+      spark.sparkContext().removeSparkListener(killer);
+      spark.sparkContext().removeSparkListener(log);
+    }
+    if (killer.error != null) {
+      throw new IllegalStateException("the kill failed: " + killer.error);
+    }
+    results.setProperty("kill.executorId", String.valueOf(killer.killedExecutor));
+    results.setProperty("kill.pid", Long.toString(killer.killedPid));
+    results.setProperty("kill.pidAliveAfter", Boolean.toString(killer.killedPid > 0
+        && ProcessHandle.of(killer.killedPid).map(ProcessHandle::isAlive).orElse(false)));
+    results.setProperty("kill.executorsRemoved", String.join("\n", killer.removed));
+    results.setProperty("kill.failedTasks", Integer.toString(log.failed.get()));
+    results.setProperty("kill.failureMessages", String.join("\n", log.failures));
+  }
+
+  /**
+   * Kills, with SIGKILL, the executor JVM that runs the first task of the step {@link #KILL_AT},
+   * once, and records the executors Spark removes.
+   */
+  static final class ExecutorKiller extends SparkListener {
+    private final java.util.Map<Integer, String> descriptionOfStage = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicBoolean fired =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    final List<String> removed = Collections.synchronizedList(new ArrayList<>());
+    volatile String killedExecutor;
+    volatile long killedPid = -1;
+    volatile String error;
+
+    @Override
+    public void onJobStart(SparkListenerJobStart start) {
+      String description = start.properties() == null ? null
+          : start.properties().getProperty("spark.job.description");
+      if (description != null) {
+        for (Object stage : CollectionConverters.asJava(start.stageIds())) {
+          descriptionOfStage.put((Integer) stage, description);
+        }
+      }
+    }
+
+    @Override
+    public void onTaskStart(org.apache.spark.scheduler.SparkListenerTaskStart start) {
+      String description = descriptionOfStage.get(start.stageId());
+      if (description == null || !description.contains(KILL_AT) || !fired.compareAndSet(false,
+          true)) {
+        return;
+      }
+      String id = start.taskInfo().executorId();
+      try {
+        ProcessHandle executor = executorProcess(id);
+        killedExecutor = id;
+        killedPid = executor.pid();
+        // destroyForcibly is SIGKILL on Linux: the JVM gets no chance to say goodbye
+        executor.destroyForcibly();
+        executor.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        System.out.println("DistributedCheckMain: killed executor " + id + " (pid " + killedPid
+            + ") at the start of its task of '" + description + "'");
+      } catch (Exception | Error e) {
+        error = e.toString();
+      }
+    }
+
+    @Override
+    public void onExecutorRemoved(org.apache.spark.scheduler.SparkListenerExecutorRemoved e) {
+      removed.add(e.executorId() + ": " + e.reason());
+    }
+
+    void awaitRemoved(int n, long millis) throws InterruptedException {
+      long end = System.currentTimeMillis() + millis;
+      while (removed.size() < n && System.currentTimeMillis() < end) {
+        Thread.sleep(50);
+      }
+    }
+
+    /** The executor JVM of {@code executorId}: a descendant of this JVM (launched by a worker). */
+    static ProcessHandle executorProcess(String executorId) {
+      List<String> seen = new ArrayList<>();
+      for (ProcessHandle p : (Iterable<ProcessHandle>) ProcessHandle.current().descendants()
+          ::iterator) {
+        String[] args = p.info().arguments().orElse(new String[0]);
+        List<String> a = java.util.Arrays.asList(args);
+        if (a.contains("org.apache.spark.executor.CoarseGrainedExecutorBackend")) {
+          int i = a.indexOf("--executor-id");
+          seen.add(p.pid() + ":" + (i >= 0 && i + 1 < a.size() ? a.get(i + 1) : "?"));
+          if (i >= 0 && i + 1 < a.size() && a.get(i + 1).equals(executorId)) {
+            return p;
+          }
+        }
+      }
+      throw new IllegalStateException("no executor JVM with --executor-id " + executorId
+          + " among this JVM's descendants; executors seen (pid:id) " + seen);
     }
   }
 

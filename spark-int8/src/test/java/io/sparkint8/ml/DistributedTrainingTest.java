@@ -198,6 +198,26 @@ class DistributedTrainingTest {
   }
 
   @Test
+  void anExecutorKilledMidFitGivesTheSameModelBitForBit() throws IOException {
+    // Issue 15, acceptance 2: SIGKILL of one executor JVM during epoch 2 of the fit
+    long pid = Long.parseLong(results.getProperty("kill.pid"));
+    String executor = results.getProperty("kill.executorId");
+    assertTrue(pid > 0, "no executor was killed");
+    assertEquals("false", results.getProperty("kill.pidAliveAfter"), "executor pid " + pid);
+    String removed = results.getProperty("kill.executorsRemoved");
+    assertTrue(removed.lines().anyMatch(l -> l.startsWith(executor + ": ")),
+        "Spark did not remove the killed executor " + executor + "; removed: " + removed);
+    System.out.println("DistributedTrainingTest: killed executor " + executor + " (pid " + pid
+        + "); removed: " + removed + "; failed tasks: " + results.getProperty("kill.failedTasks")
+        + " " + results.getProperty("kill.failureMessages"));
+    assertEquals(2, Integer.parseInt(results.getProperty("kill.epochs")));
+    byte[] whole = Files.readAllBytes(out.resolve("cluster.si8m"));
+    byte[] killed = Files.readAllBytes(out.resolve("kill.si8m"));
+    assertTrue(whole.length > 100);
+    assertArrayEquals(whole, killed, "the model of the fit that lost an executor differs");
+  }
+
+  @Test
   void theClusterTrainsTheSameModelAsOneJvm() throws IOException {
     // Same seed, data, partitions and backend: two executor JVMs and local[2,2] agree bit for bit.
     byte[] cluster = Files.readAllBytes(out.resolve("cluster.si8m"));
@@ -208,7 +228,7 @@ class DistributedTrainingTest {
   // ---- the child's environment ----
 
   /** spark-int8/target, found from this class's location (target/test-classes). */
-  private static Path moduleTarget() throws Exception {
+  static Path moduleTarget() throws Exception {
     Path testClasses = Path.of(DistributedTrainingTest.class.getProtectionDomain().getCodeSource()
         .getLocation().toURI());
     return testClasses.getParent();
@@ -272,7 +292,7 @@ class DistributedTrainingTest {
   }
 
   /** The repository's jvm.options (the add-opens Spark needs), one option per line. */
-  private static List<String> jvmOptions() throws Exception {
+  static List<String> jvmOptions() throws Exception {
     for (Path d = moduleTarget(); d != null; d = d.getParent()) {
       Path f = d.resolve("jvm.options");
       if (Files.isRegularFile(f)) {

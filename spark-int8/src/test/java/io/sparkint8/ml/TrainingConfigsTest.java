@@ -43,6 +43,7 @@ class TrainingConfigsTest {
   @Test
   void everyParamReachesTheConfig() {
     Int8Classifier p = new Int8Classifier().setPrecision("int8-forward").setGradientClipping("mcs")
+        .setGradientGroupSize(32)
         .setClipUpdateInterval(7).setDclrs(false).setWeightScaling("per-tensor")
         .setBnRectification(0.5).setBnMomentum(0.2).setSeed(99).setOptimizer("lars")
         .setMomentum(0.5).setNesterov(false).setWeightDecay(0.01).setLrSchedule("step")
@@ -50,7 +51,7 @@ class TrainingConfigsTest {
         .setMaxEpochs(3).setAggregationPrecision("fp32").setAggregationDepth(3)
         .setBackend("java");
     TrainingConfig c = TrainingConfigs.from(p);
-    assertEquals(new EngineConfig(Precision.INT8_FORWARD, 8, ClippingKind.MCS, 7, Dclrs.off(),
+    assertEquals(new EngineConfig(Precision.INT8_FORWARD, 8, 32, ClippingKind.MCS, 7, Dclrs.off(),
         WeightScaling.PER_TENSOR, 0.5, 0.2, EngineConfig.defaults(Precision.FP32).bnEps(), 99),
         c.engine());
     assertEquals(OptimizerConfig.defaults(OptimizerKind.LARS).withWeightDecay(0.01)

@@ -1,5 +1,6 @@
 package io.sparkint8.nn;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkint8.kernels.Backends;
@@ -8,6 +9,7 @@ import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
@@ -17,7 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Finite-difference checks of every fp32 layer: for L = sum(y * R) with a fixed random R, the analytic
- * gradients of the input and of every parameter match central differences.
+ * gradients of the input and of every parameter match central differences. The layers run without
+ * the BatchNorm rectification loss except in {@link #batchNormWithRectification}, which adds it.
  */
 class GradientCheckTest {
   static final long SEED = 20261122L;
@@ -45,6 +48,15 @@ class GradientCheckTest {
    * (smaller for layers with kinks - max, |x| - so that a step rarely crosses one).
    */
   private void check(String what, Layer layer, int batch, double h) {
+    check(what, layer, batch, h, l -> 0.0);
+  }
+
+  /**
+   * As above, with {@code paramLoss} (a function of the layer's state after a forward) added to the
+   * loss whose parameter gradients are checked; the input gradient is checked against the task term.
+   */
+  private void check(String what, Layer layer, int batch, double h,
+      Function<Layer, Double> paramLoss) {
     try (layer) {
       SplittableRandom rnd = new SplittableRandom(SEED + what.hashCode());
       int inSize = batch * layer.inputShape().size();
@@ -80,6 +92,7 @@ class GradientCheckTest {
         }
         assertClose(what + " dL/dx", numeric, java.util.Arrays.copyOf(gx, inSize));
         List<Parameter> params = layer.parameters();
+        Function<float[], Double> total = input -> loss.apply(input) + paramLoss.apply(layer);
         for (Parameter prm : params) {
           loss.apply(x);
           layer.backward(rb, batch, true);
@@ -89,9 +102,9 @@ class GradientCheckTest {
           for (int i = 0; i < v.length; i++) {
             float keep = v[i];
             v[i] = keep + (float) h;
-            double lp = loss.apply(x);
+            double lp = total.apply(x);
             v[i] = keep - (float) h;
-            double lm = loss.apply(x);
+            double lm = total.apply(x);
             v[i] = keep;
             num[i] = (float) ((lp - lm) / (2 * h));
           }
@@ -136,6 +149,46 @@ class GradientCheckTest {
   @Test
   void batchNorm1dL1Variant() {
     check("bn-l1", new BatchNorm(ctx, Shape.features(5), 8, true), 8, 1e-3);
+  }
+
+  /**
+   * BatchNorm with the rectification loss on (lambda = 1, large enough that its gradient is of the
+   * size of the task's): gamma is set so that |gamma|/sigma exceeds 1 in two of four channels (sigma is
+   * about 1 on unit gaussian input), one of them negative. The loss is L = sum(y * R) + batch *
+   * lambda * sum_c max(0, |gamma_c|/sigma_c - 1)^2, the rectification term computed here from its
+   * definition with sigma from the layer's batch statistics. As ALGORITHMS.md §4 says, sigma is a
+   * constant of the batch for the rectification gradient: it flows into gamma only, so dL/dx is
+   * checked against the task term and dL/dgamma against both.
+   */
+  @Test
+  void batchNormWithRectification() {
+    double lambda = 1.0;
+    LayerContext rect = new LayerContext(Backends.get(), alloc, EngineConfig.defaults(
+        Precision.FP32).withBnRectification(lambda));
+    int batch = 6;
+    BatchNorm bn = new BatchNorm(rect, Shape.chw(4, 2, 2), batch, false);
+    float[] gamma = bn.parameters().get(0).values();
+    float[] set = {2.5f, 0.4f, -1.8f, 0.3f};
+    System.arraycopy(set, 0, gamma, 0, set.length);
+    double[] excess = new double[set.length];
+    check("bn-rect", bn, batch, 1e-2, layer -> {
+      BnStats s = bn.batchStats();
+      double eps = rect.config().bnEps();
+      double r = 0;
+      for (int c = 0; c < gamma.length; c++) {
+        double sigma = Math.sqrt(s.variance(c) + eps);
+        excess[c] = Math.abs(gamma[c]) / sigma - 1;
+        r += excess[c] > 0 ? excess[c] * excess[c] : 0;
+      }
+      return batch * lambda * r;
+    });
+    assertTrue(excess[0] > 0.5 && excess[2] > 0.3 && excess[1] < 0,
+        "the case must have channels on both sides of |gamma|/sigma = 1: " + Arrays.toString(excess));
+    double expected = 0;
+    for (double e : excess) {
+      expected += e > 0 ? lambda * e * e : 0;
+    }
+    assertEquals(expected, bn.rectificationLoss(), 1e-6 * expected, "the reported loss");
   }
 
   @Test

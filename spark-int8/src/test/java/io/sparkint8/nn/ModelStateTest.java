@@ -60,9 +60,13 @@ class ModelStateTest {
     alloc.close();
   }
 
-  /** int8 with 4-bit errors and a DSGC search every 3 steps, so clipping state really moves. */
+  /**
+   * int8 with 4-bit errors in ShiftQuant groups of 32 and a DSGC search every 3 steps, so clipping
+   * state really moves.
+   */
   static EngineConfig config(String clipping) {
-    return new EngineConfig(Precision.INT8, 4, ClippingKind.parse(clipping), 3, Dclrs.defaults(),
+    return new EngineConfig(Precision.INT8, 4, 32, ClippingKind.parse(clipping), 3,
+        Dclrs.defaults(),
         WeightScaling.PER_CHANNEL, 1e-4, 0.1, 1e-5, SEED);
   }
 
@@ -272,10 +276,11 @@ class ModelStateTest {
     magic[3] = 'X';
     IOException e = assertThrows(IOException.class, () -> read(magic));
     assertTrue(e.getMessage().contains("magic 0x5349385"), e.getMessage());
+    assertEquals(2, good[4], "a state with ShiftQuant groups is written in version 2");
     byte[] future = good.clone();
-    future[4] = 2;
+    future[4] = 3;
     e = assertThrows(IOException.class, () -> read(future));
-    assertTrue(e.getMessage().contains("version 2 is not supported"), e.getMessage());
+    assertTrue(e.getMessage().contains("version 3 is not supported"), e.getMessage());
   }
 
   /** A payload edited and sealed again with a valid length and CRC: only parsing can refuse it. */
@@ -357,7 +362,7 @@ class ModelStateTest {
   @Test
   void theFormatCoversEveryEngineSetting() {
     // a new EngineConfig component must be written too, in a new format version
-    assertEquals(10, EngineConfig.class.getRecordComponents().length,
+    assertEquals(11, EngineConfig.class.getRecordComponents().length,
         "EngineConfig changed: extend ModelStateCodec and bump ModelState.FORMAT_VERSION");
   }
 }

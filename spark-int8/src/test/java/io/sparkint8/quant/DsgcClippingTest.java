@@ -38,6 +38,44 @@ class DsgcClippingTest {
     return be.clipCosineDeviation(g, g.length(), bits, new float[] {clip})[0];
   }
 
+  /**
+   * The cosine sums of the parts of a tensor add up to the sums of the whole, so partitions that
+   * add their sums get the deviation of the concatenated error; and a search's stats carry sums
+   * whose best ratio ({@link DsgcClipping#bestRatio}) is the one the search chose.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("backends")
+  void sumsOfThePartsGiveTheDeviationOfTheWhole(Int8Backend be) {
+    float[] x = Synthetic.studentT(31, N, 3);
+    int half = N / 2 + 17;
+    float[] clips = {2f, 5f, 9f};
+    try (Float32Buffer whole = alloc.float32Of(x);
+        Float32Buffer a = alloc.float32Of(java.util.Arrays.copyOfRange(x, 0, half));
+        Float32Buffer b = alloc.float32Of(java.util.Arrays.copyOfRange(x, half, N))) {
+      double[] w = be.clipCosineSums(whole, N, 4, clips);
+      double[] sa = be.clipCosineSums(a, half, 4, clips);
+      double[] sb = be.clipCosineSums(b, N - half, 4, clips);
+      assertEquals(2 * clips.length + 1, w.length);
+      double[] dev = be.clipCosineDeviation(whole, N, 4, clips);
+      for (int i = 0; i < w.length; i++) {
+        assertEquals(w[i], sa[i] + sb[i], 1e-12 * Math.abs(w[i]), "sum " + i);
+      }
+      int n = clips.length;
+      for (int i = 0; i < n; i++) {
+        assertEquals(dev[i], Int8Backend.cosineDeviation(w[i], w[n + i], w[2 * n]), 0.0);
+        double merged = Int8Backend.cosineDeviation(sa[i] + sb[i], sa[n + i] + sb[n + i],
+            sa[2 * n] + sb[2 * n]);
+        assertEquals(dev[i], merged, 1e-12, "clip " + clips[i]);
+      }
+      ClipStats st = new DsgcClipping(4).update(be, alloc, whole, 256, 256);
+      assertEquals(2 * DsgcClipping.candidateRatios().length + 1, st.searchSums().length);
+      int best = DsgcClipping.bestRatio(st.searchSums());
+      assertEquals(st.ratio(), DsgcClipping.candidateRatios()[best], 0.0);
+      assertEquals(st.deviation(), DsgcClipping.deviation(st.searchSums(), best), 0.0);
+      assertEquals(3, st.appliedSums().length);
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("backends")
   void heavyTailsGetAClipBelowTheMax(Int8Backend be) {

@@ -13,6 +13,8 @@ import io.sparkint8.optim.LrScheduleKind;
 import io.sparkint8.optim.OptimizerConfig;
 import io.sparkint8.optim.StepSchedule;
 import io.sparkint8.optim.Warmup;
+import io.sparkint8.quant.ClippingKind;
+import io.sparkint8.quant.Dclrs;
 import org.junit.jupiter.api.Test;
 
 class TrainingConfigTest {
@@ -39,6 +41,22 @@ class TrainingConfigTest {
     assertEquals(new StepSchedule(0.1, 0.1, 1.0, Warmup.none()),
         builder().lrSchedule(LrScheduleKind.STEP, 0.1).epochs(1).build().schedule());
     assertEquals(new ConstantSchedule(0.1, Warmup.none()), builder().build().schedule());
+  }
+
+  /** DCLRS scales by DSGC's deviation: with max or mcs clipping it is rejected, not silently 1. */
+  @Test
+  void dclrsNeedsDsgcWhenErrorsAreQuantized() {
+    for (ClippingKind kind : new ClippingKind[] {ClippingKind.MAX, ClippingKind.MCS}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> builder().engine(ENGINE.withClipping(kind)).build());
+      assertTrue(e.getMessage().contains("dclrs=true with gradientClipping=" + kind)
+          && e.getMessage().contains("set dclrs=false or gradientClipping=dsgc"), e.getMessage());
+      // off, or without quantized errors (nothing to scale by), the combination is valid
+      builder().engine(ENGINE.withClipping(kind).withDclrs(Dclrs.off())).build();
+      builder().engine(EngineConfig.defaults(Precision.INT8_FORWARD).withClipping(kind)).build();
+      builder().engine(EngineConfig.defaults(Precision.FP32).withClipping(kind)).build();
+    }
+    builder().engine(ENGINE.withClipping(ClippingKind.DSGC)).build();
   }
 
   @Test

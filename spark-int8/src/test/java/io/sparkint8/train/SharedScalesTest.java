@@ -10,7 +10,8 @@ class SharedScalesTest {
   @Test
   void scalesAreTheMaximaTimesTheHeadroom() {
     SharedScales s = SharedScales.fromMaxima(new float[] {2f, 0.25f, 0f}, 1.5f);
-    assertArrayEquals(new float[] {3f, 0.375f, SharedScales.ZERO_GRADIENT_SCALE}, s.toArray());
+    // a zero max takes the largest scale of the others
+    assertArrayEquals(new float[] {3f, 0.375f, 3f}, s.toArray());
     assertEquals(SharedScales.fromMaxima(new float[] {2f}, SharedScales.DEFAULT_HEADROOM),
         SharedScales.fromMaxima(new float[] {2f}));
   }

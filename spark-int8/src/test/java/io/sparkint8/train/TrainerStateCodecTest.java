@@ -40,7 +40,7 @@ class TrainerStateCodecTest {
     buffers.put("momentum/fc0.weight", new float[] {1.5f, -0f, Float.MIN_VALUE, 3e-38f});
     buffers.put("momentum/fc0.bias", new float[] {0x1p-60f});
     EpochSummary e = new EpochSummary(1, 4, 1.25, 0.5, Double.NaN, 2, 2, 100, 64, List.of("0:fc"),
-        new double[] {0.1}, new double[] {0.9});
+        new double[] {0.1}, new double[] {0.9}, 7L, 1);
     return new TrainerState(2, 8, 4.75, model(), new OptimizerState("sgd", 8, buffers), scales,
         List.of(e, e));
   }

@@ -271,8 +271,8 @@ public final class CudaBackend extends ReferenceBackend {
   }
 
   @Override
-  protected double[] clipCosineDeviationUnchecked(Float32Buffer src, int count, int bits, float[] candidates) {
-    return device.call(() -> ops.clipCosineDeviation(
+  protected double[] clipCosineSumsUnchecked(Float32Buffer src, int count, int bits, float[] candidates) {
+    return device.call(() -> ops.clipCosineSums(
         in(ScratchSlot.STAGE0, src, DType.F32, count), count, bits, candidates));
   }
 

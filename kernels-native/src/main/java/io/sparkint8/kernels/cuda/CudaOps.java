@@ -24,7 +24,7 @@ import java.nio.ByteOrder;
  *
  * <p>Semantics are the SPI's (the Java reference's), descriptors are the same records. Operations are
  * queued on the device's stream and return before the GPU finishes, except those that return host values
- * or must report bad input from the device: {@link #clipCosineDeviation}, {@link #quantize} (a
+ * or must report bad input from the device: {@link #clipCosineSums}, {@link #quantize} (a
  * non-finite group or invalid clip value) and {@link #maxPoolBackward} (an argmax out of range), which
  * synchronize. Buffers must live on this device and have the element type each operation names.
  * Thread-safe: calls serialize on the device.
@@ -274,9 +274,12 @@ public final class CudaOps {
         new KernelArgs().ptr(src).i32(rows).i32(cols).ptr(out));
   }
 
-  /** DSGC's deviation 1 - cos(x, dequant(quant(clamp(x, c)))) per candidate c (synchronizes). */
-  public double[] clipCosineDeviation(DeviceBuffer src, int count, int bits, float[] candidates) {
-    Checks.count(count, "clipCosineDeviation");
+  /**
+   * The sums of DSGC's deviation 1 - cos(x, dequant(quant(clamp(x, c)))) per candidate c, as {@link
+   * io.sparkint8.kernels.spi.Int8Backend#clipCosineSums} orders them (synchronizes).
+   */
+  public double[] clipCosineSums(DeviceBuffer src, int count, int bits, float[] candidates) {
+    Checks.count(count, "clipCosineSums");
     require(src, DType.F32, count, "src");
     Checks.clipCandidates(bits, candidates);
     int nc = candidates.length;
@@ -295,13 +298,12 @@ public final class CudaOps {
       double[] all = new double[lanes];
       host.asDoubleBuffer().get(all);
       int l = StatisticsReference.LANES;
-      double sx = StatisticsReference.fold(all, 2 * nc * l);
-      double[] out = new double[nc];
+      double[] out = new double[2 * nc + 1];
       for (int i = 0; i < nc; i++) {
-        double sd = StatisticsReference.fold(all, 2 * i * l);
-        double sh = StatisticsReference.fold(all, (2 * i + 1) * l);
-        out[i] = StatisticsReference.deviation(sd, sh, sx);
+        out[i] = StatisticsReference.fold(all, 2 * i * l);
+        out[nc + i] = StatisticsReference.fold(all, (2 * i + 1) * l);
       }
+      out[2 * nc] = StatisticsReference.fold(all, 2 * nc * l);
       return out;
     });
   }

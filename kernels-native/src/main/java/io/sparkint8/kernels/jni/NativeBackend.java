@@ -236,6 +236,28 @@ public final class NativeBackend extends AbstractBackend {
       ByteBuffer dst, ByteBuffer scales);
 
   @Override
+  protected void shiftQuantizeUnchecked(QuantDesc d, Float32Buffer src, Float32Buffer rowClip,
+      Int8Buffer codes, Int32Buffer exponents) {
+    check(shiftQuantize(d.rows(), d.cols(), d.bits(), d.group(), d.rounding().code(), d.seed(),
+        d.stream(), src.bytes(), bytesOrNull(rowClip), codes.bytes(), exponents.bytes()));
+  }
+
+  static native int shiftQuantize(int rows, int cols, int bits, int group, int rounding, long seed,
+      long stream, ByteBuffer src, ByteBuffer rowClip, ByteBuffer dst, ByteBuffer exponents);
+
+  @Override
+  protected void gemmShiftS8S8F32Unchecked(GemmDesc d, Int8Buffer a, Int8Buffer b, int group,
+      Int32Buffer exponents, float alpha, Float32Buffer c) {
+    check(gemmShiftS8S8F32(d.transA().code(), d.transB().code(), d.m(), d.n(), d.k(), d.lda(),
+        d.ldb(), d.ldc(), threads(), a.bytes(), b.bytes(), group, exponents.bytes(), alpha,
+        c.bytes()));
+  }
+
+  static native int gemmShiftS8S8F32(int transA, int transB, int m, int n, int k, int lda, int ldb,
+      int ldc, int threads, ByteBuffer a, ByteBuffer b, int group, ByteBuffer exponents,
+      float alpha, ByteBuffer c);
+
+  @Override
   protected void dequantizeUnchecked(
       QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst) {
     check(dequantize(d.rows(), d.cols(), d.bits(), d.granularity().code(), d.group(),
@@ -264,14 +286,14 @@ public final class NativeBackend extends AbstractBackend {
   static native int channelFractionAboveStd(long rows, long cols, ByteBuffer src, ByteBuffer out);
 
   @Override
-  protected double[] clipCosineDeviationUnchecked(
+  protected double[] clipCosineSumsUnchecked(
       Float32Buffer src, int count, int bits, float[] candidates) {
-    double[] out = new double[candidates.length];
-    check(clipCosineDeviation(count, src.bytes(), bits, candidates, out));
+    double[] out = new double[2 * candidates.length + 1];
+    check(clipCosineSums(count, src.bytes(), bits, candidates, out));
     return out;
   }
 
-  static native int clipCosineDeviation(
+  static native int clipCosineSums(
       int count, ByteBuffer src, int bits, float[] candidates, double[] out);
 
   // ---- windows: the descriptor travels as int[] {n, h, w, c, kh, kw, strideH, strideW, padH, padW} --

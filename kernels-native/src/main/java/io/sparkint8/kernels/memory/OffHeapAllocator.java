@@ -4,8 +4,11 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -18,6 +21,10 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class OffHeapAllocator implements AutoCloseable {
   private static final int ALIGN = 64;
   private static final Freer FREER = Freer.find();
+  // Every allocator of this JVM not closed yet, weakly (one never closed is still collectable):
+  // the process-wide leak check of openAllocators().
+  private static final Set<OffHeapAllocator> OPEN =
+      Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
 
   private final String name;
   private final long limitBytes;
@@ -32,6 +39,18 @@ public final class OffHeapAllocator implements AutoCloseable {
     }
     this.name = name;
     this.limitBytes = limitBytes;
+    OPEN.add(this);
+  }
+
+  /**
+   * The allocators of this JVM that are not closed yet (and not collected): with {@link
+   * #openBuffers()} and {@link #allocatedBytes()} of each, what the process holds off-heap through
+   * this class.
+   */
+  public static List<OffHeapAllocator> openAllocators() {
+    synchronized (OPEN) {
+      return new ArrayList<>(OPEN);
+    }
   }
 
   public OffHeapAllocator(String name) {
@@ -120,6 +139,7 @@ public final class OffHeapAllocator implements AutoCloseable {
       return;
     }
     closed = true;
+    OPEN.remove(this);
     List<String> leaked = new ArrayList<>();
     for (OffHeapBuffer b : new ArrayList<>(live.keySet())) {
       leaked.add(b.toString());

@@ -16,7 +16,7 @@ public final class QuantizeReference {
   private QuantizeReference() {}
 
   /** Element e = r * cols + c of the matrix being quantized. */
-  private interface Elements {
+  interface Elements {
     float get(int e);
   }
 
@@ -52,6 +52,12 @@ public final class QuantizeReference {
       }
       scales.set(g, s[g] / qmax);
     }
+    codes(d, src, s, codes);
+  }
+
+  /** The codes of every element, from the final clip value s[g] of each group (0: codes 0). */
+  static void codes(QuantDesc d, Elements src, float[] s, Int8Buffer codes) {
+    float qmax = d.qmax();
     long key = StochasticRounding.key(d.seed(), d.stream());
     int qm = d.qmax();
     for (int r = 0; r < d.rows(); r++) {
@@ -76,7 +82,7 @@ public final class QuantizeReference {
     }
   }
 
-  private static float[] groupAbsmax(QuantDesc d, Elements src) {
+  static float[] groupAbsmax(QuantDesc d, Elements src) {
     float[] amax = new float[d.groups()];
     for (int r = 0; r < d.rows(); r++) {
       for (int col = 0; col < d.cols(); col++) {

@@ -78,6 +78,18 @@ public abstract class ReferenceBackend extends AbstractBackend {
   }
 
   @Override
+  protected void shiftQuantizeUnchecked(QuantDesc d, Float32Buffer src, Float32Buffer rowClip,
+      Int8Buffer codes, Int32Buffer exponents) {
+    ShiftQuantReference.shiftQuantize(d, src, rowClip, codes, exponents);
+  }
+
+  @Override
+  protected void gemmShiftS8S8F32Unchecked(GemmDesc d, Int8Buffer a, Int8Buffer b, int group,
+      Int32Buffer exponents, float alpha, Float32Buffer c) {
+    ShiftQuantReference.gemmShiftS8S8F32(d, a, b, group, exponents, alpha, c);
+  }
+
+  @Override
   protected void dequantizeUnchecked(
       QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst) {
     QuantizeReference.dequantize(d, codes, scales, dst);
@@ -96,9 +108,9 @@ public abstract class ReferenceBackend extends AbstractBackend {
   }
 
   @Override
-  protected double[] clipCosineDeviationUnchecked(
+  protected double[] clipCosineSumsUnchecked(
       Float32Buffer src, int count, int bits, float[] candidates) {
-    return StatisticsReference.clipCosineDeviation(src, count, bits, candidates);
+    return StatisticsReference.clipCosineSums(src, count, bits, candidates);
   }
 
   // ---- windows ------------------------------------------------------------------------------------

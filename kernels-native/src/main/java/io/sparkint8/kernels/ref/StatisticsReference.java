@@ -2,6 +2,7 @@ package io.sparkint8.kernels.ref;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.spi.Axis;
+import io.sparkint8.kernels.spi.Int8Backend;
 
 /**
  * The reference of the statistics the clipping strategies need: max |x| (per tensor, row or column),
@@ -51,8 +52,11 @@ public final class StatisticsReference {
     }
   }
 
-  /** 1 - cos(x, dequant(quant(clamp(x, c)))) of the first {@code count} elements per candidate c. */
-  public static double[] clipCosineDeviation(
+  /**
+   * The sums of 1 - cos(x, dequant(quant(clamp(x, c)))) of the first {@code count} elements per
+   * candidate c: x·x̂ per candidate, then |x̂|² per candidate, then |x|² (2 n + 1 values).
+   */
+  public static double[] clipCosineSums(
       Float32Buffer src, int count, int bits, float[] candidates) {
     int qm = (1 << (bits - 1)) - 1;
     float qmax = qm;
@@ -79,11 +83,12 @@ public final class StatisticsReference {
         nh[i][lane] += (double) xh * (double) xh;
       }
     }
-    double sx = fold(nx, 0);
-    double[] out = new double[nc];
+    double[] out = new double[2 * nc + 1];
     for (int i = 0; i < nc; i++) {
-      out[i] = deviation(fold(dot[i], 0), fold(nh[i], 0), sx);
+      out[i] = fold(dot[i], 0);
+      out[nc + i] = fold(nh[i], 0);
     }
+    out[2 * nc] = fold(nx, 0);
     return out;
   }
 
@@ -104,6 +109,6 @@ public final class StatisticsReference {
 
   /** 1 - dot / (|x| |xh|) from the folded sums; 1 (no signal) when either norm is zero. */
   public static double deviation(double dot, double normHat, double normX) {
-    return (normX == 0 || normHat == 0) ? 1.0 : 1.0 - dot / (Math.sqrt(normX) * Math.sqrt(normHat));
+    return Int8Backend.cosineDeviation(dot, normHat, normX);
   }
 }

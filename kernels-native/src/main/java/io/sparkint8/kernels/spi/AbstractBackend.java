@@ -78,6 +78,19 @@ public abstract class AbstractBackend implements Int8Backend {
       GemmDesc d, Int8Buffer a, PackedB b, Epilogue ep, Float32Buffer c);
 
   @Override
+  public final void gemmShiftS8S8F32(GemmDesc d, Int8Buffer a, Int8Buffer b, int group,
+      Int32Buffer exponents, float alpha, Float32Buffer c) {
+    Checks.gemm(d, a, b, c);
+    Checks.shiftGemm(d, group, alpha);
+    Checks.buffer(exponents, (long) d.m() * ShiftQuant.groupsPerRow(d.k(), group), "exponents");
+    gemmShiftS8S8F32Unchecked(d, a, b, group, exponents, alpha, c);
+  }
+
+  /** Still checks the data: a row's exponents spread beyond {@link ShiftQuant#SPAN} throws. */
+  protected abstract void gemmShiftS8S8F32Unchecked(GemmDesc d, Int8Buffer a, Int8Buffer b,
+      int group, Int32Buffer exponents, float alpha, Float32Buffer c);
+
+  @Override
   public final PackedB packB(
       OffHeapAllocator allocator, Trans transB, int k, int n, int ldb, Int8Buffer b) {
     Checks.packB(allocator, transB, k, n, ldb, b);
@@ -136,6 +149,22 @@ public abstract class AbstractBackend implements Int8Backend {
       QuantDesc d, Float32Buffer srcT, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales);
 
   @Override
+  public final void shiftQuantize(QuantDesc d, Float32Buffer src, Float32Buffer rowClip,
+      Int8Buffer codes, Int32Buffer exponents) {
+    Checks.descriptor(d, "quant descriptor");
+    Checks.shiftQuantDesc(d);
+    Checks.buffer(src, d.count(), "src");
+    Checks.optionalBuffer(rowClip, d.rows(), "rowClip");
+    Checks.buffer(codes, d.count(), "codes");
+    Checks.buffer(exponents, d.groups(), "exponents");
+    shiftQuantizeUnchecked(d, src, rowClip, codes, exponents);
+  }
+
+  /** Still checks the data, as {@link #quantizeUnchecked} does. */
+  protected abstract void shiftQuantizeUnchecked(QuantDesc d, Float32Buffer src,
+      Float32Buffer rowClip, Int8Buffer codes, Int32Buffer exponents);
+
+  @Override
   public final void dequantize(
       QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst) {
     Checks.descriptor(d, "quant descriptor");
@@ -177,14 +206,26 @@ public abstract class AbstractBackend implements Int8Backend {
   @Override
   public final double[] clipCosineDeviation(
       Float32Buffer src, int count, int bits, float[] candidates) {
-    Checks.count(count, "clipCosineDeviation");
-    Checks.buffer(src, count, "src");
-    Checks.clipCandidates(bits, candidates);
-    return clipCosineDeviationUnchecked(src, count, bits, candidates.clone());
+    double[] sums = clipCosineSums(src, count, bits, candidates);
+    int n = candidates.length;
+    double[] out = new double[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = Int8Backend.cosineDeviation(sums[i], sums[n + i], sums[2 * n]);
+    }
+    return out;
   }
 
-  /** {@code candidates} is the hook's own copy. */
-  protected abstract double[] clipCosineDeviationUnchecked(
+  @Override
+  public final double[] clipCosineSums(
+      Float32Buffer src, int count, int bits, float[] candidates) {
+    Checks.count(count, "clipCosineSums");
+    Checks.buffer(src, count, "src");
+    Checks.clipCandidates(bits, candidates);
+    return clipCosineSumsUnchecked(src, count, bits, candidates.clone());
+  }
+
+  /** {@code candidates} is the hook's own copy; returns 2 n + 1 sums. */
+  protected abstract double[] clipCosineSumsUnchecked(
       Float32Buffer src, int count, int bits, float[] candidates);
 
   // ---- windows (NHWC) -----------------------------------------------------------------------------

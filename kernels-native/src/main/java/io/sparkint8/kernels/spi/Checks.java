@@ -139,6 +139,39 @@ public final class Checks {
     optionalBuffer(ep.bias(), d.n(), "bias");
   }
 
+  /** The group, k and alpha of a ShiftQuant GEMM ({@link ShiftQuant}). */
+  public static void shiftGemm(GemmDesc d, int group, float alpha) {
+    if (group < 1 || group > ShiftQuant.MAX_GROUP) {
+      throw new IllegalArgumentException("gemmShift: group=" + group + ", expected 1.."
+          + ShiftQuant.MAX_GROUP);
+    }
+    if (d.k() > ShiftQuant.MAX_K) {
+      throw new IllegalArgumentException("gemmShift: k=" + d.k() + ", expected at most "
+          + ShiftQuant.MAX_K);
+    }
+    if (!Float.isFinite(alpha)) {
+      throw new IllegalArgumentException("gemmShift: alpha=" + alpha + ", expected finite");
+    }
+  }
+
+  /** The exponents of row i of a ShiftQuant GEMM's A, which must lie within {@link ShiftQuant#SPAN}. */
+  public static void shiftSpan(int row, int min, int max) {
+    if ((long) max - min > ShiftQuant.SPAN) {
+      throw new IllegalArgumentException("gemmShift: row " + row + " has exponents " + min + ".."
+          + max + ", expected them within " + ShiftQuant.SPAN + " of each other");
+    }
+  }
+
+  /** A ShiftQuant descriptor: power-of-two groups of at most {@link ShiftQuant#MAX_GROUP}. */
+  public static void shiftQuantDesc(QuantDesc d) {
+    if (d.granularity() != Granularity.PER_GROUP || !d.pow2()
+        || d.group() > ShiftQuant.MAX_GROUP) {
+      throw new IllegalArgumentException("shiftQuantize: granularity " + d.granularity()
+          + ", pow2 " + d.pow2() + ", group " + d.group() + ", expected PER_GROUP with pow2 and a"
+          + " group of 1.." + ShiftQuant.MAX_GROUP);
+    }
+  }
+
   /** The shape of a B to pack (the buffer holding it is checked by the caller, host or device). */
   public static void packBShape(Object allocator, Trans transB, int k, int n, int ldb) {
     if (allocator == null || transB == null) {

@@ -44,6 +44,23 @@ public interface Int8Backend {
 
   public void gemmS8S8F32(GemmDesc d, Int8Buffer a, PackedB b, Epilogue ep, Float32Buffer c);
 
+  /**
+   * The GEMM of ShiftQuant codes: A's row i holds groups of {@code group} consecutive elements along k
+   * (the last one shorter when group does not divide k), group g with the power-of-two exponent
+   * {@code exponents[i * groupsPerRow + g]}, groupsPerRow = ceil(k / group). Every group's partial sum
+   * P_g = sum over its p of A[i][p] * B[p][j] is exact in int32; they are aligned by shifts:
+   *
+   * <pre>
+   * emin = min over g of e[i][g];   s = sum over g ascending of (int64) P_g << (e[i][g] - emin)
+   * C[i][j] = scalb((float) s * alpha, emin)        ((float) s rounds once, as does each product)
+   * </pre>
+   *
+   * The exponents of a row must lie within {@link ShiftQuant#SPAN} of each other, group in 1..{@link
+   * ShiftQuant#MAX_GROUP}, k at most {@link ShiftQuant#MAX_K}: then s is exact in int64.
+   */
+  public void gemmShiftS8S8F32(GemmDesc d, Int8Buffer a, Int8Buffer b, int group,
+      Int32Buffer exponents, float alpha, Float32Buffer c);
+
   /** Packs B (k x n, stored as given by transB and ldb; k <= 131008) for reuse; the caller owns it. */
   public PackedB packB(OffHeapAllocator allocator, Trans transB, int k, int n, int ldb, Int8Buffer b);
 
@@ -103,6 +120,25 @@ public interface Int8Backend {
   /** dst = code * scale of its group. */
   public void dequantize(QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst);
 
+  /**
+   * ShiftQuant (see {@link ShiftQuant}): quantizes src (d.rows x d.cols) in groups of {@code d.group()}
+   * consecutive columns of a row with power-of-two scales, writing the codes and each group's exponent
+   * e (the group's value of a code q is q * 2^e / qmax). {@code d} must be PER_GROUP with {@code pow2}.
+   * Per row r and group g, with m = min(max|x| of the group, rowClip[r]) (rowClip may be null: no
+   * clip; else each value finite and >= 0):
+   *
+   * <pre>
+   * e = m > 0 ? ceilExponent(m) : MIN_EXPONENT     (the smallest 2^e >= m, within [-120, 127])
+   * e = max(e, max over the row's groups of e - SPAN)
+   * codes as {@link #quantize} computes them with the clip value 2^e of the group
+   * </pre>
+   *
+   * so the exponents of a row lie within {@link ShiftQuant#SPAN} of each other, as {@link
+   * #gemmShiftS8S8F32} needs. A group holding NaN or infinity is rejected.
+   */
+  public void shiftQuantize(
+      QuantDesc d, Float32Buffer src, Float32Buffer rowClip, Int8Buffer codes, Int32Buffer exponents);
+
   // ---- statistics -------------------------------------------------------------------------------
 
   /** max |x| over the matrix, per row or per column; NaN if the reduction holds a NaN. */
@@ -113,9 +149,23 @@ public interface Int8Backend {
 
   /**
    * DSGC's deviation 1 - cos(x, dequant(quant(clamp(x, c)))) of the first {@code count} elements at
-   * each candidate clip c (1..64 candidates, each finite and > 0), per-tensor, nearest rounding.
+   * each candidate clip c (1..64 candidates, each finite and > 0), per-tensor, nearest rounding:
+   * {@link #cosineDeviation} of {@link #clipCosineSums}.
    */
   public double[] clipCosineDeviation(Float32Buffer src, int count, int bits, float[] candidates);
+
+  /**
+   * The sums behind {@link #clipCosineDeviation}, for n candidates: x·x̂(c_i) at [i], |x̂(c_i)|² at
+   * [n + i] and |x|² at [2n], each summed in the fixed lane order of the C header. Partitions add
+   * these before forming the deviation of their union.
+   */
+  public double[] clipCosineSums(Float32Buffer src, int count, int bits, float[] candidates);
+
+  /** 1 - dot / (|x| |x̂|) from the sums; 1 (no signal) when either norm is zero. */
+  static double cosineDeviation(double dot, double normHatSquared, double normXSquared) {
+    return (normXSquared == 0 || normHatSquared == 0) ? 1.0
+        : 1.0 - dot / (Math.sqrt(normXSquared) * Math.sqrt(normHatSquared));
+  }
 
   // ---- convolution helpers, pooling, ReLU (NHWC) -----------------------------------------------
 

@@ -481,6 +481,9 @@ class CudaConformanceTest {
           Compare.sameBits(REF.clipCosineDeviation(src, count, bits, cand),
               be.clipCosineDeviation(src, count, bits, cand),
               be.isa() + " clipCosineDeviation case " + t + " count " + count + " bits " + bits);
+          Compare.sameBits(REF.clipCosineSums(src, count, bits, cand),
+              be.clipCosineSums(src, count, bits, cand),
+              be.isa() + " clipCosineSums case " + t + " count " + count + " bits " + bits);
         }
       }
     }
