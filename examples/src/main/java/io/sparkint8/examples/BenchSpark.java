@@ -47,7 +47,7 @@ import org.apache.spark.sql.types.StructType;
  * examples/run bench-spark [--rows 60000] [--test-rows 10000] [--epochs 10]
  *     [--runs mllib-mlp,fp32,int8,int8-lars,int8-lamb] [--partitions 2] [--batch 1024]
  *     [--model cnn-small] [--step-size 0.025] [--warmup 1] [--lars-batch 8192] [--lars-epochs E]
- *     [--lars-step 0.5] [--lamb-step 0.0005] [--lars-warmup 2]
+ *     [--lars-step 0.25] [--lamb-step 0.0005] [--lars-warmup 5]
  *     [--mlp-iter 100] [--seed 42]
  *     [--data /usr/share/datasets/fashion-mnist]
  * </pre>
@@ -69,13 +69,18 @@ public final class BenchSpark {
     int partitions = 2;
     int batch = 1024;
     int larsBatch = 8192;
-    int larsEpochs; // 0: the same as epochs
+    int larsEpochs; // 0: 2 x epochs - 1 (fewer than twice the epochs of the batch-1024 runs)
     double lambStep = 0.0005;
     double stepSize = 0.025;
     double warmup = 1;
-    double larsStep = 0.5;
-    double larsWarmup = 2;
+    double larsStep = 0.25;
+    double larsWarmup = 5;
     int mlpIter = 100;
+
+    /** Epochs of the large-batch runs: --lars-epochs, else 2 x epochs - 1. */
+    int largeEpochs() {
+      return larsEpochs > 0 ? larsEpochs : Math.max(1, 2 * epochs - 1);
+    }
     long seed = 42;
     String model = "cnn-small";
     String master = "local[2]";
@@ -156,10 +161,11 @@ public final class BenchSpark {
       "                    0.025, i.e. 0.1 at batch 1024; cnn-small diverges early at 0.4)",
       "  --warmup E        warmup epochs of fp32 and int8 (default 1)",
       "  --lars-batch B    global batch of int8-lars and int8-lamb (default 8192)",
-      "  --lars-epochs E   epochs of int8-lars and int8-lamb (default: --epochs)",
-      "  --lars-step S     LARS stepSize at batch 256, linearly scaled (default 0.5)",
+      "  --lars-epochs E   epochs of int8-lars and int8-lamb (default 2 x --epochs - 1)",
+      "  --lars-step S     LARS stepSize at batch 256, linearly scaled (default 0.25: peak lr 8",
+      "                    at batch 8192; 0.5 overshot in warmup)",
       "  --lamb-step S     LAMB stepSize at batch 256, linearly scaled (default 0.0005)",
-      "  --lars-warmup E   warmup epochs of int8-lars and int8-lamb (default 2; every warmup is",
+      "  --lars-warmup E   warmup epochs of int8-lars and int8-lamb (default 5; every warmup is",
       "                    capped at a third of its run's epochs)",
       "  --mlp-iter N      L-BFGS iterations of the MLP (default 100)",
       "  --model M         network of our trainers (default cnn-small)",
@@ -218,7 +224,7 @@ public final class BenchSpark {
       out.accept(new JsonLine("spark").put("config", true).put("master", o.master)
           .put("partitions", o.partitions).put("train_rows", train.size())
           .put("test_rows", test.size()).put("rows_cached", n).put("prepare_seconds", prepare)
-          .put("epochs", o.epochs).put("lars_epochs", o.larsEpochs > 0 ? o.larsEpochs : o.epochs)
+          .put("epochs", o.epochs).put("lars_epochs", o.largeEpochs())
           .put("model", o.model).put("seed", o.seed)
           .put("kernel_backend", Backends.get().name()).put("isa", Backends.get().isa()));
       double mlpAccuracy = Double.NaN;
@@ -312,7 +318,7 @@ public final class BenchSpark {
     boolean large = name.equals("int8-lars") || name.equals("int8-lamb");
     String precision = name.equals("fp32") ? "fp32" : "int8";
     int batch = large ? o.larsBatch : o.batch;
-    int maxEpochs = large && o.larsEpochs > 0 ? o.larsEpochs : o.epochs;
+    int maxEpochs = large ? o.largeEpochs() : o.epochs;
     Int8Classifier clf = new Int8Classifier()
         .setInputShape(new int[] {1, 28, 28})
         .setNetwork(o.model)
