@@ -54,6 +54,7 @@ public final class Conv2d extends Layer {
   private Float32Buffer lastCols;
   private Float32Buffer lastX;
   private final int errorChunkImages;
+  private final long errorChunkBytes; // the unfolded error of errorChunkImages images
   // the transposed-convolution grad_input of int8 backward (null when not used)
   private final boolean transposedInputGrad;
   private final Int8Buffer errorImage;
@@ -96,6 +97,7 @@ public final class Conv2d extends Layer {
     long errorColsPerImage = (long) in.height() * in.width() * kernel * kernel * outChannels;
     this.errorChunkImages =
         (int) Math.max(1, Math.min(maxBatch, ERROR_COLS_BYTES / errorColsPerImage));
+    this.errorChunkBytes = errorChunkImages * errorColsPerImage;
     // codes that live inside one call go to the network's shared int8 scratch when there is one:
     // [error codes (GemmCore) | error image | unfolded error] in backward, [image | columns] in
     // forward (the columns only when the backward does not read them: the stem's is fp32)
@@ -103,9 +105,9 @@ public final class Conv2d extends Layer {
     this.errorImage = transposedInputGrad && ownCodes
         ? own(alloc.allocateInt8((long) rows * outChannels)) : null;
     this.errorCols = transposedInputGrad && ownCodes
-        ? own(alloc.allocateInt8(errorChunkImages * errorColsPerImage)) : null;
+        ? own(alloc.allocateInt8(errorChunkBytes)) : null;
     if (transposedInputGrad && !ownCodes) {
-      shared.reserveInt8(2L * rows * outChannels + errorChunkImages * errorColsPerImage);
+      shared.reserveInt8(2L * rows * outChannels + errorChunkBytes);
     }
     this.flippedWeights = transposedInputGrad
         ? own(alloc.allocateInt8((long) in.channels() * kernel * kernel * outChannels)) : null;
@@ -220,8 +222,7 @@ public final class Conv2d extends Layer {
     int rows = batch * out.height() * out.width();
     Int8Buffer errorImage = codesOf(this.errorImage, (long) rows * outChannels,
         (long) rows * outChannels);
-    Int8Buffer errorCols = codesOf(this.errorCols, 2L * rows * outChannels,
-        (long) errorChunkImages * in.height() * in.width() * kernel * kernel * outChannels);
+    Int8Buffer errorCols = codesOf(this.errorCols, 2L * rows * outChannels, errorChunkBytes);
     be.transposeS8(outChannels, rows, core.errorCodes(), errorImage);
     flipWeights();
     int pixels = batch * in.height() * in.width();
