@@ -353,7 +353,8 @@ static int window_of(JNIEnv *env, jintArray window, int8k_conv_desc *d, int64_t 
   int8k_conv_desc desc;                                                                                  \
   int64_t image, cells, pooled;                                                                          \
   int ok = window_of(env, window, &desc, &image, &cells, &pooled);                                       \
-  (void)image, (void)cells, (void)pooled;
+  const int8k_conv_desc *d = &desc; /* for sizes written as d->c */                                      \
+  (void)image, (void)cells, (void)pooled, (void)d;
 #define I8K_JSHAPE_EVAL_POOL I8K_JSHAPE_EVAL_WINDOW
 #define I8K_JSHAPE_PASS_COUNT count
 #define I8K_JSHAPE_PASS_MATRIX rows, cols

@@ -7,12 +7,12 @@
 #ifndef INT8K_OPS_H
 #define INT8K_OPS_H
 
-/* ---- applying a mode to every argument tuple of a line (up to 12) ------------------------------------ */
+/* ---- applying a mode to every argument tuple of a line (up to 16) ------------------------------------ */
 
 #define I8K_CAT_(a, b) a##b
 #define I8K_CAT(a, b) I8K_CAT_(a, b)
-#define I8K_NARGS(...) I8K_NARGS_(__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
-#define I8K_NARGS_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, n, ...) n
+#define I8K_NARGS(...) I8K_NARGS_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define I8K_NARGS_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, n, ...) n
 #define I8K_EACH(mode, ...) I8K_CAT(I8K_EACH_, I8K_NARGS(__VA_ARGS__))(mode, __VA_ARGS__)
 #define I8K_EACH_1(m, a) I8K_ARG(m, a)
 #define I8K_EACH_2(m, a, ...) I8K_ARG(m, a) I8K_EACH_1(m, __VA_ARGS__)
@@ -26,6 +26,10 @@
 #define I8K_EACH_10(m, a, ...) I8K_ARG(m, a) I8K_EACH_9(m, __VA_ARGS__)
 #define I8K_EACH_11(m, a, ...) I8K_ARG(m, a) I8K_EACH_10(m, __VA_ARGS__)
 #define I8K_EACH_12(m, a, ...) I8K_ARG(m, a) I8K_EACH_11(m, __VA_ARGS__)
+#define I8K_EACH_13(m, a, ...) I8K_ARG(m, a) I8K_EACH_12(m, __VA_ARGS__)
+#define I8K_EACH_14(m, a, ...) I8K_ARG(m, a) I8K_EACH_13(m, __VA_ARGS__)
+#define I8K_EACH_15(m, a, ...) I8K_ARG(m, a) I8K_EACH_14(m, __VA_ARGS__)
+#define I8K_EACH_16(m, a, ...) I8K_ARG(m, a) I8K_EACH_15(m, __VA_ARGS__)
 /* (KIND, x, y, ...) -> m_KIND(x, y, ...) */
 #define I8K_ARG(m, tuple) I8K_ARG_(m, I8K_UNPACK tuple)
 #define I8K_UNPACK(...) __VA_ARGS__

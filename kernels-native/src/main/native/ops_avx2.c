@@ -13,6 +13,7 @@
 #include <immintrin.h>
 
 #include "ops_generic.h"
+#include "ops_bn_pool_avx2.h"
 
 /* ---------------------------------------------------------------------------------------------------- */
 /* absmax                                                                                                 */
@@ -430,7 +431,8 @@ static void avx2_relu_backward(int64_t count, const float *grad, const uint8_t *
   .group_absmax = avx2_group_absmax, .quantize_groups = avx2_quantize_groups,                              \
   .dequantize = avx2_dequantize, .absmax = avx2_absmax,                                                    \
   .clip_cosine_sums = avx2_clip_cosine_sums, .relu = avx2_relu,                                            \
-  .relu_backward = avx2_relu_backward, .quantize_transposed = avx2_quantize_transposed,
+  .relu_backward = avx2_relu_backward, .quantize_transposed = avx2_quantize_transposed,                  \
+  OPS_BN_POOL_AVX2_KERNELS
 
 #ifndef OPS_AVX2_FUNCTIONS_ONLY
 INT8K_TABLE_OVERRIDES_BEGIN

@@ -616,6 +616,171 @@ OPS_GENERIC_FN void generic_bn_backward_input(int64_t rows, int64_t c, const flo
   }
 }
 
+/* Batch normalization fused with the max-pool that follows it, for windows that tile the image (stride ==
+ * kernel, no padding; the dispatcher checks). The forward scans each window as max_pool_f32 does, on
+ * values computed as bn_normalize computes them, so pooled and argmax are bit for bit those of the two ops
+ * run apart while the normalized tensor is never written. The backward ops walk the input rows in
+ * ascending order (the order of every per-channel sum) and take each element's error from the pooled
+ * error of its window -- what max_pool_backward scatters for such an argmax, 0.0f + g, converting -0 as
+ * that sum into +0 does -- instead of reading a scattered error tensor. */
+static inline float ops_bn_value(float x, float mean, float inv_scale, float gamma, float beta, int relu) {
+  float out = gamma * ((x - mean) * inv_scale) + beta;
+  return relu ? ops_bn_rectify(out) : out;
+}
+
+static inline void ops_bn_max_pool(const int8k_conv_desc *d, const float *restrict x, const float *restrict mean,
+                                   const float *restrict inv_scale, const float *restrict gamma,
+                                   const float *restrict beta, int relu, float *restrict pooled,
+                                   int32_t *restrict argmax) {
+  int64_t oh = ops_out_h(d), ow = ops_out_w(d);
+  int32_t c32 = (int32_t)d->c;
+  int64_t o = 0;
+  for (int64_t b = 0; b < d->n; b++)
+    for (int64_t oy = 0; oy < oh; oy++)
+      for (int64_t ox = 0; ox < ow; ox++, o += d->c) {
+        float *restrict out = pooled + o;
+        int32_t *restrict am = argmax + o;
+        for (int64_t i = 0; i < d->kh; i++)
+          for (int64_t j = 0; j < d->kw; j++) {
+            int64_t base = ((b * d->h + oy * d->kh + i) * d->w + ox * d->kw + j) * d->c;
+            const float *restrict s = x + base;
+            int32_t base32 = (int32_t)base;
+            if (i == 0 && j == 0) {
+              for (int32_t ch = 0; ch < c32; ch++) {
+                out[ch] = ops_bn_value(s[ch], mean[ch], inv_scale[ch], gamma[ch], beta[ch], relu);
+                am[ch] = base32 + ch;
+              }
+            } else {
+              for (int32_t ch = 0; ch < c32; ch++) {
+                float v = ops_bn_value(s[ch], mean[ch], inv_scale[ch], gamma[ch], beta[ch], relu);
+                float cur = out[ch];
+                int32_t win = -(int32_t)(v > cur);
+                out[ch] = v > cur ? v : cur;
+                am[ch] = (am[ch] & ~win) | ((base32 + ch) & win);
+              }
+            }
+          }
+      }
+}
+
+OPS_GENERIC_FN void generic_bn_max_pool(const int8k_conv_desc *d, const float *restrict x,
+                                        const float *restrict mean, const float *restrict inv_scale,
+                                        const float *restrict gamma, const float *restrict beta, int relu,
+                                        float *restrict pooled, int32_t *restrict argmax) {
+  if (relu) {
+    ops_bn_max_pool(d, x, mean, inv_scale, gamma, beta, 1, pooled, argmax);
+  } else {
+    ops_bn_max_pool(d, x, mean, inv_scale, gamma, beta, 0, pooled, argmax);
+  }
+}
+
+/* The pooled error of input row r (one pixel, c channels) into g: window o0 (its first channel's pooled
+ * index) when the pixel lies in a window, else o0 < 0 and g = +0. */
+static inline void ops_pooled_error_row(int64_t c, int32_t base32, int64_t o0, const float *restrict grad_pooled,
+                                        const int32_t *restrict argmax, float *restrict g) {
+  int32_t c32 = (int32_t)c;
+  if (o0 < 0) {
+    for (int32_t ch = 0; ch < c32; ch++) g[ch] = 0.0f;
+    return;
+  }
+  const float *restrict gp = grad_pooled + o0;
+  const int32_t *restrict am = argmax + o0;
+  for (int32_t ch = 0; ch < c32; ch++) g[ch] = am[ch] == base32 + ch ? 0.0f + gp[ch] : 0.0f;
+}
+
+/* the pooled index of the first channel of input pixel (b, y, xx)'s window, or -1 outside every window */
+static inline int64_t ops_window_of_pixel(const int8k_conv_desc *d, int64_t oh, int64_t ow, int64_t b, int64_t y,
+                                          int64_t xx) {
+  int64_t oy = y / d->kh, ox = xx / d->kw;
+  if (oy >= oh || ox >= ow) return -1;
+  return ((b * oh + oy) * ow + ox) * d->c;
+}
+
+/* the per-row error buffer on the stack covers this many channels at a time */
+#define OPS_BN_POOL_CHUNK 256
+
+static inline void ops_bn_max_pool_backward_sums(const int8k_conv_desc *d, const float *restrict grad_pooled,
+                                                 const int32_t *restrict argmax, const float *restrict x,
+                                                 const float *restrict mean, const float *restrict inv_scale,
+                                                 const float *restrict gamma, const float *restrict beta,
+                                                 int relu, double *restrict sum_g, double *restrict sum_gh) {
+  int64_t oh = ops_out_h(d), ow = ops_out_w(d), c = d->c;
+  float g[OPS_BN_POOL_CHUNK];
+  for (int64_t ch = 0; ch < c; ch++) sum_g[ch] = sum_gh[ch] = 0.0;
+  for (int64_t b = 0; b < d->n; b++)
+    for (int64_t y = 0; y < d->h; y++)
+      for (int64_t xx = 0; xx < d->w; xx++) {
+        int64_t base = ((b * d->h + y) * d->w + xx) * c;
+        int64_t o0 = ops_window_of_pixel(d, oh, ow, b, y, xx);
+        for (int64_t c0 = 0; c0 < c; c0 += OPS_BN_POOL_CHUNK) {
+          int64_t cn = c - c0 < OPS_BN_POOL_CHUNK ? c - c0 : OPS_BN_POOL_CHUNK;
+          ops_pooled_error_row(cn, (int32_t)(base + c0), o0 < 0 ? -1 : o0 + c0, grad_pooled, argmax, g);
+          const float *xr = x + base + c0;
+          for (int64_t ch = 0; ch < cn; ch++) {
+            int64_t k = c0 + ch;
+            float h = (xr[ch] - mean[k]) * inv_scale[k];
+            double gv = (double)ops_bn_error(g[ch], h, gamma[k], beta[k], relu);
+            sum_g[k] += gv;
+            sum_gh[k] += gv * (double)h;
+          }
+        }
+      }
+}
+
+OPS_GENERIC_FN void generic_bn_max_pool_backward_sums(const int8k_conv_desc *d, const float *restrict grad_pooled,
+                                                      const int32_t *restrict argmax, const float *restrict x,
+                                                      const float *restrict mean, const float *restrict inv_scale,
+                                                      const float *restrict gamma, const float *restrict beta,
+                                                      int relu, double *restrict sum_g, double *restrict sum_gh) {
+  if (relu) {
+    ops_bn_max_pool_backward_sums(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, 1, sum_g, sum_gh);
+  } else {
+    ops_bn_max_pool_backward_sums(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, 0, sum_g, sum_gh);
+  }
+}
+
+static inline void ops_bn_max_pool_backward_input(const int8k_conv_desc *d, const float *restrict grad_pooled,
+                                                  const int32_t *restrict argmax, const float *restrict x,
+                                                  const float *restrict mean, const float *restrict inv_scale,
+                                                  const float *restrict gamma, const float *restrict beta,
+                                                  int relu, const double *restrict a, const double *restrict bq,
+                                                  const double *restrict k, float *restrict grad_in) {
+  int64_t oh = ops_out_h(d), ow = ops_out_w(d), c = d->c;
+  float g[OPS_BN_POOL_CHUNK];
+  for (int64_t b = 0; b < d->n; b++)
+    for (int64_t y = 0; y < d->h; y++)
+      for (int64_t xx = 0; xx < d->w; xx++) {
+        int64_t base = ((b * d->h + y) * d->w + xx) * c;
+        int64_t o0 = ops_window_of_pixel(d, oh, ow, b, y, xx);
+        for (int64_t c0 = 0; c0 < c; c0 += OPS_BN_POOL_CHUNK) {
+          int64_t cn = c - c0 < OPS_BN_POOL_CHUNK ? c - c0 : OPS_BN_POOL_CHUNK;
+          ops_pooled_error_row(cn, (int32_t)(base + c0), o0 < 0 ? -1 : o0 + c0, grad_pooled, argmax, g);
+          const float *xr = x + base + c0;
+          float *out = grad_in + base + c0;
+          for (int64_t ch = 0; ch < cn; ch++) {
+            int64_t q = c0 + ch;
+            float h = (xr[ch] - mean[q]) * inv_scale[q];
+            float gv = ops_bn_error(g[ch], h, gamma[q], beta[q], relu);
+            double v = (double)gv - a[q] - (double)h * bq[q];
+            out[ch] = (float)(k[q] * v);
+          }
+        }
+      }
+}
+
+OPS_GENERIC_FN void generic_bn_max_pool_backward_input(const int8k_conv_desc *d, const float *restrict grad_pooled,
+                                                       const int32_t *restrict argmax, const float *restrict x,
+                                                       const float *restrict mean, const float *restrict inv_scale,
+                                                       const float *restrict gamma, const float *restrict beta,
+                                                       int relu, const double *restrict a, const double *restrict b,
+                                                       const double *restrict k, float *restrict grad_in) {
+  if (relu) {
+    ops_bn_max_pool_backward_input(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, 1, a, b, k, grad_in);
+  } else {
+    ops_bn_max_pool_backward_input(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, 0, a, b, k, grad_in);
+  }
+}
+
 /* fp32 matrix glue. Column sums keep each column's row order (vectorized across columns); the transpose
  * moves 32 x 32 tiles so both sides stay in cache. */
 OPS_GENERIC_FN void generic_column_sums_f32(int64_t rows, int64_t cols, const float *restrict m,

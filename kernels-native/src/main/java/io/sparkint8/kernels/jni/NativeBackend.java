@@ -447,6 +447,40 @@ public final class NativeBackend extends AbstractBackend {
       float[] mean, float[] invScale, float[] gamma, float[] beta, int relu, double[] a,
       double[] b, double[] k, ByteBuffer gradIn);
 
+  @Override
+  protected void bnMaxPoolUnchecked(ConvDesc d, Float32Buffer x, BnAffine p, boolean relu,
+      Float32Buffer pooled, Int32Buffer argmax) {
+    check(bnMaxPool(window(d), x.bytes(), p.mean(), p.invScale(), p.gamma(), p.beta(),
+        relu ? 1 : 0, pooled.bytes(), argmax.bytes()));
+  }
+
+  static native int bnMaxPool(int[] window, ByteBuffer x, float[] mean, float[] invScale,
+      float[] gamma, float[] beta, int relu, ByteBuffer pooled, ByteBuffer argmax);
+
+  @Override
+  protected void bnMaxPoolBackwardSumsUnchecked(ConvDesc d, Float32Buffer gradPooled,
+      Int32Buffer argmax, Float32Buffer x, BnAffine p, boolean relu, double[] sumG,
+      double[] sumGh) {
+    check(bnMaxPoolBackwardSums(window(d), gradPooled.bytes(), argmax.bytes(), x.bytes(),
+        p.mean(), p.invScale(), p.gamma(), p.beta(), relu ? 1 : 0, sumG, sumGh));
+  }
+
+  static native int bnMaxPoolBackwardSums(int[] window, ByteBuffer gradPooled,
+      ByteBuffer argmax, ByteBuffer x, float[] mean, float[] invScale, float[] gamma,
+      float[] beta, int relu, double[] sumG, double[] sumGh);
+
+  @Override
+  protected void bnMaxPoolBackwardInputUnchecked(ConvDesc d, Float32Buffer gradPooled,
+      Int32Buffer argmax, Float32Buffer x, BnAffine p, boolean relu, double[] a, double[] b,
+      double[] k, Float32Buffer gradIn) {
+    check(bnMaxPoolBackwardInput(window(d), gradPooled.bytes(), argmax.bytes(), x.bytes(),
+        p.mean(), p.invScale(), p.gamma(), p.beta(), relu ? 1 : 0, a, b, k, gradIn.bytes()));
+  }
+
+  static native int bnMaxPoolBackwardInput(int[] window, ByteBuffer gradPooled,
+      ByteBuffer argmax, ByteBuffer x, float[] mean, float[] invScale, float[] gamma,
+      float[] beta, int relu, double[] a, double[] b, double[] k, ByteBuffer gradIn);
+
   // ---- fp32 matrix glue ---------------------------------------------------------------------------
 
   @Override

@@ -47,6 +47,13 @@ public final class NormalizationReference {
   public static void bnNormalize(
       int rows, int c, Float32Buffer x, BnAffine p, boolean relu, Float32Buffer y) {
     int count = rows * c;
+    float[] out = bnNormalize(rows, c, HostArrays.read(x, count), p, relu);
+    HostArrays.floats(y).put(0, out, 0, count);
+  }
+
+  /** The same on arrays, returning y. */
+  static float[] bnNormalize(int rows, int c, float[] x, BnAffine p, boolean relu) {
+    int count = rows * c;
     float[] h = normalized(rows, c, x, p);
     float[] out = new float[count];
     for (int r = 0; r < rows; r++) {
@@ -56,12 +63,12 @@ public final class NormalizationReference {
         out[base + ch] = relu ? rectified(v) : v;
       }
     }
-    HostArrays.floats(y).put(0, out, 0, count);
+    return out;
   }
 
   /** xhat = (x - mean) * invScale in float, as the forward computes it. */
-  private static float[] normalized(int rows, int c, Float32Buffer x, BnAffine p) {
-    float[] h = HostArrays.read(x, rows * c);
+  private static float[] normalized(int rows, int c, float[] x, BnAffine p) {
+    float[] h = x.clone();
     for (int r = 0; r < rows; r++) {
       int base = r * c;
       for (int ch = 0; ch < c; ch++) {
@@ -76,8 +83,8 @@ public final class NormalizationReference {
    * gamma * xhat + beta (recomputed in float) was > 0, else +0.
    */
   private static float[] maskedError(
-      int rows, int c, Float32Buffer gradOut, float[] h, BnAffine p, boolean relu) {
-    float[] gy = HostArrays.read(gradOut, rows * c);
+      int rows, int c, float[] gradOut, float[] h, BnAffine p, boolean relu) {
+    float[] gy = gradOut.clone();
     if (relu) {
       for (int r = 0; r < rows; r++) {
         int base = r * c;
@@ -106,6 +113,13 @@ public final class NormalizationReference {
       boolean relu,
       double[] sumG,
       double[] sumGh) {
+    bnBackwardSums(rows, c, HostArrays.read(gradOut, rows * c), HostArrays.read(x, rows * c), p,
+        relu, sumG, sumGh);
+  }
+
+  /** The same on arrays. */
+  static void bnBackwardSums(int rows, int c, float[] gradOut, float[] x, BnAffine p,
+      boolean relu, double[] sumG, double[] sumGh) {
     float[] h = normalized(rows, c, x, p);
     float[] gy = maskedError(rows, c, gradOut, h, p, relu);
     for (int ch = 0; ch < c; ch++) {
@@ -138,6 +152,15 @@ public final class NormalizationReference {
       double[] k,
       Float32Buffer gradIn) {
     int count = rows * c;
+    float[] out = bnBackwardInput(rows, c, HostArrays.read(gradOut, count),
+        HostArrays.read(x, count), p, relu, a, b, k);
+    HostArrays.floats(gradIn).put(0, out, 0, count);
+  }
+
+  /** The same on arrays, returning the input gradient. */
+  static float[] bnBackwardInput(int rows, int c, float[] gradOut, float[] x, BnAffine p,
+      boolean relu, double[] a, double[] b, double[] k) {
+    int count = rows * c;
     float[] h = normalized(rows, c, x, p);
     float[] gy = maskedError(rows, c, gradOut, h, p, relu);
     float[] out = new float[count];
@@ -149,6 +172,6 @@ public final class NormalizationReference {
         out[i] = (float) (k[ch] * v);
       }
     }
-    HostArrays.floats(gradIn).put(0, out, 0, count);
+    return out;
   }
 }

@@ -219,6 +219,28 @@ public abstract class ReferenceBackend extends AbstractBackend {
         rows, channels, gradOut, x, affine, relu, a, b, k, gradIn);
   }
 
+  @Override
+  protected void bnMaxPoolUnchecked(ConvDesc d, Float32Buffer x, BnAffine affine, boolean relu,
+      Float32Buffer pooled, Int32Buffer argmax) {
+    PooledNormalizationReference.bnMaxPool(d, x, affine, relu, pooled, argmax);
+  }
+
+  @Override
+  protected void bnMaxPoolBackwardSumsUnchecked(ConvDesc d, Float32Buffer gradPooled,
+      Int32Buffer argmax, Float32Buffer x, BnAffine affine, boolean relu, double[] sumG,
+      double[] sumGh) {
+    PooledNormalizationReference.bnMaxPoolBackwardSums(
+        d, gradPooled, argmax, x, affine, relu, sumG, sumGh);
+  }
+
+  @Override
+  protected void bnMaxPoolBackwardInputUnchecked(ConvDesc d, Float32Buffer gradPooled,
+      Int32Buffer argmax, Float32Buffer x, BnAffine affine, boolean relu, double[] a, double[] b,
+      double[] k, Float32Buffer gradIn) {
+    PooledNormalizationReference.bnMaxPoolBackwardInput(
+        d, gradPooled, argmax, x, affine, relu, a, b, k, gradIn);
+  }
+
   // ---- fp32 matrix glue ---------------------------------------------------------------------------
 
   @Override

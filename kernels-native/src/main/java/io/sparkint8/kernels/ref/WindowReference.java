@@ -117,7 +117,11 @@ public final class WindowReference {
   /** The first in-image cell seeds the maximum; a later one wins only when strictly greater. */
   public static void maxPoolF32(
       ConvDesc d, Float32Buffer src, Float32Buffer dst, Int32Buffer argmax) {
-    float[] x = src.toArray();
+    maxPoolF32(d, src.toArray(), dst, argmax);
+  }
+
+  /** The same from an array. */
+  static void maxPoolF32(ConvDesc d, float[] x, Float32Buffer dst, Int32Buffer argmax) {
     for (int r = 0; r < d.colRows(); r++) {
       for (int ch = 0; ch < d.c(); ch++) {
         float best = 0f;

@@ -447,6 +447,48 @@ public abstract class AbstractBackend implements Int8Backend {
       double[] k,
       Float32Buffer gradIn);
 
+  @Override
+  public final void bnMaxPool(ConvDesc d, Float32Buffer x, BnAffine affine, boolean relu,
+      Float32Buffer pooled, Int32Buffer argmax) {
+    Checks.bnMaxPool(d, x, pooled, argmax, affine, "bnMaxPool");
+    bnMaxPoolUnchecked(d, x, affine, relu, pooled, argmax);
+  }
+
+  protected abstract void bnMaxPoolUnchecked(ConvDesc d, Float32Buffer x, BnAffine affine,
+      boolean relu, Float32Buffer pooled, Int32Buffer argmax);
+
+  @Override
+  public final void bnMaxPoolBackwardSums(ConvDesc d, Float32Buffer gradPooled,
+      Int32Buffer argmax, Float32Buffer x, BnAffine affine, boolean relu, double[] sumG,
+      double[] sumGh) {
+    String op = "bnMaxPoolBackwardSums";
+    Checks.bnMaxPool(d, x, gradPooled, argmax, affine, op);
+    Checks.perChannel(sumG, d.c(), "sumG", op);
+    Checks.perChannel(sumGh, d.c(), "sumGh", op);
+    bnMaxPoolBackwardSumsUnchecked(d, gradPooled, argmax, x, affine, relu, sumG, sumGh);
+  }
+
+  protected abstract void bnMaxPoolBackwardSumsUnchecked(ConvDesc d, Float32Buffer gradPooled,
+      Int32Buffer argmax, Float32Buffer x, BnAffine affine, boolean relu, double[] sumG,
+      double[] sumGh);
+
+  @Override
+  public final void bnMaxPoolBackwardInput(ConvDesc d, Float32Buffer gradPooled,
+      Int32Buffer argmax, Float32Buffer x, BnAffine affine, boolean relu, double[] a, double[] b,
+      double[] k, Float32Buffer gradIn) {
+    String op = "bnMaxPoolBackwardInput";
+    Checks.bnMaxPool(d, x, gradPooled, argmax, affine, op);
+    Checks.buffer(gradIn, d.inputSize(), "gradIn");
+    Checks.perChannel(a, d.c(), "a", op);
+    Checks.perChannel(b, d.c(), "b", op);
+    Checks.perChannel(k, d.c(), "k", op);
+    bnMaxPoolBackwardInputUnchecked(d, gradPooled, argmax, x, affine, relu, a, b, k, gradIn);
+  }
+
+  protected abstract void bnMaxPoolBackwardInputUnchecked(ConvDesc d, Float32Buffer gradPooled,
+      Int32Buffer argmax, Float32Buffer x, BnAffine affine, boolean relu, double[] a, double[] b,
+      double[] k, Float32Buffer gradIn);
+
   // ---- fp32 matrix glue ---------------------------------------------------------------------------
 
   @Override

@@ -267,6 +267,25 @@ public final class Checks {
     d.requirePoolingPadding();
   }
 
+  /**
+   * The operands of a batch norm fused with its max-pool: a window that tiles the image (stride ==
+   * kernel, no padding), the input, the pooled tensor and its argmax, the per-channel numbers.
+   */
+  public static void bnMaxPool(ConvDesc d, OffHeapBuffer x, OffHeapBuffer pooled,
+      OffHeapBuffer argmax, BnAffine affine, String op) {
+    pooling(d);
+    if (d.strideH() != d.kh() || d.strideW() != d.kw() || d.padH() != 0 || d.padW() != 0) {
+      throw new IllegalArgumentException(op + ": window " + d.kh() + "x" + d.kw() + " stride "
+          + d.strideH() + "x" + d.strideW() + " pad " + d.padH() + "x" + d.padW()
+          + " does not tile the image (expected stride == kernel and no padding)");
+    }
+    buffer(x, d.inputSize(), "x");
+    buffer(pooled, d.pooledSize(), "pooled");
+    buffer(argmax, d.pooledSize(), "argmax");
+    descriptor(affine, "affine");
+    affine.check(d.c(), op);
+  }
+
   /** Entry o of a max-pool's argmax, which must index the input (inputSize elements). */
   public static void argmax(int o, int at, int inputSize) {
     if (at < 0 || at >= inputSize) {

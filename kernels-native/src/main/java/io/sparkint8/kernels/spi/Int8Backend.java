@@ -247,6 +247,31 @@ public interface Int8Backend {
       double[] k,
       Float32Buffer gradIn);
 
+  // ---- batch normalization fused with the max-pool after it (windows that tile: stride == kernel,
+  // no padding) -------------------------------------------------------------------------------------
+
+  /**
+   * {@link #bnNormalize} (rows = n*h*w of window {@code d}) followed by {@link #maxPoolF32} over
+   * {@code d}, in one pass: pooled and argmax are bit for bit those of the two ops run apart, and the
+   * normalized tensor is never written.
+   */
+  public void bnMaxPool(ConvDesc d, Float32Buffer x, BnAffine affine, boolean relu,
+      Float32Buffer pooled, Int32Buffer argmax);
+
+  /**
+   * {@link #bnBackwardSums} of the error {@link #maxPoolBackward} would scatter from {@code
+   * gradPooled} and the argmax of {@link #bnMaxPool}, without writing it: element e of window o gets
+   * 0f + gradPooled[o] when argmax[o] == e, else +0 (also cells in no window, and an argmax outside
+   * its window passes nothing).
+   */
+  public void bnMaxPoolBackwardSums(ConvDesc d, Float32Buffer gradPooled, Int32Buffer argmax,
+      Float32Buffer x, BnAffine affine, boolean relu, double[] sumG, double[] sumGh);
+
+  /** {@link #bnBackwardInput} of the error of {@link #bnMaxPoolBackwardSums}. */
+  public void bnMaxPoolBackwardInput(ConvDesc d, Float32Buffer gradPooled, Int32Buffer argmax,
+      Float32Buffer x, BnAffine affine, boolean relu, double[] a, double[] b, double[] k,
+      Float32Buffer gradIn);
+
   /** dst = src where src > 0, else +0 (NaN and -0 give +0). In place allowed. */
   public void reluF32(int count, Float32Buffer src, Float32Buffer dst);
 

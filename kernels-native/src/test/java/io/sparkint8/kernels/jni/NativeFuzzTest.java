@@ -12,6 +12,7 @@ import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.kernels.memory.OffHeapBuffer;
 import io.sparkint8.kernels.ref.JavaBackend;
 import io.sparkint8.kernels.spi.Axis;
+import io.sparkint8.kernels.spi.BnAffine;
 import io.sparkint8.kernels.spi.ConvDesc;
 import io.sparkint8.kernels.spi.Epilogue;
 import io.sparkint8.kernels.spi.GemmDesc;
@@ -56,7 +57,7 @@ class NativeFuzzTest {
     Op[] ops = {this::gemmS32, this::gemmF32Epilogue, this::gemmF32, this::quantize,
         this::dequantize, this::absmax, this::im2colS8, this::im2colF32, this::maxPool,
         this::maxPoolBackward, this::relu, this::transposeF32, this::columnSums,
-        this::bnStatistics};
+        this::bnStatistics, this::bnMaxPool, this::bnMaxPoolBackwardInput};
     SplittableRandom master = new SplittableRandom(SEED);
     try (OffHeapAllocator a = new OffHeapAllocator("native fuzz")) {
       alloc = a;
@@ -537,6 +538,82 @@ class NativeFuzzTest {
         () -> ref.maxPoolBackward(conv(w), gradOut, argmax, gradInRef),
         () -> sameBits("grad_in", gradIn, gradInRef, s[0]));
     close(gradOut, argmax, gradIn, gradInRef);
+  }
+
+  /** A window, three times in four made to tile the image (what the fused bn + max-pool accepts). */
+  private int[] tilingWindow() {
+    int[] w = window();
+    if (w.length == 10 && r.nextInt(4) != 0) {
+      w[6] = w[4];
+      w[7] = w[5];
+      w[8] = 0;
+      w[9] = 0;
+    }
+    return w;
+  }
+
+  /** Per-channel float numbers of a window's channels (sometimes short or null). */
+  private float[] perChannel(int[] w) {
+    float[] v = array(w.length == 10 ? w[3] : -1);
+    if (v != null) {
+      for (int i = 0; i < v.length; i++) {
+        v[i] = (float) r.nextDouble(0.25, 2);
+      }
+    }
+    return v;
+  }
+
+  private void bnMaxPool() {
+    int[] w = tilingWindow();
+    long[] s = windowSizes(w);
+    Float32Buffer x = floats(s[0], true);
+    BnAffine p = new BnAffine(perChannel(w), perChannel(w), perChannel(w), perChannel(w));
+    boolean relu = r.nextBoolean();
+    Float32Buffer dst = floats(s[2], true);
+    Int32Buffer argmax = ints(s[2], 0);
+    Float32Buffer dstRef = copy(dst);
+    Int32Buffer argmaxRef = copy(argmax);
+    int st = NativeBackend.bnMaxPool(w, raw(x), p.mean(), p.invScale(), p.gamma(), p.beta(),
+        relu ? 1 : 0, raw(dst), raw(argmax));
+    verdict("bn_max_pool", st,
+        w.length == 10 ? () -> nat.bnMaxPool(conv(w), x, p, relu, dstRef, argmaxRef) : null,
+        () -> ref.bnMaxPool(conv(w), x, p, relu, dstRef, argmaxRef),
+        () -> {
+          sameBits("pooled", dst, dstRef, s[2]);
+          sameBits("argmax", argmax, argmaxRef, s[2]);
+        });
+    close(x, dst, argmax, dstRef, argmaxRef);
+  }
+
+  private void bnMaxPoolBackwardInput() {
+    int[] w = tilingWindow();
+    long[] s = windowSizes(w);
+    Float32Buffer gradPooled = floats(s[2], true);
+    // any argmax: one outside its window (or the image) passes nothing
+    Int32Buffer argmax = ints(s[2], s[0]);
+    Float32Buffer x = floats(s[0], true);
+    BnAffine p = new BnAffine(perChannel(w), perChannel(w), perChannel(w), perChannel(w));
+    boolean relu = r.nextBoolean();
+    double[][] abk = new double[3][];
+    for (int i = 0; i < 3; i++) {
+      float[] f = perChannel(w);
+      abk[i] = f == null ? null : new double[f.length];
+      for (int j = 0; f != null && j < f.length; j++) {
+        abk[i][j] = f[j] - 1.0;
+      }
+    }
+    Float32Buffer gradIn = floats(s[0], true);
+    Float32Buffer gradInRef = copy(gradIn);
+    int st = NativeBackend.bnMaxPoolBackwardInput(w, raw(gradPooled), raw(argmax), raw(x),
+        p.mean(), p.invScale(), p.gamma(), p.beta(), relu ? 1 : 0, abk[0], abk[1], abk[2],
+        raw(gradIn));
+    verdict("bn_max_pool_backward_input", st,
+        w.length == 10 ? () -> nat.bnMaxPoolBackwardInput(conv(w), gradPooled, argmax, x, p,
+            relu, abk[0], abk[1], abk[2], gradInRef) : null,
+        () -> ref.bnMaxPoolBackwardInput(conv(w), gradPooled, argmax, x, p, relu, abk[0],
+            abk[1], abk[2], gradInRef),
+        () -> sameBits("grad_in", gradIn, gradInRef, s[0]));
+    close(gradPooled, argmax, x, gradIn, gradInRef);
   }
 
   private void relu() {

@@ -1,0 +1,255 @@
+/*
+ * ops_bn_pool_avx512.h - AVX-512 kernels of batch norm fused with its max-pool (bn_max_pool and its two
+ * backward ops; int8k_ops.def and ops_generic.h define them), for ops_avx512vnni.c. The same operations as
+ * ops_bn_pool_avx2.h on sixteen channels per vector: the backward ops do their per-element arithmetic in
+ * double, where eight lanes per vector halve the work of the AVX2 version. Channels past the last multiple
+ * of sixteen go through the AVX2 kernels' scalar expressions, so every element gets the generic kernel's
+ * operations in its order and the results are bit-identical.
+ */
+#ifndef OPS_BN_POOL_AVX512_H
+#define OPS_BN_POOL_AVX512_H
+
+#include <immintrin.h>
+
+#include "ops_bn_pool_avx2.h"
+
+/* ones where the bits of v lie in [1, 0x7f800000] (v > 0, +inf included): ops_positive_mask */
+static inline __mmask16 bnq_positive(__m512 v) {
+  __m512i b = _mm512_castps_si512(v);
+  return _mm512_cmpgt_epi32_mask(b, _mm512_setzero_si512()) &
+         _mm512_cmpgt_epi32_mask(_mm512_set1_epi32(0x7f800001), b);
+}
+
+static inline __m512 bnq_xhat(__m512 x, __m512 mean, __m512 inv) { return _mm512_mul_ps(_mm512_sub_ps(x, mean), inv); }
+
+static inline __m512 bnq_affine(__m512 h, __m512 gamma, __m512 beta) {
+  return _mm512_add_ps(_mm512_mul_ps(gamma, h), beta);
+}
+
+static inline __m512i bnq_lane_index(int64_t first) {
+  return _mm512_add_epi32(_mm512_set1_epi32((int32_t)first),
+                          _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+}
+
+/* as bnp_max_pool (row by row, the same comparisons per window), sixteen channels at a time */
+static inline __attribute__((always_inline)) void bnq_max_pool(const int8k_conv_desc *d, const float *x,
+                                                               const float *mean, const float *inv_scale,
+                                                               const float *gamma, const float *beta, int relu,
+                                                               float *pooled, int32_t *argmax) {
+  const int64_t oh = ops_out_h(d), ow = ops_out_w(d), c = d->c, c16 = c & ~(int64_t)15;
+  const int64_t kh = d->kh, kw = d->kw, h = d->h, w = d->w, n = d->n;
+  for (int64_t b = 0; b < n; b++)
+    for (int64_t oy = 0; oy < oh; oy++) {
+      float *prow = pooled + (b * oh + oy) * ow * c;
+      int32_t *arow = argmax + (b * oh + oy) * ow * c;
+      for (int64_t i = 0; i < kh; i++) {
+        int64_t row = ((b * h + oy * kh + i) * w) * c;
+        for (int64_t ox = 0; ox < ow; ox++) {
+          float *out = prow + ox * c;
+          int32_t *am = arow + ox * c;
+          for (int64_t j = 0; j < kw; j++) {
+            int64_t base = row + (ox * kw + j) * c;
+            int seed = i == 0 && j == 0;
+            for (int64_t ch = 0; ch < c16; ch += 16) {
+              __m512 v = bnq_affine(bnq_xhat(_mm512_loadu_ps(x + base + ch), _mm512_loadu_ps(mean + ch),
+                                             _mm512_loadu_ps(inv_scale + ch)),
+                                    _mm512_loadu_ps(gamma + ch), _mm512_loadu_ps(beta + ch));
+              if (relu) v = _mm512_maskz_mov_ps(bnq_positive(v), v);
+              __m512i at = bnq_lane_index(base + ch);
+              if (seed) {
+                _mm512_storeu_ps(out + ch, v);
+                _mm512_storeu_si512(am + ch, at);
+              } else {
+                __m512 cur = _mm512_loadu_ps(out + ch);
+                __mmask16 win = _mm512_cmp_ps_mask(v, cur, _CMP_GT_OQ); /* v > cur: false with a NaN */
+                _mm512_mask_storeu_ps(out + ch, win, v);
+                _mm512_mask_storeu_epi32(am + ch, win, at);
+              }
+            }
+            for (int64_t ch = c16; ch < c; ch++) {
+              float v = ops_bn_value(x[base + ch], mean[ch], inv_scale[ch], gamma[ch], beta[ch], relu);
+              if (seed || v > out[ch]) {
+                out[ch] = v;
+                am[ch] = (int32_t)(base + ch);
+              }
+            }
+          }
+        }
+      }
+    }
+}
+
+static void avx512_bn_max_pool(const int8k_conv_desc *d, const float *x, const float *mean, const float *inv_scale,
+                               const float *gamma, const float *beta, int relu, float *pooled, int32_t *argmax) {
+  if (relu) {
+    bnq_max_pool(d, x, mean, inv_scale, gamma, beta, 1, pooled, argmax);
+  } else {
+    bnq_max_pool(d, x, mean, inv_scale, gamma, beta, 0, pooled, argmax);
+  }
+}
+
+/* the error of sixteen elements, as bnp_error */
+static inline __m512 bnq_error(int64_t o0, int64_t base, int64_t ch, const float *grad_pooled,
+                               const int32_t *argmax, __m512 h, const float *gamma, const float *beta, int relu) {
+  if (o0 < 0) return _mm512_setzero_ps();
+  __mmask16 hit = _mm512_cmpeq_epi32_mask(_mm512_loadu_si512(argmax + o0 + ch), bnq_lane_index(base + ch));
+  if (relu) hit &= bnq_positive(bnq_affine(h, _mm512_loadu_ps(gamma + ch), _mm512_loadu_ps(beta + ch)));
+  return _mm512_maskz_add_ps(hit, _mm512_setzero_ps(), _mm512_loadu_ps(grad_pooled + o0 + ch));
+}
+
+static inline __m512d bnq_lo(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
+static inline __m512d bnq_hi(__m512 v) {
+  return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+
+/* The sums of channels [c0, c0 + 16 * NB) over every pixel, ascending, with the accumulators in registers: an
+ * accumulator kept in memory is reloaded by the next pixel right after its store, and that store-to-load
+ * chain, not the arithmetic, set the speed. NB is a constant of each instance, so the loops over blocks
+ * unroll and acc stays in registers. */
+static inline __attribute__((always_inline)) void bnq_sums_blocks(
+    const int8k_conv_desc *d, int64_t c0, const int NB, const float *grad_pooled, const int32_t *argmax,
+    const float *x, const float *mean, const float *inv_scale, const float *gamma, const float *beta, int relu,
+    double *sum_g, double *sum_gh) {
+  __m512d acc[4][4];
+  for (int q = 0; q < NB; q++)
+    for (int r = 0; r < 4; r++) acc[q][r] = _mm512_setzero_pd();
+  BNP_FOR_EACH_PIXEL(d, {
+    for (int q = 0; q < NB; q++) {
+      int64_t ch = c0 + 16 * q;
+      __m512 h = bnq_xhat(_mm512_loadu_ps(x + base + ch), _mm512_loadu_ps(mean + ch), _mm512_loadu_ps(inv_scale + ch));
+      __m512 g = bnq_error(o0, base, ch, grad_pooled, argmax, h, gamma, beta, relu);
+      __m512d g0 = bnq_lo(g), g1 = bnq_hi(g);
+      acc[q][0] = _mm512_add_pd(acc[q][0], g0);
+      acc[q][1] = _mm512_add_pd(acc[q][1], g1);
+      acc[q][2] = _mm512_add_pd(acc[q][2], _mm512_mul_pd(g0, bnq_lo(h)));
+      acc[q][3] = _mm512_add_pd(acc[q][3], _mm512_mul_pd(g1, bnq_hi(h)));
+    }
+  });
+  for (int q = 0; q < NB; q++) {
+    int64_t ch = c0 + 16 * q;
+    _mm512_storeu_pd(sum_g + ch, acc[q][0]);
+    _mm512_storeu_pd(sum_g + ch + 8, acc[q][1]);
+    _mm512_storeu_pd(sum_gh + ch, acc[q][2]);
+    _mm512_storeu_pd(sum_gh + ch + 8, acc[q][3]);
+  }
+}
+
+static inline __attribute__((always_inline)) void bnq_backward_sums(
+    const int8k_conv_desc *d, const float *grad_pooled, const int32_t *argmax, const float *x, const float *mean,
+    const float *inv_scale, const float *gamma, const float *beta, int relu, double *sum_g, double *sum_gh) {
+  const int64_t c = d->c, c16 = c & ~(int64_t)15;
+  /* every accumulator starts at +0 (added to in the same order as the generic kernel's) */
+  for (int64_t ch = 0; ch < c; ch++) sum_g[ch] = sum_gh[ch] = 0.0;
+  for (int64_t c0 = 0; c0 < c16; c0 += 64) {
+    switch ((c16 - c0) / 16 < 4 ? (c16 - c0) / 16 : 4) {
+    case 1: bnq_sums_blocks(d, c0, 1, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh); break;
+    case 2: bnq_sums_blocks(d, c0, 2, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh); break;
+    case 3: bnq_sums_blocks(d, c0, 3, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh); break;
+    default: bnq_sums_blocks(d, c0, 4, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh); break;
+    }
+  }
+  if (c16 == c) return;
+  BNP_FOR_EACH_PIXEL(d, {
+    for (int64_t ch = c16; ch < c; ch++) {
+      float h = (x[base + ch] - mean[ch]) * inv_scale[ch];
+      double gv = (double)bnp_error_scalar(o0, base, ch, grad_pooled, argmax, h, gamma[ch], beta[ch], relu);
+      sum_g[ch] += gv;
+      sum_gh[ch] += gv * (double)h;
+    }
+  });
+}
+
+static void avx512_bn_max_pool_backward_sums(const int8k_conv_desc *d, const float *grad_pooled,
+                                             const int32_t *argmax, const float *x, const float *mean,
+                                             const float *inv_scale, const float *gamma, const float *beta,
+                                             int relu, double *sum_g, double *sum_gh) {
+  if (relu) {
+    bnq_backward_sums(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, 1, sum_g, sum_gh);
+  } else {
+    bnq_backward_sums(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, 0, sum_g, sum_gh);
+  }
+}
+
+
+/* grad_in of channels [c0, c0 + 16 * NB) over every pixel, with the per-channel numbers in registers */
+static inline __attribute__((always_inline)) void bnq_input_blocks(
+    const int8k_conv_desc *d, int64_t c0, const int NB, const float *grad_pooled, const int32_t *argmax,
+    const float *x, const float *mean, const float *inv_scale, const float *gamma, const float *beta, int relu,
+    const double *a, const double *bq, const double *k, float *grad_in) {
+  __m512 vm[4], vs[4], vg[4], vb[4];
+  __m512d va[4][2], vq[4][2], vk[4][2];
+  for (int q = 0; q < NB; q++) {
+    int64_t ch = c0 + 16 * q;
+    vm[q] = _mm512_loadu_ps(mean + ch);
+    vs[q] = _mm512_loadu_ps(inv_scale + ch);
+    vg[q] = _mm512_loadu_ps(gamma + ch);
+    vb[q] = _mm512_loadu_ps(beta + ch);
+    for (int e = 0; e < 2; e++) {
+      va[q][e] = _mm512_loadu_pd(a + ch + 8 * e);
+      vq[q][e] = _mm512_loadu_pd(bq + ch + 8 * e);
+      vk[q][e] = _mm512_loadu_pd(k + ch + 8 * e);
+    }
+  }
+  BNP_FOR_EACH_PIXEL(d, {
+    for (int q = 0; q < NB; q++) {
+      int64_t ch = c0 + 16 * q;
+      __m512 h = bnq_xhat(_mm512_loadu_ps(x + base + ch), vm[q], vs[q]);
+      __m512 g = _mm512_setzero_ps();
+      if (o0 >= 0) {
+        __mmask16 hit = _mm512_cmpeq_epi32_mask(_mm512_loadu_si512(argmax + o0 + ch), bnq_lane_index(base + ch));
+        if (relu) hit &= bnq_positive(bnq_affine(h, vg[q], vb[q]));
+        g = _mm512_maskz_add_ps(hit, _mm512_setzero_ps(), _mm512_loadu_ps(grad_pooled + o0 + ch));
+      }
+      __m512d g0 = bnq_lo(g), g1 = bnq_hi(g), h0 = bnq_lo(h), h1 = bnq_hi(h);
+      __m512d v0 = _mm512_sub_pd(_mm512_sub_pd(g0, va[q][0]), _mm512_mul_pd(h0, vq[q][0]));
+      __m512d v1 = _mm512_sub_pd(_mm512_sub_pd(g1, va[q][1]), _mm512_mul_pd(h1, vq[q][1]));
+      __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(vk[q][0], v0));
+      __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(vk[q][1], v1));
+      _mm512_storeu_ps(grad_in + base + ch,
+                       _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)),
+                                                          _mm256_castps_pd(hi), 1)));
+    }
+  });
+}
+
+static inline __attribute__((always_inline)) void bnq_backward_input(
+    const int8k_conv_desc *d, const float *grad_pooled, const int32_t *argmax, const float *x, const float *mean,
+    const float *inv_scale, const float *gamma, const float *beta, int relu, const double *a, const double *bq,
+    const double *k, float *grad_in) {
+  const int64_t c = d->c, c16 = c & ~(int64_t)15;
+  for (int64_t c0 = 0; c0 < c16; c0 += 64) {
+    switch ((c16 - c0) / 16 < 4 ? (c16 - c0) / 16 : 4) {
+    case 1: bnq_input_blocks(d, c0, 1, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, a, bq, k, grad_in); break;
+    case 2: bnq_input_blocks(d, c0, 2, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, a, bq, k, grad_in); break;
+    case 3: bnq_input_blocks(d, c0, 3, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, a, bq, k, grad_in); break;
+    default: bnq_input_blocks(d, c0, 4, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, a, bq, k, grad_in); break;
+    }
+  }
+  if (c16 == c) return;
+  BNP_FOR_EACH_PIXEL(d, {
+    for (int64_t ch = c16; ch < c; ch++) {
+      float h = (x[base + ch] - mean[ch]) * inv_scale[ch];
+      float gv = bnp_error_scalar(o0, base, ch, grad_pooled, argmax, h, gamma[ch], beta[ch], relu);
+      double v = (double)gv - a[ch] - (double)h * bq[ch];
+      grad_in[base + ch] = (float)(k[ch] * v);
+    }
+  });
+}
+
+static void avx512_bn_max_pool_backward_input(const int8k_conv_desc *d, const float *grad_pooled,
+                                              const int32_t *argmax, const float *x, const float *mean,
+                                              const float *inv_scale, const float *gamma, const float *beta,
+                                              int relu, const double *a, const double *b, const double *k,
+                                              float *grad_in) {
+  if (relu) {
+    bnq_backward_input(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, 1, a, b, k, grad_in);
+  } else {
+    bnq_backward_input(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, 0, a, b, k, grad_in);
+  }
+}
+
+#define OPS_BN_POOL_AVX512_KERNELS                                                                         \
+  .bn_max_pool = avx512_bn_max_pool, .bn_max_pool_backward_sums = avx512_bn_max_pool_backward_sums,       \
+  .bn_max_pool_backward_input = avx512_bn_max_pool_backward_input,
+
+#endif
