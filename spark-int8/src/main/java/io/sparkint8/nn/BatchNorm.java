@@ -1,7 +1,9 @@
 package io.sparkint8.nn;
 
 import io.sparkint8.kernels.memory.Float32Buffer;
+import io.sparkint8.kernels.memory.Int32Buffer;
 import io.sparkint8.kernels.spi.BnAffine;
+import io.sparkint8.kernels.spi.ConvDesc;
 import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import java.util.Arrays;
@@ -30,6 +32,13 @@ import java.util.List;
  * forward output, recomputed the same way, so neither a pre-ReLU buffer nor a pass of its own is
  * needed; the {@link Relu} layer of the spec stays in the tree and passes values through. The bits
  * are those of the two layers run apart.
+ *
+ * <p>A max-pool whose windows tile the image (stride == kernel, no padding) right after that ReLU is
+ * fused too ({@link #fusedPoolKernel()}): the forward writes only the pooled output and its argmax,
+ * never the normalized tensor, and the backward takes the pooled error and reads each element's error
+ * from its window's argmax instead of a scattered error tensor. That saves writing and reading the
+ * full-size activation twice in the forward and three full-size passes in the backward, at the bits
+ * of the three layers run apart; the {@link Pool2d} stays in the tree and passes through.
  */
 public final class BatchNorm extends Layer {
   private static final double SQRT_HALF_PI = Math.sqrt(Math.PI / 2);
@@ -47,6 +56,9 @@ public final class BatchNorm extends Layer {
   private final double[] mean;
   private final Float32Buffer y;
   private final Float32Buffer gx;
+  private final int poolKernel; // 0: no fused max-pool
+  private final Shape pooled;
+  private final Int32Buffer argmax;
   private BnStats lastStats;
   private Float32Buffer lastInput;
   private BnAffine lastAffine;
@@ -79,7 +91,23 @@ public final class BatchNorm extends Layer {
    */
   BatchNorm(LayerContext ctx, Shape in, int maxBatch, boolean l1, boolean relu,
       boolean sharedOutput) {
+    this(ctx, in, maxBatch, l1, relu, sharedOutput, 0);
+  }
+
+  /**
+   * ... that also applies the max-pool of {@code poolKernel} x {@code poolKernel} windows at stride
+   * {@code poolKernel} following the ReLU when {@code poolKernel > 0} (the output, shared or not, is
+   * then the pooled tensor).
+   */
+  BatchNorm(LayerContext ctx, Shape in, int maxBatch, boolean l1, boolean relu,
+      boolean sharedOutput, int poolKernel) {
     super(ctx, in, maxBatch, l1 ? "bnl1" : "bn");
+    if (poolKernel < 0 || (poolKernel > 0 && (l1 || !relu || poolKernel > in.height()
+        || poolKernel > in.width()))) {
+      throw new IllegalArgumentException(describeKind(l1) + ": cannot fuse a max-pool of "
+          + poolKernel + " (needs the standard variant, a fused ReLU and a window inside " + in
+          + ")");
+    }
     this.l1 = l1;
     this.relu = relu;
     this.c = in.channels();
@@ -94,7 +122,13 @@ public final class BatchNorm extends Layer {
     this.meanF = new float[c];
     this.invScaleF = new float[c];
     this.mean = new double[c];
-    this.y = sharedOutput ? newTransient(in) : newActivation(in);
+    this.poolKernel = poolKernel;
+    this.pooled = poolKernel > 0
+        ? Shape.chw(c, in.height() / poolKernel, in.width() / poolKernel) : null;
+    Shape outShape = poolKernel > 0 ? pooled : in;
+    this.y = sharedOutput ? newTransient(outShape) : newActivation(outShape);
+    this.argmax = poolKernel > 0
+        ? own(ctx.allocator().allocateInt32((long) maxBatch * pooled.size())) : null;
     this.gx = newTransient(in);
     this.sumG = new double[c];
     this.sumGh = new double[c];
@@ -114,8 +148,22 @@ public final class BatchNorm extends Layer {
     return relu;
   }
 
+  /** The window (and stride) of the max-pool this layer applies after its ReLU; 0 for none. */
+  public int fusedPoolKernel() {
+    return poolKernel;
+  }
+
+  private ConvDesc poolWindow(int batch) {
+    return new ConvDesc(batch, in.height(), in.width(), c, poolKernel, poolKernel, poolKernel,
+        poolKernel, 0, 0);
+  }
+
   @Override
   public String describe() {
+    return describeKind(l1);
+  }
+
+  private static String describeKind(boolean l1) {
     return l1 ? "bn-l1" : "bn";
   }
 
@@ -138,6 +186,11 @@ public final class BatchNorm extends Layer {
     }
     lastInput = x;
     lastAffine = new BnAffine(mu, inv, gamma.values(), beta.values());
+    if (poolKernel > 0) {
+      Float32Buffer out = transientBuffer(y, x, (long) batch * pooled.size());
+      ctx.backend().bnMaxPool(poolWindow(batch), x, lastAffine, relu, out, argmax);
+      return out;
+    }
     Float32Buffer out = transientBuffer(y, x, (long) rows * c);
     ctx.backend().bnNormalize(rows, c, x, lastAffine, relu, out);
     return out;
@@ -209,7 +262,12 @@ public final class BatchNorm extends Layer {
     float[] db = beta.grad();
     double[] sG = sumG;
     double[] sGh = sumGh;
-    ctx.backend().bnBackwardSums(rows, c, gradOut, lastInput, lastAffine, relu, sG, sGh);
+    if (poolKernel > 0) {
+      ctx.backend().bnMaxPoolBackwardSums(poolWindow(batch), gradOut, argmax, lastInput,
+          lastAffine, relu, sG, sGh);
+    } else {
+      ctx.backend().bnBackwardSums(rows, c, gradOut, lastInput, lastAffine, relu, sG, sGh);
+    }
     double lambda = ctx.config().bnRectification();
     lastRectLoss = 0;
     for (int ch = 0; ch < c; ch++) {
@@ -236,13 +294,19 @@ public final class BatchNorm extends Layer {
         bq[ch] = sGh[ch] / rows;
         k[ch] = g[ch] / scale[ch];
       }
-      ctx.backend().bnBackwardInput(rows, c, gradOut, lastInput, lastAffine, relu, a, bq, k,
-          gradIn);
+      if (poolKernel > 0) {
+        ctx.backend().bnMaxPoolBackwardInput(poolWindow(batch), gradOut, argmax, lastInput,
+            lastAffine, relu, a, bq, k, gradIn);
+      } else {
+        ctx.backend().bnBackwardInput(rows, c, gradOut, lastInput, lastAffine, relu, a, bq, k,
+            gradIn);
+      }
     } else {
       l1InputGradient(gradOut, rows, g, sG, sGh, gradIn);
     }
+    long outCount = poolKernel > 0 ? (long) batch * pooled.size() : count;
     lastGain = ctx.measuresGains()
-        ? HeapScratch.norm(gradIn, count) / HeapScratch.norm(gradOut, count) : Double.NaN;
+        ? HeapScratch.norm(gradIn, count) / HeapScratch.norm(gradOut, outCount) : Double.NaN;
     return gradIn;
   }
 

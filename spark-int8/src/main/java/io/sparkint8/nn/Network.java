@@ -27,11 +27,18 @@ public final class Network implements AutoCloseable {
   private final List<BatchNorm> batchNorms = new ArrayList<>();
   private final int maxBatch;
   private final SharedActivations shared;
+  private final boolean fusePools;
   private int layersBuilt;
 
   private Network(NetworkSpec spec, Shape input, int maxBatch, LayerContext ctx,
       boolean shareActivations) {
+    this(spec, input, maxBatch, ctx, shareActivations, true);
+  }
+
+  private Network(NetworkSpec spec, Shape input, int maxBatch, LayerContext ctx,
+      boolean shareActivations, boolean fusePools) {
     this.spec = spec;
+    this.fusePools = fusePools;
     this.ctx = ctx;
     this.maxBatch = maxBatch;
     this.shared = shareActivations ? new SharedActivations(ctx.allocator()) : null;
@@ -76,6 +83,15 @@ public final class Network implements AutoCloseable {
   }
 
   /**
+   * The same network with every bn-relu-maxpool run as three layers ({@link BatchNorm} applies no
+   * max-pool): what that fusion must not change, for tests.
+   */
+  static Network buildWithoutPoolFusion(NetworkSpec spec, Shape input, int maxBatch,
+      LayerContext ctx) {
+    return new Network(spec, input, maxBatch, ctx, true, false);
+  }
+
+  /**
    * The layers of {@code shapes} in a sequence; closes what it built if a layer fails. A bn directly
    * followed by a relu is built as a BatchNorm that applies the ReLU (the Relu layer stays, passing
    * through), which saves a pass over the activations each way at the same bits.
@@ -90,14 +106,34 @@ public final class Network implements AutoCloseable {
         boolean reluAfterBn = i > 0
             && shapes.get(i - 1).layer() instanceof LayerSpec.Bn
             && shapes.get(i).layer() instanceof LayerSpec.Relu;
-        layers.add(buildLayer(shapes.get(i), bnThenRelu || reluAfterBn,
-            outputMayBeShared(shapes, i)));
+        boolean bnReluPool = fusesPool(shapes, i);
+        boolean poolAfterBnRelu = i >= 2 && fusesPool(shapes, i - 2);
+        // a bn that applies the pool writes the pool's output, so the pool's consumer decides
+        boolean shared = outputMayBeShared(shapes, bnReluPool ? i + 2 : i);
+        layers.add(buildLayer(shapes.get(i), bnThenRelu || reluAfterBn || poolAfterBnRelu,
+            shared, bnReluPool ? ((LayerSpec.MaxPool) shapes.get(i + 2).layer()).kernel() : 0));
       }
       return new Sequential(ctx, input, maxBatch, layers);
     } catch (RuntimeException e) {
       layers.forEach(Layer::close);
       throw e;
     }
+  }
+
+  /**
+   * Whether layer i of a sequence is a standard bn followed by a relu and a max-pool whose windows
+   * tile the image (stride == kernel, no padding): the bn then applies both ({@link
+   * BatchNorm#fusedPoolKernel()}), at the bits of the three layers run apart.
+   */
+  private boolean fusesPool(List<LayerShape> shapes, int i) {
+    if (!fusePools || i < 0 || i + 2 >= shapes.size()
+        || !(shapes.get(i).layer() instanceof LayerSpec.Bn bn)
+        || bn.variant() != LayerSpec.Bn.Variant.STANDARD
+        || !(shapes.get(i + 1).layer() instanceof LayerSpec.Relu)
+        || !(shapes.get(i + 2).layer() instanceof LayerSpec.MaxPool pool)) {
+      return false;
+    }
+    return pool.stride() == pool.kernel() && pool.pad() == 0;
   }
 
   /**
@@ -138,8 +174,9 @@ public final class Network implements AutoCloseable {
         || ls instanceof LayerSpec.GlobalAvgPool || ls instanceof LayerSpec.Relu);
   }
 
-  private Layer buildLayer(LayerShape shape, boolean fusedBnRelu, boolean sharedOutput) {
-    Layer layer = newLayer(shape, fusedBnRelu, sharedOutput);
+  private Layer buildLayer(LayerShape shape, boolean fused, boolean sharedOutput,
+      int fusedPoolKernel) {
+    Layer layer = newLayer(shape, fused, sharedOutput, fusedPoolKernel);
     if (!layer.outputShape().equals(shape.output())) {
       layer.close();
       throw new IllegalStateException("layer " + shape.position() + " '" + shape.layer()
@@ -165,7 +202,12 @@ public final class Network implements AutoCloseable {
     return stem && engine == Precision.INT8 ? Precision.INT8_FORWARD : engine;
   }
 
-  private Layer newLayer(LayerShape shape, boolean fusedBnRelu, boolean sharedOutput) {
+  /**
+   * The layer of {@code shape}; {@code fused}: a bn applies the relu after it, a relu or max-pool is
+   * applied by the bn before it; {@code fusedPoolKernel > 0}: the bn also applies that max-pool.
+   */
+  private Layer newLayer(LayerShape shape, boolean fused, boolean sharedOutput,
+      int fusedPoolKernel) {
     boolean firstLayer = layersBuilt++ == 0;
     LayerSpec ls = shape.layer();
     Shape in = shape.input();
@@ -175,13 +217,13 @@ public final class Network implements AutoCloseable {
     } else if (ls instanceof LayerSpec.Fc f) {
       return new Linear(ctx, in, maxBatch, f.outFeatures(), true);
     } else if (ls instanceof LayerSpec.Bn b) {
-      return new BatchNorm(ctx, in, maxBatch, b.variant() == LayerSpec.Bn.Variant.L1, fusedBnRelu,
-          sharedOutput);
+      return new BatchNorm(ctx, in, maxBatch, b.variant() == LayerSpec.Bn.Variant.L1, fused,
+          sharedOutput, fusedPoolKernel);
     } else if (ls instanceof LayerSpec.Relu) {
-      return new Relu(ctx, in, maxBatch, fusedBnRelu);
+      return new Relu(ctx, in, maxBatch, fused);
     } else if (ls instanceof LayerSpec.MaxPool p) {
       return new Pool2d(ctx, in, maxBatch, Pool2d.Kind.MAX, p.kernel(), p.stride(), p.pad(),
-          sharedOutput);
+          sharedOutput, fused);
     } else if (ls instanceof LayerSpec.AvgPool p) {
       return new Pool2d(ctx, in, maxBatch, Pool2d.Kind.AVG, p.kernel(), p.stride(), p.pad(),
           sharedOutput);

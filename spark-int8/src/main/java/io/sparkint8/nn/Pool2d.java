@@ -26,6 +26,7 @@ public final class Pool2d extends Layer {
   private final Float32Buffer y;
   private final Float32Buffer gx;
   private final Int32Buffer argmax; // flat NHWC input index of each max-pool output's winner
+  private final boolean fusedIntoBatchNorm;
   private float[] xA;
   private float[] yA;
   private float[] gA;
@@ -42,7 +43,22 @@ public final class Pool2d extends Layer {
    */
   Pool2d(LayerContext ctx, Shape in, int maxBatch, Kind kind, int kernel, int stride, int pad,
       boolean sharedOutput) {
+    this(ctx, in, maxBatch, kind, kernel, stride, pad, sharedOutput, false);
+  }
+
+  /**
+   * ... that the {@link BatchNorm} two layers before it applies when {@code fusedIntoBatchNorm}
+   * ({@link BatchNorm#fusedPoolKernel()}): it then passes values and errors through and holds no
+   * buffers.
+   */
+  Pool2d(LayerContext ctx, Shape in, int maxBatch, Kind kind, int kernel, int stride, int pad,
+      boolean sharedOutput, boolean fusedIntoBatchNorm) {
     super(ctx, in, maxBatch, kindName(kind));
+    this.fusedIntoBatchNorm = fusedIntoBatchNorm;
+    if (fusedIntoBatchNorm && (kind != Kind.MAX || stride != kernel || pad != 0)) {
+      throw new IllegalArgumentException(kindName(kind) + ": only a max-pool whose windows tile"
+          + " the image (stride == kernel, no padding) fuses into a batch norm");
+    }
     this.kind = kind;
     this.kh = kind == Kind.GLOBAL_AVG ? in.height() : kernel;
     this.kw = kind == Kind.GLOBAL_AVG ? in.width() : kernel;
@@ -57,10 +73,10 @@ public final class Pool2d extends Layer {
     int ow = (in.width() + 2 * this.pad - kw) / this.stride + 1;
     this.out =
         kind == Kind.GLOBAL_AVG ? Shape.features(in.channels()) : Shape.chw(in.channels(), oh, ow);
-    this.y = sharedOutput ? newTransient(out) : newActivation(out);
-    this.gx = newTransient(in);
-    this.argmax =
-        kind == Kind.MAX ? own(ctx.allocator().allocateInt32((long) maxBatch * out.size())) : null;
+    this.y = fusedIntoBatchNorm ? null : sharedOutput ? newTransient(out) : newActivation(out);
+    this.gx = fusedIntoBatchNorm ? null : newTransient(in);
+    this.argmax = kind == Kind.MAX && !fusedIntoBatchNorm
+        ? own(ctx.allocator().allocateInt32((long) maxBatch * out.size())) : null;
   }
 
   private static String kindName(Kind kind) {
@@ -79,6 +95,11 @@ public final class Pool2d extends Layer {
     return out;
   }
 
+  /** Whether the batch norm two layers before this pool applies it. */
+  public boolean fusedIntoBatchNorm() {
+    return fusedIntoBatchNorm;
+  }
+
   @Override
   public long heapScratchBytes() {
     return floatBytes(xA, yA, gA, giA);
@@ -88,7 +109,8 @@ public final class Pool2d extends Layer {
   public String describe() {
     return kind == Kind.GLOBAL_AVG
         ? "gap"
-        : kindName(kind) + "(" + kh + ",s=" + stride + ",p=" + pad + ")";
+        : kindName(kind) + "(" + kh + ",s=" + stride + ",p=" + pad + ")"
+            + (fusedIntoBatchNorm ? "(fused)" : "");
   }
 
 
@@ -100,6 +122,9 @@ public final class Pool2d extends Layer {
   @Override
   public Float32Buffer forward(Float32Buffer x, int batch, boolean training) {
     checkBatch(batch);
+    if (fusedIntoBatchNorm) {
+      return x;
+    }
     Float32Buffer y = transientBuffer(this.y, x, (long) batch * out.size());
     if (kind == Kind.MAX) {
       ctx.backend().maxPoolF32(window(batch), x, y, argmax);
@@ -157,6 +182,9 @@ public final class Pool2d extends Layer {
   public Float32Buffer backward(Float32Buffer gradOut, int batch, boolean needInputGrad) {
     if (!needInputGrad) {
       return null;
+    }
+    if (fusedIntoBatchNorm) {
+      return gradOut;
     }
     int c = in.channels();
     int ins = batch * in.size();

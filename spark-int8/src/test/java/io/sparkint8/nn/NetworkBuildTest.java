@@ -171,6 +171,36 @@ class NetworkBuildTest {
     assertTrue(stridedProjections >= 20, "only " + stridedProjections + " strided projections");
   }
 
+  /**
+   * A bn-relu-maxpool whose windows tile the image runs as one fused layer (the relu and the pool
+   * pass through) and gives the loss, gradients, statistics and logits of the three layers run
+   * apart, bit for bit, in both precisions, on sides the windows do not divide (cells in no window);
+   * a pool with overlapping or padded windows is not fused.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"FP32", "INT8"})
+  void aBatchNormFollowedByReluAndATilingMaxPoolFusesAtTheSameBits(String precisionName) {
+    Precision precision = Precision.valueOf(precisionName);
+    NetworkSpec spec = NetworkSpec.parse("conv(16,3,s=1,p=1)-bn-relu-maxpool(2,s=2,p=0)"
+        + "-conv(20,3,s=1,p=1)-bn-relu-maxpool(3,s=3,p=0)-conv(8,1)-bn-relu-maxpool(2,s=1,p=0)"
+        + "-flatten-fc", CLASSES);
+    for (Shape input : List.of(Shape.chw(1, 13, 13), Shape.chw(3, 12, 15))) {
+      String where = spec + " on " + input + " in " + precision;
+      try (Network fused = build(spec, input, precision);
+          Network apart = Network.buildWithoutPoolFusion(spec, input, BATCH, context(precision))) {
+        List<Integer> kernels = fused.batchNorms().stream().map(BatchNorm::fusedPoolKernel)
+            .toList();
+        assertEquals(List.of(2, 3, 0), kernels, where + ": the stride-1 pool overlaps");
+        assertEquals(List.of(0, 0, 0),
+            apart.batchNorms().stream().map(BatchNorm::fusedPoolKernel).toList(), where);
+        assertLayersMatch(spec.shapes(input), fused, where);
+        assertSameStep(assertTrainStepRuns(apart, input, where),
+            assertTrainStepRuns(fused, input, where), where);
+        assertSameLogits(apart, fused, input, where);
+      }
+    }
+  }
+
   private Network build(NetworkSpec spec, Shape input, Precision precision) {
     return Network.build(spec, input, BATCH, context(precision));
   }
