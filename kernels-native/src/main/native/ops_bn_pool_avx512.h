@@ -248,8 +248,75 @@ static void avx512_bn_max_pool_backward_input(const int8k_conv_desc *d, const fl
   }
 }
 
+/* bn_statistics with the same register-held sums: channels [c0, c0 + 16 * NB) over every row, ascending,
+ * first the means, then m2 and absdev around them (the generic kernel's two passes and operations). */
+static inline __attribute__((always_inline)) void bnq_statistics_blocks(int64_t rows, int64_t c, int64_t c0,
+                                                                        const int NB, const float *x, double *mean,
+                                                                        double *m2, double *absdev) {
+  __m512d s[4][2];
+  for (int q = 0; q < NB; q++) s[q][0] = s[q][1] = _mm512_setzero_pd();
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * c + c0;
+    for (int q = 0; q < NB; q++) {
+      __m512 v = _mm512_loadu_ps(xr + 16 * q);
+      s[q][0] = _mm512_add_pd(s[q][0], bnq_lo(v));
+      s[q][1] = _mm512_add_pd(s[q][1], bnq_hi(v));
+    }
+  }
+  __m512d mu[4][2], sq[4][2], ab[4][2];
+  const __m512d n = _mm512_set1_pd((double)rows);
+  for (int q = 0; q < NB; q++)
+    for (int e = 0; e < 2; e++) {
+      mu[q][e] = _mm512_div_pd(s[q][e], n);
+      _mm512_storeu_pd(mean + c0 + 16 * q + 8 * e, mu[q][e]);
+      sq[q][e] = ab[q][e] = _mm512_setzero_pd();
+    }
+  const __m512d no_sign = _mm512_castsi512_pd(_mm512_set1_epi64(0x7fffffffffffffffLL));
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * c + c0;
+    for (int q = 0; q < NB; q++) {
+      __m512 v = _mm512_loadu_ps(xr + 16 * q);
+      __m512d d0 = _mm512_sub_pd(bnq_lo(v), mu[q][0]), d1 = _mm512_sub_pd(bnq_hi(v), mu[q][1]);
+      sq[q][0] = _mm512_add_pd(sq[q][0], _mm512_mul_pd(d0, d0));
+      sq[q][1] = _mm512_add_pd(sq[q][1], _mm512_mul_pd(d1, d1));
+      ab[q][0] = _mm512_add_pd(ab[q][0], _mm512_and_pd(d0, no_sign));
+      ab[q][1] = _mm512_add_pd(ab[q][1], _mm512_and_pd(d1, no_sign));
+    }
+  }
+  for (int q = 0; q < NB; q++)
+    for (int e = 0; e < 2; e++) {
+      _mm512_storeu_pd(m2 + c0 + 16 * q + 8 * e, sq[q][e]);
+      _mm512_storeu_pd(absdev + c0 + 16 * q + 8 * e, ab[q][e]);
+    }
+}
+
+static void avx512_bn_statistics(int64_t rows, int64_t c, const float *x, double *mean, double *m2,
+                                 double *absdev) {
+  const int64_t c16 = c & ~(int64_t)15;
+  for (int64_t c0 = 0; c0 < c16; c0 += 64) {
+    switch ((c16 - c0) / 16 < 4 ? (c16 - c0) / 16 : 4) {
+    case 1: bnq_statistics_blocks(rows, c, c0, 1, x, mean, m2, absdev); break;
+    case 2: bnq_statistics_blocks(rows, c, c0, 2, x, mean, m2, absdev); break;
+    case 3: bnq_statistics_blocks(rows, c, c0, 3, x, mean, m2, absdev); break;
+    default: bnq_statistics_blocks(rows, c, c0, 4, x, mean, m2, absdev); break;
+    }
+  }
+  /* the channels past the last multiple of sixteen: the generic loops, restricted to them */
+  for (int64_t ch = c16; ch < c; ch++) mean[ch] = m2[ch] = absdev[ch] = 0.0;
+  if (c16 == c) return;
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t ch = c16; ch < c; ch++) mean[ch] += (double)x[r * c + ch];
+  for (int64_t ch = c16; ch < c; ch++) mean[ch] /= (double)rows;
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t ch = c16; ch < c; ch++) {
+      double dv = (double)x[r * c + ch] - mean[ch];
+      m2[ch] += dv * dv;
+      absdev[ch] += fabs(dv);
+    }
+}
+
 #define OPS_BN_POOL_AVX512_KERNELS                                                                         \
   .bn_max_pool = avx512_bn_max_pool, .bn_max_pool_backward_sums = avx512_bn_max_pool_backward_sums,       \
-  .bn_max_pool_backward_input = avx512_bn_max_pool_backward_input,
+  .bn_max_pool_backward_input = avx512_bn_max_pool_backward_input, .bn_statistics = avx512_bn_statistics,
 
 #endif
