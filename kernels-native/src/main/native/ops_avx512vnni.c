@@ -10,13 +10,13 @@
  *    NaN-tracking reductions, the RNG or the lane-ordered double sums.
  *  - the other ops are the reference code of ops_generic.h, which gcc auto-vectorizes with these flags
  *    under the same exactness constraints.
- *  - batch norm fused with its max-pool has AVX-512 kernels of its own (ops_bn_pool_avx512.h): their
- *    double arithmetic and register-held sums need the sixteen lanes.
+ *  - batch norm (fused with its max-pool, its statistics, its backward sums) has AVX-512 kernels of its
+ *    own (ops_bn_avx512.h): their double arithmetic and register-held sums need the sixteen lanes.
  * Note: this file includes ops_avx2.c, so its object depends on that file too.
  */
 #define OPS_AVX2_FUNCTIONS_ONLY
 #include "ops_avx2.c"
-#include "ops_bn_pool_avx512.h"
+#include "ops_bn_avx512.h"
 
 INT8K_TABLE_OVERRIDES_BEGIN
 const int8k_misc_ops int8k_misc_ops_avx512vnni = {
@@ -25,6 +25,6 @@ const int8k_misc_ops int8k_misc_ops_avx512vnni = {
 #define INT8K_KERNEL INT8K_GENERIC_ENTRY
 #include "int8k_ops.def"
     OPS_AVX2_KERNELS
-    OPS_BN_POOL_AVX512_KERNELS
+    OPS_BN_AVX512_KERNELS
 };
 INT8K_TABLE_OVERRIDES_END

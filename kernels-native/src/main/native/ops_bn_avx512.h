@@ -1,13 +1,15 @@
 /*
- * ops_bn_pool_avx512.h - AVX-512 kernels of batch norm fused with its max-pool (bn_max_pool and its two
- * backward ops; int8k_ops.def and ops_generic.h define them), for ops_avx512vnni.c. The same operations as
- * ops_bn_pool_avx2.h on sixteen channels per vector: the backward ops do their per-element arithmetic in
- * double, where eight lanes per vector halve the work of the AVX2 version. Channels past the last multiple
- * of sixteen go through the AVX2 kernels' scalar expressions, so every element gets the generic kernel's
- * operations in its order and the results are bit-identical.
+ * ops_bn_avx512.h - AVX-512 kernels of batch norm, for ops_avx512vnni.c: fused with its max-pool
+ * (bn_max_pool and its two backward ops), the statistics and the unfused backward sums (int8k_ops.def and
+ * ops_generic.h define them all). The fused ones do what ops_bn_pool_avx2.h does on sixteen channels per
+ * vector: the backward ops do their per-element arithmetic in double, where eight lanes per vector halve
+ * the work of the AVX2 version. Every per-channel sum is held in registers for up to 64 channels at a time
+ * (a sum kept in memory and reloaded by the next row set the speed of the generic kernels). Channels past
+ * the last multiple of sixteen get the generic kernel's scalar expressions, so every element gets the
+ * generic kernel's operations in its order and the results are bit-identical.
  */
-#ifndef OPS_BN_POOL_AVX512_H
-#define OPS_BN_POOL_AVX512_H
+#ifndef OPS_BN_AVX512_H
+#define OPS_BN_AVX512_H
 
 #include <immintrin.h>
 
@@ -315,8 +317,75 @@ static void avx512_bn_statistics(int64_t rows, int64_t c, const float *x, double
     }
 }
 
-#define OPS_BN_POOL_AVX512_KERNELS                                                                         \
+/* The unfused batch-norm backward (a bn not followed by a tiling max-pool) with the same register-held
+ * sums and per-channel numbers: bn_backward_sums and bn_backward_input of ops_generic.h, rows ascending. */
+static inline __attribute__((always_inline)) void bnq_plain_sums_blocks(
+    int64_t rows, int64_t c, int64_t c0, const int NB, const float *g, const float *x, const float *mean,
+    const float *inv_scale, const float *gamma, const float *beta, int relu, double *sum_g, double *sum_gh) {
+  __m512d acc[4][4];
+  for (int q = 0; q < NB; q++)
+    for (int r = 0; r < 4; r++) acc[q][r] = _mm512_setzero_pd();
+  for (int64_t r = 0; r < rows; r++) {
+    for (int q = 0; q < NB; q++) {
+      int64_t ch = c0 + 16 * q, at = r * c + ch;
+      __m512 h = bnq_xhat(_mm512_loadu_ps(x + at), _mm512_loadu_ps(mean + ch), _mm512_loadu_ps(inv_scale + ch));
+      __m512 gv = _mm512_loadu_ps(g + at);
+      if (relu)
+        gv = _mm512_maskz_mov_ps(bnq_positive(bnq_affine(h, _mm512_loadu_ps(gamma + ch), _mm512_loadu_ps(beta + ch))),
+                                 gv);
+      __m512d g0 = bnq_lo(gv), g1 = bnq_hi(gv);
+      acc[q][0] = _mm512_add_pd(acc[q][0], g0);
+      acc[q][1] = _mm512_add_pd(acc[q][1], g1);
+      acc[q][2] = _mm512_add_pd(acc[q][2], _mm512_mul_pd(g0, bnq_lo(h)));
+      acc[q][3] = _mm512_add_pd(acc[q][3], _mm512_mul_pd(g1, bnq_hi(h)));
+    }
+  }
+  for (int q = 0; q < NB; q++) {
+    int64_t ch = c0 + 16 * q;
+    _mm512_storeu_pd(sum_g + ch, acc[q][0]);
+    _mm512_storeu_pd(sum_g + ch + 8, acc[q][1]);
+    _mm512_storeu_pd(sum_gh + ch, acc[q][2]);
+    _mm512_storeu_pd(sum_gh + ch + 8, acc[q][3]);
+  }
+}
+
+static inline __attribute__((always_inline)) void bnq_plain_sums(int64_t rows, int64_t c, const float *g,
+                                                                 const float *x, const float *mean,
+                                                                 const float *inv_scale, const float *gamma,
+                                                                 const float *beta, int relu, double *sum_g,
+                                                                 double *sum_gh) {
+  const int64_t c16 = c & ~(int64_t)15;
+  for (int64_t c0 = 0; c0 < c16; c0 += 64) {
+    switch ((c16 - c0) / 16 < 4 ? (c16 - c0) / 16 : 4) {
+    case 1: bnq_plain_sums_blocks(rows, c, c0, 1, g, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh); break;
+    case 2: bnq_plain_sums_blocks(rows, c, c0, 2, g, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh); break;
+    case 3: bnq_plain_sums_blocks(rows, c, c0, 3, g, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh); break;
+    default: bnq_plain_sums_blocks(rows, c, c0, 4, g, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh); break;
+    }
+  }
+  for (int64_t ch = c16; ch < c; ch++) sum_g[ch] = sum_gh[ch] = 0.0;
+  for (int64_t r = 0; r < rows && c16 < c; r++)
+    for (int64_t ch = c16; ch < c; ch++) {
+      float h = (x[r * c + ch] - mean[ch]) * inv_scale[ch];
+      double gv = (double)ops_bn_error(g[r * c + ch], h, gamma[ch], beta[ch], relu);
+      sum_g[ch] += gv;
+      sum_gh[ch] += gv * (double)h;
+    }
+}
+
+static void avx512_bn_backward_sums(int64_t rows, int64_t c, const float *g, const float *x, const float *mean,
+                                    const float *inv_scale, const float *gamma, const float *beta, int relu,
+                                    double *sum_g, double *sum_gh) {
+  if (relu) {
+    bnq_plain_sums(rows, c, g, x, mean, inv_scale, gamma, beta, 1, sum_g, sum_gh);
+  } else {
+    bnq_plain_sums(rows, c, g, x, mean, inv_scale, gamma, beta, 0, sum_g, sum_gh);
+  }
+}
+
+#define OPS_BN_AVX512_KERNELS                                                                         \
   .bn_max_pool = avx512_bn_max_pool, .bn_max_pool_backward_sums = avx512_bn_max_pool_backward_sums,       \
-  .bn_max_pool_backward_input = avx512_bn_max_pool_backward_input, .bn_statistics = avx512_bn_statistics,
+  .bn_max_pool_backward_input = avx512_bn_max_pool_backward_input, .bn_statistics = avx512_bn_statistics,  \
+  .bn_backward_sums = avx512_bn_backward_sums,
 
 #endif
