@@ -214,6 +214,8 @@ public final class BenchSpark {
         .config("spark.driver.host", "127.0.0.1")
         .getOrCreate();
     spark.sparkContext().setLogLevel("WARN");
+    StepOverhead overhead = new StepOverhead();
+    spark.sparkContext().addSparkListener(overhead);
     Map<String, Result> results = new LinkedHashMap<>();
     Dataset<Row> all = null;
     try {
@@ -230,7 +232,7 @@ public final class BenchSpark {
       double mlpAccuracy = Double.NaN;
       for (String name : o.runs) {
         Result r = name.equals("mllib-mlp") ? mlp(all, o, out)
-            : ours(name, all, o, mlpAccuracy, out);
+            : ours(name, all, o, mlpAccuracy, out, overhead);
         if (name.equals("mllib-mlp")) {
           mlpAccuracy = r.accuracy();
         }
@@ -314,7 +316,7 @@ public final class BenchSpark {
 
   /** One of our trainers on the same DataFrame, test accuracy per epoch as validation. */
   static Result ours(String name, Dataset<Row> all, Options o, double mlpAccuracy,
-      Consumer<JsonLine> out) {
+      Consumer<JsonLine> out, StepOverhead overhead) {
     boolean large = name.equals("int8-lars") || name.equals("int8-lamb");
     String precision = name.equals("fp32") ? "fp32" : "int8";
     int batch = large ? o.larsBatch : o.batch;
@@ -346,6 +348,7 @@ public final class BenchSpark {
         .put("train_accuracy", e.trainAccuracy())
         .put("images_per_s", e.samplesPerSecond())
         .put("bytes_aggregated_per_step", e.bytesAggregatedPerStep())));
+    overhead.reset();
     long t0 = System.nanoTime();
     Int8ClassificationModel model = clf.fit(all);
     double fitSeconds = (System.nanoTime() - t0) * 1e-9;
@@ -373,6 +376,11 @@ public final class BenchSpark {
             + "fit_seconds includes packing the shards and validation; bytes_aggregated_per_step ="
             + " gradient bytes all partitions sent per step, mean over the last epoch");
     out.accept(line);
+    out.accept(overhead.addTo(new JsonLine("spark").put("step_overhead", true)
+        .put("trainer", name).put("batch", batch), last.cumulativeSeconds())
+        .put("note", "per training-step job: wall ms, its slowest task's ms (deserialization +"
+            + " run), their difference (scheduling, broadcast, aggregation), and the driver's ms"
+            + " between step jobs (optimizer, next broadcast)"));
     return r;
   }
 

@@ -58,6 +58,15 @@ class BenchSparkSmokeTest {
     // 235146 weights (784-256-128-10 with biases), fp64, 2 partitions
     assertEquals(8.0 * 235146 * 2, mlp.path("bytes_aggregated_per_step").asDouble(), 1.0);
 
+    // the step-overhead line of int8: every step job seen, its wall time at least its slowest task's
+    JsonNode overhead = nodes.stream().filter(n -> n.path("step_overhead").asBoolean()
+        && n.path("trainer").asText().equals("int8")).findFirst().orElseThrow();
+    assertTrue(overhead.path("step_jobs").asLong() >= 12, overhead.toString());
+    assertTrue(overhead.path("step_task_ms").asDouble() > 0, overhead.toString());
+    assertTrue(overhead.path("step_job_ms").asDouble() >= overhead.path("step_task_ms").asDouble(),
+        overhead.toString());
+    assertTrue(overhead.path("driver_ms_per_step").isNumber(), overhead.toString());
+
     JsonNode summary = nodes.get(nodes.size() - 1);
     assertTrue(summary.path("int8_minus_mlp_accuracy").isNumber(), summary.toString());
     assertTrue(summary.path("int8_over_fp32_bytes_per_step").isNull(), "no fp32 run");
