@@ -32,7 +32,7 @@ final class ModelStateCodec {
   private ModelStateCodec() {}
 
   static void write(ModelState s, OutputStream out) throws IOException {
-    Out p = new Out();
+    Out p = new Out(payloadEstimate(s));
     p.str(s.specText());
     p.i32(s.numClasses());
     p.i32(s.inputShape().channels());
@@ -212,10 +212,36 @@ final class ModelStateCodec {
     return s.toString();
   }
 
+  /**
+   * About the payload's size (the arrays' bytes plus room for names and numbers), so the writer
+   * grows at most once: a broadcast state is written every training step, and every regrowth of a
+   * megabytes-long array is another large allocation for the driver's collector.
+   */
+  private static int payloadEstimate(ModelState s) {
+    long bytes = 4096;
+    for (Map.Entry<String, float[]> e : s.paramsView().entrySet()) {
+      bytes += 64 + e.getKey().length() * 4L + 4L * e.getValue().length;
+    }
+    for (Map.Entry<String, double[][]> e : s.bnsView().entrySet()) {
+      bytes += 64 + e.getKey().length() * 4L + 8L * (e.getValue()[0].length + e.getValue()[1].length);
+    }
+    for (Map.Entry<String, ClippingState> e : s.clippingView().entrySet()) {
+      bytes += 128 + e.getKey().length() * 4L + 8L * e.getValue().values().length;
+    }
+    return (int) Math.min(Integer.MAX_VALUE - 64, bytes);
+  }
+
   /** A little-endian payload writer. */
   private static final class Out {
-    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    /** Arrays go through this many bytes of scratch at a time rather than one copy of each. */
+    private static final int CHUNK = 1 << 16;
+    private final ByteArrayOutputStream bytes;
     private final ByteBuffer scratch = le(8);
+    private ByteBuffer chunk;
+
+    Out(int expectedBytes) {
+      this.bytes = new ByteArrayOutputStream(expectedBytes);
+    }
 
     void i32(int v) {
       scratch.clear();
@@ -244,16 +270,31 @@ final class ModelStateCodec {
 
     void f32s(float[] v) {
       i32(v.length);
-      ByteBuffer b = le(4 * v.length);
-      b.asFloatBuffer().put(v);
-      bytes.write(b.array(), 0, b.capacity());
+      ByteBuffer b = chunk();
+      for (int i = 0; i < v.length; i += CHUNK / 4) {
+        int n = Math.min(CHUNK / 4, v.length - i);
+        b.clear();
+        b.asFloatBuffer().put(v, i, n);
+        bytes.write(b.array(), 0, 4 * n);
+      }
     }
 
     void f64s(double[] v) {
       i32(v.length);
-      ByteBuffer b = le(8 * v.length);
-      b.asDoubleBuffer().put(v);
-      bytes.write(b.array(), 0, b.capacity());
+      ByteBuffer b = chunk();
+      for (int i = 0; i < v.length; i += CHUNK / 8) {
+        int n = Math.min(CHUNK / 8, v.length - i);
+        b.clear();
+        b.asDoubleBuffer().put(v, i, n);
+        bytes.write(b.array(), 0, 8 * n);
+      }
+    }
+
+    private ByteBuffer chunk() {
+      if (chunk == null) {
+        chunk = le(CHUNK);
+      }
+      return chunk;
     }
 
     byte[] bytes() {
