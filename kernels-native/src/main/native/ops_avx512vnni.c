@@ -10,10 +10,13 @@
  *    NaN-tracking reductions, the RNG or the lane-ordered double sums.
  *  - the other ops are the reference code of ops_generic.h, which gcc auto-vectorizes with these flags
  *    under the same exactness constraints.
+ * The exception is the direct stem convolution (conv_direct_avx512.h), written with AVX-512 intrinsics on
+ * an AVX-512 machine (Zen 5) and tested bit-identical to the reference there.
  * Note: this file includes ops_avx2.c, so its object depends on that file too.
  */
 #define OPS_AVX2_FUNCTIONS_ONLY
 #include "ops_avx2.c"
+#include "conv_direct_avx512.h"
 
 INT8K_TABLE_OVERRIDES_BEGIN
 const int8k_misc_ops int8k_misc_ops_avx512vnni = {
@@ -22,5 +25,6 @@ const int8k_misc_ops int8k_misc_ops_avx512vnni = {
 #define INT8K_KERNEL INT8K_GENERIC_ENTRY
 #include "int8k_ops.def"
     OPS_AVX2_KERNELS
+    OPS_CONV_DIRECT_AVX512_KERNELS
 };
 INT8K_TABLE_OVERRIDES_END
