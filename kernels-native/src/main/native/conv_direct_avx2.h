@@ -149,8 +149,14 @@ static __attribute__((unused)) void avx2_conv_grad_weight_f32_direct(const int8k
       memset(part_b, 0, sizeof part_b);
       for (int64_t s0 = r0; s0 < r1; s0 += AVX2_DIRECT_SUB) {
         int64_t n = r1 - s0 < AVX2_DIRECT_SUB ? r1 - s0 : AVX2_DIRECT_SUB;
-        for (int64_t r = 0; r < n; r++, avx2_direct_next(oh, ow, &b, &oy, &ox))
+        for (int64_t r = 0; r < n; r++, avx2_direct_next(oh, ow, &b, &oy, &ox)) {
           ops_direct_patch_f32(d, &win, src, b, oy, ox, xs + r * patch);
+          /* the next sub-block's error rows start streaming in now: the passes below would otherwise
+           * wait on memory at every row of their first pass */
+          if (s0 + n + r < rows)
+            for (int64_t o = 0; o < on; o += 16)
+              _mm_prefetch((const char *)(grad_out + (s0 + n + r) * oc + o0 + o), _MM_HINT_T0);
+        }
         const float *g = grad_out + s0 * oc + o0;
         int64_t ldg = oc;
         if (on < AVX2_DIRECT_OC) { /* the padded lanes stay +0 */
