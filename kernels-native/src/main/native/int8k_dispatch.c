@@ -653,6 +653,19 @@ static int check_argmax(const char *op, const int8k_conv_desc *d, const int32_t 
   return INT8K_OK;
 }
 
+/* A direct convolution's output channels and window (the window itself is checked by check_conv). */
+static int check_direct_conv(const char *op, const int8k_conv_desc *d, int oc) {
+  int64_t patch = d->kh * d->kw * d->c;
+  int64_t outputs = d->n * ((d->h + 2 * d->pad_h - d->kh) / d->stride_h + 1) *
+                    ((d->w + 2 * d->pad_w - d->kw) / d->stride_w + 1);
+  CHECK(oc >= 1, "%s: oc=%d, expected >= 1", op, oc);
+  CHECK(patch <= INT8K_DIRECT_MAX_PATCH, "%s: window of %lld cells (kh*kw*c), expected at most %d", op,
+        (long long)patch, INT8K_DIRECT_MAX_PATCH);
+  CHECK((double)outputs * oc <= (double)INT32_MAX, "%s: output of %lld x %d elements exceeds 2^31-1", op,
+        (long long)outputs, oc);
+  return INT8K_OK;
+}
+
 /* ------------------------------------------------------------------------------------------------ */
 /* the ops of int8k_ops.def: validate the shape, the pointers and the op's further conditions, run the */
 /* selected ISA's kernel                                                                              */

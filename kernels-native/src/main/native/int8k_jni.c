@@ -354,7 +354,8 @@ static int window_of(JNIEnv *env, jintArray window, int8k_conv_desc *d, int64_t 
   int64_t image, cells, pooled;                                                                          \
   int ok = window_of(env, window, &desc, &image, &cells, &pooled);                                       \
   const int8k_conv_desc *d = &desc; /* for sizes written as d->c */                                      \
-  (void)image, (void)cells, (void)pooled, (void)d;
+  int64_t patch = ok ? desc.kh * desc.kw * desc.c : 0, outputs = ok ? cells / patch : 0;                 \
+  (void)image, (void)cells, (void)pooled, (void)d, (void)patch, (void)outputs;
 #define I8K_JSHAPE_EVAL_POOL I8K_JSHAPE_EVAL_WINDOW
 #define I8K_JSHAPE_PASS_COUNT count
 #define I8K_JSHAPE_PASS_MATRIX rows, cols
@@ -372,6 +373,7 @@ static int window_of(JNIEnv *env, jintArray window, int8k_conv_desc *d, int64_t 
 #define I8K_JPARAM_OUT(T, name, elements) , jobject name
 #define I8K_JPARAM_INOUT(T, name, elements) , jobject name
 #define I8K_JPARAM_OPT_OUT(T, name, elements) , jobject name
+#define I8K_JPARAM_OPT_IN(T, name, elements) , jobject name
 #define I8K_JPARAM_IN_ARRAY(T, name, length) , I8K_JARRAY_##T name
 #define I8K_JPARAM_OUT_ARRAY(T, name, length) , I8K_JARRAY_##T name
 #define I8K_JPARAM_VALUE(T, name) , I8K_JTYPE_##T name
@@ -385,6 +387,7 @@ static int window_of(JNIEnv *env, jintArray window, int8k_conv_desc *d, int64_t 
 #define I8K_JFETCH_OUT(T, name, elements) I8K_JBUFFER(T, name, elements, 0)
 #define I8K_JFETCH_INOUT(T, name, elements) I8K_JBUFFER(T, name, elements, 0)
 #define I8K_JFETCH_OPT_OUT(T, name, elements) I8K_JBUFFER(T, name, elements, 1)
+#define I8K_JFETCH_OPT_IN(T, name, elements) I8K_JBUFFER(T, name, elements, 1)
 #define I8K_JFETCH_IN_ARRAY(T, name, length) T *p_##name = array_in_##T(env, name, ok ? (length) : 0, #name, 1);
 #define I8K_JFETCH_OUT_ARRAY(T, name, length) T *p_##name = array_in_##T(env, name, ok ? (length) : 0, #name, 0);
 #define I8K_JFETCH_VALUE(T, name)
@@ -396,6 +399,7 @@ static int window_of(JNIEnv *env, jintArray window, int8k_conv_desc *d, int64_t 
 #define I8K_JPASS_OUT(T, name, elements) , p_##name
 #define I8K_JPASS_INOUT(T, name, elements) , p_##name
 #define I8K_JPASS_OPT_OUT(T, name, elements) , p_##name
+#define I8K_JPASS_OPT_IN(T, name, elements) , p_##name
 #define I8K_JPASS_IN_ARRAY(T, name, length) , p_##name
 #define I8K_JPASS_OUT_ARRAY(T, name, length) , p_##name
 #define I8K_JPASS_VALUE(T, name) , name
@@ -407,6 +411,7 @@ static int window_of(JNIEnv *env, jintArray window, int8k_conv_desc *d, int64_t 
 #define I8K_JSTORE_OUT(T, name, elements)
 #define I8K_JSTORE_INOUT(T, name, elements)
 #define I8K_JSTORE_OPT_OUT(T, name, elements)
+#define I8K_JSTORE_OPT_IN(T, name, elements)
 #define I8K_JSTORE_IN_ARRAY(T, name, length)
 #define I8K_JSTORE_OUT_ARRAY(T, name, length) array_out_##T(env, name, p_##name, ok ? (length) : 0);
 #define I8K_JSTORE_VALUE(T, name)
@@ -418,6 +423,7 @@ static int window_of(JNIEnv *env, jintArray window, int8k_conv_desc *d, int64_t 
 #define I8K_JFREE_OUT(T, name, elements)
 #define I8K_JFREE_INOUT(T, name, elements)
 #define I8K_JFREE_OPT_OUT(T, name, elements)
+#define I8K_JFREE_OPT_IN(T, name, elements)
 #define I8K_JFREE_IN_ARRAY(T, name, length) free(p_##name);
 #define I8K_JFREE_OUT_ARRAY(T, name, length) free(p_##name);
 #define I8K_JFREE_VALUE(T, name)

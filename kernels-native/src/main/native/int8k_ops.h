@@ -57,6 +57,7 @@
 #define I8K_PARAM_OUT(T, name, elements) , T *name
 #define I8K_PARAM_INOUT(T, name, elements) , T *name
 #define I8K_PARAM_OPT_OUT(T, name, elements) , T *name
+#define I8K_PARAM_OPT_IN(T, name, elements) , const T *name
 #define I8K_PARAM_IN_ARRAY(T, name, length) , const T *name
 #define I8K_PARAM_OUT_ARRAY(T, name, length) , T *name
 #define I8K_PARAM_VALUE(T, name) , T name
@@ -68,6 +69,7 @@
 #define I8K_PASS_OUT(T, name, elements) , name
 #define I8K_PASS_INOUT(T, name, elements) , name
 #define I8K_PASS_OPT_OUT(T, name, elements) , name
+#define I8K_PASS_OPT_IN(T, name, elements) , name
 #define I8K_PASS_IN_ARRAY(T, name, length) , name
 #define I8K_PASS_OUT_ARRAY(T, name, length) , name
 #define I8K_PASS_VALUE(T, name) , name
@@ -79,6 +81,7 @@
 #define I8K_NONNULL_OUT(T, name, elements) &&name != NULL
 #define I8K_NONNULL_INOUT(T, name, elements) &&name != NULL
 #define I8K_NONNULL_OPT_OUT(T, name, elements)
+#define I8K_NONNULL_OPT_IN(T, name, elements)
 #define I8K_NONNULL_IN_ARRAY(T, name, length) &&name != NULL
 #define I8K_NONNULL_OUT_ARRAY(T, name, length) &&name != NULL
 #define I8K_NONNULL_VALUE(T, name)
@@ -90,6 +93,7 @@
 #define I8K_FURTHER_OUT(T, name, elements)
 #define I8K_FURTHER_INOUT(T, name, elements)
 #define I8K_FURTHER_OPT_OUT(T, name, elements)
+#define I8K_FURTHER_OPT_IN(T, name, elements)
 #define I8K_FURTHER_IN_ARRAY(T, name, length)
 #define I8K_FURTHER_OUT_ARRAY(T, name, length)
 #define I8K_FURTHER_VALUE(T, name)

@@ -2,7 +2,8 @@
  * ops_avx2.c - the AVX2 path of the non-GEMM ops.
  *
  * Hand-vectorized: group_absmax, absmax, quantize_groups (both roundings, with the counter-based RNG
- * evaluated 8 lanes at a time), dequantize, clip_cosine_sums, relu, relu_backward. Everything
+ * evaluated 8 lanes at a time), dequantize, clip_cosine_sums, relu, relu_backward, and the direct stem
+ * convolution (conv_direct_avx2.h). Everything
  * else is the reference code of ops_generic.h compiled with the AVX2 flags (im2col is already a handful of
  * memcpy/memset calls per output row; col2im and channel_fraction_above_std have independent inner loops
  * the compiler vectorizes without reordering any sum; maxpool and its backward are scatter/compare bound).
@@ -14,6 +15,7 @@
 
 #include "ops_generic.h"
 #include "ops_bn_pool_avx2.h"
+#include "conv_direct_avx2.h"
 
 /* ---------------------------------------------------------------------------------------------------- */
 /* absmax                                                                                                 */
@@ -442,6 +444,7 @@ const int8k_misc_ops int8k_misc_ops_avx2 = {
 #define INT8K_KERNEL INT8K_GENERIC_ENTRY
 #include "int8k_ops.def"
     OPS_AVX2_KERNELS
+    OPS_CONV_DIRECT_AVX2_KERNELS
 };
 INT8K_TABLE_OVERRIDES_END
 #endif

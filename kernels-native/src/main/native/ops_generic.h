@@ -835,4 +835,7 @@ OPS_GENERIC_FN void generic_relu_backward_f32(int64_t count, const float *grad, 
   for (int64_t e = 0; e < count; e++) d[e] = g[e] & ops_positive_mask(yb[e]);
 }
 
+/* the direct convolution ops of a network's stem */
+#include "ops_conv_direct.h"
+
 #endif /* INT8K_OPS_GENERIC_H */

@@ -253,6 +253,13 @@ typedef struct int8k_conv_desc {
   int64_t n, h, w, c, kh, kw, stride_h, stride_w, pad_h, pad_w;
 } int8k_conv_desc;
 
+/* The direct convolution ops (conv_s8_direct, conv_grad_weight_f32_direct in int8k_ops.def) take windows
+ * of at most this many cells (kh*kw*c): the stem of a network (3x3 over 1..3 channels, 5x5 over 1..2). The
+ * bound keeps the window's integer sums below 2^24 and its patch in a small stack array. */
+#define INT8K_DIRECT_MAX_PATCH 64
+/* Rows per fp32 partial sum of conv_grad_weight_f32_direct (the blocks are then added in double). */
+#define INT8K_DIRECT_GRAD_BLOCK 256
+
 /* ---------------------------------------------------------------------------------------------------- */
 /* The ops of int8k_ops.def: absmax and the GVQ channel test, im2col / col2im, max-pool, ReLU, batch     */
 /* normalization, fp32 matrix glue. Their semantics are documented there, one comment per line.          */

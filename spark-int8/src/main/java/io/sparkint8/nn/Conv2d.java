@@ -5,6 +5,7 @@ import io.sparkint8.kernels.memory.Int8Buffer;
 import io.sparkint8.kernels.spi.ConvDesc;
 import io.sparkint8.kernels.spi.Epilogue;
 import io.sparkint8.kernels.spi.GemmDesc;
+import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.kernels.spi.QuantDesc;
 import io.sparkint8.kernels.spi.Trans;
 import io.sparkint8.nn.spec.Shape;
@@ -25,9 +26,14 @@ import java.util.List;
  * multiplied a few images at a time ({@link #ERROR_COLS_BYTES}), so it is a small buffer reused while
  * in cache rather than K*K times the error.
  *
- * <p>A first conv whose forward is int8 and backward fp32 (the stem of an int8 network) unfolds its
- * fp32 input in the backward pass, into the network's shared slot that the (absent) input gradient
- * would use, instead of keeping an fp32 im2col matrix from the forward pass.
+ * <p>A first conv whose forward is int8 and backward fp32 (the stem of an int8 network) with a small
+ * window (kernel^2 * channels at most {@link Int8Backend#DIRECT_CONV_MAX_PATCH}: a 3x3 conv on grey
+ * or RGB images) has no im2col matrix at all: its forward is the direct convolution of the image
+ * codes (the same bits as im2col + GEMM), its backward the direct weight and bias gradient from the
+ * fp32 image and the error in one pass. Such a GEMM has k = 9: it is bound by writing and reading
+ * the 9-column im2col matrices (int8 forward, fp32 backward) rather than by arithmetic. A stem with a
+ * larger window unfolds its fp32 input in the backward pass, into the network's shared slot that the
+ * (absent) input gradient would use, instead of keeping an fp32 im2col matrix from the forward pass.
  */
 public final class Conv2d extends Layer {
   /** Bytes of unfolded error codes per chunk of images in the transposed-convolution grad_input. */
@@ -40,6 +46,8 @@ public final class Conv2d extends Layer {
   private final Shape out;
   private final GemmCore core;
   private final boolean direct; // 1x1, stride 1, no padding: the image is its own im2col matrix
+  // the stem's direct convolution ops (int8 forward, fp32 backward, small window): no im2col
+  private final boolean directStem;
   private final Float32Buffer colsF;
   private final Int8Buffer imgQ;
   private final Int8Buffer colsQ;
@@ -90,8 +98,10 @@ public final class Conv2d extends Layer {
     int cols = kernel * kernel * in.channels();
     this.transposedInputGrad = inputGradient && precision.int8Backward() && !direct
         && stride == 1 && pad <= kernel - 1;
+    this.directStem = precision.int8Forward() && !precision.int8Backward() && !inputGradient
+        && !direct && cols <= Int8Backend.DIRECT_CONV_MAX_PATCH;
     this.core = new GemmCore(this, ctx, cols, outChannels, rows, bias, precision,
-        inputGradient && !transposedInputGrad, direct);
+        inputGradient && !transposedInputGrad, direct, directStem);
     var alloc = ctx.allocator();
     SharedActivations shared = ctx.sharedActivations();
     long errorColsPerImage = (long) in.height() * in.width() * kernel * kernel * outChannels;
@@ -111,7 +121,8 @@ public final class Conv2d extends Layer {
     }
     this.flippedWeights = transposedInputGrad
         ? own(alloc.allocateInt8((long) in.channels() * kernel * kernel * outChannels)) : null;
-    boolean needF32Cols = !direct && (!precision.int8Forward() || !precision.int8Backward());
+    boolean needF32Cols = !direct && !directStem
+        && (!precision.int8Forward() || !precision.int8Backward());
     this.colsInBackward = needF32Cols && precision.int8Forward() && !inputGradient && !ownCodes;
     if (colsInBackward) {
       shared.reserve((long) rows * cols);
@@ -120,11 +131,11 @@ public final class Conv2d extends Layer {
         ? own(alloc.allocateFloat32((long) rows * cols)) : null;
     this.int8Forward = precision.int8Forward();
     boolean imageInScratch = int8Forward && !direct && !ownCodes;
-    boolean colsInScratch = imageInScratch && !precision.int8Backward();
+    boolean needS8Cols = int8Forward && !direct && !directStem;
+    boolean colsInScratch = imageInScratch && needS8Cols && !precision.int8Backward();
     this.imgQ = int8Forward && !imageInScratch
         ? own(alloc.allocateInt8((long) maxBatch * in.size())) : null;
-    this.colsQ = int8Forward && !direct && !colsInScratch
-        ? own(alloc.allocateInt8((long) rows * cols)) : null;
+    this.colsQ = needS8Cols && !colsInScratch ? own(alloc.allocateInt8((long) rows * cols)) : null;
     if (imageInScratch) {
       shared.reserveInt8((long) maxBatch * in.size() + (colsInScratch ? (long) rows * cols : 0));
     }
@@ -172,6 +183,12 @@ public final class Conv2d extends Layer {
     } else {
       ctx.backend().quantize(QuantDesc.perRow(batch, in.size()), x, null, img, exampleScales);
     }
+    if (directStem) {
+      lastCodes = null; // the backward is fp32 and reads the image itself
+      return training ? core.forwardInt8Direct(d, img, sx.get(0))
+          : core.forwardInt8DirectPerExample(d, img, exampleScales, batch,
+              out.height() * out.width());
+    }
     Int8Buffer codes = img;
     if (!direct) {
       codes = codesOf(colsQ, inCodes, (long) rows * d.colCols());
@@ -190,6 +207,10 @@ public final class Conv2d extends Layer {
           + " layer), asked for one");
     }
     ConvDesc d = desc(batch);
+    if (directStem) {
+      core.backwardDirect(d, lastX, gradOut);
+      return null; // a first layer: nobody asks for its input gradient (checked above)
+    }
     Int8Buffer codes = core.precision().int8Backward() ? lastCodes : null;
     if (colsInBackward) {
       lastCols = ctx.sharedActivations().other(gradOut, (long) d.colRows() * d.colCols());

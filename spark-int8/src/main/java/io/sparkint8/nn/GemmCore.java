@@ -3,6 +3,7 @@ package io.sparkint8.nn;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.Int32Buffer;
 import io.sparkint8.kernels.memory.Int8Buffer;
+import io.sparkint8.kernels.spi.ConvDesc;
 import io.sparkint8.kernels.spi.Epilogue;
 import io.sparkint8.kernels.spi.GemmDesc;
 import io.sparkint8.kernels.spi.Granularity;
@@ -82,7 +83,7 @@ final class GemmCore {
 
   /** The GEMMs of a layer in the engine's precision, G_X included. */
   GemmCore(Layer owner, LayerContext ctx, int k, int n, int maxRows, boolean withBias) {
-    this(owner, ctx, k, n, maxRows, withBias, ctx.config().precision(), true, true);
+    this(owner, ctx, k, n, maxRows, withBias, ctx.config().precision(), true, true, false);
   }
 
   /**
@@ -94,9 +95,12 @@ final class GemmCore {
    * @param inputGradIsOwners whether G_X is the owner's input gradient as it stands ([maxBatch x
    *     input shape]: a fully connected layer, a 1x1 conv), so that it can live in the network's
    *     shared slots; a strided conv's column gradient is not (col2im reads it)
+   * @param directConv whether the owner (a stem convolution) runs its int8 forward and fp32
+   *     grad_weight as direct convolutions ({@link #forwardInt8Direct}, {@link #backwardDirect})
+   *     instead of GEMMs, so that no transposed grad_weight buffer is needed
    */
   GemmCore(Layer owner, LayerContext ctx, int k, int n, int maxRows, boolean withBias,
-      Precision precision, boolean gemmInputGrad, boolean inputGradIsOwners) {
+      Precision precision, boolean gemmInputGrad, boolean inputGradIsOwners, boolean directConv) {
     this.owner = owner;
     this.precision = precision;
     this.gemmInputGrad = gemmInputGrad;
@@ -128,7 +132,7 @@ final class GemmCore {
         : owner.own(alloc.allocateFloat32((long) maxRows * k));
     gw = owner.own(alloc.allocateFloat32((long) n * k));
     // an fp32 grad_weight with k much narrower than n (a stem conv: k = 9, n = 32) runs transposed
-    gwT = !precision.int8Backward() && 2 * k <= n
+    gwT = !precision.int8Backward() && !directConv && 2 * k <= n
         ? owner.own(alloc.allocateFloat32((long) n * k)) : null;
     if (precision.int8Forward()) {
       wq = owner.own(alloc.allocateInt8((long) n * k));
@@ -229,11 +233,25 @@ final class GemmCore {
 
   /** Y = dequant(Xq * Wq^T) + b with X quantized per tensor at scale sx. */
   Float32Buffer forwardInt8(Int8Buffer xq, float sx, int rows) {
-    boolean perChannel = ctx.config().weightPerChannel();
-    Epilogue ep = new Epilogue(perChannel ? sx : sx * wScales.get(0), null,
-        perChannel ? wScales : null, bias != null ? b : null, 0f);
-    be().gemmS8S8F32(GemmDesc.of(Trans.N, Trans.T, rows, n, k), xq, wq, ep, y);
+    be().gemmS8S8F32(GemmDesc.of(Trans.N, Trans.T, rows, n, k), xq, wq, forwardEpilogue(sx), y);
     return y;
+  }
+
+  /**
+   * {@link #forwardInt8} of the im2col matrix of the image codes (window d, k = d.colCols()),
+   * computed by the direct convolution without that matrix: the same exact sums and epilogue, so the
+   * same bits.
+   */
+  Float32Buffer forwardInt8Direct(ConvDesc d, Int8Buffer imageCodes, float sx) {
+    be().convS8Direct(d, imageCodes, wq, n, forwardEpilogue(sx), y);
+    return y;
+  }
+
+  /** The dequantization of the training forward: X per tensor at sx, W per channel or tensor. */
+  private Epilogue forwardEpilogue(float sx) {
+    boolean perChannel = ctx.config().weightPerChannel();
+    return new Epilogue(perChannel ? sx : sx * wScales.get(0), null,
+        perChannel ? wScales : null, bias != null ? b : null, 0f);
   }
 
   /**
@@ -243,9 +261,25 @@ final class GemmCore {
    */
   Float32Buffer forwardInt8PerExample(Int8Buffer xq, Float32Buffer exampleScales, int examples,
       int rowsPerExample) {
+    Epilogue ep = perExampleEpilogue(exampleScales, examples, rowsPerExample);
+    be().gemmS8S8F32(GemmDesc.of(Trans.N, Trans.T, examples * rowsPerExample, n, k), xq, wq, ep,
+        y);
+    return y;
+  }
+
+  /** {@link #forwardInt8PerExample} as a direct convolution of the image codes (window d). */
+  Float32Buffer forwardInt8DirectPerExample(ConvDesc d, Int8Buffer imageCodes,
+      Float32Buffer exampleScales, int examples, int rowsPerExample) {
+    Epilogue ep = perExampleEpilogue(exampleScales, examples, rowsPerExample);
+    be().convS8Direct(d, imageCodes, wq, n, ep, y);
+    return y;
+  }
+
+  /** The dequantization of inference: each example's scale on its rows, W per channel or tensor. */
+  private Epilogue perExampleEpilogue(Float32Buffer exampleScales, int examples,
+      int rowsPerExample) {
     boolean perChannel = ctx.config().weightPerChannel();
     float w0 = perChannel ? 1f : wScales.get(0);
-    int rows = examples * rowsPerExample;
     if (rowScales == null) {
       // inference only: training does not pay for a float per GEMM row
       rowScales = owner.own(ctx.allocator().allocateFloat32(maxRows));
@@ -258,10 +292,7 @@ final class GemmCore {
         dst.put(e * rowsPerExample + r, s);
       }
     }
-    Epilogue ep = new Epilogue(1f, rowScales, perChannel ? wScales : null,
-        bias != null ? b : null, 0f);
-    be().gemmS8S8F32(GemmDesc.of(Trans.N, Trans.T, rows, n, k), xq, wq, ep, y);
-    return y;
+    return new Epilogue(1f, rowScales, perChannel ? wScales : null, bias != null ? b : null, 0f);
   }
 
   /**
@@ -282,6 +313,17 @@ final class GemmCore {
     lastGain = needInputGrad && result != null && ctx.measuresGains()
         ? norm(result, (long) rows * k) / norm(gy, (long) rows * n) : Double.NaN;
     return result;
+  }
+
+  /**
+   * The fp32 backward of a stem convolution run as a direct convolution (no input gradient): the
+   * weight and bias gradients from the error gy [d.colRows() x n] and the layer's fp32 input image
+   * x, both in one pass without an im2col matrix, in the direct op's blocked summation order.
+   */
+  void backwardDirect(ConvDesc d, Float32Buffer x, Float32Buffer gy) {
+    be().convGradWeightF32Direct(d, x, gy, n, gw, bias != null ? bias.grad() : null);
+    gw.bytes().asFloatBuffer().get(0, weight.grad(), 0, n * k);
+    lastGain = Double.NaN;
   }
 
   /** Records ||G_X|| / ||G_Y|| for an owner that computed G_X itself (on measuring steps). */

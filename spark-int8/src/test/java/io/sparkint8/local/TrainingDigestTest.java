@@ -88,10 +88,13 @@ class TrainingDigestTest {
     md.update(b);
   }
 
+  // The int8 rows changed when the int8 stem's fp32 weight and bias gradients became the direct
+  // convolution's blocked sums (fp32 chains of 256 rows added in double); fp32 networks do not use
+  // that op, so their rows stayed.
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource({
-    "cnn-small, INT8, e0bb96e29066491b35afb7040d9be924d247f2234de27ddf942edaeb17353f75",
-    "resnet8, INT8, 6b30b4e440f70d3c8f56f13fff780aa6898cd91b0a3511a8b11d23a0aa486776",
+    "cnn-small, INT8, c4b1357e2830bf93888bd599b68af3b25f3f32ed2e8c8a2e792e9d1efb2f60c2",
+    "resnet8, INT8, b88b6190b3786eee27cac650a083186227276ed7088cb93039a814f5e02b432b",
     "cnn-small, FP32, fcce44798ffe416103028e2a1de030a71113979afa97f38d44c9cc85b01d869b",
     "resnet8, FP32, 839cef7f40148794a05818c867b9c824460f837168e8e5ee1c90bfaf57879821",
   })

@@ -1,5 +1,6 @@
 package io.sparkint8.nn;
 
+import io.sparkint8.kernels.spi.ConvDesc;
 import io.sparkint8.kernels.spi.GemmDesc;
 import io.sparkint8.kernels.spi.Int8Backend;
 import java.lang.reflect.InvocationHandler;
@@ -18,7 +19,12 @@ import java.util.TreeMap;
  * every operation of the SPI is seen without being named here.
  */
 final class CountingBackend implements InvocationHandler {
-  /** One GEMM: {@code int8} for the s8 x s8 GEMMs, {@code fp32} for gemmF32. */
+  /**
+   * One GEMM: {@code int8} for the s8 x s8 GEMMs, {@code fp32} for gemmF32; or a direct
+   * convolution, as the GEMM it stands for: {@code int8-direct} [output pixels x channels x window]
+   * for convS8Direct (im2col + an int8 GEMM), {@code fp32-direct} [channels x window x output
+   * pixels] for convGradWeightF32Direct (an fp32 grad_weight GEMM).
+   */
   record Gemm(String kind, int m, int n, int k) {
     @Override
     public String toString() {
@@ -83,6 +89,12 @@ final class CountingBackend implements InvocationHandler {
     if (method.getName().startsWith("gemm") && args != null && args[0] instanceof GemmDesc d) {
       gemms.add(new Gemm(method.getName().equals("gemmF32") ? "fp32" : "int8", d.m(), d.n(),
           d.k()));
+    }
+    if (method.getName().equals("convS8Direct") && args[0] instanceof ConvDesc d) {
+      gemms.add(new Gemm("int8-direct", d.colRows(), (Integer) args[3], d.colCols()));
+    }
+    if (method.getName().equals("convGradWeightF32Direct") && args[0] instanceof ConvDesc d) {
+      gemms.add(new Gemm("fp32-direct", (Integer) args[3], d.colCols(), d.colRows()));
     }
     try {
       return method.invoke(inner, args);

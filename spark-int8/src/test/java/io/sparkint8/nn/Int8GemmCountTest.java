@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.sparkint8.kernels.Backends;
 import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
+import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.nn.CountingBackend.Gemm;
 import io.sparkint8.nn.spec.NetworkSpec;
 import io.sparkint8.nn.spec.Shape;
@@ -20,16 +21,19 @@ import org.junit.jupiter.params.provider.CsvSource;
  * In {@code int8} mode a training step runs every conv/fc layer's three GEMMs in int8 — forward,
  * grad_input (except the first layer, which needs none) and grad_weight — and no fp32 GEMM, except
  * what the documented stem policy keeps in fp32 ({@link Network#STEM_MAX_CHANNELS}: a first conv
- * reading at most 4 input channels runs int8 forward and an fp32 grad_weight). Counted through a
- * backend proxy ({@link CountingBackend}), so a layer that silently fell back to fp32 would show
- * up as an fp32 GEMM or a missing int8 one.
+ * reading at most 4 input channels runs int8 forward and an fp32 grad_weight). A stem whose window
+ * has at most {@link Int8Backend#DIRECT_CONV_MAX_PATCH} cells runs those two as direct convolutions
+ * instead of im2col + GEMM: its int8 forward as convS8Direct, its fp32 grad_weight as
+ * convGradWeightF32Direct, the network's only fp32 grad_weight; a larger stem window keeps the
+ * GEMMs. Counted through a backend proxy ({@link CountingBackend}), so a layer that silently fell
+ * back to fp32 would show up as an fp32 GEMM (or fp32 direct convolution) or a missing int8 one.
  */
 class Int8GemmCountTest {
   static final int BATCH = 3;
 
   @ParameterizedTest(name = "{0} on {1}x{2}x{2}")
   @CsvSource({"cnn-small, 1, 28", "resnet8, 1, 28", "cnn-small, 8, 12",
-      "fc(32)-relu-fc(16)-relu-fc, 1, 6"})
+      "fc(32)-relu-fc(16)-relu-fc, 1, 6", "'conv(8,5)-relu-conv(8,3)-relu-fc', 3, 10"})
   void everyConvAndFcRunsItsThreeGemmsInInt8(String spec, int channels, int size) {
     Shape input = Shape.chw(channels, size, size);
     CountingBackend counter = CountingBackend.over(Backends.get());
@@ -40,6 +44,7 @@ class Int8GemmCountTest {
       List<Gemm> expectedInt8 = new ArrayList<>();
       List<List<Gemm>> inputGrads = new ArrayList<>();
       List<Gemm> expectedFp32 = new ArrayList<>();
+      List<Gemm> expectedDirect = new ArrayList<>();
       boolean first = true;
       int layers = 0;
       for (Layer l : net.layers()) {
@@ -56,9 +61,16 @@ class Int8GemmCountTest {
         boolean stem = conv && first && in.channels() <= Network.STEM_MAX_CHANNELS;
         assertEquals(stem ? Precision.INT8_FORWARD : Precision.INT8,
             conv ? ((Conv2d) l).precision() : Precision.INT8, l.describe());
-        expectedInt8.add(new Gemm("int8", rows, n, k)); // forward: X W^T
-        // grad_weight: G_Y^T X, int8 unless the stem policy keeps it fp32 (then maybe transposed)
-        (stem ? expectedFp32 : expectedInt8).add(new Gemm(stem ? "fp32" : "int8", n, k, rows));
+        // a stem with a small window (k is its window: kernel^2 * channels) runs direct convolutions
+        boolean directStem = stem && k <= Int8Backend.DIRECT_CONV_MAX_PATCH;
+        if (directStem) {
+          expectedDirect.add(new Gemm("int8-direct", rows, n, k)); // forward: X W^T
+          expectedDirect.add(new Gemm("fp32-direct", n, k, rows)); // grad_weight: G_Y^T X
+        } else {
+          expectedInt8.add(new Gemm("int8", rows, n, k)); // forward: X W^T
+          // grad_weight: G_Y^T X, int8 unless the stem policy keeps it fp32 (then maybe transposed)
+          (stem ? expectedFp32 : expectedInt8).add(new Gemm(stem ? "fp32" : "int8", n, k, rows));
+        }
         if (!first) {
           // grad_input: G_Y W' for fc (and a conv through col2im), or the transposed convolution
           List<Gemm> either = new ArrayList<>(List.of(new Gemm("int8", rows, k, n)));
@@ -81,6 +93,9 @@ class Int8GemmCountTest {
       }
       for (List<Gemm> either : inputGrads) {
         take(left, either, spec + ": grad_input, one of " + either, got);
+      }
+      for (Gemm e : expectedDirect) {
+        take(left, List.of(e), spec + ": the stem's direct convolution " + e, got);
       }
       for (Gemm e : expectedFp32) {
         // an fp32 grad_weight with k much narrower than n runs as X^T G_Y (GemmCore)

@@ -374,6 +374,29 @@ public final class NativeBackend extends AbstractBackend {
   static native int reluBackward(long count, ByteBuffer grad, ByteBuffer mask, ByteBuffer dst);
 
   @Override
+  protected void convS8DirectUnchecked(ConvDesc d, Int8Buffer src, Int8Buffer wei, int outChannels,
+      Epilogue ep, Float32Buffer dst) {
+    check(convS8Direct(window(d), src.bytes(), outChannels, wei.bytes(), ep.alpha(),
+        bytesOrNull(ep.rowScale()), bytesOrNull(ep.colScale()), bytesOrNull(ep.bias()), ep.beta(),
+        dst.bytes()));
+  }
+
+  static native int convS8Direct(int[] window, ByteBuffer src, int oc, ByteBuffer wei, float alpha,
+      ByteBuffer rowScale, ByteBuffer colScale, ByteBuffer bias, float beta, ByteBuffer dst);
+
+  @Override
+  protected void convGradWeightF32DirectUnchecked(ConvDesc d, Float32Buffer src,
+      Float32Buffer gradOut, int outChannels, Float32Buffer gradWeight, float[] gradBias) {
+    // the native op always sums the bias too (one add per error element in the same pass)
+    float[] bias = gradBias != null ? gradBias : new float[outChannels];
+    check(convGradWeightF32Direct(window(d), src.bytes(), outChannels, gradOut.bytes(),
+        gradWeight.bytes(), bias));
+  }
+
+  static native int convGradWeightF32Direct(int[] window, ByteBuffer src, int oc,
+      ByteBuffer gradOut, ByteBuffer gradWei, float[] gradBias);
+
+  @Override
   protected void reluF32Unchecked(int count, Float32Buffer src, Float32Buffer dst) {
     check(reluF32(count, src.bytes(), dst.bytes()));
   }

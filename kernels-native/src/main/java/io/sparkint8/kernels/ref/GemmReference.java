@@ -59,7 +59,8 @@ public final class GemmReference {
     }
   }
 
-  private static float epilogue(long s, Epilogue ep, int i, int j, float old) {
+  /** The epilogue of one output: also the direct convolution's, which must give the GEMM's bits. */
+  static float epilogue(long s, Epilogue ep, int i, int j, float old) {
     float v = (float) s;
     v = v * ep.alpha();
     if (ep.rowScale() != null) {

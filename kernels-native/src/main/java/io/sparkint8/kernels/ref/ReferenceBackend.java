@@ -166,6 +166,18 @@ public abstract class ReferenceBackend extends AbstractBackend {
   }
 
   @Override
+  protected void convS8DirectUnchecked(ConvDesc d, Int8Buffer src, Int8Buffer wei, int outChannels,
+      Epilogue ep, Float32Buffer dst) {
+    ConvDirectReference.convS8Direct(d, src, wei, outChannels, ep, dst);
+  }
+
+  @Override
+  protected void convGradWeightF32DirectUnchecked(ConvDesc d, Float32Buffer src,
+      Float32Buffer gradOut, int outChannels, Float32Buffer gradWeight, float[] gradBias) {
+    ConvDirectReference.convGradWeightF32Direct(d, src, gradOut, outChannels, gradWeight, gradBias);
+  }
+
+  @Override
   protected void reluF32Unchecked(int count, Float32Buffer src, Float32Buffer dst) {
     ActivationReference.reluF32(count, src, dst);
   }

@@ -322,6 +322,39 @@ public abstract class AbstractBackend implements Int8Backend {
       int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst);
 
   @Override
+  public final void convS8Direct(ConvDesc d, Int8Buffer src, Int8Buffer wei, int outChannels,
+      Epilogue ep, Float32Buffer dst) {
+    Checks.directConv(d, outChannels, "convS8Direct");
+    Checks.buffer(src, d.inputSize(), "src");
+    Checks.buffer(wei, (long) outChannels * d.colCols(), "wei");
+    Checks.epilogue(GemmDesc.of(Trans.N, Trans.T, d.colRows(), outChannels, d.colCols()), ep);
+    Checks.buffer(dst, (long) d.colRows() * outChannels, "dst");
+    convS8DirectUnchecked(d, src, wei, outChannels, ep, dst);
+  }
+
+  protected abstract void convS8DirectUnchecked(ConvDesc d, Int8Buffer src, Int8Buffer wei,
+      int outChannels, Epilogue ep, Float32Buffer dst);
+
+  @Override
+  public final void convGradWeightF32Direct(ConvDesc d, Float32Buffer src, Float32Buffer gradOut,
+      int outChannels, Float32Buffer gradWeight, float[] gradBias) {
+    String op = "convGradWeightF32Direct";
+    Checks.directConv(d, outChannels, op);
+    Checks.buffer(src, d.inputSize(), "src");
+    Checks.buffer(gradOut, (long) d.colRows() * outChannels, "gradOut");
+    Checks.buffer(gradWeight, (long) outChannels * d.colCols(), "gradWeight");
+    if (gradBias != null) {
+      Checks.perChannel(gradBias, outChannels, "gradBias", op);
+    }
+    Checks.distinct(gradOut, gradWeight, op);
+    Checks.distinct(src, gradWeight, op);
+    convGradWeightF32DirectUnchecked(d, src, gradOut, outChannels, gradWeight, gradBias);
+  }
+
+  protected abstract void convGradWeightF32DirectUnchecked(ConvDesc d, Float32Buffer src,
+      Float32Buffer gradOut, int outChannels, Float32Buffer gradWeight, float[] gradBias);
+
+  @Override
   public final void reluF32(int count, Float32Buffer src, Float32Buffer dst) {
     Checks.count(count, "reluF32");
     Checks.buffer(src, count, "src");

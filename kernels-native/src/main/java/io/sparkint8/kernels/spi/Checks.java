@@ -261,6 +261,22 @@ public final class Checks {
     buffer(argmax, d.pooledSize(), "argmax");
   }
 
+  /** A direct convolution's window (small, see {@link Int8Backend#DIRECT_CONV_MAX_PATCH}) and channels. */
+  public static void directConv(ConvDesc d, int outChannels, String op) {
+    descriptor(d, "window descriptor");
+    if (d.colCols() > Int8Backend.DIRECT_CONV_MAX_PATCH) {
+      throw new IllegalArgumentException(op + ": window of " + d.colCols()
+          + " cells (kh*kw*c), expected at most " + Int8Backend.DIRECT_CONV_MAX_PATCH);
+    }
+    if (outChannels < 1) {
+      throw new IllegalArgumentException(op + ": outChannels=" + outChannels + ", expected >= 1");
+    }
+    if ((long) d.colRows() * outChannels > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(op + ": output of " + d.colRows() + " x " + outChannels
+          + " elements exceeds 2^31-1");
+    }
+  }
+
   /** A window descriptor for pooling: present, padding smaller than the window. */
   public static void pooling(ConvDesc d) {
     descriptor(d, "window descriptor");

@@ -197,6 +197,36 @@ public interface Int8Backend {
   /** dst = grad where mask != 0, else 0. */
   public void reluBackward(int count, Float32Buffer grad, Int8Buffer mask, Float32Buffer dst);
 
+  /**
+   * Windows of at most this many cells (kh * kw * c) are what {@link #convS8Direct} and {@link
+   * #convGradWeightF32Direct} take: a network's stem (3x3 over 1..3 channels, 5x5 over 1..2).
+   */
+  public static final int DIRECT_CONV_MAX_PATCH = 64;
+
+  /** Rows per fp32 partial sum of {@link #convGradWeightF32Direct}. */
+  public static final int DIRECT_CONV_GRAD_BLOCK = 256;
+
+  /**
+   * A convolution of int8 codes without an im2col matrix, for small windows (d.colCols() <= {@link
+   * #DIRECT_CONV_MAX_PATCH}): dst [d.colRows() x outChannels] gets exactly what {@link #im2col} of src
+   * followed by {@link #gemmS8S8F32} with (N, T), B = wei [outChannels x d.colCols()] and this epilogue
+   * writes (its rowScale indexed by output pixel, colScale and bias by output channel).
+   */
+  public void convS8Direct(ConvDesc d, Int8Buffer src, Int8Buffer wei, int outChannels, Epilogue ep,
+      Float32Buffer dst);
+
+  /**
+   * The weight (and bias) gradient of a convolution without an im2col matrix, for the windows of {@link
+   * #convS8Direct}: gradWeight[o][col] = sum over output pixels r of gradOut[r][o] * x(r, col), x being
+   * the fp32 image src as {@link #im2col} unfolds it (+0 outside the image), and gradBias[o] = sum over r
+   * of gradOut[r][o] (skipped when gradBias is null). Order: rows in blocks of {@link
+   * #DIRECT_CONV_GRAD_BLOCK}, each block one float chain from +0 (fma(g, x, part) for the weights, part
+   * + g for the bias) in ascending r, the blocks' sums added in double from +0 in ascending order, the
+   * total rounded to float once.
+   */
+  public void convGradWeightF32Direct(ConvDesc d, Float32Buffer src, Float32Buffer gradOut,
+      int outChannels, Float32Buffer gradWeight, float[] gradBias);
+
   // ---- batch normalization and fp32 ReLU (rows x channels, row-major / NHWC) ---------------------
 
   /**

@@ -57,7 +57,8 @@ class NativeFuzzTest {
     Op[] ops = {this::gemmS32, this::gemmF32Epilogue, this::gemmF32, this::quantize,
         this::dequantize, this::absmax, this::im2colS8, this::im2colF32, this::maxPool,
         this::maxPoolBackward, this::relu, this::transposeF32, this::columnSums,
-        this::bnStatistics, this::bnMaxPool, this::bnMaxPoolBackwardInput};
+        this::bnStatistics, this::bnMaxPool, this::bnMaxPoolBackwardInput, this::convS8Direct,
+        this::convGradWeightF32Direct};
     SplittableRandom master = new SplittableRandom(SEED);
     try (OffHeapAllocator a = new OffHeapAllocator("native fuzz")) {
       alloc = a;
@@ -479,6 +480,71 @@ class NativeFuzzTest {
     } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
       return new long[] {-1, -1, -1};
     }
+  }
+
+  /** {outputs, patch} of a window for the direct convolution ops, -1 where it is not one. */
+  private static long[] directSizes(int[] w) {
+    try {
+      ConvDesc d = conv(w);
+      return new long[] {d.colRows(), d.colCols()};
+    } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
+      return new long[] {-1, -1};
+    }
+  }
+
+  private void convS8Direct() {
+    int[] w = window();
+    long[] s = windowSizes(w);
+    long[] ds = directSizes(w);
+    int oc = r.nextInt(10) == 0 ? dim() : 1 + r.nextInt(40);
+    boolean sized = ds[0] > 0 && oc > 0;
+    Int8Buffer src = bytes(s[0]);
+    Int8Buffer wei = bytes(sized ? oc * ds[1] : -1);
+    Float32Buffer rowScale = r.nextBoolean() ? floats(ds[0], true) : null;
+    Float32Buffer colScale = r.nextBoolean() ? floats(oc, true) : null;
+    Float32Buffer bias = r.nextBoolean() ? floats(oc, true) : null;
+    Float32Buffer dst = floats(sized ? ds[0] * oc : -1, true);
+    Float32Buffer dstRef = copy(dst);
+    float alpha = r.nextInt(50) == 0 ? Float.NaN : (float) r.nextGaussian();
+    float beta = r.nextBoolean() ? 0f : (float) r.nextGaussian();
+    int st = NativeBackend.convS8Direct(w, raw(src), oc, raw(wei), alpha, raw(rowScale),
+        raw(colScale), raw(bias), beta, raw(dst));
+    verdict("conv_s8_direct", st, w.length == 10 ? () -> nat.convS8Direct(conv(w), src, wei, oc,
+            new Epilogue(alpha, rowScale, colScale, bias, beta), dstRef) : null,
+        () -> ref.convS8Direct(conv(w), src, wei, oc,
+            new Epilogue(alpha, rowScale, colScale, bias, beta), dstRef),
+        () -> sameBits("dst", dst, dstRef, ds[0] * oc));
+    close(src, wei, rowScale, colScale, bias, dst, dstRef);
+  }
+
+  private void convGradWeightF32Direct() {
+    int[] w = window();
+    long[] s = windowSizes(w);
+    long[] ds = directSizes(w);
+    int oc = r.nextInt(10) == 0 ? dim() : 1 + r.nextInt(40);
+    boolean sized = ds[0] > 0 && oc > 0;
+    // finite data: the sums' NaN payloads are not part of the contract
+    Float32Buffer src = floats(s[0], true);
+    Float32Buffer gradOut = floats(sized ? ds[0] * oc : -1, true);
+    Float32Buffer gradWei = floats(sized ? oc * ds[1] : -1, true);
+    Float32Buffer gradWeiRef = copy(gradWei);
+    // the SPI's null gradBias ("no bias") has no native form: the native op always takes an array,
+    // so the fuzzer sends a present one, of the right length or short
+    int n = Math.max(0, length(oc));
+    float[] bias = new float[n];
+    float[] biasRef = new float[n];
+    int st = NativeBackend.convGradWeightF32Direct(w, raw(src), oc, raw(gradOut), raw(gradWei),
+        bias);
+    verdict("conv_grad_weight_f32_direct", st, w.length == 10
+            ? () -> nat.convGradWeightF32Direct(conv(w), src, gradOut, oc, gradWeiRef, biasRef)
+            : null,
+        () -> ref.convGradWeightF32Direct(conv(w), src, gradOut, oc, gradWeiRef, biasRef),
+        () -> {
+          sameBits("grad_wei", gradWei, gradWeiRef, oc * ds[1]);
+          assertTrue(Arrays.equals(Arrays.copyOf(bias, oc), Arrays.copyOf(biasRef, oc)),
+              "bias gradient differs from the reference");
+        });
+    close(src, gradOut, gradWei, gradWeiRef);
   }
 
   private void im2colS8() {
