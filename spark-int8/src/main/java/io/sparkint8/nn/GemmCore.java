@@ -66,6 +66,11 @@ final class GemmCore {
   private Float32Buffer rowScales;
   private Int8Buffer gq; // null when the codes live in the network's shared int8 scratch
   private Int8Buffer lastErrorCodes;
+  // the same codes in G_Y's layout [rows x n], for an owner that asked for them (null otherwise, or
+  // when they live in the shared int8 scratch after the channel-major codes)
+  private final boolean keepsErrorImage;
+  private Int8Buffer gqImage;
+  private Int8Buffer lastErrorImage;
   private Float32Buffer gScales;
   private Float32Buffer clipBuf;
   private Float32Buffer wFolded;
@@ -82,7 +87,7 @@ final class GemmCore {
 
   /** The GEMMs of a layer in the engine's precision, G_X included. */
   GemmCore(Layer owner, LayerContext ctx, int k, int n, int maxRows, boolean withBias) {
-    this(owner, ctx, k, n, maxRows, withBias, ctx.config().precision(), true, true);
+    this(owner, ctx, k, n, maxRows, withBias, ctx.config().precision(), true, true, false);
   }
 
   /**
@@ -94,12 +99,16 @@ final class GemmCore {
    * @param inputGradIsOwners whether G_X is the owner's input gradient as it stands ([maxBatch x
    *     input shape]: a fully connected layer, a 1x1 conv), so that it can live in the network's
    *     shared slots; a strided conv's column gradient is not (col2im reads it)
+   * @param errorImage whether an int8 backward also keeps the error codes in G_Y's layout ({@link
+   *     #errorImage()}: a convolution's transposed-convolution grad_input unfolds them as an NHWC
+   *     image), written by the same quantization pass as the channel-major codes
    */
   GemmCore(Layer owner, LayerContext ctx, int k, int n, int maxRows, boolean withBias,
-      Precision precision, boolean gemmInputGrad, boolean inputGradIsOwners) {
+      Precision precision, boolean gemmInputGrad, boolean inputGradIsOwners, boolean errorImage) {
     this.owner = owner;
     this.precision = precision;
     this.gemmInputGrad = gemmInputGrad;
+    this.keepsErrorImage = errorImage && precision.int8Backward();
     this.ctx = ctx;
     this.layerId = owner.id;
     this.k = k;
@@ -136,10 +145,12 @@ final class GemmCore {
       one = owner.own(alloc.allocateFloat32(1));
     }
     if (precision.int8Backward()) {
+      // the codes [n x rows], then (when kept) the same codes [rows x n] right after them
       if (ctx.sharedActivations() == null) {
         gq = owner.own(alloc.allocateInt8((long) n * maxRows));
+        gqImage = keepsErrorImage ? owner.own(alloc.allocateInt8((long) n * maxRows)) : null;
       } else {
-        ctx.sharedActivations().reserveInt8((long) n * maxRows);
+        ctx.sharedActivations().reserveInt8((keepsErrorImage ? 2L : 1L) * n * maxRows);
       }
       gScales = owner.own(alloc.allocateFloat32(n));
       clipBuf = owner.own(alloc.allocateFloat32(n));
@@ -298,6 +309,18 @@ final class GemmCore {
   }
 
   /**
+   * The same codes as {@link #errorCodes()} in G_Y's layout, [rows x n] (an NHWC image of the error
+   * codes for a convolution), when this core was built to keep them: bytes [n * rows, 2 * n * rows)
+   * of the shared int8 scratch when there is one, so valid in the owner's backward call.
+   */
+  Int8Buffer errorImage() {
+    if (!keepsErrorImage) {
+      throw new IllegalStateException(name() + ": built without the error image");
+    }
+    return lastErrorImage;
+  }
+
+  /**
    * The weights of the last int8 backward with the error's channel scales folded in, quantized per
    * tensor, [n x k]; G_X = {@link #foldedWeightScale()} * (error codes)^T * these codes.
    */
@@ -350,9 +373,17 @@ final class GemmCore {
     QuantDesc gd = new QuantDesc(n, rows, cfg.gradientBits(),
         perChannel ? Granularity.PER_ROW : Granularity.PER_TENSOR, 0, Rounding.STOCHASTIC, false,
         cfg.seed(), ctx.stream(layerId, 1));
+    long count = (long) n * rows;
     Int8Buffer codes = lastErrorCodes =
-        gq != null ? gq : ctx.sharedActivations().int8Scratch(0, (long) n * rows);
-    be().quantizeTransposed(gd, gy, clipBuf, codes, gScales);
+        gq != null ? gq : ctx.sharedActivations().int8Scratch(0, count);
+    if (keepsErrorImage) {
+      // the image too, from the same pass: no second pass transposing the codes
+      lastErrorImage = gqImage != null ? gqImage
+          : ctx.sharedActivations().int8Scratch(count, count);
+      be().quantizeTransposedBoth(gd, gy, clipBuf, codes, lastErrorImage, gScales);
+    } else {
+      be().quantizeTransposed(gd, gy, clipBuf, codes, gScales);
+    }
     float gTensor = gScales.get(0);
     if (!cfg.shiftQuant()) {
       // grad_weight: [n x rows] * [rows x k]; channel scales are row scales here
