@@ -10,8 +10,8 @@
  *    NaN-tracking reductions, the RNG or the lane-ordered double sums.
  *  - the other ops are the reference code of ops_generic.h, which gcc auto-vectorizes with these flags
  *    under the same exactness constraints.
- * Exception: quantize_transposed(_both) has its own AVX-512 kernel below (written and tested bit-identical on
- * an AVX-512 machine): 16 lanes of rows, masks for the last rows, 64 codes a pixel transposed in registers.
+ * Exceptions: quantize_transposed(_both) and clip_cosine_sums have their own AVX-512 kernels below (written
+ * and tested bit-identical on an AVX-512 machine, Zen 5).
  * Note: this file includes ops_avx2.c, so its object depends on that file too.
  */
 #define OPS_AVX2_FUNCTIONS_ONLY
@@ -186,6 +186,85 @@ static void avx512_quantize_transposed_into(const int8k_quant_desc *d, const flo
   quantize_transposed_last_columns(d, src_t, s, dst, dst_t, full_cols, nonfinite);
 }
 
+/* ---- clip_cosine_sums: avx2_clip_cosine_sums (ops_avx2.c) with 16 floats and 8 doubles a vector ------ */
+
+/* xh = (float) q * step for 16 elements, as avx2_qdq8: the clamp keeps AVX2's operand order (a NaN x
+ * passes through), a NaN before the code becomes 0, and the int round trip maps -0.0 to +0.0. */
+static inline __m512 avx512_qdq16(__m512 x, __m512 c, __m512 nc, __m512 inv, __m512 step, __m512 nq, __m512 q) {
+  __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_min_ps(c, _mm512_max_ps(nc, x)), inv),
+                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  r = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(r, r, _CMP_ORD_Q), r);
+  r = _mm512_min_ps(_mm512_max_ps(r, nq), q);
+  return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvttps_epi32(r)), step);
+}
+
+static inline __m512d avx512_low_pd(__m512 x) { return _mm512_cvtps_pd(_mm512_castps512_ps256(x)); }
+static inline __m512d avx512_high_pd(__m512 x) { return _mm512_cvtps_pd(_mm512_extractf32x8_ps(x, 1)); }
+
+/* The 16 elements of a 16-aligned group go to accumulator lanes 0..15 in order: (a0, a1) hold lanes 0-7 and
+ * 8-15, each lane sees its elements in ascending order, as in the spec, and each product of two floats is
+ * exact in double, so every lane's sum is the spec's. Half the instructions of the AVX2 kernel. */
+static void avx512_clip_cosine_sums(int64_t count, const float *src, int bits, int ncand, const float *cand,
+                                    double *out) {
+  int qmax = ops_qmax(bits);
+  float inv[64], step[64];
+  double dot[64][16], nh[64][16], nx[16];
+  for (int i = 0; i < ncand; i++) {
+    inv[i] = (float)qmax / cand[i];
+    step[i] = cand[i] / (float)qmax;
+    for (int l = 0; l < 16; l++) dot[i][l] = nh[i][l] = 0.0;
+  }
+  for (int l = 0; l < 16; l++) nx[l] = 0.0;
+  const __m512 vq = _mm512_set1_ps((float)qmax), vnq = _mm512_set1_ps((float)-qmax);
+  int64_t nvec = count & ~(int64_t)15;
+  for (int64_t b0 = 0; b0 < nvec; b0 += AVX2_CCD_BLOCK) {
+    int64_t b1 = nvec - b0 < AVX2_CCD_BLOCK ? nvec : b0 + AVX2_CCD_BLOCK;
+    {
+      __m512d a0 = _mm512_loadu_pd(nx), a1 = _mm512_loadu_pd(nx + 8);
+      for (int64_t e = b0; e < b1; e += 16) {
+        __m512 x = _mm512_loadu_ps(src + e);
+        __m512d d0 = avx512_low_pd(x), d1 = avx512_high_pd(x);
+        a0 = _mm512_add_pd(a0, _mm512_mul_pd(d0, d0));
+        a1 = _mm512_add_pd(a1, _mm512_mul_pd(d1, d1));
+      }
+      _mm512_storeu_pd(nx, a0);
+      _mm512_storeu_pd(nx + 8, a1);
+    }
+    for (int i = 0; i < ncand; i++) {
+      const __m512 vc = _mm512_set1_ps(cand[i]), vnc = _mm512_set1_ps(-cand[i]);
+      const __m512 vinv = _mm512_set1_ps(inv[i]), vstep = _mm512_set1_ps(step[i]);
+      __m512d t0 = _mm512_loadu_pd(dot[i]), t1 = _mm512_loadu_pd(dot[i] + 8);
+      __m512d h0 = _mm512_loadu_pd(nh[i]), h1 = _mm512_loadu_pd(nh[i] + 8);
+      for (int64_t e = b0; e < b1; e += 16) {
+        __m512 x = _mm512_loadu_ps(src + e);
+        __m512 xh = avx512_qdq16(x, vc, vnc, vinv, vstep, vnq, vq);
+        __m512d d0 = avx512_low_pd(x), d1 = avx512_high_pd(x);
+        __m512d g0 = avx512_low_pd(xh), g1 = avx512_high_pd(xh);
+        t0 = _mm512_add_pd(t0, _mm512_mul_pd(d0, g0));
+        t1 = _mm512_add_pd(t1, _mm512_mul_pd(d1, g1));
+        h0 = _mm512_add_pd(h0, _mm512_mul_pd(g0, g0));
+        h1 = _mm512_add_pd(h1, _mm512_mul_pd(g1, g1));
+      }
+      _mm512_storeu_pd(dot[i], t0);
+      _mm512_storeu_pd(dot[i] + 8, t1);
+      _mm512_storeu_pd(nh[i], h0);
+      _mm512_storeu_pd(nh[i] + 8, h1);
+    }
+  }
+  /* the last count % 16 elements go to lanes 0.. in order, after everything else in those lanes */
+  for (int64_t e = nvec; e < count; e++) {
+    float x = src[e];
+    int l = (int)(e & 15);
+    for (int i = 0; i < ncand; i++) {
+      float xh = ops_qdq_nearest(x, cand[i], inv[i], step[i], qmax);
+      dot[i][l] += (double)x * (double)xh;
+      nh[i][l] += (double)xh * (double)xh;
+    }
+    nx[l] += (double)x * (double)x;
+  }
+  ops_cosine_sums_out(ncand, dot, nh, nx, out);
+}
+
 static void avx512_quantize_transposed(const int8k_quant_desc *d, const float *src_t, const float *s,
                                        int8_t *dst, int *nonfinite) {
   avx512_quantize_transposed_into(d, src_t, s, dst, NULL, nonfinite);
@@ -205,5 +284,6 @@ const int8k_misc_ops int8k_misc_ops_avx512vnni = {
     OPS_AVX2_KERNELS
     .quantize_transposed = avx512_quantize_transposed,
     .quantize_transposed_both = avx512_quantize_transposed_both,
+    .clip_cosine_sums = avx512_clip_cosine_sums,
 };
 INT8K_TABLE_OVERRIDES_END
