@@ -152,8 +152,10 @@ static void pack_b_panels(int trans_b, int64_t k0, int64_t klen, int64_t n, cons
        * memory (a conv's im2col matrix for its grad_weight, k = N*H*W), and without this the loads below
        * waited on it (packing ran at ~7 GB/s, 40% of that GEMM; the prefetchers do not follow 4 rows
        * read 64 bytes at a time). */
-      for (int64_t p = 4 * (g + PACK_PREFETCH_GROUPS); p < 4 * (g + PACK_PREFETCH_GROUPS + 1) && p < klen; p++)
-        for (int64_t off = 0; off < strip_bytes; off += 64) _mm_prefetch((const char *)(b + (k0 + p) * ldb + j0 + off), _MM_HINT_T0);
+      for (int64_t p = 4 * (g + PACK_PREFETCH_GROUPS); p < 4 * (g + PACK_PREFETCH_GROUPS + 1) && p < klen; p++) {
+        const int8_t *ahead = b + (k0 + p) * ldb + j0;
+        for (int64_t off = 0; off < strip_bytes; off += 64) _mm_prefetch((const char *)(ahead + off), _MM_HINT_T0);
+      }
       for (int64_t pi = 0; pi < npanels; pi++, src += VNNI_NR) {
         const __mmask64 cm = first_bytes(n - j0 - pi * VNNI_NR);
         const __m512i cbias = _mm512_maskz_mov_epi8(cm, bias);
