@@ -66,8 +66,10 @@ final class GemmCore {
   private Float32Buffer rowScales;
   private Int8Buffer gq; // null when the codes live in the network's shared int8 scratch
   private Int8Buffer lastErrorCodes;
-  // the same codes in G_Y's layout [rows x n], for an owner that asked for them (null otherwise, or
-  // when they live in the shared int8 scratch after the channel-major codes)
+  // the same codes in G_Y's layout [rows x n], for an owner that asked for them or for this core's own
+  // grad_input GEMM (gqImage null otherwise, or when they live in the shared int8 scratch after the
+  // channel-major codes)
+  private final boolean ownerReadsErrorImage;
   private final boolean keepsErrorImage;
   private Int8Buffer gqImage;
   private Int8Buffer lastErrorImage;
@@ -99,16 +101,18 @@ final class GemmCore {
    * @param inputGradIsOwners whether G_X is the owner's input gradient as it stands ([maxBatch x
    *     input shape]: a fully connected layer, a 1x1 conv), so that it can live in the network's
    *     shared slots; a strided conv's column gradient is not (col2im reads it)
-   * @param errorImage whether an int8 backward also keeps the error codes in G_Y's layout ({@link
-   *     #errorImage()}: a convolution's transposed-convolution grad_input unfolds them as an NHWC
-   *     image), written by the same quantization pass as the channel-major codes
+   * @param errorImage whether the owner reads the error codes of an int8 backward in G_Y's layout
+   *     ({@link #errorImage()}: a convolution's transposed-convolution grad_input unfolds them as an
+   *     NHWC image). They are written by the same quantization pass as the channel-major codes, also
+   *     whenever this core runs the grad_input GEMM itself, which reads them in place
    */
   GemmCore(Layer owner, LayerContext ctx, int k, int n, int maxRows, boolean withBias,
       Precision precision, boolean gemmInputGrad, boolean inputGradIsOwners, boolean errorImage) {
     this.owner = owner;
     this.precision = precision;
     this.gemmInputGrad = gemmInputGrad;
-    this.keepsErrorImage = errorImage && precision.int8Backward();
+    this.ownerReadsErrorImage = errorImage && precision.int8Backward();
+    this.keepsErrorImage = (errorImage || gemmInputGrad) && precision.int8Backward();
     this.ctx = ctx;
     this.layerId = owner.id;
     this.k = k;
@@ -314,7 +318,7 @@ final class GemmCore {
    * of the shared int8 scratch when there is one, so valid in the owner's backward call.
    */
   Int8Buffer errorImage() {
-    if (!keepsErrorImage) {
+    if (!ownerReadsErrorImage) {
       throw new IllegalStateException(name() + ": built without the error image");
     }
     return lastErrorImage;
@@ -376,7 +380,7 @@ final class GemmCore {
     long count = (long) n * rows;
     Int8Buffer codes = lastErrorCodes =
         gq != null ? gq : ctx.sharedActivations().int8Scratch(0, count);
-    if (keepsErrorImage) {
+    if (ownerReadsErrorImage || (gemmInputGrad && needInputGrad)) {
       // the image too, from the same pass: no second pass transposing the codes
       lastErrorImage = gqImage != null ? gqImage
           : ctx.sharedActivations().int8Scratch(count, count);
@@ -410,7 +414,9 @@ final class GemmCore {
       return null;
     }
     Float32Buffer gradIn = owner.transientBuffer(gx, gy, (long) rows * k);
-    be().gemmS8S8F32(new GemmDesc(Trans.T, Trans.N, rows, k, n, rows, k, k), codes, wFoldedQ,
+    // [rows x n] * [n x k] with the error codes in G_Y's layout, read in place: from the channel-major
+    // codes (a transposed A) the GEMM would pack A per block first (exact int32 sums: same bits)
+    be().gemmS8S8F32(new GemmDesc(Trans.N, Trans.N, rows, k, n, n, k, k), lastErrorImage, wFoldedQ,
         Epilogue.scale(one.get(0)), gradIn);
     return gradIn;
   }
