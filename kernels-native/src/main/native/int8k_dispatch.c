@@ -503,17 +503,18 @@ int int8k_quantize(const int8k_quant_desc *d, const float *src, const float *cli
   return INT8K_OK;
 }
 
-int int8k_quantize_transposed(const int8k_quant_desc *d, const float *src_t, const float *clip, int8_t *dst,
-                              float *scale_out) {
+/* int8k_quantize_transposed, with dst_t (src_t's layout) also written when it is not NULL. */
+static int quantize_transposed(const char *op, const int8k_quant_desc *d, const float *src_t, const float *clip,
+                               int8_t *dst, int8_t *dst_t, float *scale_out) {
   SELECT(ops, misc_tables);
   int64_t groups = 0;
   int st = check_quant_desc(d, &groups);
   if (st) return st;
   CHECK(d->granularity == INT8K_PER_TENSOR || d->granularity == INT8K_PER_ROW,
-        "quantize_transposed: granularity=%d, expected 0 (per tensor) or 1 (per row)", d->granularity);
-  CHECK(src_t != NULL && clip != NULL && dst != NULL && scale_out != NULL, "quantize_transposed: null buffer");
+        "%s: granularity=%d, expected 0 (per tensor) or 1 (per row)", op, d->granularity);
+  CHECK(src_t != NULL && clip != NULL && dst != NULL && scale_out != NULL, "%s: null buffer", op);
   float *s = int8k_scratch_alloc((size_t)groups * sizeof *s);
-  if (s == NULL) return fail(INT8K_ERR_NOMEM, "quantize_transposed: cannot allocate %lld scales", (long long)groups);
+  if (s == NULL) return fail(INT8K_ERR_NOMEM, "%s: cannot allocate %lld scales", op, (long long)groups);
   float qmax = (float)((1 << (d->bits - 1)) - 1);
   for (int64_t g = 0; g < groups; g++) {
     st = group_scale(d, g, clip, qmax, s, scale_out);
@@ -523,10 +524,24 @@ int int8k_quantize_transposed(const int8k_quant_desc *d, const float *src_t, con
     }
   }
   int nonfinite = 0;
-  ops->quantize_transposed(d, src_t, s, dst, &nonfinite);
+  if (dst_t != NULL)
+    ops->quantize_transposed_both(d, src_t, s, dst, dst_t, &nonfinite);
+  else
+    ops->quantize_transposed(d, src_t, s, dst, &nonfinite);
   int8k_scratch_free(s);
   if (nonfinite) return fail(INT8K_ERR_ARG, "quantize: the source holds a non-finite value (NaN or infinity)");
   return INT8K_OK;
+}
+
+int int8k_quantize_transposed(const int8k_quant_desc *d, const float *src_t, const float *clip, int8_t *dst,
+                              float *scale_out) {
+  return quantize_transposed("quantize_transposed", d, src_t, clip, dst, NULL, scale_out);
+}
+
+int int8k_quantize_transposed_both(const int8k_quant_desc *d, const float *src_t, const float *clip, int8_t *dst,
+                                   int8_t *dst_t, float *scale_out) {
+  CHECK(dst_t != NULL, "quantize_transposed_both: null buffer");
+  return quantize_transposed("quantize_transposed_both", d, src_t, clip, dst, dst_t, scale_out);
 }
 
 /* The exponent of the smallest power of two >= m (m > 0), within ShiftQuant's limits (as Java's

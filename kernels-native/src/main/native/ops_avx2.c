@@ -2,8 +2,8 @@
  * ops_avx2.c - the AVX2 path of the non-GEMM ops.
  *
  * Hand-vectorized: group_absmax, absmax, quantize_groups (both roundings, with the counter-based RNG
- * evaluated 8 lanes at a time), dequantize, clip_cosine_sums, relu, relu_backward, and the direct stem
- * convolution (conv_direct_avx2.h). Everything
+ * evaluated 8 lanes at a time), quantize_transposed(_both), dequantize, clip_cosine_sums, relu,
+ * relu_backward, and the direct stem convolution (conv_direct_avx2.h). Everything
  * else is the reference code of ops_generic.h compiled with the AVX2 flags (im2col is already a handful of
  * memcpy/memset calls per output row; col2im and channel_fraction_above_std have independent inner loops
  * the compiler vectorizes without reordering any sum; maxpool and its backward are scatter/compare bound).
@@ -211,66 +211,205 @@ static void avx2_quantize_groups(const int8k_quant_desc *d, const float *src, co
   }
 }
 
-/* quantize_transposed: each 32 x 64 tile of the matrix is first transposed out of src_t into a buffer that
- * stays in L1 (and checked for non-finite values there), then its rows are quantized 8 lanes at a time as
- * quantize_groups does, each element with its draw index r * cols + c. */
-static void avx2_quantize_transposed(const int8k_quant_desc *d, const float *src_t, const float *s, int8_t *dst,
-                                     int *nonfinite) {
-  enum { TR = 32, TC = 64 };
-  float buf[TR * TC];
+/* ---- quantize_transposed ----------------------------------------------------------------------------
+ * src_t (cols x rows) is read as it lies, 16 of its rows (16 columns c of the matrix) at a time. Each such
+ * row's elements r0 .. r0+31 are four vectors of 8 matrix rows: every lane carries its own row's clip value
+ * and draw index r * cols + c (counters cols apart), so the codes come out in src_t's layout, which is
+ * dst_t's, and each 16 x 32 block of codes is transposed in registers (two 16 x 16 byte transposes per
+ * ymm) into an L1 tile whose rows go to dst a whole 64-byte line at a time. The old way, transposing the
+ * fp32 values through a buffer element by element, cost more than the quantization itself. */
+
+/* One 8-lane group of matrix rows r .. r+7: their clip values and inverse scales (the spec's (float)qmax
+ * / s, a correctly rounded division in both forms), which lanes have s == 0 (codes 0), the lanes that
+ * exist (r + l < rows), and r * cols as draw counters. */
+typedef struct avx2_row_lanes {
+  __m256 s, ns, inv;
+  __m256i zero_s, valid, base;
+} avx2_row_lanes;
+
+static inline avx2_row_lanes avx2_row_lanes_at(const int8k_quant_desc *d, const float *s, int64_t r) {
+  avx2_row_lanes L;
+  __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  __m256i idx = _mm256_add_epi32(_mm256_set1_epi32((int)r), lane);
+  L.valid = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)d->rows), idx);
+  L.s = d->granularity == INT8K_PER_ROW ? _mm256_maskload_ps(s + r, L.valid) : _mm256_set1_ps(s[0]);
+  L.ns = _mm256_sub_ps(_mm256_setzero_ps(), L.s);
+  L.inv = _mm256_div_ps(_mm256_set1_ps((float)ops_qmax(d->bits)), L.s);
+  L.zero_s = _mm256_castps_si256(_mm256_cmp_ps(L.s, _mm256_setzero_ps(), _CMP_EQ_OQ));
+  /* rows * cols < 2^31, so r * cols + c fits the 32-bit lanes (the draw's high word is 0) */
+  L.base = _mm256_mullo_epi32(idx, _mm256_set1_epi32((int)d->cols));
+  return L;
+}
+
+/* In each 128-bit lane, the 16 x 16 bytes whose row i is a[i] become their transpose (a[j] = column j):
+ * four rounds of unpacks, each interleaving pairs of rows into units twice as wide (bytes, words, dwords,
+ * qwords). The comments give what each array holds, per lane. */
+static inline void avx2_transpose_16x16_epi8(__m256i a[16]) {
+  __m256i b[16], c[16], d[16];
+  for (int k = 0; k < 8; k++) { /* b[k]: rows 2k, 2k+1, columns 0-7; b[k+8]: columns 8-15 */
+    b[k] = _mm256_unpacklo_epi8(a[2 * k], a[2 * k + 1]);
+    b[k + 8] = _mm256_unpackhi_epi8(a[2 * k], a[2 * k + 1]);
+  }
+  for (int h = 0; h < 2; h++) /* c[4q + m]: rows 4m .. 4m+3, columns 4q .. 4q+3 */
+    for (int m = 0; m < 4; m++) {
+      c[8 * h + m] = _mm256_unpacklo_epi16(b[8 * h + 2 * m], b[8 * h + 2 * m + 1]);
+      c[8 * h + 4 + m] = _mm256_unpackhi_epi16(b[8 * h + 2 * m], b[8 * h + 2 * m + 1]);
+    }
+  for (int q = 0; q < 4; q++) /* d[2j + p]: rows 8p .. 8p+7, columns 2j, 2j+1 */
+    for (int p = 0; p < 2; p++) {
+      d[4 * q + p] = _mm256_unpacklo_epi32(c[4 * q + 2 * p], c[4 * q + 2 * p + 1]);
+      d[4 * q + 2 + p] = _mm256_unpackhi_epi32(c[4 * q + 2 * p], c[4 * q + 2 * p + 1]);
+    }
+  for (int j = 0; j < 8; j++) {
+    a[2 * j] = _mm256_unpacklo_epi64(d[2 * j], d[2 * j + 1]);
+    a[2 * j + 1] = _mm256_unpackhi_epi64(d[2 * j], d[2 * j + 1]);
+  }
+}
+
+/* The last cols % 16 columns, element by element as the generic kernel does. */
+static void quantize_transposed_last_columns(const int8k_quant_desc *d, const float *src_t, const float *s,
+                                            int8_t *dst, int8_t *dst_t, int64_t c0, int *nonfinite) {
   int qmax = ops_qmax(d->bits);
   int stochastic = d->rounding == INT8K_ROUND_STOCHASTIC;
   uint64_t key = stochastic ? int8k_sr_key(d->seed, d->stream) : 0;
-  int per_row = d->granularity == INT8K_PER_ROW;
   int64_t rows = d->rows, cols = d->cols;
-  avx2_qparams p;
-  p.q = _mm256_set1_ps((float)qmax);
-  p.nq = _mm256_set1_ps((float)-qmax);
-  p.stochastic = stochastic;
-  p.k0 = (uint32_t)key;
-  p.k1 = (uint32_t)(key >> 32);
-  __m256 bad = _mm256_setzero_ps();
-  for (int64_t r0 = 0; r0 < rows; r0 += TR) {
-    int64_t nr = r0 + TR < rows ? TR : rows - r0;
-    for (int64_t c0 = 0; c0 < cols; c0 += TC) {
-      int64_t nc = c0 + TC < cols ? TC : cols - c0;
-      for (int64_t c = 0; c < nc; c++) {
-        const float *col = src_t + (c0 + c) * rows + r0;
-        for (int64_t r = 0; r < nr; r++) buf[r * TC + c] = col[r];
+  for (int64_t c = c0; c < cols; c++)
+    for (int64_t r = 0; r < rows; r++) {
+      float x = src_t[c * rows + r];
+      if (!isfinite(x)) *nonfinite = 1;
+      float sg = s[d->granularity == INT8K_PER_ROW ? r : 0];
+      int8_t q = sg == 0.0f ? 0 : ops_quant_one(x, sg, (float)qmax / sg, qmax, stochastic, key, r * cols + c);
+      dst[r * cols + c] = q;
+      if (dst_t != NULL) dst_t[c * rows + r] = q;
+    }
+}
+
+enum { AVX2_QT_ROWS = 32, AVX2_QT_WIDE = 64 }; /* matrix rows per chunk, columns per dst line */
+
+/* Columns c .. c+15 of the chunk of matrix rows r0 .. r0+31 (L): each column's 32 elements are four vectors of
+ * 8 rows, every lane with its own row's clip value and draw counter r * cols + c; their codes are stored at
+ * dst_t (src_t's layout) when given, then transposed in registers into tile[j][b0 .. b0+15] for row r0 + j.
+ * nf[v] accumulates x - x per lane, which stays +0 unless some x is NaN or infinite. stochastic and plain
+ * are constants in each inlined copy; plain: 32 valid rows, every clip value nonzero and every inverse scale
+ * finite, so no lane needs a mask, and a finite x gives a finite y and thus no NaN to turn into code 0 (a
+ * non-finite x fails the whole call). */
+static inline __attribute__((always_inline)) void avx2_qt_block(
+    const float *src_t, int64_t rows, int64_t r0, int64_t c, const avx2_row_lanes L[4], const avx2_qparams *p,
+    int8_t *dst_t, int64_t nr, __m256 nf[4], int8_t (*tile)[AVX2_QT_WIDE], int b0, const int stochastic,
+    const int plain) {
+  __m256i counter[4];
+  for (int v = 0; v < 4; v++) counter[v] = _mm256_add_epi32(L[v].base, _mm256_set1_epi32((int)c));
+  __m256i a[16];
+  for (int i = 0; i < 16; i++) {
+    const float *x = src_t + (c + i) * rows + r0;
+    __m256i q[4];
+    for (int v = 0; v < 4; v++) {
+      __m256 xv = plain ? _mm256_loadu_ps(x + 8 * v) : _mm256_maskload_ps(x + 8 * v, L[v].valid);
+      nf[v] = _mm256_add_ps(nf[v], _mm256_sub_ps(xv, xv));
+      __m256 y = _mm256_mul_ps(avx2_clamp(xv, L[v].s, L[v].ns), L[v].inv);
+      __m256 r;
+      if (stochastic) {
+        __m256i h = avx2_fmix32(_mm256_xor_si256(counter[v], _mm256_set1_epi32((int)p->k0)));
+        h = avx2_fmix32(_mm256_xor_si256(h, _mm256_set1_epi32((int)p->k1)));
+        __m256 u = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(h, 8)), _mm256_set1_ps(0x1p-24f));
+        r = _mm256_round_ps(_mm256_add_ps(y, u), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        counter[v] = _mm256_add_epi32(counter[v], _mm256_set1_epi32(1));
+      } else {
+        r = _mm256_round_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
       }
-      for (int64_t r = 0; r < nr; r++) {
-        const float *x = buf + r * TC;
-        int8_t *o = dst + (r0 + r) * cols + c0;
-        int64_t e0 = (r0 + r) * cols + c0;
-        int64_t k = 0;
-        for (; k + 8 <= nc; k += 8) {
-          __m256 v = _mm256_loadu_ps(x + k);
-          bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_sub_ps(v, v), _mm256_setzero_ps(), _CMP_NEQ_UQ));
-        }
-        for (; k < nc; k++) {
-          if (!(x[k] - x[k] == 0.0f)) *nonfinite = 1;
-        }
-        float sg = s[per_row ? r0 + r : 0];
-        if (sg == 0.0f) {
-          memset(o, 0, (size_t)nc);
-          continue;
-        }
-        float inv = (float)qmax / sg;
-        p.s = _mm256_set1_ps(sg);
-        p.ns = _mm256_set1_ps(-sg);
-        p.inv = _mm256_set1_ps(inv);
-        k = 0;
-        for (; k + 32 <= nc; k += 32) {
-          int64_t e = e0 + k;
-          avx2_store_codes32(o + k, avx2_quant8(&p, x + k, e), avx2_quant8(&p, x + k + 8, e + 8),
-                             avx2_quant8(&p, x + k + 16, e + 16), avx2_quant8(&p, x + k + 24, e + 24));
-        }
-        for (; k + 8 <= nc; k += 8) avx2_store_codes8(o + k, avx2_quant8(&p, x + k, e0 + k));
-        for (; k < nc; k++) o[k] = ops_quant_one(x[k], sg, inv, qmax, stochastic, key, e0 + k);
+      if (plain) {
+        q[v] = _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(r, p->nq), p->q));
+      } else {
+        q[v] = _mm256_andnot_si256(L[v].zero_s, avx2_code_of(r, p->nq, p->q));
+      }
+    }
+    /* codes are within [-127, 127], so the saturating packs only narrow; the permute restores the element
+     * order the per-128-bit-lane packs leave */
+    __m256i v8 = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+    a[i] = _mm256_permutevar8x32_epi32(v8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    if (dst_t != NULL) {
+      int8_t *o = dst_t + (c + i) * rows + r0;
+      if (plain) {
+        _mm256_storeu_si256((__m256i *)o, a[i]);
+      } else {
+        _Alignas(32) int8_t t[AVX2_QT_ROWS];
+        _mm256_store_si256((__m256i *)t, a[i]);
+        memcpy(o, t, (size_t)nr);
       }
     }
   }
-  if (_mm256_movemask_ps(bad) != 0) *nonfinite = 1;
+  avx2_transpose_16x16_epi8(a);
+  /* a[j] lane l now holds row r0 + 16 l + j for the 16 columns */
+  for (int j = 0; j < 16; j++) {
+    _mm_store_si128((__m128i *)&tile[j][b0], _mm256_castsi256_si128(a[j]));
+    _mm_store_si128((__m128i *)&tile[16 + j][b0], _mm256_extracti128_si256(a[j], 1));
+  }
+}
+
+/* Columns are taken 64 at a time (16 at a time near the end) and gathered in an L1 tile, so every row of dst
+ * is written one whole 64-byte line at a time (see avx512_quantize_transposed_into for why). */
+static void avx2_quantize_transposed_into(const int8k_quant_desc *d, const float *src_t, const float *s,
+                                          int8_t *dst, int8_t *dst_t, int *nonfinite) {
+  enum { BC = 16, BR = AVX2_QT_ROWS, WIDE = AVX2_QT_WIDE };
+  int64_t rows = d->rows, cols = d->cols, full_cols = cols - cols % BC;
+  avx2_qparams p;
+  p.q = _mm256_set1_ps((float)ops_qmax(d->bits));
+  p.nq = _mm256_set1_ps((float)-ops_qmax(d->bits));
+  p.stochastic = d->rounding == INT8K_ROUND_STOCHASTIC;
+  uint64_t key = p.stochastic ? int8k_sr_key(d->seed, d->stream) : 0;
+  p.k0 = (uint32_t)key;
+  p.k1 = (uint32_t)(key >> 32);
+  _Alignas(64) int8_t tile[BR][WIDE];
+  __m256 nf[4];
+  for (int v = 0; v < 4; v++) nf[v] = _mm256_setzero_ps();
+  for (int64_t r0 = 0; r0 < rows; r0 += BR) {
+    int64_t nr = rows - r0 < BR ? rows - r0 : BR;
+    avx2_row_lanes L[4];
+    int plain = nr == BR;
+    for (int v = 0; v < 4; v++) {
+      L[v] = avx2_row_lanes_at(d, s, r0 + 8 * v);
+      __m256 finite_inv = _mm256_cmp_ps(L[v].inv, _mm256_set1_ps(INFINITY), _CMP_LT_OQ);
+      plain = plain && _mm256_movemask_ps(_mm256_castsi256_ps(L[v].zero_s)) == 0 &&
+              _mm256_movemask_ps(finite_inv) == 0xFF;
+    }
+    for (int64_t c0 = 0; c0 < full_cols;) {
+      int64_t width = full_cols - c0 >= WIDE ? WIDE : BC;
+      for (int b0 = 0; b0 < width; b0 += BC) {
+        int64_t c = c0 + b0;
+        if (plain && p.stochastic)
+          avx2_qt_block(src_t, rows, r0, c, L, &p, dst_t, nr, nf, tile, b0, 1, 1);
+        else if (plain)
+          avx2_qt_block(src_t, rows, r0, c, L, &p, dst_t, nr, nf, tile, b0, 0, 1);
+        else if (p.stochastic)
+          avx2_qt_block(src_t, rows, r0, c, L, &p, dst_t, nr, nf, tile, b0, 1, 0);
+        else
+          avx2_qt_block(src_t, rows, r0, c, L, &p, dst_t, nr, nf, tile, b0, 0, 0);
+      }
+      for (int64_t j = 0; j < nr; j++) {
+        int8_t *o = dst + (r0 + j) * cols + c0;
+        if (width == WIDE) {
+          _mm256_storeu_si256((__m256i *)o, _mm256_load_si256((const __m256i *)tile[j]));
+          _mm256_storeu_si256((__m256i *)(o + 32), _mm256_load_si256((const __m256i *)&tile[j][32]));
+        } else {
+          _mm_storeu_si128((__m128i *)o, _mm_load_si128((const __m128i *)tile[j]));
+        }
+      }
+      c0 += width;
+    }
+  }
+  for (int v = 0; v < 4; v++)
+    if (_mm256_movemask_ps(_mm256_cmp_ps(nf[v], nf[v], _CMP_UNORD_Q)) != 0) *nonfinite = 1;
+  quantize_transposed_last_columns(d, src_t, s, dst, dst_t, full_cols, nonfinite);
+}
+
+static void avx2_quantize_transposed(const int8k_quant_desc *d, const float *src_t, const float *s, int8_t *dst,
+                                     int *nonfinite) {
+  avx2_quantize_transposed_into(d, src_t, s, dst, NULL, nonfinite);
+}
+
+static void avx2_quantize_transposed_both(const int8k_quant_desc *d, const float *src_t, const float *s,
+                                          int8_t *dst, int8_t *dst_t, int *nonfinite) {
+  avx2_quantize_transposed_into(d, src_t, s, dst, dst_t, nonfinite);
 }
 
 /* (float) q is exact, so convert + one multiply is the spec's expression. */
@@ -434,6 +573,7 @@ static void avx2_relu_backward(int64_t count, const float *grad, const uint8_t *
   .dequantize = avx2_dequantize, .absmax = avx2_absmax,                                                    \
   .clip_cosine_sums = avx2_clip_cosine_sums, .relu = avx2_relu,                                            \
   .relu_backward = avx2_relu_backward, .quantize_transposed = avx2_quantize_transposed,                  \
+  .quantize_transposed_both = avx2_quantize_transposed_both,                                             \
   OPS_BN_POOL_AVX2_KERNELS
 
 #ifndef OPS_AVX2_FUNCTIONS_ONLY

@@ -133,9 +133,10 @@ OPS_GENERIC_FN void generic_quantize_groups(const int8k_quant_desc *d, const flo
 }
 
 /* Tiles of 64 x 64: the transposed source is read along its rows (the matrix's columns) and the codes are
- * written 64 bytes a row, so both sides stay in cache; each element keeps its draw index r * cols + c. */
-OPS_GENERIC_FN void generic_quantize_transposed(const int8k_quant_desc *d, const float *src_t, const float *s,
-                                                int8_t *dst, int *nonfinite) {
+ * written 64 bytes a row, so both sides stay in cache; each element keeps its draw index r * cols + c. When
+ * dst_t is not NULL each code is also stored at dst_t[c * rows + r], beside the element it came from. */
+static inline void ops_quantize_transposed_into(const int8k_quant_desc *d, const float *src_t, const float *s,
+                                                int8_t *dst, int8_t *dst_t, int *nonfinite) {
   int qmax = ops_qmax(d->bits);
   int stochastic = d->rounding == INT8K_ROUND_STOCHASTIC;
   uint64_t key = stochastic ? int8k_sr_key(d->seed, d->stream) : 0;
@@ -153,13 +154,26 @@ OPS_GENERIC_FN void generic_quantize_transposed(const int8k_quant_desc *d, const
           float x = col[r];
           bad |= !isfinite(x);
           float sg = s[per_row ? r : 0];
-          dst[r * cols + c] = sg == 0.0f ? 0
+          int8_t q = sg == 0.0f ? 0
               : ops_quant_one(x, sg, (float)qmax / sg, qmax, stochastic, key, r * cols + c);
+          dst[r * cols + c] = q;
+          if (dst_t != NULL) dst_t[c * rows + r] = q;
         }
       }
     }
   }
   *nonfinite = bad;
+}
+
+OPS_GENERIC_FN void generic_quantize_transposed(const int8k_quant_desc *d, const float *src_t, const float *s,
+                                                int8_t *dst, int *nonfinite) {
+  ops_quantize_transposed_into(d, src_t, s, dst, NULL, nonfinite);
+}
+
+OPS_GENERIC_FN void generic_quantize_transposed_both(const int8k_quant_desc *d, const float *src_t,
+                                                     const float *s, int8_t *dst, int8_t *dst_t,
+                                                     int *nonfinite) {
+  ops_quantize_transposed_into(d, src_t, s, dst, dst_t, nonfinite);
 }
 
 OPS_GENERIC_FN void generic_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float *scale,

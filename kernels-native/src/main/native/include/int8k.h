@@ -186,6 +186,10 @@ int int8k_quantize(const int8k_quant_desc *d, const float *src, const float *cli
  * Per-tensor or per-row groups; clip required. */
 int int8k_quantize_transposed(const int8k_quant_desc *d, const float *src_t, const float *clip, int8_t *dst,
                               float *scale_out);
+/* int8k_quantize_transposed that also writes dst_t (d->cols x d->rows, src_t's layout) = dst transposed:
+ * dst_t[c * rows + r] = dst[r * cols + c], the same codes from the same pass. */
+int int8k_quantize_transposed_both(const int8k_quant_desc *d, const float *src_t, const float *clip, int8_t *dst,
+                                   int8_t *dst_t, float *scale_out);
 /* dst[e] = (float) q[e] * scale[group of e] */
 int int8k_dequantize(const int8k_quant_desc *d, const int8_t *codes, const float *scale, float *dst);
 

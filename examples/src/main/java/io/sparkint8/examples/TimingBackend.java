@@ -21,8 +21,9 @@ final class TimingBackend implements InvocationHandler {
       "nativeScratchPeakBytes", "resetNativeScratchPeak");
 
   private static final Set<String> QUANTIZATION =
-      Set.of("quantize", "quantizeTransposed", "shiftQuantize", "dequantize", "absmax",
-          "channelFractionAboveStd", "clipCosineDeviation", "clipCosineSums");
+      Set.of("quantize", "quantizeTransposed", "quantizeTransposedBoth", "shiftQuantize",
+          "dequantize", "absmax", "channelFractionAboveStd", "clipCosineDeviation",
+          "clipCosineSums");
 
   private final Int8Backend inner;
   private final LayerProfiler profiler;

@@ -36,8 +36,8 @@ class TimingBackendTest {
       assertEquals(Kind.GEMM, TimingBackend.kindOf(op(gemm)), gemm);
     }
     for (String q : new String[] {
-      "quantize", "quantizeTransposed", "shiftQuantize", "dequantize", "absmax",
-      "channelFractionAboveStd", "clipCosineDeviation", "clipCosineSums"
+      "quantize", "quantizeTransposed", "quantizeTransposedBoth", "shiftQuantize", "dequantize",
+      "absmax", "channelFractionAboveStd", "clipCosineDeviation", "clipCosineSums"
     }) {
       assertTrue(spi.contains(q), "the SPI no longer has " + q);
       assertEquals(Kind.QUANTIZATION, TimingBackend.kindOf(op(q)), q);

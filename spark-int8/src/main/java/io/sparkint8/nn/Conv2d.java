@@ -65,7 +65,6 @@ public final class Conv2d extends Layer {
   private final long errorChunkBytes; // the unfolded error of errorChunkImages images
   // the transposed-convolution grad_input of int8 backward (null when not used)
   private final boolean transposedInputGrad;
-  private final Int8Buffer errorImage;
   private final Int8Buffer errorCols;
   private final Int8Buffer flippedWeights;
   private byte[] foldedA;
@@ -101,7 +100,7 @@ public final class Conv2d extends Layer {
     this.directStem = precision.int8Forward() && !precision.int8Backward() && !inputGradient
         && !direct && cols <= Int8Backend.DIRECT_CONV_MAX_PATCH;
     this.core = new GemmCore(this, ctx, cols, outChannels, rows, bias, precision,
-        inputGradient && !transposedInputGrad, direct, directStem);
+        inputGradient && !transposedInputGrad, direct, directStem, transposedInputGrad);
     var alloc = ctx.allocator();
     SharedActivations shared = ctx.sharedActivations();
     long errorColsPerImage = (long) in.height() * in.width() * kernel * kernel * outChannels;
@@ -109,11 +108,9 @@ public final class Conv2d extends Layer {
         (int) Math.max(1, Math.min(maxBatch, ERROR_COLS_BYTES / errorColsPerImage));
     this.errorChunkBytes = errorChunkImages * errorColsPerImage;
     // codes that live inside one call go to the network's shared int8 scratch when there is one:
-    // [error codes (GemmCore) | error image | unfolded error] in backward, [image | columns] in
-    // forward (the columns only when the backward does not read them: the stem's is fp32)
+    // [error codes | error image (both GemmCore's) | unfolded error] in backward, [image | columns]
+    // in forward (the columns only when the backward does not read them: the stem's is fp32)
     boolean ownCodes = shared == null;
-    this.errorImage = transposedInputGrad && ownCodes
-        ? own(alloc.allocateInt8((long) rows * outChannels)) : null;
     this.errorCols = transposedInputGrad && ownCodes
         ? own(alloc.allocateInt8(errorChunkBytes)) : null;
     if (transposedInputGrad && !ownCodes) {
@@ -241,10 +238,8 @@ public final class Conv2d extends Layer {
   private Float32Buffer transposedConvolutionGrad(int batch, Float32Buffer gradOut) {
     var be = ctx.backend();
     int rows = batch * out.height() * out.width();
-    Int8Buffer errorImage = codesOf(this.errorImage, (long) rows * outChannels,
-        (long) rows * outChannels);
+    Int8Buffer errorImage = core.errorImage(); // [rows x OC]: NHWC codes of the error
     Int8Buffer errorCols = codesOf(this.errorCols, 2L * rows * outChannels, errorChunkBytes);
-    be.transposeS8(outChannels, rows, core.errorCodes(), errorImage);
     flipWeights();
     int pixels = batch * in.height() * in.width();
     Float32Buffer gi = transientBuffer(gradIn, gradOut, (long) pixels * in.channels());

@@ -67,6 +67,13 @@ final class GemmCore {
   private Float32Buffer rowScales;
   private Int8Buffer gq; // null when the codes live in the network's shared int8 scratch
   private Int8Buffer lastErrorCodes;
+  // the same codes in G_Y's layout [rows x n], for an owner that asked for them or for this core's own
+  // grad_input GEMM (gqImage null otherwise, or when they live in the shared int8 scratch after the
+  // channel-major codes)
+  private final boolean ownerReadsErrorImage;
+  private final boolean keepsErrorImage;
+  private Int8Buffer gqImage;
+  private Int8Buffer lastErrorImage;
   private Float32Buffer gScales;
   private Float32Buffer clipBuf;
   private Float32Buffer wFolded;
@@ -83,7 +90,7 @@ final class GemmCore {
 
   /** The GEMMs of a layer in the engine's precision, G_X included. */
   GemmCore(Layer owner, LayerContext ctx, int k, int n, int maxRows, boolean withBias) {
-    this(owner, ctx, k, n, maxRows, withBias, ctx.config().precision(), true, true, false);
+    this(owner, ctx, k, n, maxRows, withBias, ctx.config().precision(), true, true, false, false);
   }
 
   /**
@@ -98,12 +105,19 @@ final class GemmCore {
    * @param directConv whether the owner (a stem convolution) runs its int8 forward and fp32
    *     grad_weight as direct convolutions ({@link #forwardInt8Direct}, {@link #backwardDirect})
    *     instead of GEMMs, so that no transposed grad_weight buffer is needed
+   * @param errorImage whether the owner reads the error codes of an int8 backward in G_Y's layout
+   *     ({@link #errorImage()}: a convolution's transposed-convolution grad_input unfolds them as an
+   *     NHWC image). They are written by the same quantization pass as the channel-major codes, also
+   *     whenever this core runs the grad_input GEMM itself, which reads them in place
    */
   GemmCore(Layer owner, LayerContext ctx, int k, int n, int maxRows, boolean withBias,
-      Precision precision, boolean gemmInputGrad, boolean inputGradIsOwners, boolean directConv) {
+      Precision precision, boolean gemmInputGrad, boolean inputGradIsOwners, boolean directConv,
+      boolean errorImage) {
     this.owner = owner;
     this.precision = precision;
     this.gemmInputGrad = gemmInputGrad;
+    this.ownerReadsErrorImage = errorImage && precision.int8Backward();
+    this.keepsErrorImage = (errorImage || gemmInputGrad) && precision.int8Backward();
     this.ctx = ctx;
     this.layerId = owner.id;
     this.k = k;
@@ -140,10 +154,12 @@ final class GemmCore {
       one = owner.own(alloc.allocateFloat32(1));
     }
     if (precision.int8Backward()) {
+      // the codes [n x rows], then (when kept) the same codes [rows x n] right after them
       if (ctx.sharedActivations() == null) {
         gq = owner.own(alloc.allocateInt8((long) n * maxRows));
+        gqImage = keepsErrorImage ? owner.own(alloc.allocateInt8((long) n * maxRows)) : null;
       } else {
-        ctx.sharedActivations().reserveInt8((long) n * maxRows);
+        ctx.sharedActivations().reserveInt8((keepsErrorImage ? 2L : 1L) * n * maxRows);
       }
       gScales = owner.own(alloc.allocateFloat32(n));
       clipBuf = owner.own(alloc.allocateFloat32(n));
@@ -340,6 +356,18 @@ final class GemmCore {
   }
 
   /**
+   * The same codes as {@link #errorCodes()} in G_Y's layout, [rows x n] (an NHWC image of the error
+   * codes for a convolution), when this core was built to keep them: bytes [n * rows, 2 * n * rows)
+   * of the shared int8 scratch when there is one, so valid in the owner's backward call.
+   */
+  Int8Buffer errorImage() {
+    if (!ownerReadsErrorImage) {
+      throw new IllegalStateException(name() + ": built without the error image");
+    }
+    return lastErrorImage;
+  }
+
+  /**
    * The weights of the last int8 backward with the error's channel scales folded in, quantized per
    * tensor, [n x k]; G_X = {@link #foldedWeightScale()} * (error codes)^T * these codes.
    */
@@ -392,9 +420,17 @@ final class GemmCore {
     QuantDesc gd = new QuantDesc(n, rows, cfg.gradientBits(),
         perChannel ? Granularity.PER_ROW : Granularity.PER_TENSOR, 0, Rounding.STOCHASTIC, false,
         cfg.seed(), ctx.stream(layerId, 1));
+    long count = (long) n * rows;
     Int8Buffer codes = lastErrorCodes =
-        gq != null ? gq : ctx.sharedActivations().int8Scratch(0, (long) n * rows);
-    be().quantizeTransposed(gd, gy, clipBuf, codes, gScales);
+        gq != null ? gq : ctx.sharedActivations().int8Scratch(0, count);
+    if (ownerReadsErrorImage || (gemmInputGrad && needInputGrad)) {
+      // the image too, from the same pass: no second pass transposing the codes
+      lastErrorImage = gqImage != null ? gqImage
+          : ctx.sharedActivations().int8Scratch(count, count);
+      be().quantizeTransposedBoth(gd, gy, clipBuf, codes, lastErrorImage, gScales);
+    } else {
+      be().quantizeTransposed(gd, gy, clipBuf, codes, gScales);
+    }
     float gTensor = gScales.get(0);
     if (!cfg.shiftQuant()) {
       // grad_weight: [n x rows] * [rows x k]; channel scales are row scales here
@@ -421,7 +457,9 @@ final class GemmCore {
       return null;
     }
     Float32Buffer gradIn = owner.transientBuffer(gx, gy, (long) rows * k);
-    be().gemmS8S8F32(new GemmDesc(Trans.T, Trans.N, rows, k, n, rows, k, k), codes, wFoldedQ,
+    // [rows x n] * [n x k] with the error codes in G_Y's layout, read in place: from the channel-major
+    // codes (a transposed A) the GEMM would pack A per block first (exact int32 sums: same bits)
+    be().gemmS8S8F32(new GemmDesc(Trans.N, Trans.N, rows, k, n, n, k, k), lastErrorImage, wFoldedQ,
         Epilogue.scale(one.get(0)), gradIn);
     return gradIn;
   }

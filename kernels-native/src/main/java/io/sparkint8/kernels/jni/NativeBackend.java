@@ -296,6 +296,18 @@ public final class NativeBackend extends AbstractBackend {
   static native int clipCosineSums(
       int count, ByteBuffer src, int bits, float[] candidates, double[] out);
 
+  @Override
+  protected void quantizeTransposedBothUnchecked(QuantDesc d, Float32Buffer srcT,
+      Float32Buffer clip, Int8Buffer codes, Int8Buffer codesT, Float32Buffer scales) {
+    check(quantizeTransposedBoth(d.rows(), d.cols(), d.bits(), d.granularity().code(),
+        d.rounding().code(), d.pow2(), d.seed(), d.stream(), srcT.bytes(), clip.bytes(),
+        codes.bytes(), codesT.bytes(), scales.bytes()));
+  }
+
+  static native int quantizeTransposedBoth(int rows, int cols, int bits, int granularity,
+      int rounding, boolean pow2, long seed, long stream, ByteBuffer srcT, ByteBuffer clip,
+      ByteBuffer dst, ByteBuffer dstT, ByteBuffer scales);
+
   // ---- windows: the descriptor travels as int[] {n, h, w, c, kh, kw, strideH, strideW, padH, padW} --
 
   private static int[] window(ConvDesc d) {

@@ -36,6 +36,22 @@ public final class QuantizeReference {
     quantize(d, e -> srcT.get((e % cols) * rows + e / cols), clip, codes, scales);
   }
 
+  /**
+   * {@link #quantizeTransposed}, then codesT (cols x rows) = codes transposed: the same codes in
+   * srcT's layout.
+   */
+  public static void quantizeTransposedBoth(QuantDesc d, Float32Buffer srcT, Float32Buffer clip,
+      Int8Buffer codes, Int8Buffer codesT, Float32Buffer scales) {
+    quantizeTransposed(d, srcT, clip, codes, scales);
+    int rows = d.rows();
+    int cols = d.cols();
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        codesT.set(c * rows + r, codes.get(r * cols + c));
+      }
+    }
+  }
+
   private static void quantize(
       QuantDesc d, Elements src, Float32Buffer clip, Int8Buffer codes, Float32Buffer scales) {
     float[] s = groupAbsmax(d, src);

@@ -113,6 +113,12 @@ public abstract class ReferenceBackend extends AbstractBackend {
     return StatisticsReference.clipCosineSums(src, count, bits, candidates);
   }
 
+  @Override
+  protected void quantizeTransposedBothUnchecked(QuantDesc d, Float32Buffer srcT,
+      Float32Buffer clip, Int8Buffer codes, Int8Buffer codesT, Float32Buffer scales) {
+    QuantizeReference.quantizeTransposedBoth(d, srcT, clip, codes, codesT, scales);
+  }
+
   // ---- windows ------------------------------------------------------------------------------------
 
   @Override

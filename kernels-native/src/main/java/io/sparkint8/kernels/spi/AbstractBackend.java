@@ -177,6 +177,29 @@ public abstract class AbstractBackend implements Int8Backend {
   protected abstract void dequantizeUnchecked(
       QuantDesc d, Int8Buffer codes, Float32Buffer scales, Float32Buffer dst);
 
+  @Override
+  public final void quantizeTransposedBoth(QuantDesc d, Float32Buffer srcT, Float32Buffer clip,
+      Int8Buffer codes, Int8Buffer codesT, Float32Buffer scales) {
+    Checks.descriptor(d, "quant descriptor");
+    if (d.granularity() == Granularity.PER_GROUP) {
+      throw new IllegalArgumentException("quantizeTransposedBoth: granularity " + d.granularity()
+          + ", expected PER_TENSOR or PER_ROW");
+    }
+    Checks.buffer(srcT, d.count(), "srcT");
+    Checks.buffer(clip, d.groups(), "clip");
+    Checks.buffer(codes, d.count(), "codes");
+    Checks.buffer(codesT, d.count(), "codesT");
+    Checks.buffer(scales, d.groups(), "scales");
+    Checks.distinct(srcT, codes, "quantizeTransposedBoth");
+    Checks.distinct(srcT, codesT, "quantizeTransposedBoth");
+    Checks.distinct(codes, codesT, "quantizeTransposedBoth");
+    quantizeTransposedBothUnchecked(d, srcT, clip, codes, codesT, scales);
+  }
+
+  /** Still checks the data, as {@link #quantizeUnchecked} does. */
+  protected abstract void quantizeTransposedBothUnchecked(QuantDesc d, Float32Buffer srcT,
+      Float32Buffer clip, Int8Buffer codes, Int8Buffer codesT, Float32Buffer scales);
+
   // ---- statistics ---------------------------------------------------------------------------------
 
   @Override

@@ -139,6 +139,16 @@ public interface Int8Backend {
   public void shiftQuantize(
       QuantDesc d, Float32Buffer src, Float32Buffer rowClip, Int8Buffer codes, Int32Buffer exponents);
 
+  /**
+   * {@link #quantizeTransposed} that also writes the same codes in srcT's layout, from the same pass:
+   * codesT ({@code d.cols() x d.rows()}) is codes transposed, {@code codesT[c * rows + r] = codes[r *
+   * cols + c]}. A convolution's error G [pixels x channels] gives its grad_weight GEMM the codes
+   * [channels x pixels] and its transposed-convolution grad_input the NHWC image of codes codesT,
+   * without a second pass over them.
+   */
+  public void quantizeTransposedBoth(QuantDesc d, Float32Buffer srcT, Float32Buffer clip,
+      Int8Buffer codes, Int8Buffer codesT, Float32Buffer scales);
+
   // ---- statistics -------------------------------------------------------------------------------
 
   /** max |x| over the matrix, per row or per column; NaN if the reduction holds a NaN. */

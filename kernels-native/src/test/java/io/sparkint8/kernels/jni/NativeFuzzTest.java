@@ -58,7 +58,7 @@ class NativeFuzzTest {
         this::dequantize, this::absmax, this::im2colS8, this::im2colF32, this::maxPool,
         this::maxPoolBackward, this::relu, this::transposeF32, this::columnSums,
         this::bnStatistics, this::bnMaxPool, this::bnMaxPoolBackwardInput, this::convS8Direct,
-        this::convGradWeightF32Direct};
+        this::convGradWeightF32Direct, this::quantizeTransposedBoth};
     SplittableRandom master = new SplittableRandom(SEED);
     try (OffHeapAllocator a = new OffHeapAllocator("native fuzz")) {
       alloc = a;
@@ -409,6 +409,50 @@ class NativeFuzzTest {
           sameBits("scales", scales, scalesRef, g);
         });
     close(src, clip, dst, scales, dstRef, scalesRef);
+  }
+
+  /** quantizeTransposedBoth: per tensor or per row only, clip required, two code outputs. */
+  private void quantizeTransposedBoth() {
+    int rows = dim();
+    int cols = dim();
+    int bits = r.nextInt(10) == 0 ? r.nextInt(12) - 1 : 2 + r.nextInt(7);
+    int gran = r.nextInt(10) == 0 ? code(3) : r.nextInt(2);
+    int rounding = code(2);
+    boolean pow2 = r.nextBoolean();
+    long seed = r.nextLong();
+    long stream = r.nextLong();
+    long count = rows < 1 || cols < 1 ? -1 : (long) rows * cols;
+    long g = groups(rows, cols, gran, 0);
+    Float32Buffer srcT = floats(count, r.nextInt(4) != 0);
+    Float32Buffer clip = floats(g, r.nextInt(4) != 0);
+    if (clip != null) {
+      for (int i = 0; i < clip.length(); i++) {
+        // clip values are magnitudes; now and then a negative one
+        float v = Math.abs(clip.bytes().getFloat(4 * i));
+        clip.bytes().putFloat(4 * i, r.nextInt(50) == 0 ? -v : v);
+      }
+    }
+    Int8Buffer dst = bytes(count);
+    Int8Buffer dstT = bytes(count);
+    Float32Buffer scales = floats(g, true);
+    Int8Buffer dstRef = copy(dst);
+    Int8Buffer dstTRef = copy(dstT);
+    Float32Buffer scalesRef = copy(scales);
+    int st = NativeBackend.quantizeTransposedBoth(rows, cols, bits, gran, rounding, pow2, seed,
+        stream, raw(srcT), raw(clip), raw(dst), raw(dstT), raw(scales));
+    boolean known = enumOf(Granularity.class, gran) != null
+        && enumOf(Rounding.class, rounding) != null;
+    verdict("quantize_transposed_both", st,
+        known ? () -> nat.quantizeTransposedBoth(quantDesc(rows, cols, bits, gran, 0, rounding,
+            pow2, seed, stream), srcT, clip, dstRef, dstTRef, scalesRef) : null,
+        () -> ref.quantizeTransposedBoth(quantDesc(rows, cols, bits, gran, 0, rounding, pow2, seed,
+            stream), srcT, clip, dstRef, dstTRef, scalesRef),
+        () -> {
+          sameBits("codes", dst, dstRef, count);
+          sameBits("codes in srcT's layout", dstT, dstTRef, count);
+          sameBits("scales", scales, scalesRef, g);
+        });
+    close(srcT, clip, dst, dstT, scales, dstRef, dstTRef, scalesRef);
   }
 
   private void dequantize() {
