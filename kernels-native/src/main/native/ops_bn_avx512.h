@@ -104,61 +104,65 @@ static inline __m512d bnq_hi(__m512 v) {
   return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
 }
 
+/* Calls fn(c0, nb, ...) for each group [c0, c0 + 16 nb) of up to 64 channels among the first c16 (a
+ * multiple of 16), nb a constant at each call so that the callee's loops over blocks unroll and its
+ * per-block values stay in registers. */
+#define BNQ_CHANNEL_GROUPS(c16, fn, ...)                                                                   \
+  for (int64_t c0_ = 0; c0_ < (c16); c0_ += 64) {                                                          \
+    switch (((c16)-c0_) / 16 < 4 ? ((c16)-c0_) / 16 : 4) {                                                 \
+    case 1: fn(c0_, 1, __VA_ARGS__); break;                                                                \
+    case 2: fn(c0_, 2, __VA_ARGS__); break;                                                                \
+    case 3: fn(c0_, 3, __VA_ARGS__); break;                                                                \
+    default: fn(c0_, 4, __VA_ARGS__); break;                                                               \
+    }                                                                                                      \
+  }
+
+/* acc[0..1] += (double)g, acc[2..3] += (double)g * (double)h: one row's terms of sum_g and sum_gh for
+ * sixteen channels (low eight, high eight), in the generic kernels' operations */
+static inline void bnq_add_sums(__m512d *acc, __m512 g, __m512 h) {
+  __m512d g0 = bnq_lo(g), g1 = bnq_hi(g);
+  acc[0] = _mm512_add_pd(acc[0], g0);
+  acc[1] = _mm512_add_pd(acc[1], g1);
+  acc[2] = _mm512_add_pd(acc[2], _mm512_mul_pd(g0, bnq_lo(h)));
+  acc[3] = _mm512_add_pd(acc[3], _mm512_mul_pd(g1, bnq_hi(h)));
+}
+
+static inline void bnq_store_sums(const __m512d *acc, int64_t ch, double *sum_g, double *sum_gh) {
+  _mm512_storeu_pd(sum_g + ch, acc[0]);
+  _mm512_storeu_pd(sum_g + ch + 8, acc[1]);
+  _mm512_storeu_pd(sum_gh + ch, acc[2]);
+  _mm512_storeu_pd(sum_gh + ch + 8, acc[3]);
+}
+
 /* The sums of channels [c0, c0 + 16 * NB) over every pixel, ascending, with the accumulators in registers: an
  * accumulator kept in memory is reloaded by the next pixel right after its store, and that store-to-load
  * chain, not the arithmetic, set the speed. NB is a constant of each instance, so the loops over blocks
  * unroll and acc stays in registers. */
 static inline __attribute__((always_inline)) void bnq_sums_blocks(
-    const int8k_conv_desc *d, int64_t c0, const int NB, const float *grad_pooled, const int32_t *argmax,
+    int64_t c0, const int NB, const int8k_conv_desc *d, const float *grad_pooled, const int32_t *argmax,
     const float *x, const float *mean, const float *inv_scale, const float *gamma, const float *beta, int relu,
     double *sum_g, double *sum_gh) {
   __m512d acc[4][4];
   for (int q = 0; q < NB; q++)
     for (int r = 0; r < 4; r++) acc[q][r] = _mm512_setzero_pd();
-  BNP_FOR_EACH_PIXEL(d, {
+  OPS_BN_POOL_FOR_EACH_PIXEL(d, {
     for (int q = 0; q < NB; q++) {
       int64_t ch = c0 + 16 * q;
       __m512 h = bnq_xhat(_mm512_loadu_ps(x + base + ch), _mm512_loadu_ps(mean + ch), _mm512_loadu_ps(inv_scale + ch));
-      __m512 g = bnq_error(o0, base, ch, grad_pooled, argmax, h, gamma, beta, relu);
-      __m512d g0 = bnq_lo(g), g1 = bnq_hi(g);
-      acc[q][0] = _mm512_add_pd(acc[q][0], g0);
-      acc[q][1] = _mm512_add_pd(acc[q][1], g1);
-      acc[q][2] = _mm512_add_pd(acc[q][2], _mm512_mul_pd(g0, bnq_lo(h)));
-      acc[q][3] = _mm512_add_pd(acc[q][3], _mm512_mul_pd(g1, bnq_hi(h)));
+      bnq_add_sums(acc[q], bnq_error(o0, base, ch, grad_pooled, argmax, h, gamma, beta, relu), h);
     }
   });
-  for (int q = 0; q < NB; q++) {
-    int64_t ch = c0 + 16 * q;
-    _mm512_storeu_pd(sum_g + ch, acc[q][0]);
-    _mm512_storeu_pd(sum_g + ch + 8, acc[q][1]);
-    _mm512_storeu_pd(sum_gh + ch, acc[q][2]);
-    _mm512_storeu_pd(sum_gh + ch + 8, acc[q][3]);
-  }
+  for (int q = 0; q < NB; q++) bnq_store_sums(acc[q], c0 + 16 * q, sum_g, sum_gh);
 }
 
 static inline __attribute__((always_inline)) void bnq_backward_sums(
     const int8k_conv_desc *d, const float *grad_pooled, const int32_t *argmax, const float *x, const float *mean,
     const float *inv_scale, const float *gamma, const float *beta, int relu, double *sum_g, double *sum_gh) {
   const int64_t c = d->c, c16 = c & ~(int64_t)15;
-  /* every accumulator starts at +0 (added to in the same order as the generic kernel's) */
-  for (int64_t ch = 0; ch < c; ch++) sum_g[ch] = sum_gh[ch] = 0.0;
-  for (int64_t c0 = 0; c0 < c16; c0 += 64) {
-    switch ((c16 - c0) / 16 < 4 ? (c16 - c0) / 16 : 4) {
-    case 1: bnq_sums_blocks(d, c0, 1, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh); break;
-    case 2: bnq_sums_blocks(d, c0, 2, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh); break;
-    case 3: bnq_sums_blocks(d, c0, 3, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh); break;
-    default: bnq_sums_blocks(d, c0, 4, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh); break;
-    }
-  }
-  if (c16 == c) return;
-  BNP_FOR_EACH_PIXEL(d, {
-    for (int64_t ch = c16; ch < c; ch++) {
-      float h = (x[base + ch] - mean[ch]) * inv_scale[ch];
-      double gv = (double)bnp_error_scalar(o0, base, ch, grad_pooled, argmax, h, gamma[ch], beta[ch], relu);
-      sum_g[ch] += gv;
-      sum_gh[ch] += gv * (double)h;
-    }
-  });
+  BNQ_CHANNEL_GROUPS(c16, bnq_sums_blocks, d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, sum_g,
+                     sum_gh);
+  if (c16 < c) ops_bn_max_pool_backward_sums(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, c16, relu, sum_g,
+                                             sum_gh);
 }
 
 static void avx512_bn_max_pool_backward_sums(const int8k_conv_desc *d, const float *grad_pooled,
@@ -172,10 +176,9 @@ static void avx512_bn_max_pool_backward_sums(const int8k_conv_desc *d, const flo
   }
 }
 
-
 /* grad_in of channels [c0, c0 + 16 * NB) over every pixel, with the per-channel numbers in registers */
 static inline __attribute__((always_inline)) void bnq_input_blocks(
-    const int8k_conv_desc *d, int64_t c0, const int NB, const float *grad_pooled, const int32_t *argmax,
+    int64_t c0, const int NB, const int8k_conv_desc *d, const float *grad_pooled, const int32_t *argmax,
     const float *x, const float *mean, const float *inv_scale, const float *gamma, const float *beta, int relu,
     const double *a, const double *bq, const double *k, float *grad_in) {
   __m512 vm[4], vs[4], vg[4], vb[4];
@@ -192,7 +195,7 @@ static inline __attribute__((always_inline)) void bnq_input_blocks(
       vk[q][e] = _mm512_loadu_pd(k + ch + 8 * e);
     }
   }
-  BNP_FOR_EACH_PIXEL(d, {
+  OPS_BN_POOL_FOR_EACH_PIXEL(d, {
     for (int q = 0; q < NB; q++) {
       int64_t ch = c0 + 16 * q;
       __m512 h = bnq_xhat(_mm512_loadu_ps(x + base + ch), vm[q], vs[q]);
@@ -219,23 +222,10 @@ static inline __attribute__((always_inline)) void bnq_backward_input(
     const float *inv_scale, const float *gamma, const float *beta, int relu, const double *a, const double *bq,
     const double *k, float *grad_in) {
   const int64_t c = d->c, c16 = c & ~(int64_t)15;
-  for (int64_t c0 = 0; c0 < c16; c0 += 64) {
-    switch ((c16 - c0) / 16 < 4 ? (c16 - c0) / 16 : 4) {
-    case 1: bnq_input_blocks(d, c0, 1, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, a, bq, k, grad_in); break;
-    case 2: bnq_input_blocks(d, c0, 2, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, a, bq, k, grad_in); break;
-    case 3: bnq_input_blocks(d, c0, 3, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, a, bq, k, grad_in); break;
-    default: bnq_input_blocks(d, c0, 4, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, a, bq, k, grad_in); break;
-    }
-  }
-  if (c16 == c) return;
-  BNP_FOR_EACH_PIXEL(d, {
-    for (int64_t ch = c16; ch < c; ch++) {
-      float h = (x[base + ch] - mean[ch]) * inv_scale[ch];
-      float gv = bnp_error_scalar(o0, base, ch, grad_pooled, argmax, h, gamma[ch], beta[ch], relu);
-      double v = (double)gv - a[ch] - (double)h * bq[ch];
-      grad_in[base + ch] = (float)(k[ch] * v);
-    }
-  });
+  BNQ_CHANNEL_GROUPS(c16, bnq_input_blocks, d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, relu, a, bq, k,
+                     grad_in);
+  if (c16 < c) ops_bn_max_pool_backward_input(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, c16, relu, a, bq,
+                                              k, grad_in);
 }
 
 static void avx512_bn_max_pool_backward_input(const int8k_conv_desc *d, const float *grad_pooled,
@@ -252,8 +242,8 @@ static void avx512_bn_max_pool_backward_input(const int8k_conv_desc *d, const fl
 
 /* bn_statistics with the same register-held sums: channels [c0, c0 + 16 * NB) over every row, ascending,
  * first the means, then m2 and absdev around them (the generic kernel's two passes and operations). */
-static inline __attribute__((always_inline)) void bnq_statistics_blocks(int64_t rows, int64_t c, int64_t c0,
-                                                                        const int NB, const float *x, double *mean,
+static inline __attribute__((always_inline)) void bnq_statistics_blocks(int64_t c0, const int NB, int64_t rows,
+                                                                        int64_t c, const float *x, double *mean,
                                                                         double *m2, double *absdev) {
   __m512d s[4][2];
   for (int q = 0; q < NB; q++) s[q][0] = s[q][1] = _mm512_setzero_pd();
@@ -295,14 +285,7 @@ static inline __attribute__((always_inline)) void bnq_statistics_blocks(int64_t 
 static void avx512_bn_statistics(int64_t rows, int64_t c, const float *x, double *mean, double *m2,
                                  double *absdev) {
   const int64_t c16 = c & ~(int64_t)15;
-  for (int64_t c0 = 0; c0 < c16; c0 += 64) {
-    switch ((c16 - c0) / 16 < 4 ? (c16 - c0) / 16 : 4) {
-    case 1: bnq_statistics_blocks(rows, c, c0, 1, x, mean, m2, absdev); break;
-    case 2: bnq_statistics_blocks(rows, c, c0, 2, x, mean, m2, absdev); break;
-    case 3: bnq_statistics_blocks(rows, c, c0, 3, x, mean, m2, absdev); break;
-    default: bnq_statistics_blocks(rows, c, c0, 4, x, mean, m2, absdev); break;
-    }
-  }
+  BNQ_CHANNEL_GROUPS(c16, bnq_statistics_blocks, rows, c, x, mean, m2, absdev);
   /* the channels past the last multiple of sixteen: the generic loops, restricted to them */
   for (int64_t ch = c16; ch < c; ch++) mean[ch] = m2[ch] = absdev[ch] = 0.0;
   if (c16 == c) return;
@@ -320,7 +303,7 @@ static void avx512_bn_statistics(int64_t rows, int64_t c, const float *x, double
 /* The unfused batch-norm backward (a bn not followed by a tiling max-pool) with the same register-held
  * sums and per-channel numbers: bn_backward_sums and bn_backward_input of ops_generic.h, rows ascending. */
 static inline __attribute__((always_inline)) void bnq_plain_sums_blocks(
-    int64_t rows, int64_t c, int64_t c0, const int NB, const float *g, const float *x, const float *mean,
+    int64_t c0, const int NB, int64_t rows, int64_t c, const float *g, const float *x, const float *mean,
     const float *inv_scale, const float *gamma, const float *beta, int relu, double *sum_g, double *sum_gh) {
   __m512d acc[4][4];
   for (int q = 0; q < NB; q++)
@@ -333,20 +316,10 @@ static inline __attribute__((always_inline)) void bnq_plain_sums_blocks(
       if (relu)
         gv = _mm512_maskz_mov_ps(bnq_positive(bnq_affine(h, _mm512_loadu_ps(gamma + ch), _mm512_loadu_ps(beta + ch))),
                                  gv);
-      __m512d g0 = bnq_lo(gv), g1 = bnq_hi(gv);
-      acc[q][0] = _mm512_add_pd(acc[q][0], g0);
-      acc[q][1] = _mm512_add_pd(acc[q][1], g1);
-      acc[q][2] = _mm512_add_pd(acc[q][2], _mm512_mul_pd(g0, bnq_lo(h)));
-      acc[q][3] = _mm512_add_pd(acc[q][3], _mm512_mul_pd(g1, bnq_hi(h)));
+      bnq_add_sums(acc[q], gv, h);
     }
   }
-  for (int q = 0; q < NB; q++) {
-    int64_t ch = c0 + 16 * q;
-    _mm512_storeu_pd(sum_g + ch, acc[q][0]);
-    _mm512_storeu_pd(sum_g + ch + 8, acc[q][1]);
-    _mm512_storeu_pd(sum_gh + ch, acc[q][2]);
-    _mm512_storeu_pd(sum_gh + ch + 8, acc[q][3]);
-  }
+  for (int q = 0; q < NB; q++) bnq_store_sums(acc[q], c0 + 16 * q, sum_g, sum_gh);
 }
 
 static inline __attribute__((always_inline)) void bnq_plain_sums(int64_t rows, int64_t c, const float *g,
@@ -355,14 +328,7 @@ static inline __attribute__((always_inline)) void bnq_plain_sums(int64_t rows, i
                                                                  const float *beta, int relu, double *sum_g,
                                                                  double *sum_gh) {
   const int64_t c16 = c & ~(int64_t)15;
-  for (int64_t c0 = 0; c0 < c16; c0 += 64) {
-    switch ((c16 - c0) / 16 < 4 ? (c16 - c0) / 16 : 4) {
-    case 1: bnq_plain_sums_blocks(rows, c, c0, 1, g, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh); break;
-    case 2: bnq_plain_sums_blocks(rows, c, c0, 2, g, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh); break;
-    case 3: bnq_plain_sums_blocks(rows, c, c0, 3, g, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh); break;
-    default: bnq_plain_sums_blocks(rows, c, c0, 4, g, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh); break;
-    }
-  }
+  BNQ_CHANNEL_GROUPS(c16, bnq_plain_sums_blocks, rows, c, g, x, mean, inv_scale, gamma, beta, relu, sum_g, sum_gh);
   for (int64_t ch = c16; ch < c; ch++) sum_g[ch] = sum_gh[ch] = 0.0;
   for (int64_t r = 0; r < rows && c16 < c; r++)
     for (int64_t ch = c16; ch < c; ch++) {

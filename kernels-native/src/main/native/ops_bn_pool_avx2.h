@@ -114,67 +114,31 @@ static inline __m256 bnp_error(int64_t o0, int64_t base, int64_t ch, const float
   return g;
 }
 
-/* the scalar error of one element (the channels past the last multiple of eight) */
-static inline float bnp_error_scalar(int64_t o0, int64_t base, int64_t ch, const float *grad_pooled,
-                                     const int32_t *argmax, float h, float gamma, float beta, int relu) {
-  float g = o0 >= 0 && argmax[o0 + ch] == (int32_t)(base + ch) ? 0.0f + grad_pooled[o0 + ch] : 0.0f;
-  return ops_bn_error(g, h, gamma, beta, relu);
-}
-
 static inline __m256d bnp_lo(__m256 v) { return _mm256_cvtps_pd(_mm256_castps256_ps128(v)); }
 static inline __m256d bnp_hi(__m256 v) { return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)); }
-
-/* Calls visit(base, o0) for every input pixel in ascending order: base its first element, o0 the pooled
- * index of its window's first channel, or -1 for a pixel in no window (rows and columns past the last
- * whole window). */
-#define BNP_FOR_EACH_PIXEL(d, ...)                                                                        \
-  do {                                                                                                     \
-    const int64_t oh_ = ops_out_h(d), ow_ = ops_out_w(d), c_ = (d)->c, kh_ = (d)->kh, kw_ = (d)->kw;     \
-    const int64_t h_ = (d)->h, w_ = (d)->w;                                                               \
-    for (int64_t b_ = 0; b_ < (d)->n; b_++)                                                                \
-      for (int64_t y_ = 0; y_ < h_; y_++) {                                                                \
-        int64_t oy_ = y_ / kh_;                                                                            \
-        int64_t row_ = (b_ * h_ + y_) * w_ * c_;                                                           \
-        int64_t orow_ = oy_ < oh_ ? (b_ * oh_ + oy_) * ow_ * c_ : -1;                                      \
-        for (int64_t ox_ = 0; ox_ < ow_; ox_++)                                                            \
-          for (int64_t j_ = 0; j_ < kw_; j_++) {                                                           \
-            int64_t base = row_ + (ox_ * kw_ + j_) * c_;                                                    \
-            int64_t o0 = orow_ < 0 ? -1 : orow_ + ox_ * c_;                                                \
-            __VA_ARGS__                                                                                    \
-          }                                                                                                \
-        for (int64_t xx_ = ow_ * kw_; xx_ < w_; xx_++) {                                                   \
-          int64_t base = row_ + xx_ * c_;                                                                  \
-          int64_t o0 = -1;                                                                                 \
-          __VA_ARGS__                                                                                      \
-        }                                                                                                  \
-      }                                                                                                    \
-  } while (0)
 
 static inline __attribute__((always_inline)) void bnp_backward_sums(
     const int8k_conv_desc *d, const float *grad_pooled, const int32_t *argmax, const float *x, const float *mean,
     const float *inv_scale, const float *gamma, const float *beta, int relu, double *sum_g, double *sum_gh) {
   const int64_t c = d->c, c8 = c & ~(int64_t)7;
-  for (int64_t ch = 0; ch < c; ch++) sum_g[ch] = sum_gh[ch] = 0.0;
-  BNP_FOR_EACH_PIXEL(d, {
-        for (int64_t ch = 0; ch < c8; ch += 8) {
-          __m256 h = bnp_xhat(_mm256_loadu_ps(x + base + ch), _mm256_loadu_ps(mean + ch),
-                              _mm256_loadu_ps(inv_scale + ch));
-          __m256 g = bnp_error(o0, base, ch, grad_pooled, argmax, h, _mm256_loadu_ps(gamma + ch),
-                               _mm256_loadu_ps(beta + ch), relu);
-          __m256d g0 = bnp_lo(g), g1 = bnp_hi(g);
-          _mm256_storeu_pd(sum_g + ch, _mm256_add_pd(_mm256_loadu_pd(sum_g + ch), g0));
-          _mm256_storeu_pd(sum_g + ch + 4, _mm256_add_pd(_mm256_loadu_pd(sum_g + ch + 4), g1));
-          _mm256_storeu_pd(sum_gh + ch, _mm256_add_pd(_mm256_loadu_pd(sum_gh + ch), _mm256_mul_pd(g0, bnp_lo(h))));
-          _mm256_storeu_pd(sum_gh + ch + 4,
-                           _mm256_add_pd(_mm256_loadu_pd(sum_gh + ch + 4), _mm256_mul_pd(g1, bnp_hi(h))));
-        }
-        for (int64_t ch = c8; ch < c; ch++) {
-          float h = (x[base + ch] - mean[ch]) * inv_scale[ch];
-          double gv = (double)bnp_error_scalar(o0, base, ch, grad_pooled, argmax, h, gamma[ch], beta[ch], relu);
-          sum_g[ch] += gv;
-          sum_gh[ch] += gv * (double)h;
-        }
+  for (int64_t ch = 0; ch < c8; ch++) sum_g[ch] = sum_gh[ch] = 0.0;
+  OPS_BN_POOL_FOR_EACH_PIXEL(d, {
+    for (int64_t ch = 0; ch < c8; ch += 8) {
+      __m256 h = bnp_xhat(_mm256_loadu_ps(x + base + ch), _mm256_loadu_ps(mean + ch),
+                          _mm256_loadu_ps(inv_scale + ch));
+      __m256 g = bnp_error(o0, base, ch, grad_pooled, argmax, h, _mm256_loadu_ps(gamma + ch),
+                           _mm256_loadu_ps(beta + ch), relu);
+      __m256d g0 = bnp_lo(g), g1 = bnp_hi(g);
+      _mm256_storeu_pd(sum_g + ch, _mm256_add_pd(_mm256_loadu_pd(sum_g + ch), g0));
+      _mm256_storeu_pd(sum_g + ch + 4, _mm256_add_pd(_mm256_loadu_pd(sum_g + ch + 4), g1));
+      _mm256_storeu_pd(sum_gh + ch, _mm256_add_pd(_mm256_loadu_pd(sum_gh + ch), _mm256_mul_pd(g0, bnp_lo(h))));
+      _mm256_storeu_pd(sum_gh + ch + 4,
+                       _mm256_add_pd(_mm256_loadu_pd(sum_gh + ch + 4), _mm256_mul_pd(g1, bnp_hi(h))));
+    }
   });
+  /* the channels past the last multiple of eight: the generic kernel, restricted to them */
+  if (c8 < c) ops_bn_max_pool_backward_sums(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, c8, relu, sum_g,
+                                            sum_gh);
 }
 
 static void avx2_bn_max_pool_backward_sums(const int8k_conv_desc *d, const float *grad_pooled, const int32_t *argmax,
@@ -199,23 +163,19 @@ static inline __attribute__((always_inline)) void bnp_backward_input(
     const float *inv_scale, const float *gamma, const float *beta, int relu, const double *a, const double *bq,
     const double *k, float *grad_in) {
   const int64_t c = d->c, c8 = c & ~(int64_t)7;
-  BNP_FOR_EACH_PIXEL(d, {
-        for (int64_t ch = 0; ch < c8; ch += 8) {
-          __m256 h = bnp_xhat(_mm256_loadu_ps(x + base + ch), _mm256_loadu_ps(mean + ch),
-                              _mm256_loadu_ps(inv_scale + ch));
-          __m256 g = bnp_error(o0, base, ch, grad_pooled, argmax, h, _mm256_loadu_ps(gamma + ch),
-                               _mm256_loadu_ps(beta + ch), relu);
-          __m128 lo = bnp_input4(bnp_lo(g), bnp_lo(h), a + ch, bq + ch, k + ch);
-          __m128 hi = bnp_input4(bnp_hi(g), bnp_hi(h), a + ch + 4, bq + ch + 4, k + ch + 4);
-          _mm256_storeu_ps(grad_in + base + ch, _mm256_set_m128(hi, lo));
-        }
-        for (int64_t ch = c8; ch < c; ch++) {
-          float h = (x[base + ch] - mean[ch]) * inv_scale[ch];
-          float gv = bnp_error_scalar(o0, base, ch, grad_pooled, argmax, h, gamma[ch], beta[ch], relu);
-          double v = (double)gv - a[ch] - (double)h * bq[ch];
-          grad_in[base + ch] = (float)(k[ch] * v);
-        }
+  OPS_BN_POOL_FOR_EACH_PIXEL(d, {
+    for (int64_t ch = 0; ch < c8; ch += 8) {
+      __m256 h = bnp_xhat(_mm256_loadu_ps(x + base + ch), _mm256_loadu_ps(mean + ch),
+                          _mm256_loadu_ps(inv_scale + ch));
+      __m256 g = bnp_error(o0, base, ch, grad_pooled, argmax, h, _mm256_loadu_ps(gamma + ch),
+                           _mm256_loadu_ps(beta + ch), relu);
+      __m128 lo = bnp_input4(bnp_lo(g), bnp_lo(h), a + ch, bq + ch, k + ch);
+      __m128 hi = bnp_input4(bnp_hi(g), bnp_hi(h), a + ch + 4, bq + ch + 4, k + ch + 4);
+      _mm256_storeu_ps(grad_in + base + ch, _mm256_set_m128(hi, lo));
+    }
   });
+  if (c8 < c) ops_bn_max_pool_backward_input(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, c8, relu, a, bq, k,
+                                             grad_in);
 }
 
 static void avx2_bn_max_pool_backward_input(const int8k_conv_desc *d, const float *grad_pooled,

@@ -688,57 +688,58 @@ OPS_GENERIC_FN void generic_bn_max_pool(const int8k_conv_desc *d, const float *r
   }
 }
 
-/* The pooled error of input row r (one pixel, c channels) into g: window o0 (its first channel's pooled
- * index) when the pixel lies in a window, else o0 < 0 and g = +0. */
-static inline void ops_pooled_error_row(int64_t c, int32_t base32, int64_t o0, const float *restrict grad_pooled,
-                                        const int32_t *restrict argmax, float *restrict g) {
-  int32_t c32 = (int32_t)c;
-  if (o0 < 0) {
-    for (int32_t ch = 0; ch < c32; ch++) g[ch] = 0.0f;
-    return;
-  }
-  const float *restrict gp = grad_pooled + o0;
-  const int32_t *restrict am = argmax + o0;
-  for (int32_t ch = 0; ch < c32; ch++) g[ch] = am[ch] == base32 + ch ? 0.0f + gp[ch] : 0.0f;
+/* The error of element (pixel base, channel ch) as the batch norm sees it: 0.0f + grad_pooled[o0 + ch] when
+ * argmax of its window (first channel o0; o0 < 0: the pixel is in no window) names it, else +0, then
+ * masked by the forward output when relu. */
+static inline float ops_pooled_error(int64_t o0, int64_t base, int64_t ch, const float *grad_pooled,
+                                     const int32_t *argmax, float h, float gamma, float beta, int relu) {
+  float g = o0 >= 0 && argmax[o0 + ch] == (int32_t)(base + ch) ? 0.0f + grad_pooled[o0 + ch] : 0.0f;
+  return ops_bn_error(g, h, gamma, beta, relu);
 }
 
-/* the pooled index of the first channel of input pixel (b, y, xx)'s window, or -1 outside every window */
-static inline int64_t ops_window_of_pixel(const int8k_conv_desc *d, int64_t oh, int64_t ow, int64_t b, int64_t y,
-                                          int64_t xx) {
-  int64_t oy = y / d->kh, ox = xx / d->kw;
-  if (oy >= oh || ox >= ow) return -1;
-  return ((b * oh + oy) * ow + ox) * d->c;
-}
+/* Runs the statements for every input pixel of a tiling window d in ascending order, with base its first
+ * element and o0 the pooled index of its window's first channel, or -1 for a pixel in no window (rows and
+ * columns past the last whole window); one division per image row, none per pixel. */
+#define OPS_BN_POOL_FOR_EACH_PIXEL(d, ...)                                                                \
+  do {                                                                                                     \
+    const int64_t oh_ = ops_out_h(d), ow_ = ops_out_w(d), c_ = (d)->c, kh_ = (d)->kh, kw_ = (d)->kw;     \
+    const int64_t h_ = (d)->h, w_ = (d)->w;                                                               \
+    for (int64_t b_ = 0; b_ < (d)->n; b_++)                                                                \
+      for (int64_t y_ = 0; y_ < h_; y_++) {                                                                \
+        int64_t oy_ = y_ / kh_;                                                                            \
+        int64_t row_ = (b_ * h_ + y_) * w_ * c_;                                                           \
+        int64_t orow_ = oy_ < oh_ ? (b_ * oh_ + oy_) * ow_ * c_ : -1;                                      \
+        for (int64_t ox_ = 0; ox_ < ow_; ox_++)                                                            \
+          for (int64_t j_ = 0; j_ < kw_; j_++) {                                                           \
+            int64_t base = row_ + (ox_ * kw_ + j_) * c_;                                                    \
+            int64_t o0 = orow_ < 0 ? -1 : orow_ + ox_ * c_;                                                \
+            __VA_ARGS__                                                                                    \
+          }                                                                                                \
+        for (int64_t xx_ = ow_ * kw_; xx_ < w_; xx_++) {                                                   \
+          int64_t base = row_ + xx_ * c_;                                                                  \
+          int64_t o0 = -1;                                                                                 \
+          __VA_ARGS__                                                                                      \
+        }                                                                                                  \
+      }                                                                                                    \
+  } while (0)
 
-/* the per-row error buffer on the stack covers this many channels at a time */
-#define OPS_BN_POOL_CHUNK 256
-
+/* The sums of channels [from, c) (the vectorized kernels pass the channels past their last full vector). */
 static inline void ops_bn_max_pool_backward_sums(const int8k_conv_desc *d, const float *restrict grad_pooled,
                                                  const int32_t *restrict argmax, const float *restrict x,
                                                  const float *restrict mean, const float *restrict inv_scale,
                                                  const float *restrict gamma, const float *restrict beta,
-                                                 int relu, double *restrict sum_g, double *restrict sum_gh) {
-  int64_t oh = ops_out_h(d), ow = ops_out_w(d), c = d->c;
-  float g[OPS_BN_POOL_CHUNK];
-  for (int64_t ch = 0; ch < c; ch++) sum_g[ch] = sum_gh[ch] = 0.0;
-  for (int64_t b = 0; b < d->n; b++)
-    for (int64_t y = 0; y < d->h; y++)
-      for (int64_t xx = 0; xx < d->w; xx++) {
-        int64_t base = ((b * d->h + y) * d->w + xx) * c;
-        int64_t o0 = ops_window_of_pixel(d, oh, ow, b, y, xx);
-        for (int64_t c0 = 0; c0 < c; c0 += OPS_BN_POOL_CHUNK) {
-          int64_t cn = c - c0 < OPS_BN_POOL_CHUNK ? c - c0 : OPS_BN_POOL_CHUNK;
-          ops_pooled_error_row(cn, (int32_t)(base + c0), o0 < 0 ? -1 : o0 + c0, grad_pooled, argmax, g);
-          const float *xr = x + base + c0;
-          for (int64_t ch = 0; ch < cn; ch++) {
-            int64_t k = c0 + ch;
-            float h = (xr[ch] - mean[k]) * inv_scale[k];
-            double gv = (double)ops_bn_error(g[ch], h, gamma[k], beta[k], relu);
-            sum_g[k] += gv;
-            sum_gh[k] += gv * (double)h;
-          }
-        }
-      }
+                                                 int64_t from, int relu, double *restrict sum_g,
+                                                 double *restrict sum_gh) {
+  const int64_t c = d->c;
+  for (int64_t ch = from; ch < c; ch++) sum_g[ch] = sum_gh[ch] = 0.0;
+  OPS_BN_POOL_FOR_EACH_PIXEL(d, {
+    for (int64_t ch = from; ch < c; ch++) {
+      float h = (x[base + ch] - mean[ch]) * inv_scale[ch];
+      double gv = (double)ops_pooled_error(o0, base, ch, grad_pooled, argmax, h, gamma[ch], beta[ch], relu);
+      sum_g[ch] += gv;
+      sum_gh[ch] += gv * (double)h;
+    }
+  });
 }
 
 OPS_GENERIC_FN void generic_bn_max_pool_backward_sums(const int8k_conv_desc *d, const float *restrict grad_pooled,
@@ -747,39 +748,29 @@ OPS_GENERIC_FN void generic_bn_max_pool_backward_sums(const int8k_conv_desc *d, 
                                                       const float *restrict gamma, const float *restrict beta,
                                                       int relu, double *restrict sum_g, double *restrict sum_gh) {
   if (relu) {
-    ops_bn_max_pool_backward_sums(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, 1, sum_g, sum_gh);
+    ops_bn_max_pool_backward_sums(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, 0, 1, sum_g, sum_gh);
   } else {
-    ops_bn_max_pool_backward_sums(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, 0, sum_g, sum_gh);
+    ops_bn_max_pool_backward_sums(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, 0, 0, sum_g, sum_gh);
   }
 }
 
+/* The input gradient of channels [from, c). */
 static inline void ops_bn_max_pool_backward_input(const int8k_conv_desc *d, const float *restrict grad_pooled,
                                                   const int32_t *restrict argmax, const float *restrict x,
                                                   const float *restrict mean, const float *restrict inv_scale,
                                                   const float *restrict gamma, const float *restrict beta,
-                                                  int relu, const double *restrict a, const double *restrict bq,
-                                                  const double *restrict k, float *restrict grad_in) {
-  int64_t oh = ops_out_h(d), ow = ops_out_w(d), c = d->c;
-  float g[OPS_BN_POOL_CHUNK];
-  for (int64_t b = 0; b < d->n; b++)
-    for (int64_t y = 0; y < d->h; y++)
-      for (int64_t xx = 0; xx < d->w; xx++) {
-        int64_t base = ((b * d->h + y) * d->w + xx) * c;
-        int64_t o0 = ops_window_of_pixel(d, oh, ow, b, y, xx);
-        for (int64_t c0 = 0; c0 < c; c0 += OPS_BN_POOL_CHUNK) {
-          int64_t cn = c - c0 < OPS_BN_POOL_CHUNK ? c - c0 : OPS_BN_POOL_CHUNK;
-          ops_pooled_error_row(cn, (int32_t)(base + c0), o0 < 0 ? -1 : o0 + c0, grad_pooled, argmax, g);
-          const float *xr = x + base + c0;
-          float *out = grad_in + base + c0;
-          for (int64_t ch = 0; ch < cn; ch++) {
-            int64_t q = c0 + ch;
-            float h = (xr[ch] - mean[q]) * inv_scale[q];
-            float gv = ops_bn_error(g[ch], h, gamma[q], beta[q], relu);
-            double v = (double)gv - a[q] - (double)h * bq[q];
-            out[ch] = (float)(k[q] * v);
-          }
-        }
-      }
+                                                  int64_t from, int relu, const double *restrict a,
+                                                  const double *restrict bq, const double *restrict k,
+                                                  float *restrict grad_in) {
+  const int64_t c = d->c;
+  OPS_BN_POOL_FOR_EACH_PIXEL(d, {
+    for (int64_t ch = from; ch < c; ch++) {
+      float h = (x[base + ch] - mean[ch]) * inv_scale[ch];
+      float gv = ops_pooled_error(o0, base, ch, grad_pooled, argmax, h, gamma[ch], beta[ch], relu);
+      double v = (double)gv - a[ch] - (double)h * bq[ch];
+      grad_in[base + ch] = (float)(k[ch] * v);
+    }
+  });
 }
 
 OPS_GENERIC_FN void generic_bn_max_pool_backward_input(const int8k_conv_desc *d, const float *restrict grad_pooled,
@@ -789,9 +780,9 @@ OPS_GENERIC_FN void generic_bn_max_pool_backward_input(const int8k_conv_desc *d,
                                                        int relu, const double *restrict a, const double *restrict b,
                                                        const double *restrict k, float *restrict grad_in) {
   if (relu) {
-    ops_bn_max_pool_backward_input(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, 1, a, b, k, grad_in);
+    ops_bn_max_pool_backward_input(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, 0, 1, a, b, k, grad_in);
   } else {
-    ops_bn_max_pool_backward_input(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, 0, a, b, k, grad_in);
+    ops_bn_max_pool_backward_input(d, grad_pooled, argmax, x, mean, inv_scale, gamma, beta, 0, 0, a, b, k, grad_in);
   }
 }
 
