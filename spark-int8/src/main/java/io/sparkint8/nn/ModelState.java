@@ -262,13 +262,9 @@ public final class ModelState {
 
   /** The binary layout of the class comment as a byte array (what a Spark job broadcasts). */
   public byte[] toBytes() {
-    // sized for the arrays, so the stream does not regrow (a state is broadcast every step)
-    long arrays = 0;
-    for (float[] v : params.values()) {
-      arrays += 4L * v.length;
-    }
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(
-        (int) Math.min(Integer.MAX_VALUE - 64, arrays + 65536));
+    // presized, so the stream does not regrow (a state is broadcast every step)
+    java.io.ByteArrayOutputStream out =
+        new java.io.ByteArrayOutputStream(ModelStateCodec.encodedSizeEstimate(this));
     try {
       write(out);
     } catch (IOException e) {

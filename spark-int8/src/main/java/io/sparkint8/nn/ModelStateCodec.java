@@ -217,6 +217,11 @@ final class ModelStateCodec {
    * grows at most once: a broadcast state is written every training step, and every regrowth of a
    * megabytes-long array is another large allocation for the driver's collector.
    */
+  /** About the size of the whole encoding (header, payload, CRC), for presizing a stream. */
+  static int encodedSizeEstimate(ModelState s) {
+    return (int) Math.min(Integer.MAX_VALUE - 64, (long) payloadEstimate(s) + HEADER_BYTES + 4);
+  }
+
   private static int payloadEstimate(ModelState s) {
     long bytes = 4096;
     for (Map.Entry<String, float[]> e : s.paramsView().entrySet()) {
