@@ -186,10 +186,11 @@ JNIEXPORT jint JNICALL JFN(quantize)(JNIEnv *env, jclass cls, jint rows, jint co
   return int8k_quantize(&d, ps, pclip, pd, pscale);
 }
 
-JNIEXPORT jint JNICALL JFN(quantizeTransposed)(JNIEnv *env, jclass cls, jint rows, jint cols, jint bits,
-                                               jint granularity, jint rounding, jboolean pow2, jlong seed,
-                                               jlong stream, jobject src_t, jobject clip, jobject dst,
-                                               jobject scales) {
+/* quantizeTransposed and quantizeTransposedBoth: the same arguments, the latter with the codes' second
+ * layout dst_t too (NULL here for the former). */
+static jint quantize_transposed(JNIEnv *env, jint rows, jint cols, jint bits, jint granularity, jint rounding,
+                                jboolean pow2, jlong seed, jlong stream, jobject src_t, jobject clip, jobject dst,
+                                jobject dst_t, int both, jobject scales) {
   begin();
   int8k_quant_desc d;
   int64_t groups;
@@ -199,28 +200,27 @@ JNIEXPORT jint JNICALL JFN(quantizeTransposed)(JNIEnv *env, jclass cls, jint row
   const float *ps = address(env, src_t, count * 4, "srcT", 0);
   const float *pclip = address(env, clip, groups * 4, "clip", 0);
   int8_t *pd = address(env, dst, count, "dst", 0);
+  int8_t *pdt = both ? address(env, dst_t, count, "dstT", 0) : NULL;
   float *pscale = address(env, scales, groups * 4, "scales", 0);
   if (glue_failed) return INT8K_ERR_ARG;
-  return int8k_quantize_transposed(&d, ps, pclip, pd, pscale);
+  return both ? int8k_quantize_transposed_both(&d, ps, pclip, pd, pdt, pscale)
+              : int8k_quantize_transposed(&d, ps, pclip, pd, pscale);
+}
+
+JNIEXPORT jint JNICALL JFN(quantizeTransposed)(JNIEnv *env, jclass cls, jint rows, jint cols, jint bits,
+                                               jint granularity, jint rounding, jboolean pow2, jlong seed,
+                                               jlong stream, jobject src_t, jobject clip, jobject dst,
+                                               jobject scales) {
+  return quantize_transposed(env, rows, cols, bits, granularity, rounding, pow2, seed, stream, src_t, clip, dst, NULL,
+                             0, scales);
 }
 
 JNIEXPORT jint JNICALL JFN(quantizeTransposedBoth)(JNIEnv *env, jclass cls, jint rows, jint cols, jint bits,
                                                    jint granularity, jint rounding, jboolean pow2, jlong seed,
                                                    jlong stream, jobject src_t, jobject clip, jobject dst,
                                                    jobject dst_t, jobject scales) {
-  begin();
-  int8k_quant_desc d;
-  int64_t groups;
-  int st = quant_desc(&d, rows, cols, bits, granularity, 0, rounding, pow2, seed, stream, &groups);
-  if (st) return st;
-  int64_t count = (int64_t)rows * cols;
-  const float *ps = address(env, src_t, count * 4, "srcT", 0);
-  const float *pclip = address(env, clip, groups * 4, "clip", 0);
-  int8_t *pd = address(env, dst, count, "dst", 0);
-  int8_t *pdt = address(env, dst_t, count, "dstT", 0);
-  float *pscale = address(env, scales, groups * 4, "scales", 0);
-  if (glue_failed) return INT8K_ERR_ARG;
-  return int8k_quantize_transposed_both(&d, ps, pclip, pd, pdt, pscale);
+  return quantize_transposed(env, rows, cols, bits, granularity, rounding, pow2, seed, stream, src_t, clip, dst, dst_t,
+                             1, scales);
 }
 
 JNIEXPORT jint JNICALL JFN(shiftQuantize)(JNIEnv *env, jclass cls, jint rows, jint cols, jint bits, jint group,
