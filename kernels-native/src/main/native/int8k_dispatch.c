@@ -681,6 +681,14 @@ static int check_direct_conv(const char *op, const int8k_conv_desc *d, int oc) {
   return INT8K_OK;
 }
 
+/* pool x pool windows at stride pool inside the output of window d */
+static int check_tiled_pool(const char *op, const int8k_conv_desc *d, int pool) {
+  int64_t oh = (d->h + 2 * d->pad_h - d->kh) / d->stride_h + 1, ow = (d->w + 2 * d->pad_w - d->kw) / d->stride_w + 1;
+  CHECK(pool >= 1 && pool <= oh && pool <= ow, "%s: pool=%d, expected 1..%lld (the output is %lldx%lld)", op, pool,
+        (long long)(oh < ow ? oh : ow), (long long)oh, (long long)ow);
+  return INT8K_OK;
+}
+
 /* ------------------------------------------------------------------------------------------------ */
 /* the ops of int8k_ops.def: validate the shape, the pointers and the op's further conditions, run the */
 /* selected ISA's kernel                                                                              */

@@ -15,6 +15,7 @@
 
 #include "ops_generic.h"
 #include "ops_bn_pool_avx2.h"
+#include "stem_backward_avx2.h"
 #include "conv_direct_avx2.h"
 
 /* ---------------------------------------------------------------------------------------------------- */
@@ -585,6 +586,7 @@ const int8k_misc_ops int8k_misc_ops_avx2 = {
 #include "int8k_ops.def"
     OPS_AVX2_KERNELS
     OPS_CONV_DIRECT_AVX2_KERNELS
+    .bn_max_pool_backward_moments = avx2_bn_max_pool_backward_moments,
 };
 INT8K_TABLE_OVERRIDES_END
 #endif

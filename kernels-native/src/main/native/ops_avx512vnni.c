@@ -22,6 +22,7 @@
 #include "ops_avx2.c"
 #include "ops_bn_avx512.h"
 #include "conv_direct_avx512.h"
+#include "stem_backward_avx512.h"
 
 /* ---- quantize_transposed: as avx2_quantize_transposed_into (ops_avx2.c), 16 lanes a vector ------------ */
 
@@ -290,6 +291,7 @@ const int8k_misc_ops int8k_misc_ops_avx512vnni = {
     OPS_AVX2_KERNELS
     OPS_BN_AVX512_KERNELS
     OPS_CONV_DIRECT_AVX512_KERNELS
+    OPS_STEM_BACKWARD_AVX512_KERNELS
     .quantize_transposed = avx512_quantize_transposed,
     .quantize_transposed_both = avx512_quantize_transposed_both,
     .clip_cosine_sums = avx512_clip_cosine_sums,

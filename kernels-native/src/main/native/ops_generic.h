@@ -842,5 +842,7 @@ OPS_GENERIC_FN void generic_relu_backward_f32(int64_t count, const float *grad, 
 
 /* the direct convolution ops of a network's stem */
 #include "ops_conv_direct.h"
+/* the stem's backward through the batch norm and max-pool after it */
+#include "ops_stem_backward.h"
 
 #endif /* INT8K_OPS_GENERIC_H */

@@ -257,6 +257,14 @@ typedef struct int8k_conv_desc {
   int64_t n, h, w, c, kh, kw, stride_h, stride_w, pad_h, pad_w;
 } int8k_conv_desc;
 
+/* Positions of the pool x pool windows at stride pool that tile the output of window d (n * (oh / pool) *
+ * (ow / pool); rows and columns past the last whole window are in none); 0 for pool < 1. */
+static inline int64_t int8k_tiled_pool_outputs(const int8k_conv_desc *d, int64_t pool) {
+  if (pool < 1) return 0;
+  int64_t oh = (d->h + 2 * d->pad_h - d->kh) / d->stride_h + 1, ow = (d->w + 2 * d->pad_w - d->kw) / d->stride_w + 1;
+  return d->n * (oh / pool) * (ow / pool);
+}
+
 /* The direct convolution ops (conv_s8_direct, conv_grad_weight_f32_direct in int8k_ops.def) take windows
  * of at most this many cells (kh*kw*c): the stem of a network (3x3 over 1..3 channels, 5x5 over 1..2). The
  * bound keeps the window's integer sums below 2^24 and its patch in a small stack array. */

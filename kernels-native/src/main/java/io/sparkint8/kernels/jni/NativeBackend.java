@@ -14,6 +14,7 @@ import io.sparkint8.kernels.spi.GemmDesc;
 import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.kernels.spi.PackedB;
 import io.sparkint8.kernels.spi.QuantDesc;
+import io.sparkint8.kernels.spi.StemMoments;
 import io.sparkint8.kernels.spi.Trans;
 import java.nio.ByteBuffer;
 
@@ -515,6 +516,19 @@ public final class NativeBackend extends AbstractBackend {
   static native int bnMaxPoolBackwardInput(int[] window, ByteBuffer gradPooled,
       ByteBuffer argmax, ByteBuffer x, float[] mean, float[] invScale, float[] gamma,
       float[] beta, int relu, double[] a, double[] b, double[] k, ByteBuffer gradIn);
+
+  @Override
+  protected void bnMaxPoolBackwardMomentsUnchecked(ConvDesc conv, Float32Buffer image,
+      int outChannels, int pool, Float32Buffer gradPooled, Int32Buffer argmax, Float32Buffer x,
+      BnAffine p, boolean relu, StemMoments out) {
+    check(bnMaxPoolBackwardMoments(window(conv), image.bytes(), outChannels, pool,
+        gradPooled.bytes(), argmax.bytes(), x.bytes(), p.mean(), p.invScale(), p.gamma(), p.beta(),
+        relu ? 1 : 0, out.values()));
+  }
+
+  static native int bnMaxPoolBackwardMoments(int[] window, ByteBuffer image, int outChannels,
+      int pool, ByteBuffer gradPooled, ByteBuffer argmax, ByteBuffer x, float[] mean,
+      float[] invScale, float[] gamma, float[] beta, int relu, double[] out);
 
   // ---- fp32 matrix glue ---------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ public final class ConvDirectReference {
    * Flat index into the image of the window cell {@code col} of output pixel r, or -1 outside it; the
    * cell numbering is im2col's, col = (i * kw + j) * c + ch.
    */
-  private static int cell(ConvDesc d, int r, int col) {
+  static int cell(ConvDesc d, int r, int col) {
     int ow = d.outW();
     int oh = d.outH();
     int b = r / (oh * ow);

@@ -67,7 +67,7 @@ public final class NormalizationReference {
   }
 
   /** xhat = (x - mean) * invScale in float, as the forward computes it. */
-  private static float[] normalized(int rows, int c, float[] x, BnAffine p) {
+  static float[] normalized(int rows, int c, float[] x, BnAffine p) {
     float[] h = x.clone();
     for (int r = 0; r < rows; r++) {
       int base = r * c;
@@ -82,7 +82,7 @@ public final class NormalizationReference {
    * The error as the BN layer sees it: g itself, or with {@code relu} g where the forward output
    * gamma * xhat + beta (recomputed in float) was > 0, else +0.
    */
-  private static float[] maskedError(
+  static float[] maskedError(
       int rows, int c, float[] gradOut, float[] h, BnAffine p, boolean relu) {
     float[] gy = gradOut.clone();
     if (relu) {

@@ -50,7 +50,7 @@ public final class PooledNormalizationReference {
    * backward writes (its sum starts from +0); one outside its window is ignored rather than
    * scattered.
    */
-  private static float[] scatteredError(ConvDesc d, Float32Buffer gradPooled,
+  static float[] scatteredError(ConvDesc d, Float32Buffer gradPooled,
       Int32Buffer argmax) {
     float[] g = new float[d.inputSize()];
     int ow = d.outW();

@@ -12,6 +12,7 @@ import io.sparkint8.kernels.spi.Epilogue;
 import io.sparkint8.kernels.spi.GemmDesc;
 import io.sparkint8.kernels.spi.PackedB;
 import io.sparkint8.kernels.spi.QuantDesc;
+import io.sparkint8.kernels.spi.StemMoments;
 import io.sparkint8.kernels.spi.Trans;
 
 /**
@@ -257,6 +258,14 @@ public abstract class ReferenceBackend extends AbstractBackend {
       double[] k, Float32Buffer gradIn) {
     PooledNormalizationReference.bnMaxPoolBackwardInput(
         d, gradPooled, argmax, x, affine, relu, a, b, k, gradIn);
+  }
+
+  @Override
+  protected void bnMaxPoolBackwardMomentsUnchecked(ConvDesc conv, Float32Buffer image,
+      int outChannels, int pool, Float32Buffer gradPooled, Int32Buffer argmax, Float32Buffer x,
+      BnAffine affine, boolean relu, StemMoments out) {
+    StemBackwardReference.bnMaxPoolBackwardMoments(conv, image, outChannels, pool, gradPooled,
+        argmax, x, affine, relu, out);
   }
 
   // ---- fp32 matrix glue ---------------------------------------------------------------------------

@@ -545,6 +545,37 @@ public abstract class AbstractBackend implements Int8Backend {
       Int32Buffer argmax, Float32Buffer x, BnAffine affine, boolean relu, double[] a, double[] b,
       double[] k, Float32Buffer gradIn);
 
+  @Override
+  public final void bnMaxPoolBackwardMoments(ConvDesc conv, Float32Buffer image, int outChannels,
+      int pool, Float32Buffer gradPooled, Int32Buffer argmax, Float32Buffer x, BnAffine affine,
+      boolean relu, StemMoments out) {
+    String op = "bnMaxPoolBackwardMoments";
+    Checks.directConv(conv, outChannels, op);
+    if (pool < 1 || pool > conv.outH() || pool > conv.outW()) {
+      throw new IllegalArgumentException(op + ": pool=" + pool + ", expected 1.."
+          + Math.min(conv.outH(), conv.outW()) + " (the stem's output is " + conv.outH() + "x"
+          + conv.outW() + ")");
+    }
+    long pooled = (long) conv.n() * (conv.outH() / pool) * (conv.outW() / pool) * outChannels;
+    Checks.buffer(image, conv.inputSize(), "image");
+    Checks.buffer(gradPooled, pooled, "gradPooled");
+    Checks.buffer(argmax, pooled, "argmax");
+    Checks.buffer(x, (long) conv.colRows() * outChannels, "x");
+    Checks.descriptor(affine, "affine");
+    affine.check(outChannels, op);
+    Checks.descriptor(out, "out");
+    if (out.outChannels() != outChannels || out.patch() != conv.colCols()) {
+      throw new IllegalArgumentException(op + ": out holds " + out.outChannels() + " channels x "
+          + out.patch() + " cells, expected " + outChannels + " x " + conv.colCols());
+    }
+    bnMaxPoolBackwardMomentsUnchecked(conv, image, outChannels, pool, gradPooled, argmax, x,
+        affine, relu, out);
+  }
+
+  protected abstract void bnMaxPoolBackwardMomentsUnchecked(ConvDesc conv, Float32Buffer image,
+      int outChannels, int pool, Float32Buffer gradPooled, Int32Buffer argmax, Float32Buffer x,
+      BnAffine affine, boolean relu, StemMoments out);
+
   // ---- fp32 matrix glue ---------------------------------------------------------------------------
 
   @Override

@@ -17,8 +17,10 @@ import io.sparkint8.kernels.spi.ConvDesc;
 import io.sparkint8.kernels.spi.Epilogue;
 import io.sparkint8.kernels.spi.GemmDesc;
 import io.sparkint8.kernels.spi.Granularity;
+import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.kernels.spi.QuantDesc;
 import io.sparkint8.kernels.spi.Rounding;
+import io.sparkint8.kernels.spi.StemMoments;
 import io.sparkint8.kernels.spi.Trans;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -58,7 +60,7 @@ class NativeFuzzTest {
         this::dequantize, this::absmax, this::im2colS8, this::im2colF32, this::maxPool,
         this::maxPoolBackward, this::relu, this::transposeF32, this::columnSums,
         this::bnStatistics, this::bnMaxPool, this::bnMaxPoolBackwardInput, this::convS8Direct,
-        this::convGradWeightF32Direct, this::quantizeTransposedBoth};
+        this::convGradWeightF32Direct, this::quantizeTransposedBoth, this::bnMaxPoolBackwardMoments};
     SplittableRandom master = new SplittableRandom(SEED);
     try (OffHeapAllocator a = new OffHeapAllocator("native fuzz")) {
       alloc = a;
@@ -724,6 +726,56 @@ class NativeFuzzTest {
             abk[1], abk[2], gradInRef),
         () -> sameBits("grad_in", gradIn, gradInRef, s[0]));
     close(gradPooled, argmax, x, gradIn, gradInRef);
+  }
+
+  private void bnMaxPoolBackwardMoments() {
+    int[] w = window();
+    long[] s = windowSizes(w);
+    long[] ds = directSizes(w);
+    int oc = r.nextInt(10) == 0 ? dim() : 1 + r.nextInt(40);
+    int pool = r.nextInt(10) == 0 ? dim() : 1 + r.nextInt(3);
+    long pooled = -1;
+    if (ds[0] > 0 && oc > 0 && pool > 0) {
+      ConvDesc d = conv(w);
+      pooled = (long) d.n() * (d.outH() / pool) * (d.outW() / pool) * oc;
+    }
+    long outputs = ds[0] > 0 && oc > 0 ? ds[0] * oc : -1;
+    // finite data: the sums' NaN payloads are not part of the contract
+    Float32Buffer image = floats(s[0], true);
+    Float32Buffer gradPooled = floats(pooled, true);
+    Int32Buffer argmax = ints(pooled, outputs);
+    Float32Buffer x = floats(outputs, true);
+    float[][] affine = new float[4][];
+    for (int i = 0; i < 4; i++) {
+      affine[i] = array(oc);
+      for (int j = 0; affine[i] != null && j < affine[i].length; j++) {
+        affine[i][j] = (float) r.nextDouble(0.25, 2);
+      }
+    }
+    BnAffine p = new BnAffine(affine[0], affine[1], affine[2], affine[3]);
+    boolean relu = r.nextBoolean();
+    boolean shaped = oc >= 1 && ds[1] >= 1 && ds[1] <= Int8Backend.DIRECT_CONV_MAX_PATCH;
+    long size = shaped ? (2L * ds[1] + 3) * oc + ds[1] : -1;
+    double[] out = new double[Math.max(0, length(size))];
+    StemMoments[] want = new StemMoments[1];
+    int st = NativeBackend.bnMaxPoolBackwardMoments(w, raw(image), oc, pool, raw(gradPooled),
+        raw(argmax), raw(x), p.mean(), p.invScale(), p.gamma(), p.beta(), relu ? 1 : 0, out);
+    // a short out has no SPI form (StemMoments is sized by the op), so only full ones are compared
+    verdict("bn_max_pool_backward_moments", st, w.length == 10 && out.length >= size
+            ? () -> nat.bnMaxPoolBackwardMoments(conv(w), image, oc, pool, gradPooled, argmax, x,
+                p, relu, new StemMoments(oc, (int) ds[1])) : null,
+        () -> {
+          want[0] = new StemMoments(oc, (int) ds[1]);
+          ref.bnMaxPoolBackwardMoments(conv(w), image, oc, pool, gradPooled, argmax, x, p, relu,
+              want[0]);
+        },
+        () -> {
+          for (int i = 0; i < size; i++) {
+            assertEquals(Double.doubleToRawLongBits(want[0].values()[i]),
+                Double.doubleToRawLongBits(out[i]), "moments[" + i + "] differ from the reference");
+          }
+        });
+    close(image, gradPooled, argmax, x);
   }
 
   private void relu() {
