@@ -4,6 +4,7 @@ import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.Int32Buffer;
 import io.sparkint8.kernels.spi.BnAffine;
 import io.sparkint8.kernels.spi.ConvDesc;
+import io.sparkint8.kernels.spi.StemMoments;
 import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.optim.Parameter;
 import java.util.Arrays;
@@ -75,6 +76,11 @@ public final class BatchNorm extends Layer {
   private final double[] coefB;
   private final double[] coefK;
   private final float[] coefF;
+  // the direct stem convolution in front of this layer when its backward is fused into this one's
+  private Conv2d stem;
+  private StemMoments stemMoments;
+  private float[] stemWeightGrad;
+  private float[] stemBiasGrad;
 
   public BatchNorm(LayerContext ctx, Shape in, int maxBatch, boolean l1) {
     this(ctx, in, maxBatch, l1, false);
@@ -151,6 +157,34 @@ public final class BatchNorm extends Layer {
   /** The window (and stride) of the max-pool this layer applies after its ReLU; 0 for none. */
   public int fusedPoolKernel() {
     return poolKernel;
+  }
+
+  /**
+   * Fuses the backward of {@code conv}, the network's direct stem convolution whose output this layer
+   * (with its fused max-pool) normalizes, into this layer's: one pass over the stem's output gives this
+   * layer's sums and two window moments ({@link
+   * io.sparkint8.kernels.spi.Int8Backend#bnMaxPoolBackwardMoments}), from which the stem's weight and
+   * bias gradients follow by linearity, so the input gradient of this layer (the step's largest tensor)
+   * is never written and the stem's own backward does nothing. The gradients equal those of the layers
+   * run apart up to rounding (another summation order; NetworkBuildTest bounds the difference).
+   */
+  void fuseStemBackward(Conv2d conv) {
+    if (poolKernel == 0 || !conv.isDirectStem() || !conv.outputShape().equals(in)) {
+      throw new IllegalStateException(describe() + ": cannot fuse the backward of " + conv.describe()
+          + " (needs a fused max-pool and a direct stem convolution whose output is this layer's "
+          + in + " input)");
+    }
+    conv.fuseBackwardInto(this);
+    stem = conv;
+    int patch = conv.parameters().get(0).size() / c;
+    stemMoments = new StemMoments(c, patch);
+    stemWeightGrad = new float[c * patch];
+    stemBiasGrad = new float[c];
+  }
+
+  /** Whether this layer computes the gradients of the stem in front of it. */
+  public boolean fusesStemBackward() {
+    return stem != null;
   }
 
   private ConvDesc poolWindow(int batch) {
@@ -262,7 +296,14 @@ public final class BatchNorm extends Layer {
     float[] db = beta.grad();
     double[] sG = sumG;
     double[] sGh = sumGh;
-    if (poolKernel > 0) {
+    if (stem != null) {
+      ctx.backend().bnMaxPoolBackwardMoments(stem.stemWindow(batch), stem.lastInput(), c,
+          poolKernel, gradOut, argmax, lastInput, lastAffine, relu, stemMoments);
+      for (int ch = 0; ch < c; ch++) {
+        sG[ch] = stemMoments.sumG(ch);
+        sGh[ch] = stemMoments.sumGh(ch);
+      }
+    } else if (poolKernel > 0) {
       ctx.backend().bnMaxPoolBackwardSums(poolWindow(batch), gradOut, argmax, lastInput,
           lastAffine, relu, sG, sGh);
     } else {
@@ -279,6 +320,11 @@ public final class BatchNorm extends Layer {
         dgamma += batch * lambda * 2 * excess * Math.signum(g[ch]) / scale[ch];
       }
       dg[ch] = (float) dgamma;
+    }
+    if (stem != null) {
+      stemGradients(rows, g);
+      lastGain = Double.NaN; // no input gradient exists
+      return null;
     }
     if (!needInputGrad) {
       return null;
@@ -308,6 +354,27 @@ public final class BatchNorm extends Layer {
     lastGain = ctx.measuresGains()
         ? HeapScratch.norm(gradIn, count) / HeapScratch.norm(gradOut, outCount) : Double.NaN;
     return gradIn;
+  }
+
+  /**
+   * The stem's gradients from this step's moments: with G_X = k (g - a - xhat b) (the input gradient
+   * of the layers run apart), dW[o][col] = sum_r G_X(r, o) x(r, col) = k (momentG - a windowSum - b
+   * momentH) and db[o] = k (sumG - a rows - b sumH), in double.
+   */
+  private void stemGradients(int rows, float[] g) {
+    StemMoments m = stemMoments;
+    int patch = m.patch();
+    for (int ch = 0; ch < c; ch++) {
+      double a = m.sumG(ch) / rows;
+      double b = m.sumGh(ch) / rows;
+      double k = g[ch] / scale[ch];
+      for (int col = 0; col < patch; col++) {
+        stemWeightGrad[ch * patch + col] = (float) (k * (m.momentG(ch, col)
+            - a * m.windowSum(col) - b * m.momentH(ch, col)));
+      }
+      stemBiasGrad[ch] = (float) (k * (m.sumG(ch) - a * rows - b * m.sumH(ch)));
+    }
+    stem.setStemGradients(stemWeightGrad, stemBiasGrad);
   }
 
   /**

@@ -48,6 +48,8 @@ public final class Conv2d extends Layer {
   private final boolean direct; // 1x1, stride 1, no padding: the image is its own im2col matrix
   // the stem's direct convolution ops (int8 forward, fp32 backward, small window): no im2col
   private final boolean directStem;
+  // the batch norm after this stem computes its gradients (set once, when the network is built)
+  private boolean gradientFromBatchNorm;
   private final Float32Buffer colsF;
   private final Int8Buffer imgQ;
   private final Int8Buffer colsQ;
@@ -204,6 +206,9 @@ public final class Conv2d extends Layer {
           + " layer), asked for one");
     }
     ConvDesc d = desc(batch);
+    if (gradientFromBatchNorm) {
+      return null; // the batch norm after it has set this layer's gradients (fuseBackwardInto)
+    }
     if (directStem) {
       core.backwardDirect(d, lastX, gradOut);
       return null; // a first layer: nobody asks for its input gradient (checked above)
@@ -284,6 +289,41 @@ public final class Conv2d extends Layer {
       }
     }
     flippedWeights.bytes().put(0, flipped, 0, count);
+  }
+
+  /**
+   * Whether the batch norm after this layer may compute its weight gradient
+   * ({@link BatchNorm#fuseStemBackward}): a direct stem convolution, whose input gradient nobody needs
+   * and whose backward reads only its fp32 input and the error.
+   */
+  boolean isDirectStem() {
+    return directStem;
+  }
+
+  /**
+   * From now on the batch norm after this layer sets its gradients ({@link #setStemGradients}) in its
+   * own backward pass, and this layer's backward does nothing.
+   */
+  void fuseBackwardInto(BatchNorm next) {
+    if (!directStem) {
+      throw new IllegalStateException(describe() + ": not a direct stem convolution, its backward"
+          + " cannot be fused into " + next.describe());
+    }
+    gradientFromBatchNorm = true;
+  }
+
+  /** The window of this stem for a batch and the input of its last forward pass. */
+  ConvDesc stemWindow(int batch) {
+    return desc(batch);
+  }
+
+  Float32Buffer lastInput() {
+    return lastX;
+  }
+
+  /** The weight gradient [outChannels x kernel*kernel*C] and bias gradient (when it has a bias). */
+  void setStemGradients(float[] weightGrad, float[] biasGrad) {
+    core.setDirectGradients(weightGrad, biasGrad);
   }
 
   /** The precision of this layer's GEMMs (int8-forward for the stem of an int8 network). */

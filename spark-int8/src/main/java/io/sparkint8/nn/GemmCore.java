@@ -342,6 +342,15 @@ final class GemmCore {
     lastGain = Double.NaN;
   }
 
+  /** Weight and bias gradients computed by someone else (a fused backward); no G_X, so no gain. */
+  void setDirectGradients(float[] weightGrad, float[] biasGrad) {
+    System.arraycopy(weightGrad, 0, weight.grad(), 0, n * k);
+    if (bias != null) {
+      System.arraycopy(biasGrad, 0, bias.grad(), 0, n);
+    }
+    lastGain = Double.NaN;
+  }
+
   /** Records ||G_X|| / ||G_Y|| for an owner that computed G_X itself (on measuring steps). */
   void recordGain(Float32Buffer gradIn, long gradInCount, Float32Buffer gy, long gyCount) {
     lastGain = ctx.measuresGains() ? norm(gradIn, gradInCount) / norm(gy, gyCount) : Double.NaN;

@@ -28,17 +28,19 @@ public final class Network implements AutoCloseable {
   private final int maxBatch;
   private final SharedActivations shared;
   private final boolean fusePools;
+  private final boolean fuseStemBackward;
   private int layersBuilt;
 
   private Network(NetworkSpec spec, Shape input, int maxBatch, LayerContext ctx,
       boolean shareActivations) {
-    this(spec, input, maxBatch, ctx, shareActivations, true);
+    this(spec, input, maxBatch, ctx, shareActivations, true, true);
   }
 
   private Network(NetworkSpec spec, Shape input, int maxBatch, LayerContext ctx,
-      boolean shareActivations, boolean fusePools) {
+      boolean shareActivations, boolean fusePools, boolean fuseStemBackward) {
     this.spec = spec;
     this.fusePools = fusePools;
+    this.fuseStemBackward = fuseStemBackward;
     this.ctx = ctx;
     this.maxBatch = maxBatch;
     this.shared = shareActivations ? new SharedActivations(ctx.allocator()) : null;
@@ -88,7 +90,17 @@ public final class Network implements AutoCloseable {
    */
   static Network buildWithoutPoolFusion(NetworkSpec spec, Shape input, int maxBatch,
       LayerContext ctx) {
-    return new Network(spec, input, maxBatch, ctx, true, false);
+    return new Network(spec, input, maxBatch, ctx, true, false, false);
+  }
+
+  /**
+   * The same network with the stem's backward run as its own layer's rather than inside the batch
+   * norm after it ({@link BatchNorm#fuseStemBackward}): what that fusion may change only by rounding,
+   * for tests.
+   */
+  static Network buildWithoutStemFusion(NetworkSpec spec, Shape input, int maxBatch,
+      LayerContext ctx) {
+    return new Network(spec, input, maxBatch, ctx, true, true, false);
   }
 
   /**
@@ -112,6 +124,10 @@ public final class Network implements AutoCloseable {
         boolean shared = outputMayBeShared(shapes, bnReluPool ? i + 2 : i);
         layers.add(buildLayer(shapes.get(i), bnThenRelu || reluAfterBn || poolAfterBnRelu,
             shared, bnReluPool ? ((LayerSpec.MaxPool) shapes.get(i + 2).layer()).kernel() : 0));
+        if (fuseStemBackward && bnReluPool && i > 0
+            && layers.get(i - 1) instanceof Conv2d conv && conv.isDirectStem()) {
+          ((BatchNorm) layers.get(i)).fuseStemBackward(conv);
+        }
       }
       return new Sequential(ctx, input, maxBatch, layers);
     } catch (RuntimeException e) {

@@ -90,10 +90,12 @@ class TrainingDigestTest {
 
   // The int8 rows changed when the int8 stem's fp32 weight and bias gradients became the direct
   // convolution's blocked sums (fp32 chains of 256 rows added in double); fp32 networks do not use
-  // that op, so their rows stayed.
+  // that op, so their rows stayed. The cnn-small int8 row changed again when its stem's gradients
+  // came from the window moments of the bn-relu-maxpool after it (bnMaxPoolBackwardMoments: the
+  // same sums regrouped by linearity); resnet8 has no pool after its stem's bn.
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource({
-    "cnn-small, INT8, c4b1357e2830bf93888bd599b68af3b25f3f32ed2e8c8a2e792e9d1efb2f60c2",
+    "cnn-small, INT8, 8149a52a89fca1f540cd498bbd34a8b7fbd3c058350c42163193078ebc378b01",
     "resnet8, INT8, b88b6190b3786eee27cac650a083186227276ed7088cb93039a814f5e02b432b",
     "cnn-small, FP32, fcce44798ffe416103028e2a1de030a71113979afa97f38d44c9cc85b01d869b",
     "resnet8, FP32, 839cef7f40148794a05818c867b9c824460f837168e8e5ee1c90bfaf57879821",

@@ -35,14 +35,16 @@ class DistributedDigestTest {
   // changes resnet8's scales); fp32 has no shared scales. They changed once more when the int8
   // stem's fp32 weight and bias gradients became the direct convolution's blocked sums (fp32 chains
   // of 256 rows added in double, where the sgemm's blocking and a column-sum chain were before);
-  // fp32 networks do not use that op, so their digest stayed.
+  // fp32 networks do not use that op, so their digest stayed. The cnn-small int8 rows changed again
+  // when the stem's gradients came from the window moments of the bn-relu-maxpool after it
+  // (bnMaxPoolBackwardMoments); resnet8's stem has no pool after its bn.
   @ParameterizedTest(name = "{0} {1} {2} {3} threads={4} partitions={5}")
   @CsvSource({
-    "cnn-small, int8, sgd, auto, 1, 2, 2cb89c7bd3ab756e879b77df5cd8427fd8bbbabbce67e441e69fff1967d94527",
-    "cnn-small, int8, sgd, auto, 3, 2, 2cb89c7bd3ab756e879b77df5cd8427fd8bbbabbce67e441e69fff1967d94527",
+    "cnn-small, int8, sgd, auto, 1, 2, 1d372665d10ebf45a9666f6ca5339074a9617f0b0cf911254cf2ad501f1e2142",
+    "cnn-small, int8, sgd, auto, 3, 2, 1d372665d10ebf45a9666f6ca5339074a9617f0b0cf911254cf2ad501f1e2142",
     "resnet8, int8, lars, auto, 1, 2, 9ad01bb49811bc850fe99819e2d91873f0110ae686402cb32b184a4ade25ac0b",
     "cnn-small, fp32, sgd, java, 1, 2, f553d6c26e19b6a8dd71240c17a7c6408fcddbd45e87e2098b37bb5821c1eb33",
-    "cnn-small, int8, sgd, auto, 1, 1, b8b096e013bd2ec104455ae2c81a1e718002ceb23fb4f12fc8b3cdb2716408bf",
+    "cnn-small, int8, sgd, auto, 1, 1, a0462a399bfdd3398b4e24ef5373d9b03ef68d3554b5dbadca96236031990b6b",
   })
   void distributedTrainingBitsAreUnchanged(String network, String precision, String optimizer,
       String backend, int threads, int partitions, String expected) throws Exception {

@@ -186,7 +186,8 @@ class NetworkBuildTest {
         + "-flatten-fc", CLASSES);
     for (Shape input : List.of(Shape.chw(1, 13, 13), Shape.chw(3, 12, 15))) {
       String where = spec + " on " + input + " in " + precision;
-      try (Network fused = build(spec, input, precision);
+      try (Network fused = Network.buildWithoutStemFusion(spec, input, BATCH,
+              context(precision));
           Network apart = Network.buildWithoutPoolFusion(spec, input, BATCH, context(precision))) {
         List<Integer> kernels = fused.batchNorms().stream().map(BatchNorm::fusedPoolKernel)
             .toList();
@@ -196,6 +197,64 @@ class NetworkBuildTest {
         assertLayersMatch(spec.shapes(input), fused, where);
         assertSameStep(assertTrainStepRuns(apart, input, where),
             assertTrainStepRuns(fused, input, where), where);
+        assertSameLogits(apart, fused, input, where);
+      }
+    }
+  }
+
+  /**
+   * In int8 the backward of the direct stem runs inside the bn-relu-maxpool after it (in fp32 the
+   * stem is no direct convolution and keeps its own). The loss, statistics, logits and every
+   * gradient but the stem's are those of the stem's own backward, bit for bit; the stem's weight and
+   * bias gradients are the same sums in another order, so they agree within 1e-4 of the largest
+   * weight gradient.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"FP32", "INT8"})
+  void theStemBackwardInsideItsBatchNormChangesOnlyTheStemGradientsByRounding(
+      String precisionName) {
+    Precision precision = Precision.valueOf(precisionName);
+    boolean int8 = precision == Precision.INT8;
+    NetworkSpec spec = NetworkSpec.parse("conv(16,3,s=1,p=1)-bn-relu-maxpool(2,s=2,p=0)"
+        + "-conv(20,3,s=1,p=1)-bn-relu-maxpool(3,s=3,p=0)-flatten-fc", CLASSES);
+    for (Shape input : List.of(Shape.chw(1, 13, 13), Shape.chw(3, 12, 15))) {
+      String where = spec + " on " + input + " in " + precision;
+      try (Network fused = build(spec, input, precision);
+          Network apart = Network.buildWithoutStemFusion(spec, input, BATCH,
+              context(precision))) {
+        assertEquals(List.of(int8, false),
+            fused.batchNorms().stream().map(BatchNorm::fusesStemBackward).toList(), where);
+        assertEquals(List.of(false, false),
+            apart.batchNorms().stream().map(BatchNorm::fusesStemBackward).toList(), where);
+        StepResult want = assertTrainStepRuns(apart, input, where);
+        StepResult got = assertTrainStepRuns(fused, input, where);
+        assertEquals(want.lossSum(), got.lossSum(), 0.0, where + ": loss");
+        String stem = fused.parameters().get(0).name();
+        stem = stem.substring(0, stem.lastIndexOf('.') + 1);
+        float scale = 0f;
+        for (float v : want.gradients()[0]) {
+          scale = Math.max(scale, Math.abs(v));
+        }
+        assertTrue(scale > 0f, where + ": a zero stem gradient proves nothing");
+        int stemParams = 0;
+        for (int p = 0; p < want.gradients().length; p++) {
+          float[] w = want.gradients()[p];
+          float[] g = got.gradients()[p];
+          String name = fused.parameters().get(p).name();
+          if (!name.startsWith(stem)) {
+            assertArrayEquals(w, g, where + ": gradient of " + name);
+            continue;
+          }
+          stemParams++;
+          for (int i = 0; i < w.length; i++) {
+            assertEquals(w[i], g[i], 1e-4f * scale, where + ": " + name + "[" + i + "]");
+          }
+        }
+        assertEquals(2, stemParams, where + ": the stem's weight and bias");
+        for (int b = 0; b < want.bnStats().size(); b++) {
+          assertArrayEquals(want.bnStats().get(b).mean(), got.bnStats().get(b).mean(),
+              where + ": bn mean " + b);
+        }
         assertSameLogits(apart, fused, input, where);
       }
     }
