@@ -49,12 +49,11 @@ static inline int ops_stem_block_ends(int64_t r, int64_t rows) {
 
 /* The parts of out (see int8k_ops.def). */
 typedef struct ops_stem_sums {
-  double *sum_g, *sum_gh, *sum_h, *moment_g, *moment_h, *window_sum;
+  double *sum_g, *sum_gh, *moment_g, *moment_h, *window_sum;
 } ops_stem_sums;
 
 static inline ops_stem_sums ops_stem_sums_of(double *out, int64_t oc, int64_t patch) {
-  ops_stem_sums s = {out, out + oc, out + 2 * oc, out + 3 * oc, out + 3 * oc + oc * patch,
-                     out + 3 * oc + 2 * oc * patch};
+  ops_stem_sums s = {out, out + oc, out + 2 * oc, out + 2 * oc + oc * patch, out + 2 * oc + 2 * oc * patch};
   return s;
 }
 
@@ -91,15 +90,15 @@ static inline void ops_stem_moments_channels(const int8k_conv_desc *d, const flo
   const int64_t patch = d->kh * d->kw * d->c, rows = d->n * ops_out_h(d) * ops_out_w(d), on = to - from;
   float xs[INT8K_DIRECT_MAX_PATCH];
   float part_g[INT8K_DIRECT_MAX_PATCH][OPS_DIRECT_OC_BLOCK], part_h[INT8K_DIRECT_MAX_PATCH][OPS_DIRECT_OC_BLOCK];
-  float part_hs[OPS_DIRECT_OC_BLOCK];
+  float part_sg[OPS_DIRECT_OC_BLOCK], part_sgh[OPS_DIRECT_OC_BLOCK];
   ops_direct_window win;
   ops_direct_window_init(d, &win);
   for (int64_t o = 0; o < on; o++) {
-    part_hs[o] = 0.0f;
+    part_sg[o] = part_sgh[o] = 0.0f;
     for (int64_t t = 0; t < patch; t++) part_g[t][o] = part_h[t][o] = 0.0f;
   }
   for (int64_t ch = from; ch < to; ch++) {
-    s->sum_g[ch] = s->sum_gh[ch] = s->sum_h[ch] = 0.0;
+    s->sum_g[ch] = s->sum_gh[ch] = 0.0;
     for (int64_t t = 0; t < patch; t++) s->moment_g[ch * patch + t] = s->moment_h[ch * patch + t] = 0.0;
   }
   float hv[OPS_DIRECT_OC_BLOCK], gv[OPS_DIRECT_OC_BLOCK];
@@ -109,9 +108,8 @@ static inline void ops_stem_moments_channels(const int8k_conv_desc *d, const flo
       int64_t ch = from + o;
       float h = (x[base + ch] - mean[ch]) * inv_scale[ch];
       float g = ops_pooled_error(o0, base, ch, grad_pooled, argmax, h, gamma[ch], beta[ch], relu);
-      s->sum_g[ch] += (double)g;
-      s->sum_gh[ch] += (double)g * (double)h;
-      part_hs[o] = part_hs[o] + h;
+      part_sg[o] = part_sg[o] + g;
+      part_sgh[o] = fmaf(g, h, part_sgh[o]);
       hv[o] = h;
       gv[o] = g;
     }
@@ -126,8 +124,9 @@ static inline void ops_stem_moments_channels(const int8k_conv_desc *d, const flo
     if (ops_stem_block_ends(r, rows)) {
       for (int64_t o = 0; o < on; o++) {
         int64_t ch = from + o;
-        s->sum_h[ch] += (double)part_hs[o];
-        part_hs[o] = 0.0f;
+        s->sum_g[ch] += (double)part_sg[o];
+        s->sum_gh[ch] += (double)part_sgh[o];
+        part_sg[o] = part_sgh[o] = 0.0f;
         for (int64_t t = 0; t < patch; t++) {
           s->moment_g[ch * patch + t] += (double)part_g[t][o];
           s->moment_h[ch * patch + t] += (double)part_h[t][o];

@@ -1,7 +1,7 @@
 /*
  * stem_backward_avx2.h - the AVX2 kernel of bn_max_pool_backward_moments (int8k_ops.def; the generic kernel
  * and the reasons are in ops_stem_backward.h), included by ops_avx2.c after ops_bn_pool_avx2.h, whose error
- * helpers it uses. Per pixel, eight channels per vector compute xhat, the error and the batch norm's sums;
+ * helpers it uses. Per pixel, eight channels per vector compute xhat, the error and the batch norm's two sums;
  * then every tap's moments are updated, channels innermost, with the chains in an L1-resident block (sixteen
  * registers hold too few of them). Each lane runs the generic kernel's operations on its channel in its
  * order, so the results are bit-identical; channels past the last multiple of eight get the generic kernel.
@@ -21,19 +21,17 @@ static inline __attribute__((always_inline)) void avx2_stem_channels(
   float xs[INT8K_DIRECT_MAX_PATCH] __attribute__((aligned(32)));
   float part_g[INT8K_DIRECT_MAX_PATCH][OPS_DIRECT_OC_BLOCK] __attribute__((aligned(32)));
   float part_h[INT8K_DIRECT_MAX_PATCH][OPS_DIRECT_OC_BLOCK] __attribute__((aligned(32)));
-  float part_hs[OPS_DIRECT_OC_BLOCK] __attribute__((aligned(32)));
+  float part_sg[OPS_DIRECT_OC_BLOCK] __attribute__((aligned(32)));
+  float part_sgh[OPS_DIRECT_OC_BLOCK] __attribute__((aligned(32)));
   float part_w[INT8K_DIRECT_MAX_PATCH] __attribute__((aligned(32)));
   float hv[OPS_DIRECT_OC_BLOCK] __attribute__((aligned(32))), gv[OPS_DIRECT_OC_BLOCK] __attribute__((aligned(32)));
-  double sum_g[OPS_DIRECT_OC_BLOCK] __attribute__((aligned(32)));
-  double sum_gh[OPS_DIRECT_OC_BLOCK] __attribute__((aligned(32)));
   memset(part_g, 0, sizeof part_g);
   memset(part_h, 0, sizeof part_h);
-  memset(part_hs, 0, sizeof part_hs);
+  memset(part_sg, 0, sizeof part_sg);
+  memset(part_sgh, 0, sizeof part_sgh);
   memset(part_w, 0, sizeof part_w);
-  memset(sum_g, 0, sizeof sum_g);
-  memset(sum_gh, 0, sizeof sum_gh);
   for (int64_t ch = from; ch < to; ch++) {
-    s->sum_h[ch] = 0.0;
+    s->sum_g[ch] = s->sum_gh[ch] = 0.0;
     for (int64_t t = 0; t < patch; t++) s->moment_g[ch * patch + t] = s->moment_h[ch * patch + t] = 0.0;
   }
   if (with_window)
@@ -47,12 +45,8 @@ static inline __attribute__((always_inline)) void avx2_stem_channels(
       __m256 h = bnp_xhat(_mm256_loadu_ps(x + base + ch), _mm256_loadu_ps(mean + ch), _mm256_loadu_ps(inv_scale + ch));
       __m256 g = bnp_error(o0, base, ch, grad_pooled, argmax, h, _mm256_loadu_ps(gamma + ch), _mm256_loadu_ps(beta + ch),
                            relu);
-      __m256d g0 = bnp_lo(g), g1 = bnp_hi(g);
-      _mm256_store_pd(sum_g + o, _mm256_add_pd(_mm256_load_pd(sum_g + o), g0));
-      _mm256_store_pd(sum_g + o + 4, _mm256_add_pd(_mm256_load_pd(sum_g + o + 4), g1));
-      _mm256_store_pd(sum_gh + o, _mm256_add_pd(_mm256_load_pd(sum_gh + o), _mm256_mul_pd(g0, bnp_lo(h))));
-      _mm256_store_pd(sum_gh + o + 4, _mm256_add_pd(_mm256_load_pd(sum_gh + o + 4), _mm256_mul_pd(g1, bnp_hi(h))));
-      _mm256_store_ps(part_hs + o, _mm256_add_ps(_mm256_load_ps(part_hs + o), h));
+      _mm256_store_ps(part_sg + o, _mm256_add_ps(_mm256_load_ps(part_sg + o), g));
+      _mm256_store_ps(part_sgh + o, _mm256_fmadd_ps(g, h, _mm256_load_ps(part_sgh + o)));
       _mm256_store_ps(hv + o, h);
       _mm256_store_ps(gv + o, g);
     }
@@ -68,8 +62,9 @@ static inline __attribute__((always_inline)) void avx2_stem_channels(
     if (ops_stem_block_ends(r, rows)) {
       for (int64_t o = 0; o < on; o++) {
         const int64_t ch = from + o;
-        s->sum_h[ch] += (double)part_hs[o];
-        part_hs[o] = 0.0f;
+        s->sum_g[ch] += (double)part_sg[o];
+        s->sum_gh[ch] += (double)part_sgh[o];
+        part_sg[o] = part_sgh[o] = 0.0f;
         for (int64_t t = 0; t < patch; t++) {
           s->moment_g[ch * patch + t] += (double)part_g[t][o];
           s->moment_h[ch * patch + t] += (double)part_h[t][o];
@@ -83,10 +78,6 @@ static inline __attribute__((always_inline)) void avx2_stem_channels(
         }
     }
   });
-  for (int64_t o = 0; o < on; o++) {
-    s->sum_g[from + o] = sum_g[o];
-    s->sum_gh[from + o] = sum_gh[o];
-  }
 }
 
 static inline __attribute__((always_inline)) void avx2_stem_moments(

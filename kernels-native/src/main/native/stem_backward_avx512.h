@@ -3,7 +3,7 @@
  * kernel and the reasons are in ops_stem_backward.h), included by ops_avx512vnni.c after ops_bn_avx512.h and
  * conv_direct_avx512.h, whose error, sum and flush helpers it uses. Sixteen channels per pass over the
  * pixels, with every chain of the pass in registers: per tap one moment against the error and one against
- * xhat, plus the batch norm's double sums and sum_h on the first tap pass. Each lane runs the generic
+ * xhat, plus the batch norm's two sums on the first tap pass. Each lane runs the generic
  * kernel's operations on its channel in its order (fmadd is fmaf lane-wise; the passes over channels and
  * taps only regroup independent chains), so the results are bit-identical; channels past the last multiple
  * of sixteen get the generic kernel itself.
@@ -13,8 +13,8 @@
 
 #include <immintrin.h>
 
-/* Taps per pass: 2 x 9 moments, sum_h's chain, four double sums and the batch norm's two per-channel
- * vectors take 25 of the 32 registers. */
+/* Taps per pass: 2 x 9 moments, the two sums' chains and the batch norm's two per-channel vectors take 22
+ * of the 32 registers. */
 #define AVX512_STEM_TAPS 9
 /* Channel groups of sixteen whose chains one walk over the pixels carries (their registers are saved per
  * image row): 128 channels. */
@@ -22,11 +22,11 @@
 
 /* The chains of one group of sixteen channels between two image rows. */
 typedef struct avx512_stem_state {
-  __m512 part_g[AVX512_STEM_TAPS], part_h[AVX512_STEM_TAPS], part_hs;
-  __m512d sums[4];
+  __m512 part_g[AVX512_STEM_TAPS], part_h[AVX512_STEM_TAPS], part_sg, part_sgh;
   double total_g[AVX512_STEM_TAPS][16] __attribute__((aligned(64)));
   double total_h[AVX512_STEM_TAPS][16] __attribute__((aligned(64)));
-  double total_hs[16] __attribute__((aligned(64)));
+  double total_sg[16] __attribute__((aligned(64)));
+  double total_sgh[16] __attribute__((aligned(64)));
 } avx512_stem_state;
 
 /* The first group of a row fetches the next row's pixel (every channel) and, on the first row of a
@@ -58,8 +58,25 @@ typedef struct avx512_stem_window {
 static inline void avx512_stem_cells(const int8k_conv_desc *d, const ops_direct_window *win, const float *src,
                                      int64_t b, int64_t oy, int64_t ox0, int64_t n, int64_t r0, int64_t rows,
                                      float (*cells)[INT8K_DIRECT_MAX_PATCH], avx512_stem_window *w) {
-  const int64_t patch = win->patch;
-  for (int64_t i = 0; i < n; i++) ops_direct_patch_f32(d, win, src, b, oy, ox0 + i, cells[i]);
+  const int64_t patch = win->patch, c = d->c, kw = d->kw, sw = d->stride_w;
+  /* cell by cell along the segment: a strided copy per cell, where a gather per pixel (ops_direct_patch_f32)
+   * took as long as the rest of the kernel; the values are the same (+0 outside the image) */
+  for (int64_t ki = 0; ki < d->kh; ki++) {
+    const int64_t y = oy * d->stride_h - d->pad_h + ki;
+    const float *line = y >= 0 && y < d->h ? src + (b * d->h + y) * d->w * c : NULL;
+    for (int64_t kj = 0; kj < kw; kj++)
+      for (int64_t ch = 0; ch < c; ch++) {
+        const int64_t t = (ki * kw + kj) * c + ch, x0 = ox0 * sw - d->pad_w + kj;
+        /* pixels [lo, hi) of the segment read inside the image row: x0 + i * sw in [0, w) */
+        int64_t lo = x0 >= 0 ? 0 : (-x0 + sw - 1) / sw, hi = x0 >= d->w ? 0 : (d->w - x0 + sw - 1) / sw;
+        if (line == NULL) lo = hi = n;
+        if (hi > n) hi = n;
+        if (lo > hi) lo = hi;
+        for (int64_t i = 0; i < lo; i++) cells[i][t] = 0.0f;
+        for (int64_t i = lo; i < hi; i++) cells[i][t] = line[(x0 + i * sw) * c + ch];
+        for (int64_t i = hi; i < n; i++) cells[i][t] = 0.0f;
+      }
+  }
   if (w == NULL) return;
   for (int64_t k = 0; k < (patch + 15) / 16; k++) {
     /* one chain per lane, in a register for the segment (kept in memory it was a store-to-load chain) */
@@ -106,8 +123,8 @@ static inline __attribute__((always_inline)) void avx512_stem_pass(
           avx512_stem_state *state = &st[q - q0];
           const int64_t c0 = 16 * q;
           const __m512 vmean = _mm512_loadu_ps(mean + c0), vinv = _mm512_loadu_ps(inv_scale + c0);
-          __m512 part_g[AVX512_STEM_TAPS], part_h[AVX512_STEM_TAPS], part_hs = state->part_hs;
-          __m512d sums[4] = {state->sums[0], state->sums[1], state->sums[2], state->sums[3]};
+          __m512 part_g[AVX512_STEM_TAPS], part_h[AVX512_STEM_TAPS];
+          __m512 part_sg = state->part_sg, part_sgh = state->part_sgh;
           for (int t = 0; t < TN; t++) {
             part_g[t] = state->part_g[t];
             part_h[t] = state->part_h[t];
@@ -115,12 +132,12 @@ static inline __attribute__((always_inline)) void avx512_stem_pass(
           for (int64_t i = 0, px = ox0 / pool, rx = ox0 % pool; i < n; i++) {
             const int64_t ox = ox0 + i, r = row + ox, base = r * oc;
             const int64_t o0 = orow >= 0 && px < pw ? orow + px * oc : -1;
-            if (q == q0) avx512_stem_prefetch(x, argmax, grad_pooled, oc, base + ow * oc, o0, pw, rx == 0 && ry == 0);
+            if (q == q0) avx512_stem_prefetch(x, argmax, grad_pooled, oc, base + 2 * ow * oc, o0, 2 * pw, rx == 0 && ry == 0);
             __m512 h = bnq_xhat(_mm512_loadu_ps(x + base + c0), vmean, vinv);
             __m512 g = bnq_error(o0, base, c0, grad_pooled, argmax, h, gamma, beta, relu);
             if (first) {
-              bnq_add_sums(sums, g, h);
-              part_hs = _mm512_add_ps(part_hs, h);
+              part_sg = _mm512_add_ps(part_sg, g);
+              part_sgh = _mm512_fmadd_ps(g, h, part_sgh);
             }
             for (int t = 0; t < TN; t++) {
               __m512 cell = _mm512_set1_ps(cells[i][t0 + t]);
@@ -134,8 +151,9 @@ static inline __attribute__((always_inline)) void avx512_stem_pass(
                 part_g[t] = part_h[t] = _mm512_setzero_ps();
               }
               if (first) {
-                avx512_direct_flush(part_hs, state->total_hs);
-                part_hs = _mm512_setzero_ps();
+                avx512_direct_flush(part_sg, state->total_sg);
+                avx512_direct_flush(part_sgh, state->total_sgh);
+                part_sg = part_sgh = _mm512_setzero_ps();
               }
             }
             if (++rx == pool) {
@@ -147,8 +165,8 @@ static inline __attribute__((always_inline)) void avx512_stem_pass(
             state->part_g[t] = part_g[t];
             state->part_h[t] = part_h[t];
           }
-          state->part_hs = part_hs;
-          for (int k = 0; k < 4; k++) state->sums[k] = sums[k];
+          state->part_sg = part_sg;
+          state->part_sgh = part_sgh;
         }
       }
       if (++ry == pool) {
@@ -164,9 +182,11 @@ static inline __attribute__((always_inline)) void avx512_stem_pass(
         s->moment_g[ch * patch + t0 + t] = state->total_g[t][lane];
         s->moment_h[ch * patch + t0 + t] = state->total_h[t][lane];
       }
-      if (first) s->sum_h[ch] = state->total_hs[lane];
+      if (first) {
+        s->sum_g[ch] = state->total_sg[lane];
+        s->sum_gh[ch] = state->total_sgh[lane];
+      }
     }
-    if (first) bnq_store_sums(state->sums, 16 * q, s->sum_g, s->sum_gh);
   }
   if (with_window)
     for (int64_t t = 0; t < patch; t++) s->window_sum[t] = wsum.total[t];

@@ -165,8 +165,10 @@ public final class BatchNorm extends Layer {
    * layer's sums and two window moments ({@link
    * io.sparkint8.kernels.spi.Int8Backend#bnMaxPoolBackwardMoments}), from which the stem's weight and
    * bias gradients follow by linearity, so the input gradient of this layer (the step's largest tensor)
-   * is never written and the stem's own backward does nothing. The gradients equal those of the layers
-   * run apart up to rounding (another summation order; NetworkBuildTest bounds the difference).
+   * is never written and the stem's own backward does nothing. The stem's gradients and this layer's
+   * gamma and beta gradients equal those of the layers run apart up to rounding (blocked float sums
+   * added in double instead of double sums, and the stem's by linearity; NetworkBuildTest bounds the
+   * difference).
    */
   void fuseStemBackward(Conv2d conv) {
     if (poolKernel == 0 || !conv.isDirectStem() || !conv.outputShape().equals(in)) {
@@ -359,7 +361,7 @@ public final class BatchNorm extends Layer {
   /**
    * The stem's gradients from this step's moments: with G_X = k (g - a - xhat b) (the input gradient
    * of the layers run apart), dW[o][col] = sum_r G_X(r, o) x(r, col) = k (momentG - a windowSum - b
-   * momentH) and db[o] = k (sumG - a rows - b sumH), in double.
+   * momentH) and db[o] = k (sumG - a rows), the sum of xhat being 0; in double.
    */
   private void stemGradients(int rows, float[] g) {
     StemMoments m = stemMoments;
@@ -372,7 +374,7 @@ public final class BatchNorm extends Layer {
         stemWeightGrad[ch * patch + col] = (float) (k * (m.momentG(ch, col)
             - a * m.windowSum(col) - b * m.momentH(ch, col)));
       }
-      stemBiasGrad[ch] = (float) (k * (m.sumG(ch) - a * rows - b * m.sumH(ch)));
+      stemBiasGrad[ch] = (float) (k * (m.sumG(ch) - a * rows));
     }
     stem.setStemGradients(stemWeightGrad, stemBiasGrad);
   }

@@ -8,9 +8,9 @@ import io.sparkint8.kernels.spi.Int8Backend;
 import io.sparkint8.kernels.spi.StemMoments;
 
 /**
- * The reference of {@link Int8Backend#bnMaxPoolBackwardMoments}: the batch norm's sums as {@link
- * PooledNormalizationReference#bnMaxPoolBackwardSums} computes them, then each moment as its own blocked
- * chain in {@link ConvDirectReference#convGradWeightF32Direct}'s order. Arguments are valid (checked by
+ * The reference of {@link Int8Backend#bnMaxPoolBackwardMoments}: the batch norm's error and xhat as
+ * {@link PooledNormalizationReference#bnMaxPoolBackwardSums} has them, then each sum and moment as its own
+ * blocked chain in {@link ConvDirectReference#convGradWeightF32Direct}'s order. Arguments are valid (checked by
  * the caller).
  */
 public final class StemBackwardReference {
@@ -24,9 +24,6 @@ public final class StemBackwardReference {
     ConvDesc bn = new ConvDesc(conv.n(), conv.outH(), conv.outW(), oc, pool, pool, pool, pool, 0, 0);
     float[] xa = HostArrays.read(x, rows * oc);
     float[] error = PooledNormalizationReference.scatteredError(bn, gradPooled, argmax);
-    double[] sumG = new double[oc];
-    double[] sumGh = new double[oc];
-    NormalizationReference.bnBackwardSums(rows, oc, error, xa, p, relu, sumG, sumGh);
     float[] h = NormalizationReference.normalized(rows, oc, xa, p);
     float[] g = NormalizationReference.maskedError(rows, oc, error, h, p, relu);
     float[] cells = new float[rows * patch];
@@ -37,13 +34,12 @@ public final class StemBackwardReference {
       }
     }
     double[] v = out.values();
-    int momentG = 3 * oc;
+    int momentG = 2 * oc;
     int momentH = momentG + oc * patch;
     int windowSum = momentH + oc * patch;
     for (int o = 0; o < oc; o++) {
-      v[o] = sumG[o];
-      v[oc + o] = sumGh[o];
-      v[2 * oc + o] = blockedSum(h, oc, o, rows);
+      v[o] = blockedSum(g, oc, o, rows);
+      v[oc + o] = blockedMoment(g, oc, o, h, oc, o, rows);
       for (int col = 0; col < patch; col++) {
         v[momentG + o * patch + col] = blockedMoment(g, oc, o, cells, patch, col, rows);
         v[momentH + o * patch + col] = blockedMoment(h, oc, o, cells, patch, col, rows);

@@ -318,14 +318,14 @@ public interface Int8Backend {
    * batch norm fused with a max-pool of {@code pool} x {@code pool} windows at stride {@code pool}
    * (its window: n x outH x outW x outChannels): in one pass over the stem's output x, what {@link
    * #bnMaxPoolBackwardSums}, {@link #bnMaxPoolBackwardInput} and {@link #convGradWeightF32Direct} of
-   * that input gradient need, without the input gradient. {@code out} gets the batch norm's sumG and
-   * sumGh exactly as {@link #bnMaxPoolBackwardSums} computes them, sumH = sum of xhat, and the window
-   * moments momentG[o][col] = sum over rows r of g(r, o) x(r, col), momentH[o][col] = sum of xhat(r,
-   * o) x(r, col) and windowSum[col] = sum of x(r, col) ({@link StemMoments}), x(r, col) the image as
-   * {@link #im2col} unfolds it; those four in {@link #convGradWeightF32Direct}'s order (float chains
-   * over blocks of {@link #DIRECT_CONV_GRAD_BLOCK} rows, added in double), unrounded. For the batch
-   * norm's a, b, k of {@link #bnBackwardInput} the weight gradient is then k (momentG - a windowSum - b
-   * momentH) and the bias gradient k (sumG - a rows - b sumH), by linearity; the caller combines them
+   * that input gradient need, without the input gradient. With g and xhat as {@link
+   * #bnMaxPoolBackwardSums} has them and x(r, col) the image as {@link #im2col} unfolds it, {@code out}
+   * gets sumG = sum over rows r of g(r, o), sumGh = sum of g xhat, momentG[o][col] = sum of g(r, o)
+   * x(r, col), momentH[o][col] = sum of xhat(r, o) x(r, col) and windowSum[col] = sum of x(r, col)
+   * ({@link StemMoments}), each in {@link #convGradWeightF32Direct}'s order (float chains over blocks
+   * of {@link #DIRECT_CONV_GRAD_BLOCK} rows, added in double), unrounded. For the batch norm's a, b, k
+   * of {@link #bnBackwardInput} the weight gradient is then k (momentG - a windowSum - b momentH) and
+   * the bias gradient k (sumG - a rows) (the sum of xhat is 0), by linearity; the caller combines them
    * (which rounds differently from running the three ops).
    */
   public void bnMaxPoolBackwardMoments(ConvDesc conv, Float32Buffer image, int outChannels,

@@ -3,8 +3,7 @@ package io.sparkint8.kernels.spi;
 /**
  * What {@link Int8Backend#bnMaxPoolBackwardMoments} computes for a stem of {@code outChannels} output
  * channels and a window of {@code patch} cells (kh * kw * c), in one array whose layout the native op
- * shares: sumG, sumGh, sumH [outChannels each], momentG, momentH [outChannels x patch each], windowSum
- * [patch]. Reused across steps by its owner; each call overwrites all of it.
+ * shares: sumG, sumGh [outChannels each], momentG, momentH [outChannels x patch each], windowSum [patch]. Reused across steps by its owner; each call overwrites all of it.
  */
 public final class StemMoments {
   private final int outChannels;
@@ -13,7 +12,7 @@ public final class StemMoments {
 
   public StemMoments(int outChannels, int patch) {
     if (outChannels < 1 || patch < 1 || patch > Int8Backend.DIRECT_CONV_MAX_PATCH
-        || (2L * patch + 3) * outChannels + patch > Integer.MAX_VALUE - 8) {
+        || (2L * patch + 2) * outChannels + patch > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("StemMoments: outChannels=" + outChannels + " patch="
           + patch + ", expected >= 1, 1.." + Int8Backend.DIRECT_CONV_MAX_PATCH
           + " and an array of at most 2^31-9 doubles");
@@ -25,7 +24,7 @@ public final class StemMoments {
 
   /** Doubles in the array of a stem of these dimensions. */
   public static int size(int outChannels, int patch) {
-    return 3 * outChannels + 2 * outChannels * patch + patch;
+    return 2 * outChannels + 2 * outChannels * patch + patch;
   }
 
   public int outChannels() {
@@ -51,23 +50,18 @@ public final class StemMoments {
     return values[outChannels + o];
   }
 
-  /** sum of xhat of channel o. */
-  public double sumH(int o) {
-    return values[2 * outChannels + o];
-  }
-
   /** sum of g(r, o) * x(r, col), x the image's window cell col of output pixel r. */
   public double momentG(int o, int col) {
-    return values[3 * outChannels + o * patch + col];
+    return values[2 * outChannels + o * patch + col];
   }
 
   /** sum of xhat(r, o) * x(r, col). */
   public double momentH(int o, int col) {
-    return values[3 * outChannels + outChannels * patch + o * patch + col];
+    return values[2 * outChannels + outChannels * patch + o * patch + col];
   }
 
   /** sum of x(r, col). */
   public double windowSum(int col) {
-    return values[3 * outChannels + 2 * outChannels * patch + col];
+    return values[2 * outChannels + 2 * outChannels * patch + col];
   }
 }

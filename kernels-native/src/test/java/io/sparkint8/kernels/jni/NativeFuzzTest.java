@@ -755,7 +755,7 @@ class NativeFuzzTest {
     BnAffine p = new BnAffine(affine[0], affine[1], affine[2], affine[3]);
     boolean relu = r.nextBoolean();
     boolean shaped = oc >= 1 && ds[1] >= 1 && ds[1] <= Int8Backend.DIRECT_CONV_MAX_PATCH;
-    long size = shaped ? (2L * ds[1] + 3) * oc + ds[1] : -1;
+    long size = shaped ? (2L * ds[1] + 2) * oc + ds[1] : -1;
     double[] out = new double[Math.max(0, length(size))];
     StemMoments[] want = new StemMoments[1];
     int st = NativeBackend.bnMaxPoolBackwardMoments(w, raw(image), oc, pool, raw(gradPooled),
