@@ -182,7 +182,10 @@ static __attribute__((unused)) void avx2_conv_grad_weight_f32_direct(const int8k
   }
 }
 
+OPS_CONV_S8_DIRECT_SUMS(avx2_conv_s8_direct_sums, avx2_conv_s8_direct)
+
 #define OPS_CONV_DIRECT_AVX2_KERNELS                                                                       \
-  .conv_s8_direct = avx2_conv_s8_direct, .conv_grad_weight_f32_direct = avx2_conv_grad_weight_f32_direct,
+  .conv_s8_direct = avx2_conv_s8_direct, .conv_grad_weight_f32_direct = avx2_conv_grad_weight_f32_direct,        \
+  .conv_s8_direct_sums = avx2_conv_s8_direct_sums,
 
 #endif /* INT8K_CONV_DIRECT_AVX2_H */

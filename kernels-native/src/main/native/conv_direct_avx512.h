@@ -208,7 +208,10 @@ static void avx512_conv_grad_weight_f32_direct(const int8k_conv_desc *d, const f
   }
 }
 
+OPS_CONV_S8_DIRECT_SUMS(avx512_conv_s8_direct_sums, avx512_conv_s8_direct)
+
 #define OPS_CONV_DIRECT_AVX512_KERNELS                                                                     \
-  .conv_s8_direct = avx512_conv_s8_direct, .conv_grad_weight_f32_direct = avx512_conv_grad_weight_f32_direct,
+  .conv_s8_direct = avx512_conv_s8_direct, .conv_grad_weight_f32_direct = avx512_conv_grad_weight_f32_direct,        \
+  .conv_s8_direct_sums = avx512_conv_s8_direct_sums,
 
 #endif /* INT8K_CONV_DIRECT_AVX512_H */

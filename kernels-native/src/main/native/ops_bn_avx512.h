@@ -240,27 +240,15 @@ static void avx512_bn_max_pool_backward_input(const int8k_conv_desc *d, const fl
   }
 }
 
-/* bn_statistics with the same register-held sums: channels [c0, c0 + 16 * NB) over every row, ascending,
- * first the means, then m2 and absdev around them (the generic kernel's two passes and operations). */
-static inline __attribute__((always_inline)) void bnq_statistics_blocks(int64_t c0, const int NB, int64_t rows,
-                                                                        int64_t c, const float *x, double *mean,
-                                                                        double *m2, double *absdev) {
-  __m512d s[4][2];
-  for (int q = 0; q < NB; q++) s[q][0] = s[q][1] = _mm512_setzero_pd();
-  for (int64_t r = 0; r < rows; r++) {
-    const float *xr = x + r * c + c0;
-    for (int q = 0; q < NB; q++) {
-      __m512 v = _mm512_loadu_ps(xr + 16 * q);
-      s[q][0] = _mm512_add_pd(s[q][0], bnq_lo(v));
-      s[q][1] = _mm512_add_pd(s[q][1], bnq_hi(v));
-    }
-  }
+/* bn_statistics' second pass (bn_deviations) with the same register-held sums: channels [c0, c0 + 16 * NB)
+ * over every row, ascending, around the means given (the generic kernel's operations). */
+static inline __attribute__((always_inline)) void bnq_deviation_blocks(int64_t c0, const int NB, int64_t rows,
+                                                                       int64_t c, const float *x, const double *mean,
+                                                                       double *m2, double *absdev) {
   __m512d mu[4][2], sq[4][2], ab[4][2];
-  const __m512d n = _mm512_set1_pd((double)rows);
   for (int q = 0; q < NB; q++)
     for (int e = 0; e < 2; e++) {
-      mu[q][e] = _mm512_div_pd(s[q][e], n);
-      _mm512_storeu_pd(mean + c0 + 16 * q + 8 * e, mu[q][e]);
+      mu[q][e] = _mm512_loadu_pd(mean + c0 + 16 * q + 8 * e);
       sq[q][e] = ab[q][e] = _mm512_setzero_pd();
     }
   const __m512d no_sign = _mm512_castsi512_pd(_mm512_set1_epi64(0x7fffffffffffffffLL));
@@ -282,22 +270,55 @@ static inline __attribute__((always_inline)) void bnq_statistics_blocks(int64_t 
     }
 }
 
-static void avx512_bn_statistics(int64_t rows, int64_t c, const float *x, double *mean, double *m2,
-                                 double *absdev) {
-  const int64_t c16 = c & ~(int64_t)15;
-  BNQ_CHANNEL_GROUPS(c16, bnq_statistics_blocks, rows, c, x, mean, m2, absdev);
-  /* the channels past the last multiple of sixteen: the generic loops, restricted to them */
-  for (int64_t ch = c16; ch < c; ch++) mean[ch] = m2[ch] = absdev[ch] = 0.0;
-  if (c16 == c) return;
+/* bn_statistics: the means of channels [c0, c0 + 16 * NB) with register-held sums, then their deviations. */
+static inline __attribute__((always_inline)) void bnq_statistics_blocks(int64_t c0, const int NB, int64_t rows,
+                                                                        int64_t c, const float *x, double *mean,
+                                                                        double *m2, double *absdev) {
+  __m512d s[4][2];
+  for (int q = 0; q < NB; q++) s[q][0] = s[q][1] = _mm512_setzero_pd();
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * c + c0;
+    for (int q = 0; q < NB; q++) {
+      __m512 v = _mm512_loadu_ps(xr + 16 * q);
+      s[q][0] = _mm512_add_pd(s[q][0], bnq_lo(v));
+      s[q][1] = _mm512_add_pd(s[q][1], bnq_hi(v));
+    }
+  }
+  const __m512d n = _mm512_set1_pd((double)rows);
+  for (int q = 0; q < NB; q++)
+    for (int e = 0; e < 2; e++) _mm512_storeu_pd(mean + c0 + 16 * q + 8 * e, _mm512_div_pd(s[q][e], n));
+  bnq_deviation_blocks(c0, NB, rows, c, x, mean, m2, absdev);
+}
+
+/* the deviations of the channels past the last multiple of sixteen: the generic loops, restricted to them */
+static inline void bnq_deviations_tail(int64_t rows, int64_t c, int64_t from, const float *x, const double *mean,
+                                       double *m2, double *absdev) {
+  for (int64_t ch = from; ch < c; ch++) m2[ch] = absdev[ch] = 0.0;
   for (int64_t r = 0; r < rows; r++)
-    for (int64_t ch = c16; ch < c; ch++) mean[ch] += (double)x[r * c + ch];
-  for (int64_t ch = c16; ch < c; ch++) mean[ch] /= (double)rows;
-  for (int64_t r = 0; r < rows; r++)
-    for (int64_t ch = c16; ch < c; ch++) {
+    for (int64_t ch = from; ch < c; ch++) {
       double dv = (double)x[r * c + ch] - mean[ch];
       m2[ch] += dv * dv;
       absdev[ch] += fabs(dv);
     }
+}
+
+static void avx512_bn_statistics(int64_t rows, int64_t c, const float *x, double *mean, double *m2,
+                                 double *absdev) {
+  const int64_t c16 = c & ~(int64_t)15;
+  BNQ_CHANNEL_GROUPS(c16, bnq_statistics_blocks, rows, c, x, mean, m2, absdev);
+  if (c16 == c) return;
+  for (int64_t ch = c16; ch < c; ch++) mean[ch] = 0.0;
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t ch = c16; ch < c; ch++) mean[ch] += (double)x[r * c + ch];
+  for (int64_t ch = c16; ch < c; ch++) mean[ch] /= (double)rows;
+  bnq_deviations_tail(rows, c, c16, x, mean, m2, absdev);
+}
+
+static void avx512_bn_deviations(int64_t rows, int64_t c, const float *x, const double *mean, double *m2,
+                                 double *absdev) {
+  const int64_t c16 = c & ~(int64_t)15;
+  BNQ_CHANNEL_GROUPS(c16, bnq_deviation_blocks, rows, c, x, mean, m2, absdev);
+  if (c16 < c) bnq_deviations_tail(rows, c, c16, x, mean, m2, absdev);
 }
 
 /* The unfused batch-norm backward (a bn not followed by a tiling max-pool) with the same register-held
@@ -352,6 +373,6 @@ static void avx512_bn_backward_sums(int64_t rows, int64_t c, const float *g, con
 #define OPS_BN_AVX512_KERNELS                                                                         \
   .bn_max_pool = avx512_bn_max_pool, .bn_max_pool_backward_sums = avx512_bn_max_pool_backward_sums,       \
   .bn_max_pool_backward_input = avx512_bn_max_pool_backward_input, .bn_statistics = avx512_bn_statistics,  \
-  .bn_backward_sums = avx512_bn_backward_sums,
+  .bn_deviations = avx512_bn_deviations, .bn_backward_sums = avx512_bn_backward_sums,
 
 #endif

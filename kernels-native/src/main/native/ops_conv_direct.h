@@ -119,6 +119,41 @@ OPS_GENERIC_FN void generic_conv_s8_direct(const int8k_conv_desc *d, const int8_
   }
 }
 
+/* sums[o] += (double)x[r][o] for rows ascending: bn_statistics' first pass, continued from the sums given. Eight
+ * channels at a time, their sums in locals (a sum kept in memory and reloaded by the next row is a
+ * store-to-load chain). */
+static inline void ops_add_column_sums(int64_t rows, int64_t c, const float *restrict x, double *restrict sums) {
+  int64_t c0 = 0;
+  for (; c0 + 8 <= c; c0 += 8) {
+    double s[8];
+    for (int j = 0; j < 8; j++) s[j] = sums[c0 + j];
+    for (int64_t r = 0; r < rows; r++)
+      for (int j = 0; j < 8; j++) s[j] += (double)x[r * c + c0 + j];
+    for (int j = 0; j < 8; j++) sums[c0 + j] = s[j];
+  }
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t ch = c0; ch < c; ch++) sums[ch] += (double)x[r * c + ch];
+}
+
+/* conv_s8_direct_sums on top of an ISA's conv_s8_direct: one image at a time, its output summed per channel
+ * right after it is written, while it is in cache. */
+#define OPS_CONV_S8_DIRECT_SUMS(name, conv)                                                                \
+  static __attribute__((unused)) void name(const int8k_conv_desc *d, const int8_t *src, int oc, const int8_t *wei, \
+                                           float alpha, const float *row_scale, const float *col_scale,        \
+                                           const float *bias, float beta, float *dst, double *col_sums) {      \
+    const int8k_conv_desc one = {1, d->h, d->w, d->c, d->kh, d->kw, d->stride_h, d->stride_w, d->pad_h, d->pad_w}; \
+    const int64_t pixels = ops_out_h(d) * ops_out_w(d), image = d->h * d->w * d->c;                     \
+    for (int64_t o = 0; o < oc; o++) col_sums[o] = 0.0;                                                     \
+    for (int64_t b = 0; b < d->n; b++) {                                                                   \
+      float *out = dst + b * pixels * oc;                                                                  \
+      conv(&one, src + b * image, oc, wei, alpha, row_scale ? row_scale + b * pixels : NULL, col_scale, bias, \
+           beta, out);                                                                                     \
+      ops_add_column_sums(pixels, oc, out, col_sums);                                                      \
+    }                                                                                                      \
+  }
+
+OPS_CONV_S8_DIRECT_SUMS(generic_conv_s8_direct_sums, generic_conv_s8_direct)
+
 /* The gradient in the spec's order: one float chain per (output channel, column) and block of rows, the
  * blocks' results added in double. Padding cells take part as x = +0 (fmaf(g, +0, part)), exactly as the
  * im2col matrix's zeros would, so even a non-finite error gives the spec's value. */

@@ -495,15 +495,10 @@ OPS_GENERIC_FN void generic_relu_backward(int64_t count, const float *grad, cons
 
 /* Batch normalization over rows x c (NHWC). Each loop runs over rows outside and channels inside, so every
  * per-channel sum keeps the reference's row order while the compiler vectorizes across channels. */
-OPS_GENERIC_FN void generic_bn_statistics(int64_t rows, int64_t c, const float *restrict x,
-                                          double *restrict mean, double *restrict m2,
-                                          double *restrict absdev) {
-  for (int64_t ch = 0; ch < c; ch++) mean[ch] = m2[ch] = absdev[ch] = 0.0;
-  for (int64_t r = 0; r < rows; r++) {
-    const float *xr = x + r * c;
-    for (int64_t ch = 0; ch < c; ch++) mean[ch] += (double)xr[ch];
-  }
-  for (int64_t ch = 0; ch < c; ch++) mean[ch] /= (double)rows;
+/* bn_statistics' second pass (bn_deviations) */
+static inline void ops_bn_deviations(int64_t rows, int64_t c, const float *restrict x, const double *restrict mean,
+                                     double *restrict m2, double *restrict absdev) {
+  for (int64_t ch = 0; ch < c; ch++) m2[ch] = absdev[ch] = 0.0;
   for (int64_t r = 0; r < rows; r++) {
     const float *xr = x + r * c;
     for (int64_t ch = 0; ch < c; ch++) {
@@ -512,6 +507,24 @@ OPS_GENERIC_FN void generic_bn_statistics(int64_t rows, int64_t c, const float *
       absdev[ch] += fabs(dv);
     }
   }
+}
+
+OPS_GENERIC_FN void generic_bn_deviations(int64_t rows, int64_t c, const float *restrict x,
+                                          const double *restrict mean, double *restrict m2,
+                                          double *restrict absdev) {
+  ops_bn_deviations(rows, c, x, mean, m2, absdev);
+}
+
+OPS_GENERIC_FN void generic_bn_statistics(int64_t rows, int64_t c, const float *restrict x,
+                                          double *restrict mean, double *restrict m2,
+                                          double *restrict absdev) {
+  for (int64_t ch = 0; ch < c; ch++) mean[ch] = 0.0;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * c;
+    for (int64_t ch = 0; ch < c; ch++) mean[ch] += (double)xr[ch];
+  }
+  for (int64_t ch = 0; ch < c; ch++) mean[ch] /= (double)rows;
+  ops_bn_deviations(rows, c, x, mean, m2, absdev);
 }
 
 /* fp32 ReLU on the bit patterns: a float is > 0 exactly when its bits, read as a signed int, lie in

@@ -131,6 +131,46 @@ class DirectConvConformanceTest {
   }
 
   /**
+   * convS8DirectSums writes convS8Direct's output and sums it per channel as bnStatistics' first pass
+   * does (double, rows ascending): its sums divided by the rows are bnStatistics' means bit for bit.
+   */
+  @Test
+  void forwardWithSumsIsTheForwardAndTheStatisticsFirstPass() {
+    Cases c = new Cases(SEED + 2);
+    for (int t = 0; t < CASES; t++) {
+      ConvDesc d = window(c, t);
+      int oc = OUT_CHANNELS[t % OUT_CHANNELS.length];
+      int rows = d.colRows();
+      int patch = d.colCols();
+      String ctx = "convS8DirectSums case " + t + " seed " + SEED + " " + d + " oc " + oc;
+      try (Int8Buffer img = s8(c.int8(d.inputSize()));
+          Int8Buffer wei = s8(c.int8(oc * patch));
+          Float32Buffer rowScale = f32(c.positive(rows));
+          Float32Buffer colScale = f32(c.positive(oc));
+          Float32Buffer bias = f32(c.float32(oc));
+          Float32Buffer want = alloc.allocateFloat32((long) rows * oc);
+          Float32Buffer got = alloc.allocateFloat32((long) rows * oc)) {
+        Epilogue ep = t % 2 == 0 ? new Epilogue(0.01f, null, colScale, bias, 0f)
+            : new Epilogue(0.02f, rowScale, null, null, 0f);
+        REF.convS8Direct(d, img, wei, oc, ep, want);
+        double[][] stats = {new double[oc], new double[oc], new double[oc]};
+        REF.bnStatistics(rows, oc, want, stats[0], stats[1], stats[2]);
+        for (Int8Backend be : new Int8Backend[] {REF, nat}) {
+          double[] sums = new double[oc + 1];
+          be.convS8DirectSums(d, img, wei, oc, ep, got, sums);
+          Compare.sameBits(want.toArray(), got.toArray(), ctx + " " + be.name() + " output");
+          double[] means = new double[oc];
+          for (int o = 0; o < oc; o++) {
+            means[o] = sums[o] / rows;
+          }
+          Compare.sameBits(stats[0], means, ctx + " " + be.name() + " sums / rows");
+          assertEquals(0.0, sums[oc], ctx + ": wrote past the channels");
+        }
+      }
+    }
+  }
+
+  /**
    * The documented order, written out from the im2col matrix: blocks of DIRECT_CONV_GRAD_BLOCK rows,
    * a float fma chain per block, the blocks added in double, one rounding to float.
    */

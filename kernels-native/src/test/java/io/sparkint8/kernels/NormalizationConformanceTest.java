@@ -89,6 +89,30 @@ class NormalizationConformanceTest {
     }
   }
 
+  /** The second pass alone, around bnStatistics' own means, gives its m2 and absDev bit for bit. */
+  @Test
+  void deviationsAroundTheStatisticsMeansAreItsSecondPass() {
+    Cases c = new Cases(SEED + 7);
+    for (int t = 0; t < CASES; t++) {
+      int rows = c.size(t % 10 == 0 ? 600 : 80);
+      int ch = c.size(t % 7 == 0 ? 255 : 70);
+      String ctx = "bnDeviations case " + t + " seed " + SEED + " rows " + rows + " channels " + ch;
+      try (Float32Buffer x = f32(batch(c, rows, ch))) {
+        double[][] stats = {new double[ch], new double[ch], new double[ch]};
+        REF.bnStatistics(rows, ch, x, stats[0], stats[1], stats[2]);
+        for (Int8Backend be : new Int8Backend[] {REF, nat}) {
+          double[][] got = {new double[ch + 2], new double[ch + 2]};
+          be.bnDeviations(rows, ch, x, stats[0], got[0], got[1]);
+          for (int i = 0; i < 2; i++) {
+            Compare.sameBits(stats[i + 1], java.util.Arrays.copyOf(got[i], ch),
+                ctx + " " + be.name() + " output " + (i + 1));
+            assertEquals(0.0, got[i][ch], ctx + ": wrote past the channels");
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void normalizeMatchesReference() {
     Cases c = new Cases(SEED + 1);

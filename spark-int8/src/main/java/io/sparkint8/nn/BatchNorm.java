@@ -160,8 +160,9 @@ public final class BatchNorm extends Layer {
   }
 
   /**
-   * Fuses the backward of {@code conv}, the network's direct stem convolution whose output this layer
-   * (with its fused max-pool) normalizes, into this layer's: one pass over the stem's output gives this
+   * Takes this layer's first statistics pass from {@code conv}, the network's direct stem convolution
+   * whose output this layer (with its fused max-pool) normalizes (it sums its output as it writes it,
+   * at the same bits), and fuses that convolution's backward into this layer's: one pass over the stem's output gives this
    * layer's sums and two window moments ({@link
    * io.sparkint8.kernels.spi.Int8Backend#bnMaxPoolBackwardMoments}), from which the stem's weight and
    * bias gradients follow by linearity, so the input gradient of this layer (the step's largest tensor)
@@ -237,7 +238,16 @@ public final class BatchNorm extends Layer {
     double[] m2 = new double[c];
     double[] mad = new double[c];
     double[] mu = mean;
-    ctx.backend().bnStatistics(rows, c, x, mu, m2, mad);
+    double[] sums = stem != null ? stem.takeOutputSums(x) : null;
+    if (sums != null) {
+      // the stem summed its output as it wrote it: bnStatistics' first pass, the same bits
+      for (int ch = 0; ch < c; ch++) {
+        mu[ch] = sums[ch] / rows;
+      }
+      ctx.backend().bnDeviations(rows, c, x, mu, m2, mad);
+    } else {
+      ctx.backend().bnStatistics(rows, c, x, mu, m2, mad);
+    }
     for (int ch = 0; ch < c; ch++) {
       mad[ch] /= rows;
       scale[ch] = l1 ? SQRT_HALF_PI * mad[ch] + eps : Math.sqrt(m2[ch] / rows + eps);

@@ -50,6 +50,9 @@ public final class Conv2d extends Layer {
   private final boolean directStem;
   // the batch norm after this stem computes its gradients (set once, when the network is built)
   private boolean gradientFromBatchNorm;
+  // that batch norm's first statistics pass: the per-channel sums of the last training output
+  private double[] outputSums;
+  private Float32Buffer summedOutput;
   private final Float32Buffer colsF;
   private final Int8Buffer imgQ;
   private final Int8Buffer colsQ;
@@ -184,6 +187,11 @@ public final class Conv2d extends Layer {
     }
     if (directStem) {
       lastCodes = null; // the backward is fp32 and reads the image itself
+      summedOutput = null;
+      if (training && outputSums != null) {
+        summedOutput = core.forwardInt8DirectSums(d, img, sx.get(0), outputSums);
+        return summedOutput;
+      }
       return training ? core.forwardInt8Direct(d, img, sx.get(0))
           : core.forwardInt8DirectPerExample(d, img, exampleScales, batch,
               out.height() * out.width());
@@ -302,7 +310,8 @@ public final class Conv2d extends Layer {
 
   /**
    * From now on the batch norm after this layer sets its gradients ({@link #setStemGradients}) in its
-   * own backward pass, and this layer's backward does nothing.
+   * own backward pass, and this layer's backward does nothing; a training forward also sums its
+   * output per channel for that batch norm's statistics ({@link #takeOutputSums}).
    */
   void fuseBackwardInto(BatchNorm next) {
     if (!directStem) {
@@ -310,6 +319,20 @@ public final class Conv2d extends Layer {
           + " cannot be fused into " + next.describe());
     }
     gradientFromBatchNorm = true;
+    outputSums = new double[outChannels];
+  }
+
+  /**
+   * The per-channel sums over the rows of {@code output} (bnStatistics' first pass, bit for bit) when
+   * it is this layer's last training output and they were taken with it, else null; each set is
+   * handed out once.
+   */
+  double[] takeOutputSums(Float32Buffer output) {
+    if (summedOutput == null || summedOutput != output) {
+      return null;
+    }
+    summedOutput = null;
+    return outputSums;
   }
 
   /** The window of this stem for a batch and the input of its last forward pass. */

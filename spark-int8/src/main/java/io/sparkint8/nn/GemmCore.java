@@ -263,6 +263,13 @@ final class GemmCore {
     return y;
   }
 
+  /** {@link #forwardInt8Direct} that also sums the output per channel (convS8DirectSums). */
+  Float32Buffer forwardInt8DirectSums(ConvDesc d, Int8Buffer imageCodes, float sx,
+      double[] columnSums) {
+    be().convS8DirectSums(d, imageCodes, wq, n, forwardEpilogue(sx), y, columnSums);
+    return y;
+  }
+
   /** The dequantization of the training forward: X per tensor at sx, W per channel or tensor. */
   private Epilogue forwardEpilogue(float sx) {
     boolean perChannel = ctx.config().weightPerChannel();

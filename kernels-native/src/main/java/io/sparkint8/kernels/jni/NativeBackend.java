@@ -398,6 +398,18 @@ public final class NativeBackend extends AbstractBackend {
       ByteBuffer rowScale, ByteBuffer colScale, ByteBuffer bias, float beta, ByteBuffer dst);
 
   @Override
+  protected void convS8DirectSumsUnchecked(ConvDesc d, Int8Buffer src, Int8Buffer wei,
+      int outChannels, Epilogue ep, Float32Buffer dst, double[] columnSums) {
+    check(convS8DirectSums(window(d), src.bytes(), outChannels, wei.bytes(), ep.alpha(),
+        bytesOrNull(ep.rowScale()), bytesOrNull(ep.colScale()), bytesOrNull(ep.bias()), ep.beta(),
+        dst.bytes(), columnSums));
+  }
+
+  static native int convS8DirectSums(int[] window, ByteBuffer src, int oc, ByteBuffer wei,
+      float alpha, ByteBuffer rowScale, ByteBuffer colScale, ByteBuffer bias, float beta,
+      ByteBuffer dst, double[] columnSums);
+
+  @Override
   protected void convGradWeightF32DirectUnchecked(ConvDesc d, Float32Buffer src,
       Float32Buffer gradOut, int outChannels, Float32Buffer gradWeight, float[] gradBias) {
     // the native op always sums the bias too (one add per error element in the same pass)
@@ -433,6 +445,15 @@ public final class NativeBackend extends AbstractBackend {
   }
 
   static native int bnStatistics(
+      long rows, long channels, ByteBuffer x, double[] mean, double[] m2, double[] absDev);
+
+  @Override
+  protected void bnDeviationsUnchecked(
+      int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
+    check(bnDeviations(rows, channels, x.bytes(), mean, m2, absDev));
+  }
+
+  static native int bnDeviations(
       long rows, long channels, ByteBuffer x, double[] mean, double[] m2, double[] absDev);
 
   @Override

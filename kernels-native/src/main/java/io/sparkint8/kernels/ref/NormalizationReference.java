@@ -15,20 +15,34 @@ public final class NormalizationReference {
   /** mean = sum(x) / rows, then m2 = sum((x - mean)^2) and absDev = sum(|x - mean|). */
   public static void bnStatistics(
       int rows, int c, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
+    columnSums(rows, c, x, mean);
+    for (int ch = 0; ch < c; ch++) {
+      mean[ch] /= rows;
+    }
+    bnDeviations(rows, c, x, mean, m2, absDev);
+  }
+
+  /** sums[ch] = sum over rows ascending of x[r][ch], in double from +0 (bnStatistics' first pass). */
+  public static void columnSums(int rows, int c, Float32Buffer x, double[] sums) {
     float[] xa = HostArrays.read(x, rows * c);
     for (int ch = 0; ch < c; ch++) {
-      mean[ch] = 0;
-      m2[ch] = 0;
-      absDev[ch] = 0;
+      sums[ch] = 0;
     }
     for (int r = 0; r < rows; r++) {
       int base = r * c;
       for (int ch = 0; ch < c; ch++) {
-        mean[ch] += xa[base + ch];
+        sums[ch] += xa[base + ch];
       }
     }
+  }
+
+  /** m2 = sum((x - mean)^2) and absDev = sum(|x - mean|) around the given means (the second pass). */
+  public static void bnDeviations(
+      int rows, int c, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
+    float[] xa = HostArrays.read(x, rows * c);
     for (int ch = 0; ch < c; ch++) {
-      mean[ch] /= rows;
+      m2[ch] = 0;
+      absDev[ch] = 0;
     }
     for (int r = 0; r < rows; r++) {
       int base = r * c;

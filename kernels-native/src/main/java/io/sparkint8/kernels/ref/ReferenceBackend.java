@@ -179,6 +179,13 @@ public abstract class ReferenceBackend extends AbstractBackend {
   }
 
   @Override
+  protected void convS8DirectSumsUnchecked(ConvDesc d, Int8Buffer src, Int8Buffer wei,
+      int outChannels, Epilogue ep, Float32Buffer dst, double[] columnSums) {
+    ConvDirectReference.convS8Direct(d, src, wei, outChannels, ep, dst);
+    NormalizationReference.columnSums(d.colRows(), outChannels, dst, columnSums);
+  }
+
+  @Override
   protected void convGradWeightF32DirectUnchecked(ConvDesc d, Float32Buffer src,
       Float32Buffer gradOut, int outChannels, Float32Buffer gradWeight, float[] gradBias) {
     ConvDirectReference.convGradWeightF32Direct(d, src, gradOut, outChannels, gradWeight, gradBias);
@@ -201,6 +208,12 @@ public abstract class ReferenceBackend extends AbstractBackend {
   protected void bnStatisticsUnchecked(
       int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
     NormalizationReference.bnStatistics(rows, channels, x, mean, m2, absDev);
+  }
+
+  @Override
+  protected void bnDeviationsUnchecked(
+      int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
+    NormalizationReference.bnDeviations(rows, channels, x, mean, m2, absDev);
   }
 
   @Override

@@ -359,6 +359,22 @@ public abstract class AbstractBackend implements Int8Backend {
       int outChannels, Epilogue ep, Float32Buffer dst);
 
   @Override
+  public final void convS8DirectSums(ConvDesc d, Int8Buffer src, Int8Buffer wei, int outChannels,
+      Epilogue ep, Float32Buffer dst, double[] columnSums) {
+    String op = "convS8DirectSums";
+    Checks.directConv(d, outChannels, op);
+    Checks.buffer(src, d.inputSize(), "src");
+    Checks.buffer(wei, (long) outChannels * d.colCols(), "wei");
+    Checks.epilogue(GemmDesc.of(Trans.N, Trans.T, d.colRows(), outChannels, d.colCols()), ep);
+    Checks.buffer(dst, (long) d.colRows() * outChannels, "dst");
+    Checks.perChannel(columnSums, outChannels, "columnSums", op);
+    convS8DirectSumsUnchecked(d, src, wei, outChannels, ep, dst, columnSums);
+  }
+
+  protected abstract void convS8DirectSumsUnchecked(ConvDesc d, Int8Buffer src, Int8Buffer wei,
+      int outChannels, Epilogue ep, Float32Buffer dst, double[] columnSums);
+
+  @Override
   public final void convGradWeightF32Direct(ConvDesc d, Float32Buffer src, Float32Buffer gradOut,
       int outChannels, Float32Buffer gradWeight, float[] gradBias) {
     String op = "convGradWeightF32Direct";
@@ -415,6 +431,21 @@ public abstract class AbstractBackend implements Int8Backend {
   }
 
   protected abstract void bnStatisticsUnchecked(
+      int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev);
+
+  @Override
+  public final void bnDeviations(
+      int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
+    String op = "bnDeviations";
+    Checks.rowsAndChannels(rows, channels, op);
+    Checks.buffer(x, (long) rows * channels, "x");
+    Checks.perChannel(mean, channels, "mean", op);
+    Checks.perChannel(m2, channels, "m2", op);
+    Checks.perChannel(absDev, channels, "absDev", op);
+    bnDeviationsUnchecked(rows, channels, x, mean, m2, absDev);
+  }
+
+  protected abstract void bnDeviationsUnchecked(
       int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev);
 
   @Override

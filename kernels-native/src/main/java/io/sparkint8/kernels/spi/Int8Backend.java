@@ -226,6 +226,14 @@ public interface Int8Backend {
       Float32Buffer dst);
 
   /**
+   * {@link #convS8Direct} that also sums its output per channel as {@link #bnStatistics}' first pass
+   * sums its input: columnSums[o] = the sum over output pixels r ascending, in double from +0, of
+   * dst[r][o]. A batch norm after the stem then skips that pass ({@link #bnDeviations}).
+   */
+  public void convS8DirectSums(ConvDesc d, Int8Buffer src, Int8Buffer wei, int outChannels,
+      Epilogue ep, Float32Buffer dst, double[] columnSums);
+
+  /**
    * The weight (and bias) gradient of a convolution without an im2col matrix, for the windows of {@link
    * #convS8Direct}: gradWeight[o][col] = sum over output pixels r of gradOut[r][o] * x(r, col), x being
    * the fp32 image src as {@link #im2col} unfolds it (+0 outside the image), and gradBias[o] = sum over r
@@ -238,6 +246,14 @@ public interface Int8Backend {
       int outChannels, Float32Buffer gradWeight, float[] gradBias);
 
   // ---- batch normalization and fp32 ReLU (rows x channels, row-major / NHWC) ---------------------
+
+  /**
+   * {@link #bnStatistics}' second pass around the given means (the first pass done elsewhere, e.g. by
+   * {@link #convS8DirectSums}): m2 = sum((x - mean)^2) and absDev = sum(|x - mean|), x - mean in
+   * double, rows ascending; with bnStatistics' means, its m2 and absDev bit for bit.
+   */
+  public void bnDeviations(
+      int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev);
 
   /**
    * Per-channel batch statistics, every sum in double over rows in ascending order: mean = sum(x) /

@@ -60,7 +60,8 @@ class NativeFuzzTest {
         this::dequantize, this::absmax, this::im2colS8, this::im2colF32, this::maxPool,
         this::maxPoolBackward, this::relu, this::transposeF32, this::columnSums,
         this::bnStatistics, this::bnMaxPool, this::bnMaxPoolBackwardInput, this::convS8Direct,
-        this::convGradWeightF32Direct, this::quantizeTransposedBoth, this::bnMaxPoolBackwardMoments};
+        this::convGradWeightF32Direct, this::quantizeTransposedBoth, this::bnMaxPoolBackwardMoments, this::convS8DirectSums,
+        this::bnDeviations};
     SplittableRandom master = new SplittableRandom(SEED);
     try (OffHeapAllocator a = new OffHeapAllocator("native fuzz")) {
       alloc = a;
@@ -563,6 +564,36 @@ class NativeFuzzTest {
     close(src, wei, rowScale, colScale, bias, dst, dstRef);
   }
 
+  private void convS8DirectSums() {
+    int[] w = window();
+    long[] s = windowSizes(w);
+    long[] ds = directSizes(w);
+    int oc = r.nextInt(10) == 0 ? dim() : 1 + r.nextInt(40);
+    boolean sized = ds[0] > 0 && oc > 0;
+    Int8Buffer src = bytes(s[0]);
+    Int8Buffer wei = bytes(sized ? oc * ds[1] : -1);
+    Float32Buffer colScale = r.nextBoolean() ? floats(oc, true) : null;
+    Float32Buffer dst = floats(sized ? ds[0] * oc : -1, true);
+    Float32Buffer dstRef = copy(dst);
+    float alpha = r.nextInt(50) == 0 ? Float.NaN : (float) r.nextGaussian();
+    int n = Math.max(0, length(oc));
+    double[] sums = new double[n];
+    double[] sumsRef = new double[n];
+    int st = NativeBackend.convS8DirectSums(w, raw(src), oc, raw(wei), alpha, null,
+        raw(colScale), null, 0f, raw(dst), sums);
+    verdict("conv_s8_direct_sums", st, w.length == 10
+            ? () -> nat.convS8DirectSums(conv(w), src, wei, oc,
+                new Epilogue(alpha, null, colScale, null, 0f), dstRef, sumsRef) : null,
+        () -> ref.convS8DirectSums(conv(w), src, wei, oc,
+            new Epilogue(alpha, null, colScale, null, 0f), dstRef, sumsRef),
+        () -> {
+          sameBits("dst", dst, dstRef, ds[0] * oc);
+          assertTrue(Arrays.equals(Arrays.copyOf(sums, oc), Arrays.copyOf(sumsRef, oc)),
+              "column sums differ from the reference");
+        });
+    close(src, wei, colScale, dst, dstRef);
+  }
+
   private void convGradWeightF32Direct() {
     int[] w = window();
     long[] s = windowSizes(w);
@@ -827,6 +858,36 @@ class NativeFuzzTest {
         () -> assertTrue(Arrays.equals(Arrays.copyOf(out, cols), Arrays.copyOf(outRef, cols)),
             "column sums differ from the reference"));
     close(m);
+  }
+
+  private void bnDeviations() {
+    int rows = dim();
+    int channels = dim();
+    long count = rows < 1 || channels < 1 ? -1 : (long) rows * channels;
+    Float32Buffer x = floats(count, true);
+    int nm = length(channels);
+    double[] mean = nm < 0 ? null : new double[nm];
+    for (int i = 0; mean != null && i < nm; i++) {
+      mean[i] = r.nextGaussian();
+    }
+    double[][] out = new double[2][];
+    double[][] outRef = new double[2][];
+    for (int i = 0; i < 2; i++) {
+      int n = length(channels);
+      out[i] = n < 0 ? null : new double[n];
+      outRef[i] = n < 0 ? null : new double[n];
+    }
+    int st = NativeBackend.bnDeviations(rows, channels, raw(x), mean, out[0], out[1]);
+    verdict("bn_deviations", st,
+        () -> nat.bnDeviations(rows, channels, x, mean, outRef[0], outRef[1]),
+        () -> ref.bnDeviations(rows, channels, x, mean, outRef[0], outRef[1]),
+        () -> {
+          for (int i = 0; i < 2; i++) {
+            assertTrue(Arrays.equals(Arrays.copyOf(out[i], channels),
+                Arrays.copyOf(outRef[i], channels)), "deviation " + i + " differs");
+          }
+        });
+    close(x);
   }
 
   private void bnStatistics() {
