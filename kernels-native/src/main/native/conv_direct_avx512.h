@@ -35,9 +35,9 @@ static inline void avx512_direct_next(int64_t oh, int64_t ow, int64_t *b, int64_
  * in magnitude (see generic_conv_s8_direct), so each FMA is exact and the sum is the spec's integer s,
  * whatever the order; (float) s is then the register itself. The epilogue applies int8k_epilogue_apply's
  * operations one by one, lane-wise, in its order (separate multiplies and adds: no contraction). */
-static void avx512_conv_s8_direct(const int8k_conv_desc *d, const int8_t *src, int oc, const int8_t *wei,
-                                  float alpha, const float *row_scale, const float *col_scale,
-                                  const float *bias, float beta, float *dst) {
+static inline __attribute__((always_inline)) void avx512_conv_s8_direct_impl(
+    const int8k_conv_desc *d, const int8_t *src, int oc, const int8_t *wei, float alpha, const float *row_scale,
+    const float *col_scale, const float *bias, float beta, float *dst, double *col_sums) {
   int64_t oh = ops_out_h(d), ow = ops_out_w(d), patch = d->kh * d->kw * d->c;
   float xs[INT8K_DIRECT_MAX_PATCH];
   float wt[INT8K_DIRECT_MAX_PATCH][AVX512_DIRECT_OC] __attribute__((aligned(64)));
@@ -60,6 +60,7 @@ static void avx512_conv_s8_direct(const int8k_conv_desc *d, const int8_t *src, i
       bias1 = _mm512_maskz_loadu_ps(m1, bias + o0 + 16);
     }
     int64_t b = 0, oy = 0, ox = 0, rows = d->n * oh * ow;
+    __m512d sum[4] = {_mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd()};
     for (int64_t r = 0; r < rows; r++, avx512_direct_next(oh, ow, &b, &oy, &ox)) {
       ops_direct_patch_s8(d, &win, src, b, oy, ox, xs);
       __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0;
@@ -94,8 +95,32 @@ static void avx512_conv_s8_direct(const int8k_conv_desc *d, const int8_t *src, i
         _mm512_mask_storeu_ps(out, m0, v0);
         if (two) _mm512_mask_storeu_ps(out + 16, m1, v1);
       }
+      if (col_sums) { /* sums[o] += (double)dst[r][o], rows ascending: lane-wise the generic sums */
+        sum[0] = _mm512_add_pd(sum[0], _mm512_cvtps_pd(_mm512_castps512_ps256(v0)));
+        sum[1] = _mm512_add_pd(sum[1], _mm512_cvtps_pd(_mm512_extractf32x8_ps(v0, 1)));
+        sum[2] = _mm512_add_pd(sum[2], _mm512_cvtps_pd(_mm512_castps512_ps256(v1)));
+        sum[3] = _mm512_add_pd(sum[3], _mm512_cvtps_pd(_mm512_extractf32x8_ps(v1, 1)));
+      }
+    }
+    if (col_sums) {
+      double lanes[AVX512_DIRECT_OC] __attribute__((aligned(64)));
+      for (int k = 0; k < 4; k++) _mm512_store_pd(lanes + 8 * k, sum[k]);
+      for (int64_t o = 0; o < on; o++) col_sums[o0 + o] = lanes[o];
     }
   }
+}
+
+static void avx512_conv_s8_direct(const int8k_conv_desc *d, const int8_t *src, int oc, const int8_t *wei,
+                                  float alpha, const float *row_scale, const float *col_scale,
+                                  const float *bias, float beta, float *dst) {
+  avx512_conv_s8_direct_impl(d, src, oc, wei, alpha, row_scale, col_scale, bias, beta, dst, NULL);
+}
+
+/* conv_s8_direct_sums: the sums taken from the registers the outputs are stored from. */
+static void avx512_conv_s8_direct_sums(const int8k_conv_desc *d, const int8_t *src, int oc, const int8_t *wei,
+                                       float alpha, const float *row_scale, const float *col_scale,
+                                       const float *bias, float beta, float *dst, double *col_sums) {
+  avx512_conv_s8_direct_impl(d, src, oc, wei, alpha, row_scale, col_scale, bias, beta, dst, col_sums);
 }
 
 /* Adds a block's float partial sums (16 lanes) to their double totals, lane by lane. */
@@ -207,8 +232,6 @@ static void avx512_conv_grad_weight_f32_direct(const int8k_conv_desc *d, const f
     }
   }
 }
-
-OPS_CONV_S8_DIRECT_SUMS(avx512_conv_s8_direct_sums, avx512_conv_s8_direct)
 
 #define OPS_CONV_DIRECT_AVX512_KERNELS                                                                     \
   .conv_s8_direct = avx512_conv_s8_direct, .conv_grad_weight_f32_direct = avx512_conv_grad_weight_f32_direct,        \

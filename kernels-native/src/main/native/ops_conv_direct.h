@@ -119,17 +119,18 @@ OPS_GENERIC_FN void generic_conv_s8_direct(const int8k_conv_desc *d, const int8_
   }
 }
 
-/* sums[o] += (double)x[r][o] for rows ascending: bn_statistics' first pass, continued from the sums given. Eight
- * channels at a time, their sums in locals (a sum kept in memory and reloaded by the next row is a
- * store-to-load chain). */
+/* sums[o] += (double)x[r][o] for rows ascending: bn_statistics' first pass, continued from the sums given.
+ * Thirty-two channels at a time, their sums in locals: independent chains the compiler keeps in vector
+ * registers (a sum kept in memory and reloaded by the next row is a store-to-load chain, and a pass over
+ * fewer channels waits on its one add chain per row). */
 static inline void ops_add_column_sums(int64_t rows, int64_t c, const float *restrict x, double *restrict sums) {
   int64_t c0 = 0;
-  for (; c0 + 8 <= c; c0 += 8) {
-    double s[8];
-    for (int j = 0; j < 8; j++) s[j] = sums[c0 + j];
+  for (; c0 + 32 <= c; c0 += 32) {
+    double s[32];
+    for (int j = 0; j < 32; j++) s[j] = sums[c0 + j];
     for (int64_t r = 0; r < rows; r++)
-      for (int j = 0; j < 8; j++) s[j] += (double)x[r * c + c0 + j];
-    for (int j = 0; j < 8; j++) sums[c0 + j] = s[j];
+      for (int j = 0; j < 32; j++) s[j] += (double)x[r * c + c0 + j];
+    for (int j = 0; j < 32; j++) sums[c0 + j] = s[j];
   }
   for (int64_t r = 0; r < rows; r++)
     for (int64_t ch = c0; ch < c; ch++) sums[ch] += (double)x[r * c + ch];
