@@ -43,6 +43,17 @@ static inline void avx512_stem_prefetch(const float *x, const int32_t *argmax, c
     }
 }
 
+/* bnq_error with the batch norm's gamma and beta in registers and the window's pointers given: the
+ * error of the sixteen elements from `at` on, argmax and grad_pooled pointing at their window's
+ * entries (read only when o0 >= 0). */
+static inline __m512 avx512_stem_error(int64_t o0, int64_t at, const float *grad_pooled, const int32_t *argmax,
+                                       __m512 h, __m512 gamma, __m512 beta, int relu) {
+  if (o0 < 0) return _mm512_setzero_ps();
+  __mmask16 hit = _mm512_cmpeq_epi32_mask(_mm512_loadu_si512(argmax), bnq_lane_index(at));
+  if (relu) hit &= bnq_positive(bnq_affine(h, gamma, beta));
+  return _mm512_maskz_add_ps(hit, _mm512_setzero_ps(), _mm512_loadu_ps(grad_pooled));
+}
+
 /* Pixels per segment of an image row: their window cells are gathered once, for every group. */
 #define AVX512_STEM_SEGMENT 64
 
@@ -112,6 +123,7 @@ static inline __attribute__((always_inline)) void avx512_stem_pass(
   avx512_stem_window wsum;
   memset(&wsum, 0, sizeof wsum);
   float cells[AVX512_STEM_SEGMENT][INT8K_DIRECT_MAX_PATCH] __attribute__((aligned(64)));
+  const float *const cells_t0 = &cells[0][0] + t0;
   int64_t row = 0;
   for (int64_t b = 0; b < d->n; b++)
     for (int64_t oy = 0, py = 0, ry = 0; oy < oh; oy++, row += ow) {
@@ -123,6 +135,7 @@ static inline __attribute__((always_inline)) void avx512_stem_pass(
           avx512_stem_state *state = &st[q - q0];
           const int64_t c0 = 16 * q;
           const __m512 vmean = _mm512_loadu_ps(mean + c0), vinv = _mm512_loadu_ps(inv_scale + c0);
+          const __m512 vgamma = _mm512_loadu_ps(gamma + c0), vbeta = _mm512_loadu_ps(beta + c0);
           __m512 part_g[AVX512_STEM_TAPS], part_h[AVX512_STEM_TAPS];
           __m512 part_sg = state->part_sg, part_sgh = state->part_sgh;
           for (int t = 0; t < TN; t++) {
@@ -134,15 +147,17 @@ static inline __attribute__((always_inline)) void avx512_stem_pass(
             const int64_t o0 = orow >= 0 && px < pw ? orow + px * oc : -1;
             if (q == q0) avx512_stem_prefetch(x, argmax, grad_pooled, oc, base + 2 * ow * oc, o0, 2 * pw, rx == 0 && ry == 0);
             __m512 h = bnq_xhat(_mm512_loadu_ps(x + base + c0), vmean, vinv);
-            __m512 g = bnq_error(o0, base, c0, grad_pooled, argmax, h, gamma, beta, relu);
+            __m512 g = avx512_stem_error(o0, base + c0, grad_pooled + o0 + c0, argmax + o0 + c0, h, vgamma, vbeta,
+                                         relu);
+            const float *cell = cells_t0 + i * INT8K_DIRECT_MAX_PATCH; /* the taps at constant offsets */
             if (first) {
               part_sg = _mm512_add_ps(part_sg, g);
               part_sgh = _mm512_fmadd_ps(g, h, part_sgh);
             }
             for (int t = 0; t < TN; t++) {
-              __m512 cell = _mm512_set1_ps(cells[i][t0 + t]);
-              part_g[t] = _mm512_fmadd_ps(g, cell, part_g[t]);
-              part_h[t] = _mm512_fmadd_ps(h, cell, part_h[t]);
+              __m512 v = _mm512_set1_ps(cell[t]);
+              part_g[t] = _mm512_fmadd_ps(g, v, part_g[t]);
+              part_h[t] = _mm512_fmadd_ps(h, v, part_h[t]);
             }
             if (ops_stem_block_ends(r, rows)) {
               for (int t = 0; t < TN; t++) {
