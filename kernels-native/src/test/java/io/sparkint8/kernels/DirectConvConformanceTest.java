@@ -53,17 +53,25 @@ class DirectConvConformanceTest {
 
   /** A random stem window within the ops' bound (kh * kw * c <= 64). */
   private static ConvDesc window(Cases c, int t) {
+    return window(c, t, 14);
+  }
+
+  /**
+   * ... of sides up to about {@code spread} beyond the window (odd sizes up to {@code spread} + 1
+   * in every fifth case); also the stem backward's windows (StemBackwardConformanceTest).
+   */
+  static ConvDesc window(Cases c, int t, int spread) {
     int channels = 1 + c.rnd.nextInt(3);
     int[] kernels = channels == 3 ? new int[] {1, 3} : new int[] {1, 3, 5};
     int k = kernels[c.rnd.nextInt(kernels.length)];
     int stride = 1 + c.rnd.nextInt(2);
     int pad = c.rnd.nextInt(Math.min(3, k + 1)); // 0..2, never more than the kernel
     int batch = t % 2 == 0 ? 1 : 3;
-    int h = Math.max(k - 2 * pad, 1) + c.rnd.nextInt(14);
-    int w = Math.max(k - 2 * pad, 1) + c.rnd.nextInt(14);
+    int h = Math.max(k - 2 * pad, 1) + c.rnd.nextInt(spread);
+    int w = Math.max(k - 2 * pad, 1) + c.rnd.nextInt(spread);
     if (t % 5 == 0) { // odd sizes from the awkward list
-      h = Math.max(h, 1 + 2 * c.rnd.nextInt(8));
-      w = Math.max(w, 1 + 2 * c.rnd.nextInt(8));
+      h = Math.max(h, 1 + 2 * c.rnd.nextInt(spread / 2 + 1));
+      w = Math.max(w, 1 + 2 * c.rnd.nextInt(spread / 2 + 1));
     }
     return ConvDesc.of(batch, h, w, channels, k, stride, pad);
   }
