@@ -380,7 +380,13 @@ public final class BenchSpark {
         .put("trainer", name).put("batch", batch), last.cumulativeSeconds())
         .put("note", "per training-step job: wall ms, its slowest task's ms (deserialization +"
             + " run), their difference (scheduling, broadcast, aggregation), and the driver's ms"
-            + " between step jobs (optimizer, next broadcast)"));
+            + " between step jobs (optimizer, next broadcast); per task: wall ms (deserialization"
+            + " + run), CPU ms, GC ms, deserialization ms; step_overhead_epoch lines: the same"
+            + " per epoch"));
+    for (EpochSummary e : epochs) {
+      out.accept(overhead.addEpochTo(new JsonLine("spark").put("step_overhead_epoch", e.epoch())
+          .put("trainer", name).put("batch", batch), e.epoch(), e.seconds()));
+    }
     return r;
   }
 

@@ -66,6 +66,12 @@ class BenchSparkSmokeTest {
     assertTrue(overhead.path("step_job_ms").asDouble() >= overhead.path("step_task_ms").asDouble(),
         overhead.toString());
     assertTrue(overhead.path("driver_ms_per_step").isNumber(), overhead.toString());
+    assertTrue(overhead.path("task_cpu_ms").asDouble() > 0, overhead.toString());
+    // one epoch: its line holds the step jobs of the run
+    JsonNode epochOverhead = nodes.stream().filter(n -> n.path("step_overhead_epoch").asInt() == 1
+        && n.path("trainer").asText().equals("int8")).findFirst().orElseThrow();
+    assertTrue(epochOverhead.path("step_jobs").asLong() >= 12, epochOverhead.toString());
+    assertTrue(epochOverhead.path("task_ms").asDouble() > 0, epochOverhead.toString());
 
     JsonNode summary = nodes.get(nodes.size() - 1);
     assertTrue(summary.path("int8_minus_mlp_accuracy").isNumber(), summary.toString());
