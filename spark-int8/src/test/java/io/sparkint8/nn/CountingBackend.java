@@ -22,8 +22,9 @@ final class CountingBackend implements InvocationHandler {
   /**
    * One GEMM: {@code int8} for the s8 x s8 GEMMs, {@code fp32} for gemmF32; or a direct
    * convolution, as the GEMM it stands for: {@code int8-direct} [output pixels x channels x window]
-   * for convS8Direct (im2col + an int8 GEMM), {@code fp32-direct} [channels x window x output
-   * pixels] for convGradWeightF32Direct (an fp32 grad_weight GEMM).
+   * for convS8Direct and convS8DirectSums (im2col + an int8 GEMM), {@code fp32-direct} [channels x
+   * window x output pixels] for convGradWeightF32Direct (an fp32 grad_weight GEMM) and for
+   * bnMaxPoolBackwardMoments (the stem's grad_weight taken inside its batch norm's backward).
    */
   record Gemm(String kind, int m, int n, int k) {
     @Override
@@ -90,11 +91,16 @@ final class CountingBackend implements InvocationHandler {
       gemms.add(new Gemm(method.getName().equals("gemmF32") ? "fp32" : "int8", d.m(), d.n(),
           d.k()));
     }
-    if (method.getName().equals("convS8Direct") && args[0] instanceof ConvDesc d) {
+    if ((method.getName().equals("convS8Direct") || method.getName().equals("convS8DirectSums"))
+        && args[0] instanceof ConvDesc d) {
       gemms.add(new Gemm("int8-direct", d.colRows(), (Integer) args[3], d.colCols()));
     }
-    if (method.getName().equals("convGradWeightF32Direct") && args[0] instanceof ConvDesc d) {
-      gemms.add(new Gemm("fp32-direct", (Integer) args[3], d.colCols(), d.colRows()));
+    // the stem's grad_weight inside its batch norm's backward: the moments that stand for it
+    boolean moments = method.getName().equals("bnMaxPoolBackwardMoments");
+    if ((method.getName().equals("convGradWeightF32Direct") || moments)
+        && args[0] instanceof ConvDesc d) {
+      int outChannels = (Integer) args[moments ? 2 : 3];
+      gemms.add(new Gemm("fp32-direct", outChannels, d.colCols(), d.colRows()));
     }
     try {
       return method.invoke(inner, args);

@@ -23,8 +23,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * what the documented stem policy keeps in fp32 ({@link Network#STEM_MAX_CHANNELS}: a first conv
  * reading at most 4 input channels runs int8 forward and an fp32 grad_weight). A stem whose window
  * has at most {@link Int8Backend#DIRECT_CONV_MAX_PATCH} cells runs those two as direct convolutions
- * instead of im2col + GEMM: its int8 forward as convS8Direct, its fp32 grad_weight as
- * convGradWeightF32Direct, the network's only fp32 grad_weight; a larger stem window keeps the
+ * instead of im2col + GEMM: its int8 forward as convS8Direct (convS8DirectSums when a bn-relu-maxpool
+ * follows), its fp32 grad_weight as convGradWeightF32Direct (or inside that bn-relu-maxpool's
+ * backward, bnMaxPoolBackwardMoments), the network's only fp32 grad_weight; a larger stem window keeps the
  * GEMMs. Counted through a backend proxy ({@link CountingBackend}), so a layer that silently fell
  * back to fp32 would show up as an fp32 GEMM (or fp32 direct convolution) or a missing int8 one.
  */
