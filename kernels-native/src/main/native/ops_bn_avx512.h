@@ -90,13 +90,21 @@ static void avx512_bn_max_pool(const int8k_conv_desc *d, const float *x, const f
   }
 }
 
+/* bnq_error with gamma and beta in registers: the error of the sixteen elements from `at` on, grad_pooled
+ * and argmax pointing at the sixteen channels' entries of the first window (o0 its offset, < 0: none) */
+static inline __m512 bnq_error_v(int64_t o0, int64_t at, const float *grad_pooled, const int32_t *argmax, __m512 h,
+                                 __m512 gamma, __m512 beta, int relu) {
+  if (o0 < 0) return _mm512_setzero_ps();
+  __mmask16 hit = _mm512_cmpeq_epi32_mask(_mm512_loadu_si512(argmax + o0), bnq_lane_index(at));
+  if (relu) hit &= bnq_positive(bnq_affine(h, gamma, beta));
+  return _mm512_maskz_add_ps(hit, _mm512_setzero_ps(), _mm512_loadu_ps(grad_pooled + o0));
+}
+
 /* the error of sixteen elements, as bnp_error */
 static inline __m512 bnq_error(int64_t o0, int64_t base, int64_t ch, const float *grad_pooled,
                                const int32_t *argmax, __m512 h, const float *gamma, const float *beta, int relu) {
-  if (o0 < 0) return _mm512_setzero_ps();
-  __mmask16 hit = _mm512_cmpeq_epi32_mask(_mm512_loadu_si512(argmax + o0 + ch), bnq_lane_index(base + ch));
-  if (relu) hit &= bnq_positive(bnq_affine(h, _mm512_loadu_ps(gamma + ch), _mm512_loadu_ps(beta + ch)));
-  return _mm512_maskz_add_ps(hit, _mm512_setzero_ps(), _mm512_loadu_ps(grad_pooled + o0 + ch));
+  return bnq_error_v(o0, base + ch, grad_pooled + ch, argmax + ch, h, _mm512_loadu_ps(gamma + ch),
+                     _mm512_loadu_ps(beta + ch), relu);
 }
 
 static inline __m512d bnq_lo(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }

@@ -29,29 +29,20 @@ typedef struct avx512_stem_state {
   double total_sgh[16] __attribute__((aligned(64)));
 } avx512_stem_state;
 
-/* The first group of a row fetches the next row's pixel (every channel) and, on the first row of a
- * window row, the next window row's argmax and error, so that they are in cache when the groups reach
- * them: a pass over sixteen of the channels reads one cache line of each pixel's two or more, a pattern
- * the hardware prefetchers did not follow (the kernel waited on memory at every pixel). */
+/* The first group of a segment fetches every channel of the pixel `ahead` elements of x further on and, on
+ * the first row of a window row, of the window `pooled_ahead` elements of argmax and grad_pooled further on
+ * (the caller: two rows of each), so that they are in cache when the groups reach them: a pass over sixteen
+ * of the channels reads one cache line of each pixel's two or more, a pattern the hardware prefetchers did
+ * not follow. */
 static inline void avx512_stem_prefetch(const float *x, const int32_t *argmax, const float *grad_pooled,
-                                        int64_t oc, int64_t next_base, int64_t o0, int64_t pw, int window_start) {
-  for (int64_t ch = 0; ch < oc; ch += 16) _mm_prefetch((const char *)(x + next_base + ch), _MM_HINT_T0);
+                                        int64_t oc, int64_t base, int64_t ahead, int64_t o0, int64_t pooled_ahead,
+                                        int window_start) {
+  for (int64_t ch = 0; ch < oc; ch += 16) _mm_prefetch((const char *)(x + base + ahead + ch), _MM_HINT_T0);
   if (o0 >= 0 && window_start)
     for (int64_t ch = 0; ch < oc; ch += 16) {
-      _mm_prefetch((const char *)(argmax + o0 + pw * oc + ch), _MM_HINT_T0);
-      _mm_prefetch((const char *)(grad_pooled + o0 + pw * oc + ch), _MM_HINT_T0);
+      _mm_prefetch((const char *)(argmax + o0 + pooled_ahead + ch), _MM_HINT_T0);
+      _mm_prefetch((const char *)(grad_pooled + o0 + pooled_ahead + ch), _MM_HINT_T0);
     }
-}
-
-/* bnq_error with the batch norm's gamma and beta in registers and the window's pointers given: the
- * error of the sixteen elements from `at` on, argmax and grad_pooled pointing at their window's
- * entries (read only when o0 >= 0). */
-static inline __m512 avx512_stem_error(int64_t o0, int64_t at, const float *grad_pooled, const int32_t *argmax,
-                                       __m512 h, __m512 gamma, __m512 beta, int relu) {
-  if (o0 < 0) return _mm512_setzero_ps();
-  __mmask16 hit = _mm512_cmpeq_epi32_mask(_mm512_loadu_si512(argmax), bnq_lane_index(at));
-  if (relu) hit &= bnq_positive(bnq_affine(h, gamma, beta));
-  return _mm512_maskz_add_ps(hit, _mm512_setzero_ps(), _mm512_loadu_ps(grad_pooled));
 }
 
 /* Pixels per segment of an image row: their window cells are gathered once, for every group. */
@@ -145,10 +136,10 @@ static inline __attribute__((always_inline)) void avx512_stem_pass(
           for (int64_t i = 0, px = ox0 / pool, rx = ox0 % pool; i < n; i++) {
             const int64_t ox = ox0 + i, r = row + ox, base = r * oc;
             const int64_t o0 = orow >= 0 && px < pw ? orow + px * oc : -1;
-            if (q == q0) avx512_stem_prefetch(x, argmax, grad_pooled, oc, base + 2 * ow * oc, o0, 2 * pw, rx == 0 && ry == 0);
+            if (q == q0)
+              avx512_stem_prefetch(x, argmax, grad_pooled, oc, base, 2 * ow * oc, o0, 2 * pw * oc, rx == 0 && ry == 0);
             __m512 h = bnq_xhat(_mm512_loadu_ps(x + base + c0), vmean, vinv);
-            __m512 g = avx512_stem_error(o0, base + c0, grad_pooled + o0 + c0, argmax + o0 + c0, h, vgamma, vbeta,
-                                         relu);
+            __m512 g = bnq_error_v(o0, base + c0, grad_pooled + c0, argmax + c0, h, vgamma, vbeta, relu);
             const float *cell = cells_t0 + i * INT8K_DIRECT_MAX_PATCH; /* the taps at constant offsets */
             if (first) {
               part_sg = _mm512_add_ps(part_sg, g);
