@@ -48,9 +48,8 @@ public final class Conv2d extends Layer {
   private final boolean direct; // 1x1, stride 1, no padding: the image is its own im2col matrix
   // the stem's direct convolution ops (int8 forward, fp32 backward, small window): no im2col
   private final boolean directStem;
-  // the batch norm after this stem computes its gradients (set once, when the network is built)
-  private boolean gradientFromBatchNorm;
-  // that batch norm's first statistics pass: the per-channel sums of the last training output
+  // set once, when the network is built, for a stem whose gradients the batch norm after it computes:
+  // that batch norm's first statistics pass, the per-channel sums of the last training output
   private double[] outputSums;
   private Float32Buffer summedOutput;
   private final Float32Buffer colsF;
@@ -213,10 +212,10 @@ public final class Conv2d extends Layer {
       throw new IllegalStateException(describe() + ": built without an input gradient (the first"
           + " layer), asked for one");
     }
-    ConvDesc d = desc(batch);
-    if (gradientFromBatchNorm) {
+    if (outputSums != null) {
       return null; // the batch norm after it has set this layer's gradients (fuseBackwardInto)
     }
+    ConvDesc d = desc(batch);
     if (directStem) {
       core.backwardDirect(d, lastX, gradOut);
       return null; // a first layer: nobody asks for its input gradient (checked above)
@@ -318,7 +317,6 @@ public final class Conv2d extends Layer {
       throw new IllegalStateException(describe() + ": not a direct stem convolution, its backward"
           + " cannot be fused into " + next.describe());
     }
-    gradientFromBatchNorm = true;
     outputSums = new double[outChannels];
   }
 

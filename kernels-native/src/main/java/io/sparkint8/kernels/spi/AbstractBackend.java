@@ -347,12 +347,18 @@ public abstract class AbstractBackend implements Int8Backend {
   @Override
   public final void convS8Direct(ConvDesc d, Int8Buffer src, Int8Buffer wei, int outChannels,
       Epilogue ep, Float32Buffer dst) {
-    Checks.directConv(d, outChannels, "convS8Direct");
+    checkDirectForward("convS8Direct", d, src, wei, outChannels, ep, dst);
+    convS8DirectUnchecked(d, src, wei, outChannels, ep, dst);
+  }
+
+  /** The operands of a direct convolution's forward (convS8Direct, convS8DirectSums). */
+  private static void checkDirectForward(String op, ConvDesc d, Int8Buffer src, Int8Buffer wei,
+      int outChannels, Epilogue ep, Float32Buffer dst) {
+    Checks.directConv(d, outChannels, op);
     Checks.buffer(src, d.inputSize(), "src");
     Checks.buffer(wei, (long) outChannels * d.colCols(), "wei");
     Checks.epilogue(GemmDesc.of(Trans.N, Trans.T, d.colRows(), outChannels, d.colCols()), ep);
     Checks.buffer(dst, (long) d.colRows() * outChannels, "dst");
-    convS8DirectUnchecked(d, src, wei, outChannels, ep, dst);
   }
 
   protected abstract void convS8DirectUnchecked(ConvDesc d, Int8Buffer src, Int8Buffer wei,
@@ -362,11 +368,7 @@ public abstract class AbstractBackend implements Int8Backend {
   public final void convS8DirectSums(ConvDesc d, Int8Buffer src, Int8Buffer wei, int outChannels,
       Epilogue ep, Float32Buffer dst, double[] columnSums) {
     String op = "convS8DirectSums";
-    Checks.directConv(d, outChannels, op);
-    Checks.buffer(src, d.inputSize(), "src");
-    Checks.buffer(wei, (long) outChannels * d.colCols(), "wei");
-    Checks.epilogue(GemmDesc.of(Trans.N, Trans.T, d.colRows(), outChannels, d.colCols()), ep);
-    Checks.buffer(dst, (long) d.colRows() * outChannels, "dst");
+    checkDirectForward(op, d, src, wei, outChannels, ep, dst);
     Checks.perChannel(columnSums, outChannels, "columnSums", op);
     convS8DirectSumsUnchecked(d, src, wei, outChannels, ep, dst, columnSums);
   }
@@ -421,13 +423,18 @@ public abstract class AbstractBackend implements Int8Backend {
   @Override
   public final void bnStatistics(
       int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
-    String op = "bnStatistics";
+    checkStatistics("bnStatistics", rows, channels, x, mean, m2, absDev);
+    bnStatisticsUnchecked(rows, channels, x, mean, m2, absDev);
+  }
+
+  /** The operands of bnStatistics and bnDeviations (mean an output of one, an input of the other). */
+  private static void checkStatistics(String op, int rows, int channels, Float32Buffer x,
+      double[] mean, double[] m2, double[] absDev) {
     Checks.rowsAndChannels(rows, channels, op);
     Checks.buffer(x, (long) rows * channels, "x");
     Checks.perChannel(mean, channels, "mean", op);
     Checks.perChannel(m2, channels, "m2", op);
     Checks.perChannel(absDev, channels, "absDev", op);
-    bnStatisticsUnchecked(rows, channels, x, mean, m2, absDev);
   }
 
   protected abstract void bnStatisticsUnchecked(
@@ -436,12 +443,7 @@ public abstract class AbstractBackend implements Int8Backend {
   @Override
   public final void bnDeviations(
       int rows, int channels, Float32Buffer x, double[] mean, double[] m2, double[] absDev) {
-    String op = "bnDeviations";
-    Checks.rowsAndChannels(rows, channels, op);
-    Checks.buffer(x, (long) rows * channels, "x");
-    Checks.perChannel(mean, channels, "mean", op);
-    Checks.perChannel(m2, channels, "m2", op);
-    Checks.perChannel(absDev, channels, "absDev", op);
+    checkStatistics("bnDeviations", rows, channels, x, mean, m2, absDev);
     bnDeviationsUnchecked(rows, channels, x, mean, m2, absDev);
   }
 
