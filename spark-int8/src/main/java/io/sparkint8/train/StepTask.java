@@ -89,6 +89,25 @@ final class StepTask implements
       return Collections.singletonList(GradientAccumulator.empty()).iterator();
     }
     maybeFail(partition);
+    if (scales == null) {
+      KeptSteps.Kept kept = compute(slicer, partition);
+      return Collections.singletonList(GradientAccumulator.ofFp32(kept.result(), step, partition,
+          kept.report())).iterator();
+    }
+    // an int8 step may be redone with other scales (GradientSaturation): keep what the scales do
+    // not change, so that the redo only quantizes again
+    KeptSteps.Key key = new KeptSteps.Key(poolKey, state.id(), step, partition);
+    KeptSteps.Kept kept = KeptSteps.take(key);
+    if (kept == null) {
+      kept = compute(slicer, partition);
+      KeptSteps.keep(key, kept);
+    }
+    return Collections.singletonList(GradientAccumulator.of(kept.result(),
+        SharedScales.of(scales), roundingSeed, step, partition, kept.report())).iterator();
+  }
+
+  /** The engine's step on this step's slice, with a pooled network holding the broadcast state. */
+  private KeptSteps.Kept compute(BatchSlicer slicer, int partition) {
     WorkerPool.Pooled pooled = WorkerPool.borrow(poolKey, state.value(), backend, threads,
         maxBatch);
     try {
@@ -97,12 +116,7 @@ final class StepTask implements
       net.context().beginStep(step, partition);
       StepResult result = net.trainStep(pooled.input(), pooled.labels(), 0, rows);
       maybeSpike(result);
-      WorkerReport report = WorkerReport.of(partition, net);
-      GradientAccumulator leaf = scales == null
-          ? GradientAccumulator.ofFp32(result, step, partition, report)
-          : GradientAccumulator.of(result, SharedScales.of(scales), roundingSeed, step, partition,
-              report);
-      return Collections.singletonList(leaf).iterator();
+      return new KeptSteps.Kept(result, WorkerReport.of(partition, net));
     } finally {
       WorkerPool.giveBack(pooled);
     }

@@ -145,6 +145,7 @@ public final class WorkerPool {
       IDLE.clear();
       currentKey = null;
     }
+    KeptSteps.clear();
     idle.forEach(Pooled::close);
     return idle.size();
   }

@@ -13,7 +13,9 @@
  *       reporting an {@link io.sparkint8.train.EpochSummary} per epoch; {@code EvalTask} counts validation accuracy.
  *   <li>Executor side: {@link io.sparkint8.train.WorkerPool} keeps each executor's networks
  *       between steps, {@code TaskBackend} picks the task's kernel backend (its GPU under Spark's
- *       resource scheduling), {@code WorkerReport} carries a worker's clipping decisions back.
+ *       resource scheduling), {@code WorkerReport} carries a worker's clipping decisions back, and
+ *       {@link io.sparkint8.train.KeptSteps} keeps the latest step's results so that a saturation
+ *       redo quantizes them again instead of computing the step again.
  *   <li>{@link io.sparkint8.train.SharedScales}: the per-tensor clip S_b that every partition of a
  *       step quantizes its gradient with, so that the int8 codes of all partitions add exactly.
  *   <li>{@link io.sparkint8.train.GradientAccumulator}: one partition's contribution (int8 codes

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkint8.train.EpochSummary;
 import io.sparkint8.train.GradientSaturation;
+import io.sparkint8.train.KeptSteps;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.SparkContext;
@@ -53,7 +54,9 @@ class GradientSaturationFitTest {
     List<String> plainLines = new ArrayList<>();
     List<EpochSummary> plain = fit(train, null, plainLines);
     List<String> spikeLines = new ArrayList<>();
+    long reusedBefore = KeptSteps.reused();
     List<EpochSummary> spiked = fit(train, Integer.toString(SPIKE_STEP), spikeLines);
+    long reused = KeptSteps.reused() - reusedBefore;
     train.unpersist();
     System.out.println("GradientSaturationFitTest: without spike " + plainLines);
     System.out.println("GradientSaturationFitTest: spike at step " + SPIKE_STEP + " " + spikeLines);
@@ -73,8 +76,13 @@ class GradientSaturationFitTest {
     assertTrue(spikeLines.get(SPIKE_EPOCH).contains(String.format(java.util.Locale.ROOT,
         "%,d saturated gradient codes, %d steps redone", s1.saturatedCodes(), s1.redoSteps())),
         spikeLines.get(SPIKE_EPOCH));
+    int redos = 0;
     for (EpochSummary e : spiked) {
       assertTrue(Double.isFinite(e.loss()), "loss of epoch " + e.epoch());
+      redos += e.redoSteps();
     }
+    // every redo quantized its first attempt's kept results again instead of computing the step
+    // (both partitions run in this JVM); the loss equalities above show it changed no bits
+    assertEquals(2L * redos, reused, "partition steps reused by " + redos + " redos");
   }
 }
