@@ -262,16 +262,17 @@ public final class ModelState {
 
   /** The binary layout of the class comment as a byte array (what a Spark job broadcasts). */
   public byte[] toBytes() {
-    // presized, so the stream does not regrow (a state is broadcast every step)
-    java.io.ByteArrayOutputStream out =
-        new java.io.ByteArrayOutputStream(ModelStateCodec.encodedSizeEstimate(this));
-    try {
-      write(out);
-    } catch (IOException e) {
-      // a ByteArrayOutputStream does not fail
-      throw new java.io.UncheckedIOException(e);
-    }
-    return out.toByteArray();
+    return ModelStateCodec.encode(this);
+  }
+
+  /**
+   * The state whose binary layout {@code bytes} hold, exactly (what a Spark task reads from the
+   * broadcast), parsed without copying them.
+   *
+   * @throws IOException as {@link #read(InputStream)} does, or when bytes follow the CRC
+   */
+  public static ModelState fromBytes(byte[] bytes) throws IOException {
+    return ModelStateCodec.decode(bytes);
   }
 
   /**

@@ -5,7 +5,6 @@ import io.sparkint8.nn.spec.Shape;
 import io.sparkint8.quant.ClippingKind;
 import io.sparkint8.quant.ClippingState;
 import io.sparkint8.quant.Dclrs;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,7 +31,35 @@ final class ModelStateCodec {
   private ModelStateCodec() {}
 
   static void write(ModelState s, OutputStream out) throws IOException {
-    Out p = new Out(payloadEstimate(s));
+    out.write(encode(s));
+    out.flush();
+  }
+
+  /**
+   * The whole encoding (header, payload, CRC) in one array of its exact size: a counting pass
+   * sizes it, a second pass writes the payload in place. A broadcast state is encoded every
+   * training step, so the array is the only allocation of the size of the weights.
+   */
+  static byte[] encode(ModelState s) {
+    Out counter = new Out(null);
+    int version = payload(s, counter);
+    long length = counter.position();
+    if (length > MAX_PAYLOAD) {
+      throw new IllegalArgumentException("model state: a payload of " + length + " bytes, expected"
+          + " at most " + MAX_PAYLOAD);
+    }
+    byte[] all = new byte[HEADER_BYTES + (int) length + 4];
+    ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
+    b.put(MAGIC).putInt(version).putLong(length);
+    payload(s, new Out(b));
+    CRC32 crc = new CRC32();
+    crc.update(all, 0, HEADER_BYTES + (int) length);
+    b.putInt((int) crc.getValue());
+    return all;
+  }
+
+  /** Writes the payload of {@code s} to {@code p}; returns the format version it wrote. */
+  private static int payload(ModelState s, Out p) {
     p.str(s.specText());
     p.i32(s.numClasses());
     p.i32(s.inputShape().channels());
@@ -73,21 +100,49 @@ final class ModelStateCodec {
       p.i64(e.getValue().steps());
       p.f64s(e.getValue().values());
     }
-    byte[] payload = p.bytes();
-    ByteBuffer header = le(HEADER_BYTES).put(MAGIC).putInt(version)
-        .putLong(payload.length);
-    CRC32 crc = new CRC32();
-    crc.update(header.array());
-    crc.update(payload);
-    out.write(header.array());
-    out.write(payload);
-    out.write(le(4).putInt((int) crc.getValue()).array());
-    out.flush();
+    return version;
   }
 
   static ModelState read(InputStream in) throws IOException {
     byte[] header = readFully(in, HEADER_BYTES, "the header");
     ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+    int version = checkHeader(h);
+    long length = h.getLong();
+    // readNBytes grows its buffer as data arrives, so a corrupt length cannot allocate ahead
+    byte[] payload = readFully(in, (int) length, "the payload");
+    byte[] trailer = readFully(in, 4, "the CRC");
+    CRC32 crc = new CRC32();
+    crc.update(header);
+    crc.update(payload);
+    checkCrc(ByteBuffer.wrap(trailer).order(ByteOrder.LITTLE_ENDIAN).getInt(), crc);
+    return parse(ByteBuffer.wrap(payload).order(ByteOrder.LITTLE_ENDIAN), version);
+  }
+
+  /**
+   * The state encoded in {@code bytes}, which hold exactly one encoding, parsed in place (a task
+   * decodes the broadcast state every step: no copy of the payload is made).
+   */
+  static ModelState decode(byte[] bytes) throws IOException {
+    if (bytes.length < HEADER_BYTES + 4) {
+      throw new IOException("truncated model state: " + bytes.length + " bytes, a state needs at"
+          + " least " + (HEADER_BYTES + 4));
+    }
+    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    int version = checkHeader(b);
+    long length = b.getLong();
+    if (length != bytes.length - HEADER_BYTES - 4L) {
+      throw new IOException("corrupt model state: payload length " + length + " in " + bytes.length
+          + " bytes, expected " + (bytes.length - HEADER_BYTES - 4));
+    }
+    CRC32 crc = new CRC32();
+    crc.update(bytes, 0, HEADER_BYTES + (int) length);
+    checkCrc(b.getInt(HEADER_BYTES + (int) length), crc);
+    ByteBuffer payload = b.slice(HEADER_BYTES, (int) length).order(ByteOrder.LITTLE_ENDIAN);
+    return parse(payload, version);
+  }
+
+  /** Checks the magic and version at {@code h}'s position and returns the version. */
+  private static int checkHeader(ByteBuffer h) throws IOException {
     byte[] magic = new byte[4];
     h.get(magic);
     if (!java.util.Arrays.equals(magic, MAGIC)) {
@@ -99,22 +154,23 @@ final class ModelStateCodec {
       throw new IOException("model state format version " + Integer.toUnsignedString(version)
           + " is not supported; this reader knows versions 1.." + ModelState.FORMAT_VERSION);
     }
-    long length = h.getLong();
+    long length = h.getLong(h.position());
     if (length < 0 || length > MAX_PAYLOAD) {
       throw new IOException("corrupt model state: payload length " + length + ", expected 0.."
           + MAX_PAYLOAD);
     }
-    // readNBytes grows its buffer as data arrives, so a corrupt length cannot allocate ahead
-    byte[] payload = readFully(in, (int) length, "the payload");
-    byte[] trailer = readFully(in, 4, "the CRC");
-    CRC32 crc = new CRC32();
-    crc.update(header);
-    crc.update(payload);
-    int stored = ByteBuffer.wrap(trailer).order(ByteOrder.LITTLE_ENDIAN).getInt();
-    if (stored != (int) crc.getValue()) {
+    return version;
+  }
+
+  private static void checkCrc(int stored, CRC32 computed) throws IOException {
+    if (stored != (int) computed.getValue()) {
       throw new IOException("corrupt model state: CRC32 mismatch, stored "
-          + String.format("%08x", stored) + ", computed " + String.format("%08x", crc.getValue()));
+          + String.format("%08x", stored) + ", computed "
+          + String.format("%08x", computed.getValue()));
     }
+  }
+
+  private static ModelState parse(ByteBuffer payload, int version) throws IOException {
     try {
       return parse(new In(payload), version);
     } catch (IllegalArgumentException e) {
@@ -212,50 +268,32 @@ final class ModelStateCodec {
     return s.toString();
   }
 
-  /**
-   * About the payload's size (the arrays' bytes plus room for names and numbers), so the writer
-   * grows at most once: a broadcast state is written every training step, and every regrowth of a
-   * megabytes-long array is another large allocation for the driver's collector.
-   */
-  /** About the size of the whole encoding (header, payload, CRC), for presizing a stream. */
-  static int encodedSizeEstimate(ModelState s) {
-    return (int) Math.min(Integer.MAX_VALUE - 64, (long) payloadEstimate(s) + HEADER_BYTES + 4);
-  }
-
-  private static int payloadEstimate(ModelState s) {
-    long bytes = 4096;
-    for (Map.Entry<String, float[]> e : s.paramsView().entrySet()) {
-      bytes += 64 + e.getKey().length() * 4L + 4L * e.getValue().length;
-    }
-    for (Map.Entry<String, double[][]> e : s.bnsView().entrySet()) {
-      bytes += 64 + e.getKey().length() * 4L + 8L * (e.getValue()[0].length + e.getValue()[1].length);
-    }
-    for (Map.Entry<String, ClippingState> e : s.clippingView().entrySet()) {
-      bytes += 128 + e.getKey().length() * 4L + 8L * e.getValue().values().length;
-    }
-    return (int) Math.min(Integer.MAX_VALUE - 64, bytes);
-  }
-
-  /** A little-endian payload writer. */
+  /** A little-endian payload writer into a buffer of the right size, or a counter of its bytes. */
   private static final class Out {
-    /** Arrays go through this many bytes of scratch at a time rather than one copy of each. */
-    private static final int CHUNK = 1 << 16;
-    private final ByteArrayOutputStream bytes;
-    private final ByteBuffer scratch = le(8);
-    private ByteBuffer chunk;
+    private final ByteBuffer b;
+    private long counted;
 
-    Out(int expectedBytes) {
-      this.bytes = new ByteArrayOutputStream(expectedBytes);
+    /** Writes into {@code b} (little-endian) at its position; only counts when b is null. */
+    Out(ByteBuffer b) {
+      this.b = b;
+    }
+
+    long position() {
+      return counted;
     }
 
     void i32(int v) {
-      scratch.clear();
-      bytes.write(scratch.putInt(v).array(), 0, 4);
+      counted += 4;
+      if (b != null) {
+        b.putInt(v);
+      }
     }
 
     void i64(long v) {
-      scratch.clear();
-      bytes.write(scratch.putLong(v).array(), 0, 8);
+      counted += 8;
+      if (b != null) {
+        b.putLong(v);
+      }
     }
 
     void f64(double v) {
@@ -264,46 +302,37 @@ final class ModelStateCodec {
     }
 
     void bool(boolean v) {
-      bytes.write(v ? 1 : 0);
+      counted += 1;
+      if (b != null) {
+        b.put((byte) (v ? 1 : 0));
+      }
     }
 
     void str(String s) {
-      byte[] b = s.getBytes(StandardCharsets.UTF_8);
-      i32(b.length);
-      bytes.write(b, 0, b.length);
+      byte[] u = s.getBytes(StandardCharsets.UTF_8);
+      i32(u.length);
+      counted += u.length;
+      if (b != null) {
+        b.put(u);
+      }
     }
 
     void f32s(float[] v) {
       i32(v.length);
-      ByteBuffer b = chunk();
-      for (int i = 0; i < v.length; i += CHUNK / 4) {
-        int n = Math.min(CHUNK / 4, v.length - i);
-        b.clear();
-        b.asFloatBuffer().put(v, i, n);
-        bytes.write(b.array(), 0, 4 * n);
+      counted += 4L * v.length;
+      if (b != null) {
+        b.asFloatBuffer().put(v);
+        b.position(b.position() + 4 * v.length);
       }
     }
 
     void f64s(double[] v) {
       i32(v.length);
-      ByteBuffer b = chunk();
-      for (int i = 0; i < v.length; i += CHUNK / 8) {
-        int n = Math.min(CHUNK / 8, v.length - i);
-        b.clear();
-        b.asDoubleBuffer().put(v, i, n);
-        bytes.write(b.array(), 0, 8 * n);
+      counted += 8L * v.length;
+      if (b != null) {
+        b.asDoubleBuffer().put(v);
+        b.position(b.position() + 8 * v.length);
       }
-    }
-
-    private ByteBuffer chunk() {
-      if (chunk == null) {
-        chunk = le(CHUNK);
-      }
-      return chunk;
-    }
-
-    byte[] bytes() {
-      return bytes.toByteArray();
     }
   }
 
@@ -311,8 +340,8 @@ final class ModelStateCodec {
   private static final class In {
     private final ByteBuffer b;
 
-    In(byte[] payload) {
-      this.b = ByteBuffer.wrap(payload).order(ByteOrder.LITTLE_ENDIAN);
+    In(ByteBuffer payload) {
+      this.b = payload;
     }
 
     int remaining() {

@@ -5,7 +5,6 @@ import io.sparkint8.kernels.memory.Float32Buffer;
 import io.sparkint8.kernels.memory.OffHeapAllocator;
 import io.sparkint8.nn.ModelState;
 import io.sparkint8.nn.Network;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
@@ -31,6 +30,9 @@ public final class WorkerPool {
   /** Idle networks by {@link #slot}(key, resolved backend). */
   private static final Map<String, ArrayDeque<Pooled>> IDLE = new HashMap<>();
   private static String currentKey;
+  /** The broadcast array parsed last and its state ({@link #parse}). */
+  private static byte[] lastStateBytes;
+  private static ModelState lastState;
 
   private WorkerPool() {}
 
@@ -144,6 +146,8 @@ public final class WorkerPool {
       IDLE.values().forEach(idle::addAll);
       IDLE.clear();
       currentKey = null;
+      lastStateBytes = null;
+      lastState = null;
     }
     KeptSteps.clear();
     idle.forEach(Pooled::close);
@@ -166,11 +170,27 @@ public final class WorkerPool {
     }
   }
 
+  /**
+   * The state in {@code bytes}. The tasks of one step read the same broadcast array, so the last
+   * one parsed is kept and a task of the same step applies it without parsing it again (a state
+   * is only read: applying it copies its values into the network).
+   */
   private static ModelState parse(byte[] bytes) {
+    synchronized (WorkerPool.class) {
+      if (bytes == lastStateBytes) {
+        return lastState;
+      }
+    }
+    ModelState state;
     try {
-      return ModelState.read(new ByteArrayInputStream(bytes));
+      state = ModelState.fromBytes(bytes);
     } catch (IOException e) {
       throw new UncheckedIOException("spark-int8: the broadcast model state is unreadable", e);
     }
+    synchronized (WorkerPool.class) {
+      lastStateBytes = bytes;
+      lastState = state;
+    }
+    return state;
   }
 }

@@ -117,8 +117,38 @@ class ModelStateTest {
     return out.toByteArray();
   }
 
+  /**
+   * The state in {@code b} as the stream reader reads it (its messages are the ones asserted),
+   * checking that the in-place reader a task uses ({@link ModelState#fromBytes}) agrees: the same
+   * state, or a rejection too.
+   */
   static ModelState read(byte[] b) throws IOException {
-    return ModelState.read(new ByteArrayInputStream(b));
+    ModelState streamed;
+    try {
+      streamed = ModelState.read(new ByteArrayInputStream(b));
+    } catch (IOException e) {
+      assertThrows(IOException.class, () -> ModelState.fromBytes(b),
+          "fromBytes accepts what read refuses: " + e.getMessage());
+      throw e;
+    }
+    assertEquals(streamed, ModelState.fromBytes(b), "fromBytes and read agree");
+    return streamed;
+  }
+
+  @Test
+  void fromBytesWantsExactlyOneStateAndEncodingIsStable() throws IOException {
+    byte[] good = savedBytes();
+    ModelState state = ModelState.fromBytes(good);
+    assertArrayEquals(good, state.toBytes(), "encoding the decoded state gives back its bytes");
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    state.write(out);
+    assertArrayEquals(good, out.toByteArray(), "write and toBytes write the same bytes");
+    byte[] longer = Arrays.copyOf(good, good.length + 1);
+    assertEquals(state, read(Arrays.copyOf(longer, good.length)));
+    IOException e = assertThrows(IOException.class, () -> ModelState.fromBytes(longer));
+    assertTrue(e.getMessage().contains("payload length"), e.getMessage());
+    assertEquals(state, ModelState.read(new ByteArrayInputStream(longer)),
+        "the stream reader stops after the CRC");
   }
 
   static void assertWeightsEqual(Network a, Network b, String why) {
