@@ -50,14 +50,16 @@ final class StepOverhead extends SparkListener {
     }
   }
 
-  /** A running step job: its epoch, start and the tasks seen so far. */
+  /** A running step job: its epoch, whether it redoes a saturated step, start, tasks so far. */
   private static final class Running {
     final int epoch;
+    final boolean redo;
     final long start;
     final Totals totals = new Totals();
 
-    Running(int epoch, long start) {
+    Running(int epoch, boolean redo, long start) {
       this.epoch = epoch;
+      this.redo = redo;
       this.start = start;
     }
   }
@@ -65,6 +67,8 @@ final class StepOverhead extends SparkListener {
   private final Map<Integer, Running> running = new HashMap<>();
   private final Map<Integer, Integer> jobOfStage = new HashMap<>();
   private final TreeMap<Integer, Totals> epochs = new TreeMap<>();
+  /** The redo jobs of saturated steps, kept apart: they quantize kept results again. */
+  private final TreeMap<Integer, Totals> redos = new TreeMap<>();
 
   @Override
   public synchronized void onJobStart(SparkListenerJobStart start) {
@@ -74,7 +78,8 @@ final class StepOverhead extends SparkListener {
     if (m == null || !m.find()) {
       return;
     }
-    running.put(start.jobId(), new Running(Integer.parseInt(m.group(1)), start.time()));
+    running.put(start.jobId(), new Running(Integer.parseInt(m.group(1)),
+        description.contains(", redo"), start.time()));
     scala.collection.Iterator<Object> ids = start.stageIds().iterator();
     while (ids.hasNext()) {
       jobOfStage.put((Integer) ids.next(), start.jobId());
@@ -108,7 +113,7 @@ final class StepOverhead extends SparkListener {
     r.totals.jobs = 1;
     // the events' own times (ms): the listener bus delivers them later than they happen
     r.totals.jobMillis = end.time() - r.start;
-    epochs.computeIfAbsent(r.epoch, e -> new Totals()).add(r.totals);
+    (r.redo ? redos : epochs).computeIfAbsent(r.epoch, e -> new Totals()).add(r.totals);
     jobOfStage.values().removeIf(j -> j == end.jobId());
   }
 
@@ -117,6 +122,7 @@ final class StepOverhead extends SparkListener {
     running.clear();
     jobOfStage.clear();
     epochs.clear();
+    redos.clear();
   }
 
   /**
@@ -126,30 +132,38 @@ final class StepOverhead extends SparkListener {
   synchronized JsonLine addTo(JsonLine line, double trainingSeconds) {
     Totals all = new Totals();
     epochs.values().forEach(all::add);
-    return addTo(line, all, trainingSeconds);
+    Totals redo = new Totals();
+    redos.values().forEach(redo::add);
+    return addTo(line, all, redo, trainingSeconds);
   }
 
   /**
-   * Adds the means per step job of {@code epoch} (1-based) to {@code line}: step_jobs, step_job_ms
-   * (wall), step_task_ms (the slowest task), step_overhead_ms (their difference),
-   * driver_ms_per_step (the epoch's training seconds outside the step jobs, per job), and per task
-   * task_ms (deserialization + run, wall), task_cpu_ms, task_gc_ms and task_deserialize_ms.
+   * Adds the means per step job of {@code epoch} (1-based) to {@code line}: step_jobs, the
+   * redo_jobs of saturated steps and their mean wall redo_job_ms (kept apart: a redo quantizes
+   * the step's kept results again, so it would pull every mean below down), step_job_ms (wall),
+   * step_task_ms (the slowest task), step_overhead_ms (their difference), driver_ms_per_step (the
+   * epoch's training seconds outside the step and redo jobs, per step job), and per task task_ms
+   * (deserialization + run, wall), task_cpu_ms, task_gc_ms and task_deserialize_ms.
    */
   synchronized JsonLine addEpochTo(JsonLine line, int epoch, double epochSeconds) {
     Totals t = epochs.get(epoch);
-    return addTo(line, t == null ? new Totals() : t, epochSeconds);
+    Totals redo = redos.get(epoch);
+    return addTo(line, t == null ? new Totals() : t, redo == null ? new Totals() : redo,
+        epochSeconds);
   }
 
-  private static JsonLine addTo(JsonLine line, Totals t, double seconds) {
+  private static JsonLine addTo(JsonLine line, Totals t, Totals redo, double seconds) {
     double n = Math.max(1, t.jobs);
     double tasks = Math.max(1, t.tasks);
     double jobMs = t.jobMillis / n;
     double slowestMs = t.slowestTaskMillis / n;
     return line.put("step_jobs", t.jobs)
+        .put("redo_jobs", redo.jobs)
+        .put("redo_job_ms", redo.jobMillis / Math.max(1, redo.jobs))
         .put("step_job_ms", jobMs)
         .put("step_task_ms", slowestMs)
         .put("step_overhead_ms", jobMs - slowestMs)
-        .put("driver_ms_per_step", (seconds * 1e3 - t.jobMillis) / n)
+        .put("driver_ms_per_step", (seconds * 1e3 - t.jobMillis - redo.jobMillis) / n)
         .put("task_ms", t.taskMillis / tasks)
         .put("task_cpu_ms", t.taskCpuNanos / 1e6 / tasks)
         .put("task_gc_ms", t.taskGcMillis / tasks)

@@ -67,6 +67,9 @@ class BenchSparkSmokeTest {
         overhead.toString());
     assertTrue(overhead.path("driver_ms_per_step").isNumber(), overhead.toString());
     assertTrue(overhead.path("task_cpu_ms").asDouble() > 0, overhead.toString());
+    // saturation redos are counted apart from the steps
+    assertTrue(overhead.path("redo_jobs").asLong() >= 0 && overhead.path("redo_job_ms").isNumber(),
+        overhead.toString());
     // one epoch: its line holds the step jobs of the run
     JsonNode epochOverhead = nodes.stream().filter(n -> n.path("step_overhead_epoch").asInt() == 1
         && n.path("trainer").asText().equals("int8")).findFirst().orElseThrow();

@@ -125,13 +125,19 @@ public final class DistributedTrainer {
         EpochAccumulator ep = new EpochAccumulator(master);
         for (int st = 0; st < stepsPerEpoch; st++) {
           Broadcast<byte[]> bc = jsc.broadcast(stateBytes(master));
-          jsc.setJobDescription("spark-int8 " + runId + ": epoch " + (epoch + 1) + "/"
-              + config.epochs() + ", step " + (st + 1) + "/" + stepsPerEpoch);
+          String description = "spark-int8 " + runId + ": epoch " + (epoch + 1) + "/"
+              + config.epochs() + ", step " + (st + 1) + "/" + stepsPerEpoch;
+          jsc.setJobDescription(description);
           long stepNow = step;
           int epochNow = epoch;
           int stNow = st;
+          int[] attempts = {0};
           GradientSaturation.Outcome outcome = GradientSaturation.aggregate(
               int8Aggregation && scales != null ? SharedScales.of(scales) : null, shared -> {
+                if (attempts[0]++ > 0) {
+                  // the Spark UI (and bench-spark) tell the redo's job from the step's
+                  jsc.setJobDescription(description + ", redo with the step's own scales");
+                }
                 StepTask task = new StepTask(poolKey, bc, backend, maxBatch, stepNow, epochNow,
                     stNow, stepsPerEpoch, config.shuffleSeed(), config.engine().seed(),
                     shared == null ? null : shared.toArray(), config.failOnceAtStep(),
