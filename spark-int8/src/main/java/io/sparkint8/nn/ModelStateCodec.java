@@ -141,7 +141,10 @@ final class ModelStateCodec {
     return parse(payload, version);
   }
 
-  /** Checks the magic and version at {@code h}'s position and returns the version. */
+  /**
+   * Checks the magic, the version and the bounds of the payload length at {@code h}'s position,
+   * leaving {@code h} at the length; returns the version.
+   */
   private static int checkHeader(ByteBuffer h) throws IOException {
     byte[] magic = new byte[4];
     h.get(magic);
@@ -254,10 +257,6 @@ final class ModelStateCodec {
           + " ends after " + b.length);
     }
     return b;
-  }
-
-  private static ByteBuffer le(int n) {
-    return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
   }
 
   private static String hex(byte[] b) {
