@@ -30,7 +30,8 @@ public final class WorkerPool {
   /** Idle networks by {@link #slot}(key, resolved backend). */
   private static final Map<String, ArrayDeque<Pooled>> IDLE = new HashMap<>();
   private static String currentKey;
-  /** The broadcast array parsed last and its state ({@link #parse}). */
+  /** Guards the broadcast array parsed last and its state ({@link #parse}). */
+  private static final Object PARSE_LOCK = new Object();
   private static byte[] lastStateBytes;
   private static ModelState lastState;
 
@@ -146,6 +147,8 @@ public final class WorkerPool {
       IDLE.values().forEach(idle::addAll);
       IDLE.clear();
       currentKey = null;
+    }
+    synchronized (PARSE_LOCK) {
       lastStateBytes = null;
       lastState = null;
     }
@@ -172,25 +175,21 @@ public final class WorkerPool {
 
   /**
    * The state in {@code bytes}. The tasks of one step read the same broadcast array, so the last
-   * one parsed is kept and a task of the same step applies it without parsing it again (a state
-   * is only read: applying it copies its values into the network).
+   * one parsed is kept, and a task that arrives while another parses it waits for that parse
+   * rather than parsing a second copy (a state is only read: applying it copies its values into
+   * the network). Its own lock, so that borrowing and giving back never wait on a parse.
    */
   private static ModelState parse(byte[] bytes) {
-    synchronized (WorkerPool.class) {
-      if (bytes == lastStateBytes) {
-        return lastState;
+    synchronized (PARSE_LOCK) {
+      if (bytes != lastStateBytes) {
+        try {
+          lastState = ModelState.fromBytes(bytes);
+        } catch (IOException e) {
+          throw new UncheckedIOException("spark-int8: the broadcast model state is unreadable", e);
+        }
+        lastStateBytes = bytes;
       }
+      return lastState;
     }
-    ModelState state;
-    try {
-      state = ModelState.fromBytes(bytes);
-    } catch (IOException e) {
-      throw new UncheckedIOException("spark-int8: the broadcast model state is unreadable", e);
-    }
-    synchronized (WorkerPool.class) {
-      lastStateBytes = bytes;
-      lastState = state;
-    }
-    return state;
   }
 }

@@ -144,7 +144,6 @@ class ModelStateTest {
     state.write(out);
     assertArrayEquals(good, out.toByteArray(), "write and toBytes write the same bytes");
     byte[] longer = Arrays.copyOf(good, good.length + 1);
-    assertEquals(state, read(Arrays.copyOf(longer, good.length)));
     IOException e = assertThrows(IOException.class, () -> ModelState.fromBytes(longer));
     assertTrue(e.getMessage().contains("payload length"), e.getMessage());
     assertEquals(state, ModelState.read(new ByteArrayInputStream(longer)),
