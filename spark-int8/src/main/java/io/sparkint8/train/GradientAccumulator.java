@@ -92,6 +92,12 @@ public final class GradientAccumulator implements Serializable {
   /** As {@link #of(StepResult, SharedScales, long, long, int)}, carrying the worker's report. */
   public static GradientAccumulator of(StepResult result, SharedScales scales, long seed,
       long step, int partition, WorkerReport report) {
+    return of(result, scales, seed, step, partition, report, LeafQuantizer.JAVA);
+  }
+
+  /** As above, quantizing with {@code quantizer} (every implementation gives the same codes). */
+  static GradientAccumulator of(StepResult result, SharedScales scales, long seed, long step,
+      int partition, WorkerReport report, LeafQuantizer.Implementation quantizer) {
     Objects.requireNonNull(result, "result");
     Objects.requireNonNull(scales, "scales");
     float[][] g = result.gradients();
@@ -116,8 +122,8 @@ public final class GradientAccumulator implements Serializable {
     float[] max = new float[g.length];
     long[] clipped = new long[g.length];
     for (int t = 0; t < g.length; t++) {
-      LeafQuantizer.Result r = LeafQuantizer.quantize(
-          g[t], scales.scale(t), LeafQuantizer.key(seed, step, partition, t), t);
+      LeafQuantizer.Result r = quantizer.quantize(g[t], scales.scale(t), seed, step, partition,
+          t);
       codes[t] = r.codes();
       max[t] = r.maxAbs();
       clipped[t] = r.clipped();

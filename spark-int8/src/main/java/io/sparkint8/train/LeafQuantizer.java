@@ -26,9 +26,30 @@ final class LeafQuantizer {
   /** One quantized tensor and what quantizing it observed. */
   record Result(CodeArray codes, long clipped, float maxAbs) {}
 
+  /**
+   * How a leaf's tensors become codes: this class's loop ({@link #JAVA}) or a kernel backend's
+   * ({@link BackendLeafQuantizer}); both give the same codes, clipped count and max.
+   */
+  interface Implementation {
+    Result quantize(float[] g, float scale, long seed, long step, int partition, int tensor);
+  }
+
+  /** The Java loop of {@link #quantize}. */
+  static final Implementation JAVA = (g, scale, seed, step, partition, tensor) ->
+      quantize(g, scale, key(seed, step, partition, tensor), tensor);
+
   static long key(long seed, long step, int partition, int tensor) {
-    long stepKey = StochasticRounding.key(seed, DOMAIN ^ step);
-    return StochasticRounding.key(stepKey, ((long) partition << 32) | (tensor & 0xFFFFFFFFL));
+    return StochasticRounding.key(stepKey(seed, step), stream(partition, tensor));
+  }
+
+  /** The first half of {@link #key}: what a quantization descriptor takes as its seed. */
+  static long stepKey(long seed, long step) {
+    return StochasticRounding.key(seed, DOMAIN ^ step);
+  }
+
+  /** The second half of {@link #key}: what a quantization descriptor takes as its stream. */
+  static long stream(int partition, int tensor) {
+    return ((long) partition << 32) | (tensor & 0xFFFFFFFFL);
   }
 
   static Result quantize(float[] g, float scale, long key, int tensor) {

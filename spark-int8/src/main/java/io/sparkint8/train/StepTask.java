@@ -7,6 +7,7 @@ import io.sparkint8.step.BatchSlicer;
 import java.io.Serializable;
 import java.util.Collections;
 import java.util.Iterator;
+import java.util.function.BiConsumer;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
@@ -89,25 +90,34 @@ final class StepTask implements
       return Collections.singletonList(GradientAccumulator.empty()).iterator();
     }
     maybeFail(partition);
+    GradientAccumulator[] leaf = new GradientAccumulator[1];
     if (scales == null) {
-      KeptSteps.Kept kept = compute(slicer, partition);
-      return Collections.singletonList(GradientAccumulator.ofFp32(kept.result(), step, partition,
-          kept.report())).iterator();
+      compute(slicer, partition, (pooled, kept) -> leaf[0] = GradientAccumulator.ofFp32(
+          kept.result(), step, partition, kept.report()));
+      return Collections.singletonList(leaf[0]).iterator();
     }
     // an int8 step may be redone with other scales (GradientSaturation): keep what the scales do
-    // not change, so that the redo only quantizes again
+    // not change, so that the redo only quantizes again (with the Java loop: it borrows no network)
     KeptSteps.Key key = new KeptSteps.Key(poolKey, state.id(), step, partition);
     KeptSteps.Kept kept = KeptSteps.take(key);
-    if (kept == null) {
-      kept = compute(slicer, partition);
-      KeptSteps.keep(key, kept);
+    if (kept != null) {
+      return Collections.singletonList(GradientAccumulator.of(kept.result(),
+          SharedScales.of(scales), roundingSeed, step, partition, kept.report())).iterator();
     }
-    return Collections.singletonList(GradientAccumulator.of(kept.result(),
-        SharedScales.of(scales), roundingSeed, step, partition, kept.report())).iterator();
+    KeptSteps.Kept computed = compute(slicer, partition, (pooled, k) -> leaf[0] =
+        GradientAccumulator.of(k.result(), SharedScales.of(scales), roundingSeed, step,
+            partition, k.report(), pooled.leafQuantizer()));
+    KeptSteps.keep(key, computed);
+    return Collections.singletonList(leaf[0]).iterator();
   }
 
-  /** The engine's step on this step's slice, with a pooled network holding the broadcast state. */
-  private KeptSteps.Kept compute(BatchSlicer slicer, int partition) {
+  /**
+   * The engine's step on this step's slice, with a pooled network holding the broadcast state;
+   * {@code leaf} builds the task's leaf from it while the network (and its kernels' scratch) is
+   * still borrowed.
+   */
+  private KeptSteps.Kept compute(BatchSlicer slicer, int partition,
+      BiConsumer<WorkerPool.Pooled, KeptSteps.Kept> leaf) {
     WorkerPool.Pooled pooled = WorkerPool.borrow(poolKey, state.value(), backend, threads,
         maxBatch);
     try {
@@ -116,7 +126,9 @@ final class StepTask implements
       net.context().beginStep(step, partition);
       StepResult result = net.trainStep(pooled.input(), pooled.labels(), 0, rows);
       maybeSpike(result);
-      return new KeptSteps.Kept(result, WorkerReport.of(partition, net));
+      KeptSteps.Kept kept = new KeptSteps.Kept(result, WorkerReport.of(partition, net));
+      leaf.accept(pooled, kept);
+      return kept;
     } finally {
       WorkerPool.giveBack(pooled);
     }

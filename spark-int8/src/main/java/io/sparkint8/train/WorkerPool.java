@@ -45,6 +45,7 @@ public final class WorkerPool {
     private final Network network;
     private final Float32Buffer input;
     private final int[] labels;
+    private BackendLeafQuantizer leafQuantizer;
 
     private Pooled(String key, String backend, OffHeapAllocator allocator, Network network) {
       this.key = key;
@@ -70,8 +71,26 @@ public final class WorkerPool {
       return labels;
     }
 
+    /**
+     * How this network's task quantizes its gradient leaf: with the network's kernels when they
+     * are the native CPU ones (built on first use), else the Java loop (a GPU backend would first
+     * copy the gradients to the device). The same codes either way.
+     */
+    LeafQuantizer.Implementation leafQuantizer() {
+      if (!"native".equals(network.context().backend().name())) {
+        return LeafQuantizer.JAVA;
+      }
+      if (leafQuantizer == null) {
+        leafQuantizer = new BackendLeafQuantizer(network.context().backend(), allocator);
+      }
+      return leafQuantizer;
+    }
+
     @Override
     public void close() {
+      if (leafQuantizer != null) {
+        leafQuantizer.close();
+      }
       input.close();
       network.close();
       allocator.close();
