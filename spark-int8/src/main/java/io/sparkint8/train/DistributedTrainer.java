@@ -91,6 +91,7 @@ public final class DistributedTrainer {
     String backend = config.backend().label();
     List<EpochSummary> summaries = new ArrayList<>();
     try (OffHeapAllocator alloc = new OffHeapAllocator("spark-int8 driver " + runId);
+        BroadcastReaper reaper = new BroadcastReaper(runId);
         Network master = Network.build(spec, inputShape, 1,
             new LayerContext(new JavaBackend(), alloc, config.engine()))) {
       StepUpdate update = new StepUpdate(master, config.optimizer());
@@ -146,7 +147,7 @@ public final class DistributedTrainer {
                     .treeAggregate(GradientAccumulator.empty(), (a, b) -> a.merge(b),
                         (a, b) -> a.merge(b), config.aggregationDepth());
               });
-          bc.destroy();
+          reaper.destroyLater(bc);
           GradientAccumulator acc = outcome.applied();
           if (outcome.redone()) {
             LOG.info("spark-int8 {}: step {} saturated {} gradient codes (tensors {} beyond {}% "
