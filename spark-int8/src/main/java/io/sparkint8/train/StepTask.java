@@ -7,7 +7,7 @@ import io.sparkint8.step.BatchSlicer;
 import java.io.Serializable;
 import java.util.Collections;
 import java.util.Iterator;
-import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
@@ -80,44 +80,48 @@ final class StepTask implements
   @Override
   public Iterator<GradientAccumulator> call(Integer partition, Iterator<PackedShard> shards) {
     if (!shards.hasNext()) {
-      return Collections.singletonList(GradientAccumulator.empty()).iterator();
+      return single(GradientAccumulator.empty());
     }
     PackedShard shard = onlyShard(shards, partition);
     BatchSlicer slicer = new BatchSlicer(shard.features(), shard.labels(), shard.rows(),
         shard.featureLength(), BatchSlicer.sliceRows(shard.rows(), stepsPerEpoch),
         orderSeed(shuffleSeed, epoch, partition));
     if (slicer.sliceSize(stepInEpoch) == 0) {
-      return Collections.singletonList(GradientAccumulator.empty()).iterator();
+      return single(GradientAccumulator.empty());
     }
     maybeFail(partition);
-    GradientAccumulator[] leaf = new GradientAccumulator[1];
     if (scales == null) {
-      compute(slicer, partition, (pooled, kept) -> leaf[0] = GradientAccumulator.ofFp32(
-          kept.result(), step, partition, kept.report()));
-      return Collections.singletonList(leaf[0]).iterator();
+      return single(compute(slicer, partition, (pooled, kept) ->
+          GradientAccumulator.ofFp32(kept.result(), step, partition, kept.report())));
     }
     // an int8 step may be redone with other scales (GradientSaturation): keep what the scales do
     // not change, so that the redo only quantizes again (with the Java loop: it borrows no network)
+    SharedScales shared = SharedScales.of(scales);
     KeptSteps.Key key = new KeptSteps.Key(poolKey, state.id(), step, partition);
     KeptSteps.Kept kept = KeptSteps.take(key);
     if (kept != null) {
-      return Collections.singletonList(GradientAccumulator.of(kept.result(),
-          SharedScales.of(scales), roundingSeed, step, partition, kept.report())).iterator();
+      return single(GradientAccumulator.of(kept.result(), shared, roundingSeed, step, partition,
+          kept.report()));
     }
-    KeptSteps.Kept computed = compute(slicer, partition, (pooled, k) -> leaf[0] =
-        GradientAccumulator.of(k.result(), SharedScales.of(scales), roundingSeed, step,
-            partition, k.report(), pooled.leafQuantizer()));
-    KeptSteps.keep(key, computed);
-    return Collections.singletonList(leaf[0]).iterator();
+    return single(compute(slicer, partition, (pooled, computed) -> {
+      GradientAccumulator leaf = GradientAccumulator.of(computed.result(), shared, roundingSeed,
+          step, partition, computed.report(), pooled.leafQuantizer());
+      KeptSteps.keep(key, computed);
+      return leaf;
+    }));
+  }
+
+  private static Iterator<GradientAccumulator> single(GradientAccumulator leaf) {
+    return Collections.singletonList(leaf).iterator();
   }
 
   /**
-   * The engine's step on this step's slice, with a pooled network holding the broadcast state;
-   * {@code leaf} builds the task's leaf from it while the network (and its kernels' scratch) is
-   * still borrowed.
+   * The engine's step on this step's slice, with a pooled network holding the broadcast state,
+   * and the task's leaf that {@code leaf} builds from it while the network (and its kernels'
+   * scratch) is still borrowed.
    */
-  private KeptSteps.Kept compute(BatchSlicer slicer, int partition,
-      BiConsumer<WorkerPool.Pooled, KeptSteps.Kept> leaf) {
+  private GradientAccumulator compute(BatchSlicer slicer, int partition,
+      BiFunction<WorkerPool.Pooled, KeptSteps.Kept, GradientAccumulator> leaf) {
     WorkerPool.Pooled pooled = WorkerPool.borrow(poolKey, state.value(), backend, threads,
         maxBatch);
     try {
@@ -126,9 +130,7 @@ final class StepTask implements
       net.context().beginStep(step, partition);
       StepResult result = net.trainStep(pooled.input(), pooled.labels(), 0, rows);
       maybeSpike(result);
-      KeptSteps.Kept kept = new KeptSteps.Kept(result, WorkerReport.of(partition, net));
-      leaf.accept(pooled, kept);
-      return kept;
+      return leaf.apply(pooled, new KeptSteps.Kept(result, WorkerReport.of(partition, net)));
     } finally {
       WorkerPool.giveBack(pooled);
     }
