@@ -10,12 +10,15 @@
  *   <li>{@link io.sparkint8.train.DistributedTrainer}: the driver's loop over epochs and steps
  *       (broadcast state, one {@link io.sparkint8.train.StepTask} per partition, treeAggregate,
  *       then the shared {@code StepUpdate}), configured by a {@code step.TrainingConfig} and
- *       reporting an {@link io.sparkint8.train.EpochSummary} per epoch; {@code EvalTask} counts validation accuracy.
+ *       reporting an {@link io.sparkint8.train.EpochSummary} per epoch; {@code EvalTask} counts validation accuracy;
+ *       {@code BroadcastReaper} destroys the spent state broadcasts off the loop's thread.
  *   <li>Executor side: {@link io.sparkint8.train.WorkerPool} keeps each executor's networks
  *       between steps, {@code TaskBackend} picks the task's kernel backend (its GPU under Spark's
  *       resource scheduling), {@code WorkerReport} carries a worker's clipping decisions back, and
  *       {@link io.sparkint8.train.KeptSteps} keeps the latest step's results so that a saturation
- *       redo quantizes them again instead of computing the step again.
+ *       redo quantizes them again instead of computing the step again. A task quantizes its leaf
+ *       with its network's native kernels ({@code BackendLeafQuantizer}), the same codes as
+ *       {@code LeafQuantizer}'s Java loop.
  *   <li>{@link io.sparkint8.train.SharedScales}: the per-tensor clip S_b that every partition of a
  *       step quantizes its gradient with, so that the int8 codes of all partitions add exactly.
  *   <li>{@link io.sparkint8.train.GradientAccumulator}: one partition's contribution (int8 codes
